@@ -1,0 +1,116 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, parseConfig } from "./config.ts";
+import { FLAGS, helpText } from "./flags.ts";
+
+const parse = (argv: string[], env: Record<string, string> = {}) => parseConfig(argv, env).config;
+const errorOf = (argv: string[], env: Record<string, string> = {}) => {
+  try {
+    parseConfig(argv, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error("expected a ConfigError");
+};
+
+describe("config precedence", () => {
+  test("defaults", () => {
+    const c = parse([]);
+    expect(c.roles).toEqual(["scheduler", "coordinator", "worker"]);
+    expect(c.databaseUrl).toBeNull();
+    expect(c.dataDir).toBe("./taskflow-data");
+    expect(c.http).toEqual({ host: "127.0.0.1", port: 8080 });
+    expect(c.grpc).toEqual({ host: "127.0.0.1", port: 50051 });
+    expect(c.coordinators).toEqual(["127.0.0.1:50051"]);
+    expect(c.queues).toEqual(["default"]);
+    expect(c.heartbeatMs).toBe(2000);
+    expect(c.workerTimeoutMs).toBe(10000);
+    expect(c.token).toBeNull();
+    expect(c.logLevel).toBe("info");
+    expect(c.logFormat).toBe("json");
+    expect(parseConfig([], {}, true).config.logFormat).toBe("pretty");
+  });
+
+  test("env beats defaults and flags beat env", () => {
+    const env = { TASKFLOW_HEARTBEAT_MS: "500", TASKFLOW_QUEUES: "a,b", TASKFLOW_CONCURRENCY: "3" };
+    expect(parse([], env).heartbeatMs).toBe(500);
+    expect(parse([], env).queues).toEqual(["a", "b"]);
+    expect(parse(["--heartbeat=700"], env).heartbeatMs).toBe(700);
+    expect(parse(["--concurrency", "9"], env).concurrency).toBe(9);
+    expect(parse([], { DATABASE_URL: "postgres://x/y" }).databaseUrl).toBe("postgres://x/y");
+    expect(parse(["--database-url=postgresql://a/b"], { DATABASE_URL: "postgres://x/y" }).databaseUrl).toBe("postgresql://a/b");
+  });
+
+  test("roles: single, comma lists, all", () => {
+    expect(parse(["--role=worker"]).roles).toEqual(["worker"]);
+    expect(parse(["--role=coordinator,scheduler"]).roles).toEqual(["scheduler", "coordinator"]);
+    expect(parse(["--role=all,worker"]).roles).toEqual(["scheduler", "coordinator", "worker"]);
+  });
+
+  test("an empty token counts as no token", () => {
+    expect(parse(["--token="]).token).toBeNull();
+    expect(parse([], { TASKFLOW_TOKEN: "  " }).token).toBeNull();
+    expect(parse([], { TASKFLOW_TOKEN: "s3cret" }).token).toBe("s3cret");
+  });
+
+  test("commands", () => {
+    expect(parseConfig(["version"], {}).command).toBe("version");
+    expect(parseConfig(["migrate"], {}).command).toBe("migrate");
+    expect(parseConfig(["--help"], {}).command).toBe("help");
+    expect(parseConfig([], {}).command).toBe("run");
+  });
+});
+
+describe("config errors name the flag and what it accepts", () => {
+  test.each([
+    [["--role=banana"], {}, /--role: unknown role "banana"; accepts all, scheduler, coordinator, worker/],
+    [[], { TASKFLOW_ROLE: "banana" }, /TASKFLOW_ROLE: unknown role "banana"/],
+    [["--bogus"], {}, /unknown flag --bogus/],
+    [["--http=nope"], {}, /--http="nope" must be HOST:PORT/],
+    [["--http=127.0.0.1:99999"], {}, /--http="127.0.0.1:99999" must be HOST:PORT/],
+    [["--concurrency=0"], {}, /--concurrency="0" must be a whole number from 1/],
+    [["--concurrency=two"], {}, /--concurrency="two" must be a whole number/],
+    [["--heartbeat=-5"], {}, /--heartbeat="-5" must be a whole number/],
+    [["--queues=Bad Queue"], {}, /--queues: bad queue "Bad Queue"; accepts a comma list/],
+    [["--log-level=loud"], {}, /--log-level="loud" must be one of debug, info, warn, error/],
+    [["--log-format=xml"], {}, /--log-format="xml" must be one of pretty, json/],
+    [["--database-url=mysql://x"], {}, /--database-url must be a postgres:\/\/ or postgresql:\/\/ URL/],
+    [["--insecure=maybe"], {}, /takes no value/],
+    [[], { TASKFLOW_INSECURE: "maybe" }, /TASKFLOW_INSECURE="maybe" must be true or false/],
+    [["--heartbeat=20000"], {}, /--heartbeat \(20000 ms\) must be shorter than --worker-timeout/],
+    [["--grpc-tls-cert=/x"], {}, /--grpc-tls-cert and --grpc-tls-key must be given together/],
+    [["frobnicate"], {}, /unknown command "frobnicate"/],
+  ] as [string[], Record<string, string>, RegExp][])("%p %p", (argv, env, message) => {
+    const msg = errorOf(argv, env);
+    expect(msg).toMatch(message);
+    expect(msg).not.toContain("\n");
+  });
+
+  test("embedded database: scheduler and coordinator must share the process", () => {
+    expect(errorOf(["--role=scheduler"])).toMatch(/embedded database serves one process.*DATABASE_URL/);
+    expect(errorOf(["--role=coordinator"])).toMatch(/DATABASE_URL/);
+    expect(parse(["--role=scheduler"], { DATABASE_URL: "postgres://h/db" }).roles).toEqual(["scheduler"]);
+    expect(parse(["--role=scheduler,coordinator"]).roles).toEqual(["scheduler", "coordinator"]);
+    // Workers never touch the database.
+    expect(parse(["--role=worker"]).roles).toEqual(["worker"]);
+  });
+
+  test("a non-loopback bind without a token refuses unless --insecure", () => {
+    expect(errorOf(["--http=0.0.0.0:8080"])).toMatch(/not a loopback address: set --token/);
+    expect(errorOf(["--grpc=10.0.0.5:50051"])).toMatch(/--grpc=10.0.0.5:50051 is not a loopback address/);
+    expect(errorOf(["--http=0.0.0.0:8080", "--token="])).toMatch(/set --token/);
+    expect(parse(["--http=0.0.0.0:8080", "--token=t"]).http.host).toBe("0.0.0.0");
+    expect(parse(["--http=0.0.0.0:8080", "--insecure"]).insecure).toBe(true);
+    expect(parse(["--http=[::1]:8080"]).http.host).toBe("::1");
+    // A worker binds nothing: its own --http does not matter.
+    expect(parse(["--role=worker", "--http=0.0.0.0:1"]).roles).toEqual(["worker"]);
+  });
+});
+
+test("--help lists every flag with its env variable and default", () => {
+  const help = helpText();
+  for (const f of FLAGS) {
+    expect(help).toContain(`--${f.name}`);
+    expect(help).toContain(f.env);
+  }
+});

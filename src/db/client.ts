@@ -1,0 +1,85 @@
+/**
+ * Opens the database: PostgreSQL (postgres.js) when a URL is given, else embedded
+ * PostgreSQL (PGlite) in a folder or in memory. Both give the same drizzle `Db`,
+ * so every query function runs unchanged on either, plus LISTEN for change feeds.
+ */
+import { PGlite } from "@electric-sql/pglite";
+import pgliteWasm from "@electric-sql/pglite/pglite.wasm" with { type: "file" };
+import initdbWasm from "@electric-sql/pglite/initdb.wasm" with { type: "file" };
+import pgliteData from "@electric-sql/pglite/pglite.data" with { type: "file" };
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { mkdirSync } from "node:fs";
+import postgres from "postgres";
+import * as schema from "./schema/index.ts";
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+  db: Db;
+  kind: "postgres" | "pglite";
+  /** Calls `onMessage` for each NOTIFY on `channel`; resolves once listening. Returns a stop function. */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  databaseUrl: string | null;
+  dataDir: string;
+  /** postgres.js pool size. */
+  poolSize?: number;
+  onNotice?: (message: string) => void;
+}
+
+export const MEMORY_DATA_DIR = "memory://";
+const POOL_SIZE_DEFAULT = 10;
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPglite(opts.dataDir);
+}
+
+function openPostgres(url: string, opts: OpenOptions): Database {
+  const client = postgres(url, {
+    max: opts.poolSize ?? POOL_SIZE_DEFAULT,
+    onnotice: (n) => opts.onNotice?.(String(n.message)),
+    // Keep the pool from holding on to broken sockets after a database restart.
+    idle_timeout: 60,
+    connect_timeout: 10,
+  });
+  return {
+    db: drizzlePostgres(client, { schema }),
+    kind: "postgres",
+    async listen(channel, onMessage) {
+      // postgres.js re-listens by itself after the connection drops.
+      const sub = await client.listen(channel, onMessage);
+      return () => sub.unlisten();
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  const inMemory = dataDir === MEMORY_DATA_DIR;
+  if (!inMemory) mkdirSync(dataDir, { recursive: true });
+  // Files come from the binary (or node_modules under `bun run`): nothing beside the executable.
+  const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
+    WebAssembly.compile(await Bun.file(pgliteWasm).arrayBuffer()),
+    WebAssembly.compile(await Bun.file(initdbWasm).arrayBuffer()),
+  ]);
+  const client = await PGlite.create({
+    dataDir: inMemory ? undefined : dataDir,
+    pgliteWasmModule,
+    initdbWasmModule,
+    fsBundle: Bun.file(pgliteData),
+  });
+  return {
+    db: drizzlePglite(client, { schema }) as unknown as Db,
+    kind: "pglite",
+    async listen(channel, onMessage) {
+      const unlisten = await client.listen(channel, onMessage);
+      return unlisten;
+    },
+    close: () => client.close(),
+  };
+}

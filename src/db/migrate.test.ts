@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
+import { describeEachBackend, openTestDatabase, TEST_DATABASE_URL, createPostgresDatabase, type TestDatabase } from "../../test/support/databases.ts";
+import { openDatabase } from "./client.ts";
+import { migrate, migrationsApplied, MIGRATIONS } from "./migrate.ts";
+import { rows } from "./rows.ts";
+
+describeEachBackend("migrations", (backend) => {
+  let d: TestDatabase;
+  beforeAll(async () => {
+    d = await openTestDatabase(backend, { migrated: false });
+  });
+  afterAll(() => d.close());
+
+  test("apply once, then twice in a row is a no-op", async () => {
+    expect(MIGRATIONS.length).toBeGreaterThan(0);
+    expect(await migrationsApplied(d.db)).toBe(false);
+    expect(await migrate(d.db)).toBe(MIGRATIONS.length);
+    expect(await migrationsApplied(d.db)).toBe(true);
+    expect(await migrate(d.db)).toBe(0);
+    const tables = rows<{ t: string }>(
+      await d.db.execute(sql`select table_name as t from information_schema.tables where table_schema = 'public' order by 1`),
+    ).map((r) => r.t);
+    expect(tables).toEqual(["schedules", "task_attempts", "task_events", "tasks", "workers"]);
+  });
+
+  test("the claim of due tasks is an index scan over the partial index", async () => {
+    // Realistic shape: most tasks finished, some waiting in the future, a few due.
+    await d.db.execute(sql`insert into tasks (name, command, status, queue, run_at)
+      select 't' || i, 'true', case when i % 10 = 0 then 'scheduled' else 'completed' end,
+             case when i % 3 = 0 then 'other' else 'default' end, now() + (i % 7 - 3) * interval '1 hour'
+      from generate_series(1, 5000) i`);
+    await d.db.execute(sql`analyze tasks`);
+    const plan = rows<Record<string, string>>(
+      await d.db.execute(sql`explain select id from tasks where status = 'scheduled' and queue = 'default' and run_at <= now() order by priority desc, run_at limit 10`),
+    )
+      .map((r) => Object.values(r)[0])
+      .join("\n");
+    expect(plan).toContain("tasks_due_idx");
+  });
+});
+
+test.skipIf(!TEST_DATABASE_URL)("two processes migrating one PostgreSQL at once both succeed", async () => {
+  const { url, drop } = await createPostgresDatabase();
+  try {
+    const a = await openDatabase({ databaseUrl: url, dataDir: "" });
+    const b = await openDatabase({ databaseUrl: url, dataDir: "" });
+    const applied = await Promise.all([migrate(a.db), migrate(b.db)]);
+    expect(applied.sort()).toEqual([0, MIGRATIONS.length]);
+    expect(await migrationsApplied(a.db)).toBe(true);
+    await Promise.all([a.close(), b.close()]);
+  } finally {
+    await drop();
+  }
+});

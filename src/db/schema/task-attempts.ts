@@ -1,0 +1,29 @@
+/** task_attempts: one row per started attempt of a task, with its worker, timing and output tails. */
+import { integer, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { tasks } from "./tasks.ts";
+
+const tz = { withTimezone: true, precision: 6 } as const;
+
+export const taskAttempts = pgTable(
+  "task_attempts",
+  {
+    taskId: uuid("task_id").notNull().references(() => tasks.id, { onDelete: "cascade" }),
+    /** 1 for the first attempt, counting up with each retry. */
+    attempt: integer("attempt").notNull(),
+    workerId: uuid("worker_id"),
+    worker: text("worker"),
+    /** picked, running, completed, failed, lost, cancelled. */
+    status: text("status").notNull(),
+    pickedAt: timestamp("picked_at", tz).notNull().defaultNow(),
+    startedAt: timestamp("started_at", tz),
+    finishedAt: timestamp("finished_at", tz),
+    exitCode: integer("exit_code"),
+    error: text("error"),
+    /** Last 64 KiB of the process's stdout / stderr. */
+    stdoutTail: text("stdout_tail"),
+    stderrTail: text("stderr_tail"),
+  },
+  (t) => [primaryKey({ columns: [t.taskId, t.attempt] })],
+);
+
+export type TaskAttemptRow = typeof taskAttempts.$inferSelect;

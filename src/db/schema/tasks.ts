@@ -1,0 +1,64 @@
+/** tasks: one row per submitted task, holding its definition and its current state. */
+import { sql } from "drizzle-orm";
+import { bigint, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+
+const tz = { withTimezone: true, precision: 6 } as const;
+
+export const tasks = pgTable(
+  "tasks",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    /** Display name, 1–200 characters. */
+    name: text("name").notNull(),
+    /** Shell command run with /bin/sh -c. */
+    command: text("command").notNull(),
+    /** Added to the worker's environment. */
+    env: jsonb("env").$type<Record<string, string>>().notNull().default({}),
+    queue: text("queue").notNull().default("default"),
+    /** Higher runs first among due tasks. */
+    priority: integer("priority").notNull().default(0),
+    /** Not started before this time; a retry moves it forward. */
+    runAt: timestamp("run_at", tz).notNull().defaultNow(),
+    maxRetries: integer("max_retries").notNull().default(3),
+    backoffMs: bigint("backoff_ms", { mode: "number" }).notNull().default(1000),
+    backoffFactor: doublePrecision("backoff_factor").notNull().default(2),
+    backoffMaxMs: bigint("backoff_max_ms", { mode: "number" }).notNull().default(3_600_000),
+    /** Per-attempt time limit; null = none. */
+    timeoutMs: bigint("timeout_ms", { mode: "number" }),
+    /** Same key again returns this task instead of making a new one. */
+    idempotencyKey: text("idempotency_key"),
+    /** created, scheduled, picked, running, completed, failed, cancelled. */
+    status: text("status").notNull(),
+    /** Attempts started so far (the current attempt's number). */
+    attempt: integer("attempt").notNull().default(0),
+    /** Worker session of the current or last attempt: fences results and heartbeats. */
+    workerId: uuid("worker_id"),
+    /** Display name of that worker. */
+    worker: text("worker"),
+    /** The schedule that made this task, if any. */
+    scheduleId: uuid("schedule_id"),
+    createdAt: timestamp("created_at", tz).notNull().defaultNow(),
+    pickedAt: timestamp("picked_at", tz),
+    startedAt: timestamp("started_at", tz),
+    finishedAt: timestamp("finished_at", tz),
+    exitCode: integer("exit_code"),
+    error: text("error"),
+    updatedAt: timestamp("updated_at", tz).notNull().defaultNow(),
+  },
+  (t) => [
+    // The claim: due tasks of a queue by priority then age, an index scan over waiting rows only.
+    index("tasks_due_idx").on(t.queue, t.priority.desc(), t.runAt).where(sql`status = 'scheduled'`),
+    // The wake-up timer: the nearest future run_at across all queues.
+    index("tasks_next_run_idx").on(t.runAt).where(sql`status = 'scheduled'`),
+    // Recovery: the live attempts of a worker that was declared dead.
+    index("tasks_active_worker_idx").on(t.workerId).where(sql`status in ('picked', 'running')`),
+    // Listing newest first with keyset pagination, all tasks or by status / schedule.
+    index("tasks_created_idx").on(t.createdAt.desc(), t.id.desc()),
+    index("tasks_status_created_idx").on(t.status, t.createdAt.desc(), t.id.desc()),
+    index("tasks_schedule_created_idx").on(t.scheduleId, t.createdAt.desc()).where(sql`schedule_id is not null`),
+    uniqueIndex("tasks_idempotency_key_idx").on(t.idempotencyKey),
+  ],
+);
+
+export type TaskRow = typeof tasks.$inferSelect;
+export type NewTaskRow = typeof tasks.$inferInsert;

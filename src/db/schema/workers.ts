@@ -1,0 +1,31 @@
+/** workers: one row per worker session (a process connected to a coordinator, until declared dead). */
+import { index, integer, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+
+const tz = { withTimezone: true, precision: 6 } as const;
+
+export const workers = pgTable(
+  "workers",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    name: text("name").notNull(),
+    host: text("host").notNull(),
+    pid: integer("pid"),
+    /** alive, draining, dead. */
+    status: text("status").notNull(),
+    queues: text("queues").array().notNull(),
+    concurrency: integer("concurrency").notNull(),
+    /** Attempts running on it at the last heartbeat. */
+    running: integer("running").notNull().default(0),
+    version: text("version").notNull(),
+    /** The coordinator holding its stream (host:port of that coordinator). */
+    coordinator: text("coordinator"),
+    startedAt: timestamp("started_at", tz).notNull().defaultNow(),
+    /** Judged by the database's clock, never the worker's. */
+    lastHeartbeatAt: timestamp("last_heartbeat_at", tz).notNull().defaultNow(),
+    /** When it was declared dead or left. */
+    stoppedAt: timestamp("stopped_at", tz),
+  },
+  (t) => [index("workers_status_idx").on(t.status, t.lastHeartbeatAt)],
+);
+
+export type WorkerRow = typeof workers.$inferSelect;

@@ -1,0 +1,93 @@
+/**
+ * taskflow's entry point: parse config, pick the roles, start their services,
+ * stop them in reverse on SIGINT/SIGTERM. Bad flags exit 2 with one line.
+ */
+import { ConfigError, parseConfig, type Config } from "./config/config.ts";
+import { helpText } from "./config/flags.ts";
+import { Lifecycle, type Service } from "./core/lifecycle.ts";
+import { VERSION } from "./core/version.ts";
+import { DatabaseService } from "./db/database-service.ts";
+import { roleLogger, setupLogging } from "./log/logger.ts";
+import { schedulerServices } from "./scheduler/index.ts";
+
+/** Extra time past the task grace for flushing results and closing connections. */
+const SHUTDOWN_SLACK_MS = 5000;
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseConfig(process.argv.slice(2), process.env, Boolean(process.stderr.isTTY));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`taskflow: ${err.message}\n`);
+    return 2;
+  }
+  const { command, config } = parsed;
+  if (command === "help") return print(helpText());
+  if (command === "version") return print(`taskflow ${VERSION}\n`);
+
+  setupLogging({ format: config.logFormat, level: config.logLevel });
+  const log = roleLogger("main");
+  const lifecycle = new Lifecycle(log);
+  const services = command === "migrate" ? [new DatabaseService(config, roleLogger("db"))] : roleServices(config);
+  try {
+    await lifecycle.start(services);
+  } catch (err) {
+    log.error("{message}", { message: err instanceof Error ? err.message : String(err) });
+    return 1;
+  }
+  if (command === "migrate") {
+    await lifecycle.stop(SHUTDOWN_SLACK_MS);
+    return 0;
+  }
+  log.info("taskflow {version} running: {roles}", { version: VERSION, roles: config.roles.join(", ") });
+  const signal = await waitForSignal();
+  log.info("{signal}: stopping", { signal });
+  await lifecycle.stop(config.shutdownGraceMs + SHUTDOWN_SLACK_MS);
+  log.info("stopped");
+  return 0;
+}
+
+/** The services of the selected roles, in start order (the database first when needed). */
+function roleServices(config: Config): Service[] {
+  const services: Service[] = [];
+  const has = (role: string) => config.roles.includes(role as never);
+  if (has("scheduler") || has("coordinator")) {
+    const dbService = new DatabaseService(config, roleLogger("db"));
+    services.push(dbService);
+    // Role services need the open database; they are built lazily once it has started.
+    services.push(lazy("scheduler", () => (has("scheduler") ? schedulerServices(config, dbService.database) : [])));
+  }
+  return services;
+}
+
+/** A service group whose members are built at start time (after their dependencies started). */
+function lazy(name: string, build: () => Service[]): Service {
+  const inner = new Lifecycle(roleLogger(name));
+  return {
+    name,
+    start: () => inner.start(build()),
+    // The outer lifecycle enforces the real deadline.
+    stop: () => inner.stop(2 ** 31 - 1),
+  };
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+}
+
+function print(text: string): number {
+  process.stdout.write(text);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`taskflow: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,37 @@
+/** /healthz (the process lives) and /readyz (the database answers and is migrated). */
+import { Elysia } from "elysia";
+import type { Db } from "../db/client.ts";
+import { migrationsApplied } from "../db/migrate.ts";
+
+/** How long /readyz waits for the database before it answers 503. */
+const READY_CHECK_TIMEOUT_MS = 2000;
+
+export function healthRoutes(db: Db) {
+  return new Elysia({ name: "health" })
+    .get("/healthz", () => ({ status: "ok" }), { detail: { summary: "Liveness: 200 while the process lives", tags: ["health"] } })
+    .get(
+      "/readyz",
+      async ({ set }) => {
+        const problem = await readinessProblem(db);
+        if (problem === null) return { status: "ready" };
+        set.status = 503;
+        return { error: "not_ready", message: problem, details: [] };
+      },
+      { detail: { summary: "Readiness: 200 when the database answers and migrations are applied", tags: ["health"] } },
+    );
+}
+
+async function readinessProblem(db: Db): Promise<string | null> {
+  let timer: Timer | undefined;
+  const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve("database did not answer in time"), READY_CHECK_TIMEOUT_MS)));
+  try {
+    return await Promise.race([
+      migrationsApplied(db).then((ok) => (ok ? null : "migrations are not applied")),
+      timeout,
+    ]);
+  } catch (err) {
+    return `database unavailable: ${err instanceof Error ? err.message : String(err)}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}

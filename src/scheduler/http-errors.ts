@@ -1,0 +1,78 @@
+/**
+ * The one place errors become HTTP answers (SPEC §3): JSON `{error, message, details}`,
+ * 400 malformed JSON, 404, 409, 413, 422 with every bad field by path, 503 while the
+ * database is away, and never a stack trace. Register it before any route: Elysia's
+ * onError applies only to routes added after it.
+ */
+import { Elysia } from "elysia";
+import { ConflictError, NotFoundError, UnavailableError, ValidationError, type FieldProblem } from "../core/errors.ts";
+import type { Logger } from "../log/logger.ts";
+
+export interface ErrorBody {
+  error: string;
+  message: string;
+  details: FieldProblem[];
+}
+
+export function errorBody(error: string, message: string, details: FieldProblem[] = []): ErrorBody {
+  return { error, message, details };
+}
+
+/** Maps a thrown value to a status and body; anything unexpected is a logged 500 without details. */
+export function toHttpError(code: string | number, err: unknown, log: Logger): { status: number; body: ErrorBody } {
+  if (err instanceof ValidationError) return { status: 422, body: errorBody("validation_failed", err.message, err.details) };
+  if (err instanceof NotFoundError) return { status: 404, body: errorBody("not_found", err.message) };
+  if (err instanceof ConflictError) return { status: 409, body: errorBody("conflict", err.message) };
+  if (err instanceof UnavailableError || isConnectionError(err)) {
+    return { status: 503, body: errorBody("unavailable", "the database is unavailable; retry shortly") };
+  }
+  switch (code) {
+    case "VALIDATION":
+      return { status: 422, body: errorBody("validation_failed", "the request has invalid fields", validationProblems(err)) };
+    case "PARSE":
+      return { status: 400, body: errorBody("malformed_json", "the request body is not valid JSON") };
+    case "NOT_FOUND":
+      return { status: 404, body: errorBody("not_found", "no such route") };
+    case "INVALID_COOKIE_SIGNATURE":
+      return { status: 401, body: errorBody("unauthorized", "invalid session") };
+  }
+  const status = (err as { status?: unknown })?.status;
+  if (typeof status === "number" && status >= 400 && status < 500) {
+    return { status, body: errorBody(status === 413 ? "payload_too_large" : "bad_request", (err as Error).message ?? "bad request") };
+  }
+  log.error("unexpected error handling a request: {error}", { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  return { status: 500, body: errorBody("internal", "internal error") };
+}
+
+/** Elysia's ValidationError lists every failing value; we keep its path and message only. */
+function validationProblems(err: unknown): FieldProblem[] {
+  const all = (err as { all?: { path?: string; message?: string; summary?: string }[] }).all ?? [];
+  const seen = new Set<string>();
+  const out: FieldProblem[] = [];
+  for (const e of all) {
+    const path = e.path || "/";
+    const message = e.summary ?? e.message ?? "invalid";
+    const key = `${path}\u0000${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ path, message });
+  }
+  return out.length ? out : [{ path: "/", message: "invalid request" }];
+}
+
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return (
+    typeof code === "string" &&
+    ["ECONNREFUSED", "ECONNRESET", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECT_TIMEOUT", "CONNECTION_DESTROYED", "57P01", "57P03"].includes(code)
+  );
+}
+
+export function httpErrors(log: Logger) {
+  return new Elysia({ name: "http-errors" }).onError({ as: "global" }, ({ code, error, set }) => {
+    const { status, body } = toHttpError(code, error, log);
+    set.status = status;
+    set.headers["content-type"] = "application/json";
+    return body;
+  });
+}

@@ -1,0 +1,48 @@
+/** The scheduler's HTTP server as a Service: binds the Elysia app to --http. */
+import type { Elysia } from "elysia";
+import type { HostPort } from "../config/config.ts";
+import type { Service } from "../core/lifecycle.ts";
+import type { Logger } from "../log/logger.ts";
+
+/** SPEC §3: request bodies over 1 MiB get 413. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export class HttpServer implements Service {
+  readonly name = "http";
+  private server: ReturnType<typeof Bun.serve> | null = null;
+
+  constructor(
+    // Elysia's generic parameters vary with the plugins used; the server only needs fetch().
+    private readonly app: Elysia<any, any, any, any, any, any, any>,
+    private readonly addr: HostPort,
+    private readonly log: Logger,
+  ) {}
+
+  /** The bound port (useful with --http=HOST:0). */
+  get port(): number {
+    return this.server?.port ?? this.addr.port;
+  }
+
+  async start(): Promise<void> {
+    try {
+      this.server = Bun.serve({
+        hostname: this.addr.host,
+        port: this.addr.port,
+        fetch: (req) => this.app.fetch(req),
+        maxRequestBodySize: MAX_BODY_BYTES,
+        // SSE streams stay open for hours; they send keep-alive comments instead.
+        idleTimeout: 0,
+      });
+    } catch (err) {
+      throw new Error(`cannot listen on --http ${this.addr.host}:${this.addr.port}: ${(err as Error).message}`);
+    }
+    this.log.info("HTTP API and dashboard on http://{address}", { address: `${this.addr.host}:${this.server.port}` });
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    this.server = null;
+    // Closing active connections ends SSE streams, which would otherwise hold the stop.
+    await s?.stop(true);
+  }
+}

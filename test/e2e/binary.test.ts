@@ -1,0 +1,70 @@
+/**
+ * The compiled binary runs from an empty folder: migrations, the proto, views'
+ * assets and PGlite's files are all inside it.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort, waitReady } from "../support/processes.ts";
+
+const ROOT = join(import.meta.dir, "../..");
+let bin: string;
+let workDir: string;
+let buildDir: string | null = null;
+
+beforeAll(async () => {
+  workDir = mkdtempSync(join(tmpdir(), "taskflow-bin-"));
+  if (process.env.TASKFLOW_BIN) {
+    bin = process.env.TASKFLOW_BIN;
+    return;
+  }
+  buildDir = mkdtempSync(join(tmpdir(), "taskflow-build-"));
+  bin = join(buildDir, "taskflow");
+  const build = Bun.spawnSync([process.execPath, "build", "--compile", "src/main.ts", "--outfile", bin], { cwd: ROOT });
+  if (build.exitCode !== 0) throw new Error(`build failed:\n${build.stderr.toString()}`);
+}, 120_000);
+
+afterAll(() => {
+  rmSync(workDir, { recursive: true, force: true });
+  if (buildDir) rmSync(buildDir, { recursive: true, force: true });
+});
+
+function run(args: string[]) {
+  return Bun.spawnSync([bin, ...args], { cwd: workDir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+}
+
+test("version and bad flags", () => {
+  const v = run(["version"]);
+  expect(v.exitCode).toBe(0);
+  expect(v.stdout.toString()).toMatch(/^taskflow \d+\.\d+\.\d+\n$/);
+  const bad = run(["--role=banana"]);
+  expect(bad.exitCode).toBe(2);
+  expect(bad.stderr.toString().trim().split("\n")).toHaveLength(1);
+  const help = run(["--help"]);
+  expect(help.stdout.toString()).toContain("TASKFLOW_WORKER_TIMEOUT_MS");
+});
+
+test("migrate, then --role=all serves /readyz from an empty folder, on a new and an existing data dir", async () => {
+  expect(readdirSync(workDir)).toEqual([]);
+  const migrate = run(["migrate", "--data-dir=./data"]);
+  expect(migrate.exitCode).toBe(0);
+  for (const round of ["new", "existing"]) {
+    const dataDir = round === "new" ? "./fresh" : "./data";
+    const http = freePort();
+    const p = Bun.spawn([bin, "--role=all", `--data-dir=${dataDir}`, `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`], {
+      cwd: workDir,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TASKFLOW_LOG_FORMAT: "json" },
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    try {
+      await waitReady(`http://127.0.0.1:${http}`, undefined, 20_000);
+      p.kill("SIGTERM");
+      expect(await p.exited).toBe(0);
+    } finally {
+      p.kill("SIGKILL");
+    }
+  }
+  expect(readdirSync(workDir).sort()).toEqual(["data", "fresh"]);
+});

@@ -1,0 +1,71 @@
+/**
+ * Test databases: embedded PGlite always, and real PostgreSQL as well when
+ * TASKFLOW_TEST_DATABASE_URL is set. Each PostgreSQL test database is fresh (created
+ * from the server's template, migrated, dropped at close), so files never interfere.
+ */
+import { describe } from "bun:test";
+import postgres from "postgres";
+import { openDatabase, type Database } from "../../src/db/client.ts";
+import { migrate } from "../../src/db/migrate.ts";
+
+export type Backend = "pglite" | "postgres";
+
+export const TEST_DATABASE_URL = process.env.TASKFLOW_TEST_DATABASE_URL || null;
+
+/** The backends this run tests against. */
+export function backends(): Backend[] {
+  return TEST_DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
+}
+
+export interface TestDatabase extends Database {
+  /** A postgres:// URL for other processes (postgres backend only). */
+  url: string | null;
+}
+
+/** Makes a fresh, empty database on PostgreSQL and returns its URL and a drop function. */
+export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (!TEST_DATABASE_URL) throw new Error("TASKFLOW_TEST_DATABASE_URL is not set");
+  const name = `taskflow_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const a = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+      await a.unsafe(`drop database if exists ${name} with (force)`);
+      await a.end();
+    },
+  };
+}
+
+/** Opens a fresh database of the given backend; `migrated` (default true) applies migrations. */
+export async function openTestDatabase(backend: Backend, opts: { migrated?: boolean } = {}): Promise<TestDatabase> {
+  let database: Database;
+  let url: string | null = null;
+  let drop = async () => {};
+  if (backend === "postgres") {
+    const created = await createPostgresDatabase();
+    url = created.url;
+    drop = created.drop;
+    database = await openDatabase({ databaseUrl: url, dataDir: "", onNotice: () => {} });
+  } else {
+    database = await openDatabase({ databaseUrl: null, dataDir: "memory://" });
+  }
+  if (opts.migrated !== false) await migrate(database.db);
+  return {
+    ...database,
+    url,
+    close: async () => {
+      await database.close();
+      await drop();
+    },
+  };
+}
+
+/** Registers `body` once per backend, as `describe("name [pglite]")` and `describe("name [postgres]")`. */
+export function describeEachBackend(name: string, body: (backend: Backend) => void): void {
+  for (const backend of backends()) describe(`${name} [${backend}]`, () => body(backend));
+}

@@ -1,0 +1,83 @@
+/**
+ * Starts real taskflow processes for end-to-end tests: the compiled binary when
+ * TASKFLOW_BIN is set, else `bun src/main.ts`. Output is kept for failure messages.
+ */
+import type { Subprocess } from "bun";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dir, "../..");
+
+export interface TaskflowProcess {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  /** Everything it printed so far (stdout + stderr). */
+  output(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number>;
+  kill(signal?: NodeJS.Signals | number): void;
+}
+
+/** The command that runs taskflow: the binary under test or the sources. */
+export function taskflowCommand(): string[] {
+  const bin = process.env.TASKFLOW_BIN;
+  return bin ? [bin] : [process.execPath, join(ROOT, "src/main.ts")];
+}
+
+export function startTaskflow(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): TaskflowProcess {
+  const proc = Bun.spawn([...taskflowCommand(), ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, TASKFLOW_LOG_FORMAT: "json", TASKFLOW_LOG_LEVEL: "debug", ...opts.env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let out = "";
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) out += decoder.decode(chunk, { stream: true });
+  };
+  void collect(proc.stdout);
+  void collect(proc.stderr);
+  return {
+    proc,
+    output: () => out,
+    exited: proc.exited,
+    kill: (signal = "SIGTERM") => proc.kill(signal),
+  };
+}
+
+/** A TCP port that was free a moment ago. */
+export function freePort(): number {
+  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = s.port!;
+  s.stop(true);
+  return port;
+}
+
+/** Polls `check` until it returns a truthy value or the deadline passes. */
+export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 15000, intervalMs = 25): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      lastError = err;
+    }
+    await Bun.sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ""}`);
+}
+
+/** Waits until GET /readyz answers 200. */
+export async function waitReady(baseUrl: string, p?: TaskflowProcess, timeoutMs = 20000): Promise<void> {
+  await waitFor(
+    `${baseUrl}/readyz${p ? `; output so far:\n${p.output()}` : ""}`,
+    async () => {
+      if (p && p.proc.exitCode !== null) throw new Error(`process exited ${p.proc.exitCode}:\n${p.output()}`);
+      const r = await fetch(`${baseUrl}/readyz`);
+      return r.status === 200;
+    },
+    timeoutMs,
+  );
+}
