@@ -63,7 +63,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   } catch (err) {
     throw new ConfigError(describeParseError(err));
   }
-  const { values, positionals } = parsed;
+  const positionals = parsed.positionals;
+  const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values.help) return { command: "help", config: undefined as never };
 
   const command = parseCommand(positionals);

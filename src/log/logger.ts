@@ -73,7 +73,8 @@ export function setupLogging(opts: { format: LogFormat; level: LogLevel; write?:
     reset: true,
     sinks: { out: (record: LogRecord) => write(formatter(record)) },
     loggers: [
-      { category: [ROOT], lowestLevel: opts.level, sinks: ["out"] },
+      // LogTape calls "warn" "warning".
+      { category: [ROOT], lowestLevel: opts.level === "warn" ? "warning" : opts.level, sinks: ["out"] },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["out"] },
     ],
   });

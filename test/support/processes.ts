@@ -33,7 +33,8 @@ export function startTaskflow(args: string[], opts: { env?: Record<string, strin
   let out = "";
   const collect = async (stream: ReadableStream<Uint8Array>) => {
     const decoder = new TextDecoder();
-    for await (const chunk of stream) out += decoder.decode(chunk, { stream: true });
+    const reader = stream.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) out += decoder.decode(r.value, { stream: true });
   };
   void collect(proc.stdout);
   void collect(proc.stderr);

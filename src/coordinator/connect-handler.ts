@@ -1,0 +1,241 @@
+/**
+ * Serves one worker's Connect stream: checks the token, turns the Hello into a
+ * session (resuming the previous one when it is still alive), then applies
+ * heartbeats, starts and results, all fenced by attempt and session.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { outcomeOf } from "../core/retry-policy.ts";
+import type { Db } from "../db/client.ts";
+import { attemptKey, type AttemptOutcomeWrite } from "../db/queries/apply-attempt-outcomes.ts";
+import { loseAttempts, retryMessage } from "../db/queries/lose-attempts.ts";
+import { currentAttempts } from "../db/queries/mark-attempts-started.ts";
+import { liveAttemptsOf, markWorkerLeft, openWorkerSession, recordHeartbeat } from "../db/queries/worker-sessions.ts";
+import { loadInflight } from "../db/queries/load-inflight.ts";
+import type { Logger } from "../log/logger.ts";
+import { hasBearerToken } from "../proto/metadata.ts";
+import type { ConnectServerStream, HeartbeatOutput, HelloOutput, TaskFinishedOutput, TaskStartedOutput, WorkerMessageOutput } from "../proto/index.ts";
+import type { ReportWriter } from "./report-writer.ts";
+import type { SessionRegistry } from "./session-registry.ts";
+import { WorkerSession } from "./worker-session.ts";
+
+/** A live attempt the worker does not report is lost only once it is this old, so a claim racing a heartbeat is not. */
+const ORPHAN_MIN_AGE_MS = 5000;
+/** A stream must say Hello within this long. */
+const HELLO_TIMEOUT_MS = 10_000;
+
+export interface ConnectDeps {
+  db: Db;
+  log: Logger;
+  token: string | null;
+  heartbeatMs: number;
+  /** This coordinator's address, recorded on the worker row. */
+  address: string;
+  registry: SessionRegistry;
+  reports: ReportWriter;
+  /** Called when slots may have freed up or a worker joined. */
+  wake: () => void;
+}
+
+export function handleConnect(stream: ConnectServerStream, deps: ConnectDeps): void {
+  const { log } = deps;
+  if (deps.token && !hasBearerToken(stream.metadata, deps.token)) {
+    log.warn("refused a worker from {peer}: missing or wrong token", { peer: stream.getPeer() });
+    stream.emit("error", { code: grpc.status.UNAUTHENTICATED, details: "missing or wrong token" });
+    return;
+  }
+  let session: WorkerSession | null = null;
+  const early: WorkerMessageOutput[] = [];
+  // Messages are handled one at a time per stream, in order.
+  let chain = Promise.resolve();
+  const helloTimer = setTimeout(() => {
+    if (!session) stream.emit("error", { code: grpc.status.DEADLINE_EXCEEDED, details: "no hello" });
+  }, HELLO_TIMEOUT_MS);
+
+  stream.on("data", (msg: WorkerMessageOutput) => {
+    chain = chain.then(async () => {
+      try {
+        if (session) return await handleMessage(session, msg, deps);
+        if (msg.body !== "hello" || !msg.hello) return void early.push(msg);
+        clearTimeout(helloTimer);
+        session = await openSession(stream, msg.hello, deps);
+        for (const m of early.splice(0)) await handleMessage(session, m, deps);
+      } catch (err) {
+        log.error("handling a message from worker {worker} failed: {error}", { worker: session?.name ?? stream.getPeer(), error: String(err) });
+        // A session we cannot keep consistent is closed; the worker reconnects and resumes.
+        stream.emit("error", { code: grpc.status.UNAVAILABLE, details: "coordinator error; reconnect" });
+      }
+    });
+  });
+  const finish = () => {
+    clearTimeout(helloTimer);
+    chain = chain.then(async () => {
+      if (session) await endSession(session, deps);
+    });
+  };
+  stream.on("end", () => {
+    finish();
+    stream.end();
+  });
+  stream.on("cancelled", finish);
+  stream.on("error", finish);
+}
+
+async function openSession(stream: ConnectServerStream, hello: HelloOutput, deps: ConnectDeps): Promise<WorkerSession> {
+  const { db, log } = deps;
+  const { id, resumed } = await openWorkerSession(
+    db,
+    {
+      name: hello.name || stream.getPeer(),
+      host: hello.host,
+      pid: hello.pid,
+      queues: hello.queues.length ? hello.queues : ["default"],
+      concurrency: Math.max(1, hello.concurrency),
+      version: hello.version,
+      draining: hello.draining,
+      coordinator: deps.address,
+    },
+    hello.previous_worker_id || null,
+  );
+  const session = new WorkerSession(id, hello.name, hello.queues.length ? hello.queues : ["default"], Math.max(1, hello.concurrency), stream, log);
+  session.draining = hello.draining;
+  const reported = hello.running.map((r) => ({ taskId: r.task_id, attempt: r.attempt, workerId: id }));
+  // Attempts the worker still runs are kept only if they are still current for this session.
+  const current = resumed ? await currentAttempts(db, reported) : new Set<string>();
+  for (const t of await loadInflight(db, reported.filter((r) => current.has(attemptKey(r.taskId, r.attempt))))) {
+    session.inflight.set(attemptKey(t.id, t.attempt), t);
+  }
+  session.send({ welcome: { worker_id: id, heartbeat_ms: deps.heartbeatMs } });
+  for (const r of reported) {
+    if (!current.has(attemptKey(r.taskId, r.attempt))) session.cancel(r.taskId, r.attempt, "attempt is no longer current");
+  }
+  deps.registry.add(session);
+  log.info("worker {worker} {how} ({concurrency} slots, queues {queues}, {kept} running kept)", {
+    worker: session.name,
+    workerId: id,
+    how: resumed ? "reconnected" : "joined",
+    concurrency: session.concurrency,
+    queues: session.queues.join(","),
+    kept: session.inflight.size,
+  });
+  deps.wake();
+  return session;
+}
+
+async function handleMessage(session: WorkerSession, msg: WorkerMessageOutput, deps: ConnectDeps): Promise<void> {
+  if (session.closed) return;
+  if (msg.body === "heartbeat" && msg.heartbeat) return onHeartbeat(session, msg.heartbeat, deps);
+  if (msg.body === "started" && msg.started) return void onStarted(session, msg.started, deps);
+  if (msg.body === "finished" && msg.finished) return void onFinished(session, msg.finished, deps);
+}
+
+async function onHeartbeat(session: WorkerSession, hb: HeartbeatOutput, deps: ConnectDeps): Promise<void> {
+  const alive = await recordHeartbeat(deps.db, session.id, hb.running.length, hb.draining);
+  if (!alive) {
+    deps.log.warn("refused a heartbeat from {worker}: it was declared dead; it must reconnect as a new session", { worker: session.name, workerId: session.id });
+    session.close(grpc.status.FAILED_PRECONDITION, "worker session was declared dead; reconnect");
+    return;
+  }
+  if (hb.draining && !session.draining) {
+    session.draining = true;
+    deps.log.info("worker {worker} is draining", { worker: session.name });
+  }
+  await reconcile(session, hb.running.map((r) => attemptKey(r.task_id, r.attempt)), deps);
+}
+
+/**
+ * Compares what the worker runs with what the database says it runs: attempts the
+ * worker runs that are no longer current are killed; live attempts it does not have
+ * (and this coordinator is not delivering) are failed as lost and retried.
+ */
+async function reconcile(session: WorkerSession, reportedKeys: string[], deps: ConnectDeps): Promise<void> {
+  const live = await liveAttemptsOf(deps.db, session.id);
+  const liveKeys = new Set(live.map((l) => attemptKey(l.taskId, l.attempt)));
+  for (const key of reportedKeys) {
+    if (liveKeys.has(key)) continue;
+    const [taskId, attempt] = splitKey(key);
+    deps.log.warn("worker {worker} runs task {taskId} attempt {attempt}, which is no longer current: killing it", { worker: session.name, taskId, attempt });
+    session.cancel(taskId, attempt, "attempt is no longer current");
+  }
+  const reported = new Set(reportedKeys);
+  const orphans = live.filter((l) => {
+    const key = attemptKey(l.taskId, l.attempt);
+    return !reported.has(key) && !session.inflight.has(key) && l.ageMs > ORPHAN_MIN_AGE_MS;
+  });
+  if (orphans.length === 0) return;
+  const refs = orphans.map((o) => ({ taskId: o.taskId, attempt: o.attempt, workerId: session.id }));
+  const n = await deps.db.transaction((tx) => loseAttempts(tx, { attempts: refs }, `worker ${session.name} no longer had the attempt`));
+  deps.log.warn("{n} attempt(s) missing on worker {worker} were failed as lost", { n, worker: session.name });
+  deps.wake();
+}
+
+async function onStarted(session: WorkerSession, s: TaskStartedOutput, deps: ConnectDeps): Promise<void> {
+  const ref = { taskId: s.task_id, attempt: s.attempt, workerId: session.id };
+  if (await deps.reports.started(ref)) {
+    deps.log.debug("task {taskId} attempt {attempt} running on {worker}", { taskId: s.task_id, attempt: s.attempt, worker: session.name });
+    return;
+  }
+  // Not moved to running: a duplicate report is fine; an attempt that is no longer current must die.
+  if ((await currentAttempts(deps.db, [ref])).size === 0) {
+    deps.log.warn("refused start of task {taskId} attempt {attempt} on {worker}: no longer current; killing it", { taskId: s.task_id, attempt: s.attempt, worker: session.name });
+    session.cancel(s.task_id, s.attempt, "attempt is no longer current");
+  }
+}
+
+async function onFinished(session: WorkerSession, f: TaskFinishedOutput, deps: ConnectDeps): Promise<void> {
+  const key = attemptKey(f.task_id, f.attempt);
+  const task = session.inflight.get(key);
+  if (!task) {
+    deps.log.warn("refused result of task {taskId} attempt {attempt} from {worker}: not an attempt in flight to it", { taskId: f.task_id, attempt: f.attempt, worker: session.name });
+    return;
+  }
+  const succeeded = f.exit_code === 0 && !f.error;
+  const outcome = outcomeOf(succeeded, task);
+  const error = succeeded ? null : f.error || `exit code ${f.exit_code}`;
+  const write: AttemptOutcomeWrite = {
+    taskId: f.task_id,
+    attempt: f.attempt,
+    workerId: session.id,
+    attemptStatus: succeeded ? "completed" : "failed",
+    taskStatus: outcome.status,
+    delayMs: outcome.status === "scheduled" ? outcome.delayMs : 0,
+    exitCode: f.exit_code ?? null,
+    error,
+    stdoutTail: outputText(f.stdout_tail),
+    stderrTail: outputText(f.stderr_tail),
+    startedAt: f.started_at_ms ? new Date(f.started_at_ms) : null,
+    message: succeeded ? null : retryMessage(outcome.status === "scheduled" ? outcome.delayMs : null, f.attempt, task.maxRetries, error ?? "failed"),
+  };
+  const applied = await deps.reports.finished(write);
+  session.inflight.delete(key);
+  deps.wake();
+  if (applied) {
+    deps.log.info("task {taskId} attempt {attempt} {status} on {worker}", { taskId: f.task_id, attempt: f.attempt, status: outcome.status === "scheduled" ? "failed, retry scheduled" : outcome.status, worker: session.name, exitCode: f.exit_code ?? null });
+  } else {
+    deps.log.warn("refused result of task {taskId} attempt {attempt} from {worker}: the attempt is no longer current", { taskId: f.task_id, attempt: f.attempt, worker: session.name });
+  }
+}
+
+async function endSession(session: WorkerSession, deps: ConnectDeps): Promise<void> {
+  deps.registry.remove(session);
+  const wasClosed = session.closed;
+  session.closed = true;
+  // A drained worker that leaves with nothing running is gone for good; otherwise the
+  // liveness monitor decides, giving the worker its timeout to reconnect.
+  if (session.draining && session.inflight.size === 0 && !wasClosed) {
+    await markWorkerLeft(deps.db, session.id).catch((err) => deps.log.warn("recording that {worker} left failed: {error}", { worker: session.name, error: String(err) }));
+    deps.log.info("worker {worker} left after draining", { worker: session.name });
+  } else {
+    deps.log.info("worker {worker} disconnected ({n} attempts in flight)", { worker: session.name, n: session.inflight.size });
+  }
+}
+
+/** Output tails as text: UTF-8 with replacement characters, and no NUL (PostgreSQL text cannot hold it). */
+export function outputText(bytes: Buffer | Uint8Array | undefined): string | null {
+  if (!bytes || bytes.length === 0) return null;
+  return new TextDecoder("utf-8", { fatal: false }).decode(bytes).replaceAll("\u0000", "\uFFFD");
+}
+
+function splitKey(key: string): [string, number] {
+  const i = key.lastIndexOf(":");
+  return [key.slice(0, i), Number(key.slice(i + 1))];
+}

@@ -1,0 +1,75 @@
+/**
+ * The NOTIFY channels that tie processes together without polling tables:
+ * - `taskflow_wake`:   tasks became due now (submit, retry); coordinators claim.
+ * - `taskflow_task`:   task transitions, for dashboards and event streams in any process.
+ *                      Sent by a trigger on task_events (drizzle/0001), so no writer can forget it.
+ * - `taskflow_cancel`: a live attempt must be killed; the coordinator holding its worker tells it.
+ * - `taskflow_worker`: a worker session changed status.
+ * Payloads are JSON; NOTIFY caps a payload at 8000 bytes, so lists are sent in chunks.
+ */
+import { sql, type SQL } from "drizzle-orm";
+
+export const WAKE_CHANNEL = "taskflow_wake";
+export const TASK_CHANNEL = "taskflow_task";
+export const CANCEL_CHANNEL = "taskflow_cancel";
+export const WORKER_CHANNEL = "taskflow_worker";
+
+/** One task transition as published on TASK_CHANNEL. */
+export interface TaskChange {
+  id: string;
+  status: string;
+  attempt: number;
+}
+
+/** A request to kill one attempt, published on CANCEL_CHANNEL. */
+export interface CancelRequest {
+  task_id: string;
+  attempt: number;
+  worker_id: string;
+  reason: string;
+}
+
+export interface WorkerChange {
+  id: string;
+  name: string;
+  status: string;
+}
+
+/** Stay well under PostgreSQL's 8000-byte payload limit. */
+const MAX_PAYLOAD_BYTES = 7000;
+
+/** Splits items into JSON-array payloads that each fit in one NOTIFY. */
+export function chunkPayloads(items: unknown[]): string[] {
+  const out: string[] = [];
+  let current: string[] = [];
+  let size = 2;
+  for (const item of items) {
+    const s = JSON.stringify(item);
+    if (current.length > 0 && size + s.length + 1 > MAX_PAYLOAD_BYTES) {
+      out.push(`[${current.join(",")}]`);
+      current = [];
+      size = 2;
+    }
+    current.push(s);
+    size += s.length + 1;
+  }
+  if (current.length > 0) out.push(`[${current.join(",")}]`);
+  return out;
+}
+
+/** The SQL that sends `items` on `channel` (as one statement, however many chunks). */
+export function notifySql(channel: string, items: unknown[]): SQL | null {
+  const payloads = chunkPayloads(items);
+  if (payloads.length === 0) return null;
+  return sql`select pg_notify(${channel}, p) from jsonb_array_elements_text(${JSON.stringify(payloads)}::jsonb) as p`;
+}
+
+/** Parses a JSON-array payload; bad payloads (never sent by taskflow) give []. */
+export function parsePayload<T>(payload: string): T[] {
+  try {
+    const v = JSON.parse(payload);
+    return Array.isArray(v) ? (v as T[]) : [];
+  } catch {
+    return [];
+  }
+}

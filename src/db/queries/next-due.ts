@@ -1,0 +1,17 @@
+/** msUntilNextDue: how long until the nearest scheduled task of these queues is due, by the database's clock. */
+import { sql } from "drizzle-orm";
+import { rows } from "../rows.ts";
+import { toTextArray } from "./claim-due-tasks.ts";
+import type { Executor } from "./record-transitions.ts";
+
+/** Milliseconds until the next scheduled run_at (≤ 0 when one is due now), or null when none waits. */
+export async function msUntilNextDue(db: Executor, queues: string[]): Promise<number | null> {
+  if (queues.length === 0) return null;
+  const r = rows<{ ms: string | number | null }>(
+    await db.execute(sql`
+      select extract(epoch from (min(run_at) - now())) * 1000 as ms
+      from tasks where status = 'scheduled' and queue = any(${toTextArray(queues)}::text[])`),
+  );
+  const ms = r[0]?.ms;
+  return ms === null || ms === undefined ? null : Number(ms);
+}

@@ -1,0 +1,39 @@
+/** Test factories: rows with sensible defaults and partial overrides. */
+import { sql } from "drizzle-orm";
+import type { Db } from "../../src/db/client.ts";
+import { openWorkerSession, type WorkerHello } from "../../src/db/queries/worker-sessions.ts";
+import { tasks, type NewTaskRow, type TaskRow } from "../../src/db/schema/index.ts";
+
+let n = 0;
+
+export async function insertTasks(db: Db, count: number, overrides: Partial<NewTaskRow> = {}): Promise<TaskRow[]> {
+  const values = Array.from({ length: count }, () => ({
+    name: `task-${++n}`,
+    command: "true",
+    status: "scheduled",
+    runAt: sql`now() - interval '1 second'` as unknown as Date,
+    ...overrides,
+  }));
+  const out: TaskRow[] = [];
+  for (let i = 0; i < values.length; i += 1000) out.push(...(await db.insert(tasks).values(values.slice(i, i + 1000)).returning()));
+  return out;
+}
+
+export async function insertTask(db: Db, overrides: Partial<NewTaskRow> = {}): Promise<TaskRow> {
+  return (await insertTasks(db, 1, overrides))[0]!;
+}
+
+export async function registerWorker(db: Db, overrides: Partial<WorkerHello> = {}): Promise<string> {
+  const hello: WorkerHello = {
+    name: `worker-${++n}`,
+    host: "test-host",
+    pid: 1,
+    queues: ["default"],
+    concurrency: 4,
+    version: "test",
+    draining: false,
+    coordinator: "test",
+    ...overrides,
+  };
+  return (await openWorkerSession(db, hello, null)).id;
+}
