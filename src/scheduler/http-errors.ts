@@ -14,12 +14,25 @@ export interface ErrorBody {
   details: FieldProblem[];
 }
 
+/** An HTTP-level refusal with no domain meaning (413 too large, 415 not JSON): its status and code travel as is. */
+export class HttpError extends Error {
+  override name = "HttpError";
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export function errorBody(error: string, message: string, details: FieldProblem[] = []): ErrorBody {
   return { error, message, details };
 }
 
 /** Maps a thrown value to a status and body; anything unexpected is a logged 500 without details. */
 export function toHttpError(code: string | number, err: unknown, log: Logger): { status: number; body: ErrorBody } {
+  if (err instanceof HttpError) return { status: err.status, body: errorBody(err.code, err.message) };
   if (err instanceof ValidationError) return { status: 422, body: errorBody("validation_failed", err.message, err.details) };
   if (err instanceof NotFoundError) return { status: 404, body: errorBody("not_found", err.message) };
   if (err instanceof ConflictError) return { status: 409, body: errorBody("conflict", err.message) };
@@ -60,12 +73,15 @@ function validationProblems(err: unknown): FieldProblem[] {
   return out.length ? out : [{ path: "/", message: "invalid request" }];
 }
 
+const CONNECTION_ERROR_CODES = ["ECONNREFUSED", "ECONNRESET", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECT_TIMEOUT", "CONNECTION_DESTROYED", "57P01", "57P03"];
+
+/** True for a lost or refused database connection, also when wrapped (drizzle's DrizzleQueryError keeps it as `cause`). */
 function isConnectionError(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return (
-    typeof code === "string" &&
-    ["ECONNREFUSED", "ECONNRESET", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECT_TIMEOUT", "CONNECTION_DESTROYED", "57P01", "57P03"].includes(code)
-  );
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && CONNECTION_ERROR_CODES.includes(code)) return true;
+  }
+  return false;
 }
 
 export function httpErrors(log: Logger) {

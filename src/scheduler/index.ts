@@ -3,11 +3,14 @@ import type { Config } from "../config/config.ts";
 import type { Service } from "../core/lifecycle.ts";
 import type { Database } from "../db/client.ts";
 import { roleLogger } from "../log/logger.ts";
+import { ChangeFeed } from "./change-feed.ts";
 import { buildHttpApp } from "./http-app.ts";
 import { HttpServer } from "./http-server.ts";
 
 export function schedulerServices(config: Config, database: Database): Service[] {
   const log = roleLogger("scheduler");
-  const app = buildHttpApp({ db: database.db, log });
-  return [new HttpServer(app, config.http, log)];
+  const feed = new ChangeFeed(database, log.getChild("feed"));
+  const app = buildHttpApp({ db: database.db, log, feed, config });
+  // The feed starts first so the server never serves a stream before it listens.
+  return [feed, new HttpServer(app, config.http, log)];
 }

@@ -4,8 +4,8 @@
  * every process's change feed hears of them. Every query that changes a task's
  * status outside a single SQL statement calls this.
  */
+import { sql } from "drizzle-orm";
 import type { Db } from "../client.ts";
-import { taskEvents } from "../schema/index.ts";
 
 /** A drizzle database or transaction: both can run these statements. */
 export type Executor = Pick<Db, "execute" | "insert" | "select" | "update" | "delete">;
@@ -23,14 +23,21 @@ export interface Transition {
 
 export async function recordTransitions(tx: Executor, transitions: Transition[]): Promise<void> {
   if (transitions.length === 0) return;
-  await tx.insert(taskEvents).values(
-    transitions.map((t) => ({
-      taskId: t.taskId,
-      attempt: t.attempt,
-      status: t.status,
-      worker: t.worker ?? null,
-      message: t.message ?? null,
-      ...(t.at ? { at: t.at } : {}),
-    })),
-  );
+  // One JSON parameter rather than a VALUES list: a batch of 1000 new tasks records
+  // 2000 events, and binding 10,000 parameters costs more than the insert itself.
+  const events = transitions.map((t) => ({
+    task_id: t.taskId,
+    attempt: t.attempt,
+    status: t.status,
+    worker: t.worker ?? null,
+    message: t.message ?? null,
+    at: t.at?.toISOString() ?? null,
+  }));
+  await tx.execute(sql`
+    insert into task_events (task_id, attempt, status, worker, message, at)
+    select task_id, attempt, status, worker, message, coalesce(at, now())
+    from rows from (json_to_recordset(${JSON.stringify(events)}::json)
+      as (task_id uuid, attempt int, status text, worker text, message text, at timestamptz))
+      with ordinality as e(task_id, attempt, status, worker, message, at, ord)
+    order by ord`);
 }

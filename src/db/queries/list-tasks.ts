@@ -1,0 +1,67 @@
+/**
+ * Lists tasks newest first (created_at desc, id desc) with keyset pagination: a
+ * page starts strictly after the position of the previous page's last row, so
+ * pages never repeat or skip rows, however many tasks arrive meanwhile.
+ */
+import { and, desc, eq, getTableColumns, ilike, inArray, sql, type SQL } from "drizzle-orm";
+import type { Db } from "../client.ts";
+import { tasks, type TaskRow } from "../schema/index.ts";
+
+/** A position in the listing. `createdAt` keeps the database's microseconds (a JS Date would drop them). */
+export interface TaskPosition {
+  /** UTC, "YYYY-MM-DDTHH:MI:SS.ffffff". */
+  createdAt: string;
+  id: string;
+}
+
+export interface TaskListFilter {
+  /** Any of these statuses; empty means all. */
+  statuses: string[];
+  queue: string | null;
+  /** Case-insensitive substring of the name. */
+  nameContains: string | null;
+  limit: number;
+  /** Start after this position (the previous page's `next`). */
+  after: TaskPosition | null;
+}
+
+export interface TaskPage {
+  tasks: TaskRow[];
+  /** Where the next page starts, or null on the last page. */
+  next: TaskPosition | null;
+}
+
+const POSITION_FORMAT = `YYYY-MM-DD"T"HH24:MI:SS.US`;
+
+export async function listTasks(db: Db, f: TaskListFilter): Promise<TaskPage> {
+  const found = await db
+    .select({ ...getTableColumns(tasks), position: sql<string>`to_char(${tasks.createdAt} at time zone 'UTC', ${POSITION_FORMAT})` })
+    .from(tasks)
+    .where(and(...conditions(f)))
+    .orderBy(desc(tasks.createdAt), desc(tasks.id))
+    // One row more than asked tells whether another page follows.
+    .limit(f.limit + 1);
+  const page = found.slice(0, f.limit);
+  const last = page.at(-1);
+  return {
+    tasks: page.map(({ position: _, ...task }) => task),
+    next: found.length > f.limit && last ? { createdAt: last.position, id: last.id } : null,
+  };
+}
+
+function conditions(f: TaskListFilter): SQL[] {
+  const out: SQL[] = [];
+  if (f.statuses.length === 1) out.push(eq(tasks.status, f.statuses[0]!));
+  else if (f.statuses.length > 1) out.push(inArray(tasks.status, f.statuses));
+  if (f.queue !== null) out.push(eq(tasks.queue, f.queue));
+  if (f.nameContains !== null) out.push(ilike(tasks.name, `%${escapeLike(f.nameContains)}%`));
+  if (f.after !== null) {
+    out.push(sql`(${tasks.createdAt}, ${tasks.id}) < ((${f.after.createdAt}::timestamp at time zone 'UTC'), ${f.after.id}::uuid)`);
+  }
+  return out;
+}
+
+/** `%`, `_` and `\` in a search are literal characters, not patterns. */
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

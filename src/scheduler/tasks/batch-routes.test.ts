@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
+import { describeEachBackend } from "../../../test/support/databases.ts";
+import { taskBody, TestApi } from "../http-test-client.ts";
+
+describeEachBackend("POST /api/tasks/batch", (backend) => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await TestApi.open(backend);
+  });
+  afterAll(() => api.close());
+  beforeEach(() => api.reset());
+
+  test("creates every task, answering them in request order", async () => {
+    const r = await api.post("/api/tasks/batch", { tasks: [1, 2, 3].map((i) => taskBody({ name: `t${i}`, priority: i })) });
+    expect(r.status).toBe(201);
+    expect(r.body.tasks.map((t: { name: string }) => t.name)).toEqual(["t1", "t2", "t3"]);
+    expect(r.body.tasks.every((t: { status: string }) => t.status === "scheduled")).toBe(true);
+    expect(await api.count("tasks")).toBe(3);
+    expect(await api.count("task_events")).toBe(6);
+  });
+
+  test("one bad item refuses the whole batch, naming /tasks/N/field, and writes nothing", async () => {
+    const items = Array.from({ length: 5 }, (_, i) => taskBody({ name: `t${i}` }));
+    items[3] = taskBody({ priority: 1000 });
+    const r = await api.post("/api/tasks/batch", { tasks: items });
+    expect(r.status).toBe(422);
+    expect(r.body.details).toEqual([{ path: "/tasks/3/priority", message: expect.any(String) }]);
+    expect(await api.count("tasks")).toBe(0);
+    expect(await api.count("task_events")).toBe(0);
+  });
+
+  test("a batch the database refuses midway writes nothing either (one transaction)", async () => {
+    // A trigger stands in for any failure after some rows went in: the events insert refuses one task.
+    await api.db.execute(sql`create function tf_test_boom() returns trigger language plpgsql as $$
+      begin if exists (select 1 from tasks where id = new.task_id and name = 'boom') then raise exception 'boom'; end if; return new; end $$`);
+    await api.db.execute(sql`create trigger tf_test_boom before insert on task_events for each row execute function tf_test_boom()`);
+    try {
+      const r = await api.post("/api/tasks/batch", { tasks: [taskBody(), taskBody({ name: "boom" }), taskBody()] });
+      expect(r.status).toBe(500);
+      expect(r.body).toEqual({ error: "internal", message: "internal error", details: [] });
+      expect(await api.count("tasks")).toBe(0);
+      expect(await api.count("task_events")).toBe(0);
+    } finally {
+      await api.db.execute(sql`drop trigger tf_test_boom on task_events`);
+      await api.db.execute(sql`drop function tf_test_boom()`);
+    }
+  });
+
+  test("the batch envelope allows only `tasks`", async () => {
+    const r = await api.post("/api/tasks/batch", { tasks: [taskBody()], extra: true });
+    expect(r.status).toBe(422);
+    expect(r.body.details).toEqual([{ path: "/extra", message: "unknown field" }]);
+    expect(await api.count("tasks")).toBe(0);
+  });
+
+  test("size limits: 0 and 1001 tasks are refused, 1000 accepted", async () => {
+    expect((await api.post("/api/tasks/batch", { tasks: [] })).status).toBe(422);
+    expect((await api.post("/api/tasks/batch", { tasks: Array(1001).fill(taskBody()) })).status).toBe(422);
+    const r = await api.post("/api/tasks/batch", { tasks: Array.from({ length: 1000 }, (_, i) => taskBody({ name: `n${i}` })) });
+    expect(r.status).toBe(201);
+    expect(r.body.tasks).toHaveLength(1000);
+    expect(new Set(r.body.tasks.map((t: { id: string }) => t.id)).size).toBe(1000);
+    expect(await api.count("tasks")).toBe(1000);
+    expect(await api.count("task_events")).toBe(2000);
+  });
+
+  test("known idempotency keys give the existing task; repeats inside a batch share the first", async () => {
+    const known = await api.post("/api/tasks", taskBody({ idempotency_key: "known" }));
+    const r = await api.post("/api/tasks/batch", {
+      tasks: [
+        taskBody({ name: "a", idempotency_key: "dup" }),
+        taskBody({ name: "b", idempotency_key: "known" }),
+        taskBody({ name: "c" }),
+        taskBody({ name: "d", idempotency_key: "dup" }),
+      ],
+    });
+    expect(r.status).toBe(201);
+    const [a, b, c, d] = r.body.tasks;
+    expect(b).toEqual(known.body);
+    expect(d).toEqual(a);
+    expect(a.name).toBe("a");
+    expect(c.name).toBe("c");
+    expect(await api.count("tasks")).toBe(3);
+    expect(await api.count("task_events")).toBe(6);
+  });
+
+  test("concurrent batches sharing keys make each keyed task once", async () => {
+    const batch = (reverse: boolean) => {
+      const items = Array.from({ length: 50 }, (_, i) => taskBody({ idempotency_key: `k${i}` }));
+      return { tasks: reverse ? items.reverse() : items };
+    };
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => api.post("/api/tasks/batch", batch(i % 2 === 1))));
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(201));
+    expect(await api.count("tasks")).toBe(50);
+    const idOfK0 = new Set(answers.map((a) => a.body.tasks.find((t: { idempotency_key: string }) => t.idempotency_key === "k0").id));
+    expect(idOfK0.size).toBe(1);
+  });
+});

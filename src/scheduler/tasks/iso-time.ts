@@ -1,0 +1,48 @@
+/**
+ * Parses ISO-8601 / RFC 3339 instants that carry a time zone ("Z" or an offset).
+ * `Date.parse` is too lenient for an API: it takes times without a zone (read as
+ * local time) and rolls impossible dates over (Feb 30 → Mar 2).
+ */
+
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)$/;
+
+/**
+ * The instant `s` names, or null when it is not a valid ISO-8601 time with a zone.
+ *
+ * @example parseIsoInstant("2030-01-31T12:00:00+01:00")?.toISOString() // "2030-01-31T11:00:00.000Z"
+ * @example parseIsoInstant("2030-01-31T12:00:00") // null: no time zone
+ */
+export function parseIsoInstant(s: string): Date | null {
+  const m = ISO_INSTANT.exec(s);
+  if (!m) return null;
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? "0"].map(Number) as number[];
+  const millis = Number((m[7] ?? "0").padEnd(3, "0").slice(0, 3));
+  if (year! < 1 || month! < 1 || month! > 12 || day! < 1 || day! > daysInMonth(year!, month!)) return null;
+  if (hour! > 23 || minute! > 59 || second! > 59) return null;
+  const offsetMinutes = parseOffset(m[8]!);
+  if (offsetMinutes === null) return null;
+  const d = new Date(0);
+  // setUTCFullYear, unlike Date.UTC, keeps years 0–99 as they are.
+  d.setUTCFullYear(year!, month! - 1, day!);
+  d.setUTCHours(hour!, minute!, second!, millis);
+  return new Date(d.getTime() - offsetMinutes * 60_000);
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 && !isLeap(year) ? 1 : 0);
+}
+
+function isLeap(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+/** Minutes east of UTC, or null for an impossible offset. */
+function parseOffset(z: string): number | null {
+  if (z === "Z" || z === "z") return 0;
+  const sign = z[0] === "-" ? -1 : 1;
+  const digits = z.slice(1).replace(":", "");
+  const hours = Number(digits.slice(0, 2));
+  const minutes = Number(digits.slice(2) || "0");
+  if (hours > 23 || minutes > 59) return null;
+  return sign * (hours * 60 + minutes);
+}

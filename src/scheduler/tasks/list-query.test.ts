@@ -1,0 +1,36 @@
+import { expect, test } from "bun:test";
+import { decodeCursor, encodeCursor, LIST_LIMIT_DEFAULT, parseListQuery } from "./list-query.ts";
+
+const parse = (q: string) => parseListQuery(new URLSearchParams(q));
+
+test("defaults: every status, any queue, limit 50, first page", () => {
+  expect(parse("")).toEqual({ ok: true, value: { statuses: [], queue: null, nameContains: null, limit: LIST_LIMIT_DEFAULT, after: null } });
+});
+
+test("status as a comma list or repeated, deduplicated", () => {
+  const r = parse("status=failed,%20running&status=failed&q=%20nightly%20&queue=io&limit=500");
+  expect(r.ok && r.value).toMatchObject({ statuses: ["failed", "running"], queue: "io", nameContains: "nightly", limit: 500 });
+});
+
+test("the cursor round-trips and keeps microseconds", () => {
+  const p = { createdAt: "2030-01-31T12:00:00.123456", id: "7d1c2a4e-0000-4000-8000-000000000001" };
+  const c = encodeCursor(p);
+  expect(c).toMatch(/^[A-Za-z0-9_-]+$/);
+  expect(decodeCursor(c)).toEqual(p);
+  expect(parse(`cursor=${c}`)).toMatchObject({ ok: true, value: { after: p } });
+});
+
+test("bad values name the parameter", () => {
+  const paths = (q: string) => {
+    const r = parse(q);
+    return r.ok ? [] : r.problems.map((p) => p.path);
+  };
+  expect(paths("status=done")).toEqual(["/status"]);
+  expect(paths("queue=A")).toEqual(["/queue"]);
+  expect(paths(`q=${"x".repeat(201)}`)).toEqual(["/q"]);
+  expect(paths("q=%00")).toEqual(["/q"]);
+  for (const limit of ["0", "501", "-1", "1.5", "1e2", "ten"]) expect(paths(`limit=${limit}`)).toEqual(["/limit"]);
+  for (const cursor of ["!!", "abc", encodeCursor({ createdAt: "2030-02-30T00:00:00.000000", id: "7d1c2a4e-0000-4000-8000-000000000001" })]) {
+    expect(paths(`cursor=${cursor}`)).toEqual(["/cursor"]);
+  }
+});

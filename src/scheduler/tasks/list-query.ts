@@ -1,0 +1,50 @@
+/**
+ * GET /api/tasks query parameters: checked (422 naming each bad parameter) and
+ * turned into a list filter. The cursor is opaque to clients: base64url of the
+ * last row's exact created_at (microseconds) and id.
+ */
+import type { FieldProblem } from "../../core/errors.ts";
+import { isTaskStatus, TASK_STATUSES } from "../../core/task-status.ts";
+import type { TaskListFilter, TaskPosition } from "../../db/queries/list-tasks.ts";
+import type { Checked } from "./validate-task.ts";
+import { parseIsoInstant } from "./iso-time.ts";
+import { QUEUE_PATTERN } from "./model.ts";
+
+export const LIST_LIMIT_DEFAULT = 50;
+export const LIST_LIMIT_MAX = 500;
+const SEARCH_MAX_CHARS = 200;
+const QUEUE = new RegExp(QUEUE_PATTERN);
+const POSITION = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6})\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** Checks the query of GET /api/tasks; a repeated parameter (status=a&status=b) counts as a comma list. */
+export function parseListQuery(query: URLSearchParams): Checked<TaskListFilter> {
+  const problems: FieldProblem[] = [];
+  const bad = (name: string, message: string) => problems.push({ path: `/${name}`, message });
+  const one = (name: string) => query.getAll(name).join(",").trim() || null;
+  const statuses = [...new Set((one("status") ?? "").split(",").map((s) => s.trim()).filter(Boolean))];
+  if (statuses.some((s) => !isTaskStatus(s))) bad("status", `must be a comma list of ${TASK_STATUSES.join(", ")}`);
+  const queue = one("queue");
+  if (queue !== null && !QUEUE.test(queue)) bad("queue", "must be 1 to 64 characters of a-z, 0-9, _ and -");
+  const q = one("q");
+  if (q !== null && (q.length > SEARCH_MAX_CHARS || q.includes("\u0000") || !q.isWellFormed())) bad("q", `must be text of at most ${SEARCH_MAX_CHARS} characters`);
+  const limitText = one("limit");
+  const limit = limitText === null ? LIST_LIMIT_DEFAULT : Number(limitText);
+  if (!/^\d+$/.test(limitText ?? "0") || limit < 1 || limit > LIST_LIMIT_MAX) bad("limit", `must be an integer from 1 to ${LIST_LIMIT_MAX}`);
+  const cursorText = one("cursor");
+  const after = cursorText === null ? null : decodeCursor(cursorText);
+  if (cursorText !== null && after === null) bad("cursor", "is not a next_cursor given by this API");
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, value: { statuses, queue, nameContains: q, limit, after } };
+}
+
+export function encodeCursor(p: TaskPosition): string {
+  return Buffer.from(`${p.createdAt}|${p.id}`).toString("base64url");
+}
+
+export function decodeCursor(s: string): TaskPosition | null {
+  if (!/^[A-Za-z0-9_-]+$/.test(s)) return null;
+  const m = POSITION.exec(Buffer.from(s, "base64url").toString());
+  // A well-formed but impossible time would make PostgreSQL fail the query.
+  if (!m || parseIsoInstant(`${m[1]}Z`) === null) return null;
+  return { createdAt: m[1]!, id: m[2]! };
+}

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
+import { inArray, sql } from "drizzle-orm";
+import { describeEachBackend } from "../../../test/support/databases.ts";
+import { tasks } from "../../db/schema/index.ts";
+import { taskBody, TestApi } from "../http-test-client.ts";
+
+type Listed = { id: string; name: string; status: string; queue: string; created_at: string };
+
+describeEachBackend("GET /api/tasks", (backend) => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await TestApi.open(backend);
+  });
+  afterAll(() => api.close());
+  beforeEach(() => api.reset());
+
+  /** Submits tasks one request each, so their created_at differ. */
+  async function submit(bodies: Record<string, unknown>[]): Promise<Listed[]> {
+    const out: Listed[] = [];
+    for (const b of bodies) out.push((await api.post("/api/tasks", taskBody(b))).body);
+    return out;
+  }
+
+  async function setStatus(ids: string[], status: string) {
+    await api.db.update(tasks).set({ status }).where(inArray(tasks.id, ids));
+  }
+
+  test("newest first, with the defaults: limit 50 and a next_cursor", async () => {
+    await api.post("/api/tasks/batch", { tasks: Array.from({ length: 60 }, (_, i) => taskBody({ name: `t${i}` })) });
+    const made = await submit([{ name: "newest" }]);
+    const r = await api.get("/api/tasks");
+    expect(r.status).toBe(200);
+    expect(r.body.tasks).toHaveLength(50);
+    expect(r.body.tasks[0].id).toBe(made[0]!.id);
+    expect(typeof r.body.next_cursor).toBe("string");
+  });
+
+  test("pages follow each other with no duplicates or gaps, even with equal created_at", async () => {
+    // One batch: every task shares the transaction's created_at, so only the id orders them.
+    const batch = await api.post("/api/tasks/batch", { tasks: Array.from({ length: 23 }, (_, i) => taskBody({ name: `b${i}` })) });
+    const singles = await submit(Array.from({ length: 4 }, (_, i) => ({ name: `s${i}` })));
+    const all: Listed[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const r = await api.get(`/api/tasks?limit=5${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(r.status).toBe(200);
+      all.push(...r.body.tasks);
+      cursor = r.body.next_cursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(6);
+    const ids = all.map((t) => t.id);
+    expect(new Set(ids).size).toBe(27);
+    expect(ids.sort()).toEqual([...batch.body.tasks, ...singles].map((t: Listed) => t.id).sort());
+    // Order: created_at desc, then id desc.
+    const order = all.map((t) => [t.created_at, t.id].join(" "));
+    expect(order).toEqual([...order].sort().reverse());
+  });
+
+  test("a page that ends exactly at the last task has no next_cursor", async () => {
+    await submit([{}, {}, {}, {}]);
+    const first = await api.get("/api/tasks?limit=2");
+    const second = await api.get(`/api/tasks?limit=2&cursor=${first.body.next_cursor}`);
+    expect(second.body.tasks).toHaveLength(2);
+    expect(second.body.next_cursor).toBeNull();
+  });
+
+  test("filters by status (a comma list), queue, and name substring case-insensitively", async () => {
+    const [a, , c] = await submit([
+      { name: "Nightly Backup", queue: "ops" },
+      { name: "backup-db", queue: "default" },
+      { name: "send mail", queue: "ops" },
+      { name: "100%_done\\", queue: "ops" },
+    ]);
+    await setStatus([a!.id], "failed");
+    await setStatus([c!.id], "completed");
+    const names = async (query: string) => (await api.get(`/api/tasks?${query}`)).body.tasks.map((t: Listed) => t.name).sort();
+    expect(await names("q=BACKUP")).toEqual(["Nightly Backup", "backup-db"]);
+    expect(await names("queue=ops")).toEqual(["100%_done\\", "Nightly Backup", "send mail"]);
+    expect(await names("status=failed,completed")).toEqual(["Nightly Backup", "send mail"]);
+    expect(await names("status=failed&status=scheduled")).toEqual(["100%_done\\", "Nightly Backup", "backup-db"]);
+    expect(await names("status=scheduled&queue=ops&q=done")).toEqual(["100%_done\\"]);
+    // LIKE wildcards in q are literal characters.
+    expect(await names(`q=${encodeURIComponent("%_")}`)).toEqual(["100%_done\\"]);
+    expect(await names(`q=${encodeURIComponent("\\")}`)).toEqual(["100%_done\\"]);
+    expect(await names("q=nomatch")).toEqual([]);
+  });
+
+  test("the limit is capped at 500", async () => {
+    await api.db.execute(sql`insert into tasks (name, command, status) select 't' || i, 'true', 'scheduled' from generate_series(1, 501) i`);
+    const r = await api.get("/api/tasks?limit=500");
+    expect(r.body.tasks).toHaveLength(500);
+    expect(r.body.next_cursor).not.toBeNull();
+    const over = await api.get("/api/tasks?limit=501");
+    expect(over.status).toBe(422);
+    expect(over.body.details).toEqual([{ path: "/limit", message: "must be an integer from 1 to 500" }]);
+  });
+
+  test("bad parameters are 422, each named", async () => {
+    const r = await api.get("/api/tasks?status=done&queue=Bad!&limit=abc&cursor=xyz");
+    expect(r.status).toBe(422);
+    expect(r.body.details.map((d: { path: string }) => d.path)).toEqual(["/status", "/queue", "/limit", "/cursor"]);
+    for (const q of ["limit=0", "limit=-1", "limit=1.5", `cursor=${Buffer.from("2024-13-45T00:00:00.000000|x").toString("base64url")}`]) {
+      expect((await api.get(`/api/tasks?${q}`)).status).toBe(422);
+    }
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * The task API's request shapes (SPEC §2) as TypeBox schemas, with every limit
+ * named once. `validate-task.ts` checks bodies against them (plus the rules a
+ * schema cannot say), and the OpenAPI document shows them.
+ *
+ * These use TypeBox's `Type` rather than Elysia's `t`: Elysia's `t.Integer`
+ * also accepts numeric strings (for query strings), and a JSON body with
+ * `"priority": "5"` should be refused, not coerced.
+ */
+import { Type, type Static } from "@sinclair/typebox";
+
+export const NAME_MAX_CHARS = 200;
+export const COMMAND_MAX_BYTES = 65_536;
+/** env caps: at most 100 variables, names like shell variables, names + values ≤ 64 KiB of UTF-8. */
+export const ENV_MAX_VARS = 100;
+export const ENV_MAX_BYTES = 65_536;
+export const ENV_NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$";
+export const QUEUE_PATTERN = "^[a-z0-9_-]{1,64}$";
+export const QUEUE_DEFAULT = "default";
+export const PRIORITY_MIN = -100;
+export const PRIORITY_MAX = 100;
+export const DELAY_MAX_MS = 365 * 24 * 3600 * 1000;
+export const MAX_RETRIES_MAX = 100;
+export const MAX_RETRIES_DEFAULT = 3;
+export const BACKOFF_MS_MAX = 86_400_000;
+export const BACKOFF_MS_DEFAULT = 1000;
+export const BACKOFF_FACTOR_MAX = 10;
+export const BACKOFF_FACTOR_DEFAULT = 2;
+/** PostgreSQL int4 max: timers and intervals stay far from overflow. */
+export const INT32_MAX = 2_147_483_647;
+export const BACKOFF_MAX_MS_DEFAULT = 3_600_000;
+export const IDEMPOTENCY_KEY_MAX_CHARS = 200;
+export const BATCH_MAX_TASKS = 1000;
+
+const int = (minimum: number, maximum: number, extra: object = {}) => Type.Integer({ minimum, maximum, ...extra });
+
+export const NewTaskBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: NAME_MAX_CHARS, description: "display name" }),
+    command: Type.String({ minLength: 1, description: `run with /bin/sh -c; at most ${COMMAND_MAX_BYTES} bytes of UTF-8` }),
+    env: Type.Optional(
+      Type.Record(Type.String({ pattern: ENV_NAME_PATTERN }), Type.String(), {
+        maxProperties: ENV_MAX_VARS,
+        description: `added to the worker's environment; at most ${ENV_MAX_VARS} variables and ${ENV_MAX_BYTES} bytes`,
+      }),
+    ),
+    queue: Type.Optional(Type.String({ pattern: QUEUE_PATTERN, default: QUEUE_DEFAULT })),
+    priority: Type.Optional(int(PRIORITY_MIN, PRIORITY_MAX, { default: 0, description: "higher runs first among due tasks" })),
+    run_at: Type.Optional(Type.String({ description: "ISO-8601 time with a time zone; not with delay_ms" })),
+    delay_ms: Type.Optional(int(0, DELAY_MAX_MS, { description: "start this long after submission; not with run_at" })),
+    max_retries: Type.Optional(int(0, MAX_RETRIES_MAX, { default: MAX_RETRIES_DEFAULT })),
+    backoff_ms: Type.Optional(int(1, BACKOFF_MS_MAX, { default: BACKOFF_MS_DEFAULT })),
+    backoff_factor: Type.Optional(Type.Number({ minimum: 1, maximum: BACKOFF_FACTOR_MAX, default: BACKOFF_FACTOR_DEFAULT })),
+    backoff_max_ms: Type.Optional(
+      int(1, INT32_MAX, { default: BACKOFF_MAX_MS_DEFAULT, description: "retry delay cap; at least backoff_ms when both are given" }),
+    ),
+    timeout_ms: Type.Optional(Type.Union([int(1, INT32_MAX), Type.Null()], { default: null })),
+    idempotency_key: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX_CHARS }), Type.Null()], { default: null })),
+  },
+  { additionalProperties: false },
+);
+export type NewTaskBody = Static<typeof NewTaskBody>;
+
+export const TaskBatchBody = Type.Object(
+  { tasks: Type.Array(NewTaskBody, { minItems: 1, maxItems: BATCH_MAX_TASKS }) },
+  { additionalProperties: false },
+);
+
+/** What each field accepts, in words: the message for any problem TypeBox finds at that field. */
+export const FIELD_RULES: Record<keyof NewTaskBody, string> = {
+  name: `must be a string of 1 to ${NAME_MAX_CHARS} characters`,
+  command: `must be a non-empty string of at most ${COMMAND_MAX_BYTES} bytes (UTF-8)`,
+  env: `must be an object of at most ${ENV_MAX_VARS} variables with string values`,
+  queue: "must be 1 to 64 characters of a-z, 0-9, _ and -",
+  priority: `must be an integer from ${PRIORITY_MIN} to ${PRIORITY_MAX}`,
+  run_at: "must be an ISO-8601 time with a time zone, like 2030-01-31T12:00:00Z",
+  delay_ms: `must be an integer from 0 to ${DELAY_MAX_MS} (one year)`,
+  max_retries: `must be an integer from 0 to ${MAX_RETRIES_MAX}`,
+  backoff_ms: `must be an integer from 1 to ${BACKOFF_MS_MAX}`,
+  backoff_factor: `must be a number from 1 to ${BACKOFF_FACTOR_MAX}`,
+  backoff_max_ms: `must be an integer from 1 to ${INT32_MAX}`,
+  timeout_ms: `must be null or an integer from 1 to ${INT32_MAX}`,
+  idempotency_key: `must be null or a string of 1 to ${IDEMPOTENCY_KEY_MAX_CHARS} characters`,
+};
+
+/** Fields the API sets; a request naming one is told so instead of "unknown field". */
+export const READ_ONLY_FIELDS = [
+  "id", "status", "attempt", "worker", "created_at", "picked_at", "started_at", "finished_at", "exit_code", "error", "schedule_id",
+];

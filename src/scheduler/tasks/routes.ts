@@ -1,0 +1,91 @@
+/**
+ * The task API (SPEC §3): submit one or a batch, list, read one with its
+ * history, cancel, retry. Handlers check input, call one query function each
+ * and shape the answer; every error goes through http-errors.ts.
+ *
+ * Idempotency in a batch: an item whose key is already known answers the
+ * existing task in its place, and an item repeating a key used earlier in the
+ * same batch answers the task made for that earlier item, exactly as if the
+ * items had been sent one by one. The batch still answers 201.
+ */
+import type { TSchema } from "@sinclair/typebox";
+import { Elysia } from "elysia";
+import type { OpenAPIV3 } from "openapi-types";
+import { NotFoundError, ValidationError } from "../../core/errors.ts";
+import type { Db } from "../../db/client.ts";
+import { cancelTask } from "../../db/queries/cancel-task.ts";
+import { getTask } from "../../db/queries/get-task.ts";
+import { insertTasks } from "../../db/queries/insert-tasks.ts";
+import { listTasks } from "../../db/queries/list-tasks.ts";
+import { retryTask } from "../../db/queries/retry-task.ts";
+import { readJsonBody } from "../request-body.ts";
+import { encodeCursor, parseListQuery } from "./list-query.ts";
+import { NewTaskBody, TaskBatchBody } from "./model.ts";
+import { taskDetailJson, taskJson } from "./task-json.ts";
+import { validateNewTask, validateTaskBatch, type Checked } from "./validate-task.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const tags = ["tasks"];
+/** Bodies are read by readJsonBody (size cap, JSON only), never by Elysia's parser. */
+const parse = "none" as const;
+/** OpenAPI request body from a TypeBox schema (which is JSON Schema). */
+const jsonBody = (schema: TSchema) => ({ required: true, content: { "application/json": { schema: schema as OpenAPIV3.SchemaObject } } });
+
+export function taskRoutes(db: Db) {
+  return new Elysia({ name: "tasks", prefix: "/api/tasks" })
+    .post(
+      "",
+      async ({ request, set }) => {
+        const [result] = await insertTasks(db, [valid(validateNewTask(await readJsonBody(request)))]);
+        set.status = result!.created ? 201 : 200;
+        return taskJson(result!.task);
+      },
+      { parse, detail: { summary: "Submit a task (200 with the earlier task when the idempotency key is known)", tags, requestBody: jsonBody(NewTaskBody) } },
+    )
+    .post(
+      "/batch",
+      async ({ request, set }) => {
+        const results = await insertTasks(db, valid(validateTaskBatch(await readJsonBody(request))));
+        set.status = 201;
+        return { tasks: results.map((r) => taskJson(r.task)) };
+      },
+      { parse, detail: { summary: "Submit up to 1000 tasks, all or nothing", tags, requestBody: jsonBody(TaskBatchBody) } },
+    )
+    .get(
+      "",
+      async ({ request }) => {
+        const page = await listTasks(db, valid(parseListQuery(new URL(request.url).searchParams)));
+        return { tasks: page.tasks.map(taskJson), next_cursor: page.next ? encodeCursor(page.next) : null };
+      },
+      { detail: { summary: "List tasks newest first, filtered and paginated", tags } },
+    )
+    .get(
+      "/:id",
+      async ({ params }) => {
+        const detail = UUID.test(params.id) ? await getTask(db, params.id.toLowerCase()) : null;
+        if (!detail) throw new NotFoundError(`no task with id ${params.id}`);
+        return taskDetailJson(detail);
+      },
+      { detail: { summary: "A task with its attempts and events", tags } },
+    )
+    .post("/:id/cancel", async ({ params }) => taskJson(await cancelTask(db, taskId(params.id))), {
+      parse,
+      detail: { summary: "Cancel a task; a running attempt is killed", tags },
+    })
+    .post("/:id/retry", async ({ params }) => taskJson(await retryTask(db, taskId(params.id))), {
+      parse,
+      detail: { summary: "Run a failed or cancelled task again now", tags },
+    });
+}
+
+/** The checked value, or a ValidationError (422) listing every problem. */
+function valid<T>(checked: Checked<T>): T {
+  if (checked.ok) return checked.value;
+  throw new ValidationError("the request has invalid fields", checked.problems);
+}
+
+/** Ids that are not UUIDs name no task (404), rather than reaching PostgreSQL's uuid parser. */
+function taskId(id: string): string {
+  if (!UUID.test(id)) throw new NotFoundError(`no task with id ${id}`);
+  return id.toLowerCase();
+}
