@@ -41,6 +41,12 @@ describe("config precedence", () => {
     expect(parse(["--database-url=postgresql://a/b"], { DATABASE_URL: "postgres://x/y" }).databaseUrl).toBe("postgresql://a/b");
   });
 
+  test("a worker beside a coordinator dials that coordinator's --grpc unless --coordinator is given", () => {
+    expect(parse(["--grpc=127.0.0.1:6000"]).coordinators).toEqual(["127.0.0.1:6000"]);
+    expect(parse(["--grpc=127.0.0.1:6000", "--coordinator=10.0.0.1:1"]).coordinators).toEqual(["10.0.0.1:1"]);
+    expect(parse(["--role=worker", "--grpc=127.0.0.1:6000"]).coordinators).toEqual(["127.0.0.1:50051"]);
+  });
+
   test("roles: single, comma lists, all", () => {
     expect(parse(["--role=worker"]).roles).toEqual(["worker"]);
     expect(parse(["--role=coordinator,scheduler"]).roles).toEqual(["scheduler", "coordinator"]);

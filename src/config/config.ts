@@ -99,6 +99,11 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     logFormat: parseChoice(raw("log-format"), flagLabel("log-format"), ["pretty", "json"], isTty ? "pretty" : "json"),
     logLevel: parseChoice(raw("log-level"), flagLabel("log-level"), ["debug", "info", "warn", "error"], "info"),
   };
+  // A worker in the same process as a coordinator dials that coordinator unless told otherwise.
+  if (raw("coordinator") === undefined && config.roles.includes("coordinator")) {
+    const { host, port } = config.grpc;
+    config.coordinators = [`${host.includes(":") ? `[${host}]` : host}:${port}`];
+  }
   checkRules(config, flagLabel);
   return { command, config };
 }

@@ -9,6 +9,7 @@ import { Dispatcher } from "./dispatcher.ts";
 import { GrpcServer } from "./grpc-server.ts";
 import { LivenessMonitor } from "./liveness-monitor.ts";
 import { ReportWriter } from "./report-writer.ts";
+import { ScheduleTicker } from "./schedule-ticker.ts";
 import { SessionRegistry } from "./session-registry.ts";
 
 /** Coordinator services in start order; stopping runs in reverse (server first, then loops, then reports). */
@@ -47,6 +48,7 @@ export function coordinatorServices(config: Config, database: Database): Service
     new LivenessMonitor(database.db, registry, config.workerTimeoutMs, wake, log.getChild("liveness")),
     new CancelRelay(database, registry, log),
     dispatcher,
+    new ScheduleTicker(database, log.getChild("schedules")),
     server,
   ];
 }

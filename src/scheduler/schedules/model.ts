@@ -1,0 +1,57 @@
+/**
+ * The schedule API's request shapes (SPEC §2 "Schedules") as TypeBox schemas, for
+ * the OpenAPI document, with the limits named once. validate-schedule.ts does the
+ * checking (a cron expression or a time zone is more than a schema can say).
+ */
+import { Type, type Static } from "@sinclair/typebox";
+import { NAME_MAX_CHARS, NewTaskBody } from "../tasks/model.ts";
+
+export const SCHEDULE_NAME_MAX_CHARS = NAME_MAX_CHARS;
+export const CRON_MAX_CHARS = 200;
+export const TIMEZONE_DEFAULT = "UTC";
+/** How many upcoming run times a schedule's answer lists. */
+export const NEXT_RUNS_SHOWN = 5;
+
+/** Task fields a template may not carry: each tick sets them. */
+export const TICK_SET_FIELDS = ["run_at", "delay_ms", "idempotency_key"] as const;
+
+const { run_at: _r, delay_ms: _d, idempotency_key: _k, name, ...templateFields } = NewTaskBody.properties;
+
+/** A task as a schedule makes it; `name` defaults to the schedule's name. */
+export const ScheduleTaskBody = Type.Object(
+  { name: Type.Optional(name), ...templateFields },
+  { additionalProperties: false, description: "every task field but run_at, delay_ms and idempotency_key; name defaults to the schedule's" },
+);
+
+export const NewScheduleBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: SCHEDULE_NAME_MAX_CHARS }),
+    cron: Type.String({
+      maxLength: CRON_MAX_CHARS,
+      description: "5 fields (minute hour day month weekday), 6 with seconds first, or @yearly/@monthly/@weekly/@daily/@hourly",
+      examples: ["*/5 * * * *", "0 30 9 * * MON-FRI", "@daily"],
+    }),
+    timezone: Type.Optional(Type.String({ default: TIMEZONE_DEFAULT, description: "IANA time zone the expression is read in" })),
+    task: ScheduleTaskBody,
+    paused: Type.Optional(Type.Boolean({ default: false })),
+  },
+  { additionalProperties: false },
+);
+export type NewScheduleBody = Static<typeof NewScheduleBody>;
+
+/** PATCH: any subset; `task` replaces the whole template. */
+export const SchedulePatchBody = Type.Partial(NewScheduleBody, { additionalProperties: false });
+
+/** What each top-level field accepts, in words. */
+export const SCHEDULE_FIELD_RULES = {
+  name: `must be a string of 1 to ${SCHEDULE_NAME_MAX_CHARS} characters`,
+  cron: `must be a cron expression string of at most ${CRON_MAX_CHARS} characters`,
+  timezone: "must be an IANA time zone name, like UTC or Europe/Berlin",
+  task: "must be a JSON object of task fields",
+  paused: "must be true or false",
+} as const;
+
+/** Fields the API sets; naming one in a request is answered "is read-only". */
+export const SCHEDULE_READ_ONLY_FIELDS = [
+  "id", "next_run_at", "last_run_at", "last_task_id", "last_task_status", "next_runs", "created_at", "updated_at",
+];

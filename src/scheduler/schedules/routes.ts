@@ -1,0 +1,83 @@
+/**
+ * The schedule API (SPEC §3): create, list, read, edit (pause and resume
+ * included) and delete recurring tasks. Handlers check input, call one query
+ * function each and shape the answer; errors go through http-errors.ts.
+ */
+import type { TSchema } from "@sinclair/typebox";
+import { Elysia } from "elysia";
+import type { OpenAPIV3 } from "openapi-types";
+import { NotFoundError, ValidationError } from "../../core/errors.ts";
+import type { Db } from "../../db/client.ts";
+import { deleteSchedule } from "../../db/queries/delete-schedule.ts";
+import { insertSchedule } from "../../db/queries/insert-schedule.ts";
+import { getSchedule, listSchedules } from "../../db/queries/list-schedules.ts";
+import { updateSchedule } from "../../db/queries/update-schedule.ts";
+import { readJsonBody } from "../request-body.ts";
+import type { Checked } from "../tasks/validate-task.ts";
+import { NewScheduleBody, SchedulePatchBody } from "./model.ts";
+import { scheduleJson } from "./schedule-json.ts";
+import { validateNewSchedule, validateSchedulePatch } from "./validate-schedule.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const tags = ["schedules"];
+/** Bodies are read by readJsonBody (size cap, JSON only), never by Elysia's parser. */
+const parse = "none" as const;
+const jsonBody = (schema: TSchema) => ({ required: true, content: { "application/json": { schema: schema as OpenAPIV3.SchemaObject } } });
+
+export function scheduleRoutes(db: Db) {
+  return new Elysia({ name: "schedules", prefix: "/api/schedules" })
+    .post(
+      "",
+      async ({ request, set }) => {
+        const { schedule, now } = await insertSchedule(db, valid(validateNewSchedule(await readJsonBody(request))));
+        set.status = 201;
+        return scheduleJson(schedule, now);
+      },
+      { parse, detail: { summary: "Create a recurring task: a cron expression in a time zone plus a task template", tags, requestBody: jsonBody(NewScheduleBody) } },
+    )
+    .get(
+      "",
+      async () => {
+        const { schedules, now } = await listSchedules(db);
+        return { schedules: schedules.map((s) => scheduleJson(s, now)) };
+      },
+      { detail: { summary: "Every schedule by name, with its next runs and its last task's status", tags } },
+    )
+    .get(
+      "/:id",
+      async ({ params }) => {
+        const found = await getSchedule(db, scheduleId(params.id));
+        if (!found) throw new NotFoundError(`no schedule with id ${params.id}`);
+        return scheduleJson(found.schedule, found.now);
+      },
+      { detail: { summary: "A schedule with its next runs and its last task's status", tags } },
+    )
+    .patch(
+      "/:id",
+      async ({ params, request }) => {
+        const id = scheduleId(params.id);
+        const { schedule, now } = await updateSchedule(db, id, valid(validateSchedulePatch(await readJsonBody(request))));
+        return scheduleJson(schedule, now);
+      },
+      { parse, detail: { summary: "Edit a schedule; {paused: true|false} pauses or resumes it (paused times are not replayed)", tags, requestBody: jsonBody(SchedulePatchBody) } },
+    )
+    .delete(
+      "/:id",
+      async ({ params }) => {
+        const { schedule, now } = await deleteSchedule(db, scheduleId(params.id));
+        return scheduleJson(schedule, now);
+      },
+      { parse, detail: { summary: "Delete a schedule (the tasks it made stay); answers it as it was", tags } },
+    );
+}
+
+function valid<T>(checked: Checked<T>): T {
+  if (checked.ok) return checked.value;
+  throw new ValidationError("the request has invalid fields", checked.problems);
+}
+
+/** Ids that are not UUIDs name no schedule (404), rather than reaching PostgreSQL's uuid parser. */
+function scheduleId(id: string): string {
+  if (!UUID.test(id)) throw new NotFoundError(`no schedule with id ${id}`);
+  return id.toLowerCase();
+}

@@ -1,0 +1,43 @@
+/**
+ * Schedules as the API shows them: snake_case, times ISO-8601 UTC, plus
+ * `next_runs`, the next few due times. For an active schedule they start at
+ * next_run_at; for a paused one they are the times resuming now would give.
+ * Either way they are computed against the database's clock.
+ */
+import { nextRuns } from "../../core/cron.ts";
+import type { ScheduleView } from "../../db/queries/list-schedules.ts";
+import type { ScheduleTemplate } from "../../db/queries/schedule-template.ts";
+import { NEXT_RUNS_SHOWN } from "./model.ts";
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function scheduleJson(s: ScheduleView, now: Date) {
+  return {
+    id: s.id,
+    name: s.name,
+    cron: s.cron,
+    timezone: s.timezone,
+    paused: s.paused,
+    task: s.template as unknown as ScheduleTemplate,
+    next_run_at: iso(s.nextRunAt),
+    next_runs: upcoming(s, now).map((d) => d.toISOString()),
+    last_run_at: iso(s.lastRunAt),
+    last_task_id: s.lastTaskId,
+    last_task_status: s.lastTaskStatus,
+    created_at: iso(s.createdAt),
+    updated_at: iso(s.updatedAt),
+  };
+}
+
+export type ScheduleJson = ReturnType<typeof scheduleJson>;
+
+/** The next NEXT_RUNS_SHOWN due times; none for an active schedule whose expression matches no later time. */
+export function upcoming(s: Pick<ScheduleView, "cron" | "timezone" | "paused" | "nextRunAt">, now: Date): Date[] {
+  try {
+    if (s.nextRunAt) return [s.nextRunAt, ...nextRuns(s.cron, s.timezone, s.nextRunAt, NEXT_RUNS_SHOWN - 1)];
+    return s.paused ? nextRuns(s.cron, s.timezone, now, NEXT_RUNS_SHOWN) : [];
+  } catch {
+    // A stored expression that no longer parses: the ticker reports it; the listing still answers.
+    return [];
+  }
+}
