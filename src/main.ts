@@ -8,10 +8,12 @@ import { Lifecycle, type Service } from "./core/lifecycle.ts";
 import { VERSION } from "./core/version.ts";
 import { DatabaseService } from "./db/database-service.ts";
 import { roleLogger, setupLogging } from "./log/logger.ts";
+import { coordinatorServices } from "./coordinator/index.ts";
 import { schedulerServices } from "./scheduler/index.ts";
+import { workerServices } from "./worker/index.ts";
 
-/** Extra time past the task grace for flushing results and closing connections. */
-const SHUTDOWN_SLACK_MS = 5000;
+/** Extra time past the task grace for killing leftovers, flushing results and closing connections. */
+const SHUTDOWN_SLACK_MS = 10_000;
 
 async function main(): Promise<number> {
   let parsed;
@@ -56,8 +58,11 @@ function roleServices(config: Config): Service[] {
     const dbService = new DatabaseService(config, roleLogger("db"));
     services.push(dbService);
     // Role services need the open database; they are built lazily once it has started.
-    services.push(lazy("scheduler", () => (has("scheduler") ? schedulerServices(config, dbService.database) : [])));
+    if (has("coordinator")) services.push(lazy("coordinator", () => coordinatorServices(config, dbService.database)));
+    if (has("scheduler")) services.push(lazy("scheduler", () => schedulerServices(config, dbService.database)));
   }
+  // Workers start last and so stop first: they drain while the coordinator still records results.
+  if (has("worker")) services.push(...workerServices(config));
   return services;
 }
 

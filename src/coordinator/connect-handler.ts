@@ -45,6 +45,14 @@ export function handleConnect(stream: ConnectServerStream, deps: ConnectDeps): v
   }
   let session: WorkerSession | null = null;
   const early: WorkerMessageOutput[] = [];
+  // Reports being written: the session ends only after they land (a drained worker's last result).
+  const pending = new Set<Promise<void>>();
+  const track = (p: Promise<void> | void) => {
+    if (!p) return;
+    const guarded = p.catch((err) => log.error("writing a report from worker {worker} failed: {error}", { worker: session?.name ?? stream.getPeer(), error: String(err) }));
+    pending.add(guarded);
+    void guarded.finally(() => pending.delete(guarded));
+  };
   // Messages are handled one at a time per stream, in order.
   let chain = Promise.resolve();
   const helloTimer = setTimeout(() => {
@@ -54,11 +62,11 @@ export function handleConnect(stream: ConnectServerStream, deps: ConnectDeps): v
   stream.on("data", (msg: WorkerMessageOutput) => {
     chain = chain.then(async () => {
       try {
-        if (session) return await handleMessage(session, msg, deps);
+        if (session) return await handleMessage(session, msg, deps, track);
         if (msg.body !== "hello" || !msg.hello) return void early.push(msg);
         clearTimeout(helloTimer);
         session = await openSession(stream, msg.hello, deps);
-        for (const m of early.splice(0)) await handleMessage(session, m, deps);
+        for (const m of early.splice(0)) await handleMessage(session, m, deps, track);
       } catch (err) {
         log.error("handling a message from worker {worker} failed: {error}", { worker: session?.name ?? stream.getPeer(), error: String(err) });
         // A session we cannot keep consistent is closed; the worker reconnects and resumes.
@@ -66,8 +74,12 @@ export function handleConnect(stream: ConnectServerStream, deps: ConnectDeps): v
       }
     });
   });
+  let ended = false;
+  // "end", "cancelled" and "error" may each come: the session ends once.
   const finish = () => {
     clearTimeout(helloTimer);
+    if (ended) return;
+    ended = true;
     chain = chain.then(async () => {
       if (session) await endSession(session, deps);
     });
@@ -124,8 +136,14 @@ async function openSession(stream: ConnectServerStream, hello: HelloOutput, deps
 async function handleMessage(session: WorkerSession, msg: WorkerMessageOutput, deps: ConnectDeps): Promise<void> {
   if (session.closed) return;
   if (msg.body === "heartbeat" && msg.heartbeat) return onHeartbeat(session, msg.heartbeat, deps);
-  if (msg.body === "started" && msg.started) return void onStarted(session, msg.started, deps);
-  if (msg.body === "finished" && msg.finished) return void onFinished(session, msg.finished, deps);
+  // Starts and results are written in batches across workers, so they are not awaited
+  // here; the session tracks them, and its end waits for them before judging what is left.
+  if (msg.body === "started" && msg.started) return session.track(logFailure(onStarted(session, msg.started, deps), session, deps));
+  if (msg.body === "finished" && msg.finished) return session.track(logFailure(onFinished(session, msg.finished, deps), session, deps));
+}
+
+function logFailure(write: Promise<void>, session: WorkerSession, deps: ConnectDeps): Promise<void> {
+  return write.catch((err) => deps.log.error("writing a report of worker {worker} failed: {error}", { worker: session.name, error: String(err) }));
 }
 
 async function onHeartbeat(session: WorkerSession, hb: HeartbeatOutput, deps: ConnectDeps): Promise<void> {
@@ -219,6 +237,8 @@ async function endSession(session: WorkerSession, deps: ConnectDeps): Promise<vo
   deps.registry.remove(session);
   const wasClosed = session.closed;
   session.closed = true;
+  // Results sent just before the end must be applied before judging what is still in flight.
+  await session.writesSettled();
   // A drained worker that leaves with nothing running is gone for good; otherwise the
   // liveness monitor decides, giving the worker its timeout to reconnect.
   if (session.draining && session.inflight.size === 0 && !wasClosed) {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { KILL_GRACE_MS_DEFAULT, OUTPUT_TAIL_BYTES, runProcess } from "./process-runner.ts";
 
 /** Short grace so the TERM-then-KILL tests stay fast. */
@@ -139,6 +139,24 @@ describe("runProcess", () => {
     const result = await run.done;
     expect(result).toMatchObject({ reason: "cancelled", error: "cancelled: user asked", signal: "SIGTERM" });
     expect(isAlive(run.pid)).toBe(false);
+  });
+
+  test("kill sends KILL at once, without waiting out the grace", async () => {
+    const ready = `/tmp/taskflow-kill-test-${process.pid}-${Date.now()}`;
+    const run = runProcess({ command: `trap "" TERM; sleep 100 & echo $!; touch ${ready}; wait`, killGraceMs: 60_000 });
+    // Only once the trap is set does TERM stop nothing.
+    expect(await waitFor(() => existsSync(ready), 5000)).toBe(true);
+    rmSync(ready);
+    run.cancel("first TERM");
+    await Bun.sleep(100);
+    run.kill("worker shutting down");
+    const result = await run.done;
+    // The first cause names the stop; the kill only hastens it.
+    expect(result).toMatchObject({ reason: "cancelled", error: "cancelled: first TERM", signal: "SIGKILL" });
+    expect(result.finishedAt - result.startedAt).toBeLessThan(5000);
+    const grandchild = echoedPid(result.stdoutTail);
+    expect(await waitFor(() => !isAlive(grandchild), 1000)).toBe(true);
+    run.kill("after the end: no effect");
   });
 
   test("cancel after exit changes nothing", async () => {

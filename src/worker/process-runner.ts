@@ -55,6 +55,11 @@ export interface ProcessHandle {
   readonly done: Promise<ProcessResult>;
   /** Stops the process (TERM, then KILL after the grace); no effect once it has exited. */
   cancel(reason: string): void;
+  /**
+   * Like cancel, but sends KILL now instead of waiting out the grace: for a worker
+   * whose shutdown deadline cannot wait the full grace. No effect once it has ended.
+   */
+  kill(reason: string): void;
 }
 
 /** Why the runner stopped the process, if it did. */
@@ -103,7 +108,7 @@ function spawnFailed(err: unknown, startedAt: number): ProcessHandle {
     finishedAt: Date.now(),
     reason: "spawn_error",
   };
-  return { pid: 0, startedAt, done: Promise.resolve(result), cancel() {} };
+  return { pid: 0, startedAt, done: Promise.resolve(result), cancel() {}, kill() {} };
 }
 
 function supervise(proc: TaskProcess, opts: RunProcessOptions, startedAt: number): ProcessHandle {
@@ -119,6 +124,8 @@ function supervise(proc: TaskProcess, opts: RunProcessOptions, startedAt: number
 
   let cause: StopCause | null = null;
   let leaderExited = false;
+  // Once done resolved the group is gone and its id may be reused: never signal it again.
+  let ended = false;
   const stopFor = (c: StopCause) => {
     // The first cause wins, and a process that already exited on its own keeps reason "exited".
     if (cause !== null || leaderExited) return;
@@ -144,6 +151,7 @@ function supervise(proc: TaskProcess, opts: RunProcessOptions, startedAt: number
     // Bun types allow a numeric signal (platforms without names); report it as text either way.
     const signal = proc.signalCode === null ? null : String(proc.signalCode);
     const stop = cause as StopCause | null;
+    ended = true;
     return {
       exitCode,
       signal,
@@ -161,6 +169,10 @@ function supervise(proc: TaskProcess, opts: RunProcessOptions, startedAt: number
     startedAt,
     done,
     cancel: (reason) => stopFor({ reason: "cancelled", error: `cancelled: ${reason}` }),
+    kill: (reason) => {
+      stopFor({ reason: "cancelled", error: `cancelled: ${reason}` });
+      if (!ended) stopper.killNow();
+    },
   };
 }
 
@@ -213,6 +225,13 @@ class GroupStopper {
     this.#started = true;
     signalGroup(this.pgid, "SIGTERM");
     this.#killTimer = setTimeout(() => this.#kill(), this.graceMs);
+  }
+
+  /** Sends KILL now, skipping what is left of the grace. */
+  killNow(): void {
+    this.#started = true;
+    clearTimeout(this.#killTimer);
+    this.#kill();
   }
 
   /** After the leader exited: stops whatever is left of the group and waits until it is gone. */
