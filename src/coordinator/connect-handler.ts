@@ -81,6 +81,8 @@ export function handleConnect(stream: ConnectServerStream, deps: ConnectDeps): v
     if (ended) return;
     ended = true;
     chain = chain.then(async () => {
+      // Results sent just before the end must be applied before judging what is still in flight.
+      await Promise.allSettled([...pending]);
       if (session) await endSession(session, deps);
     });
   };
@@ -133,17 +135,16 @@ async function openSession(stream: ConnectServerStream, hello: HelloOutput, deps
   return session;
 }
 
-async function handleMessage(session: WorkerSession, msg: WorkerMessageOutput, deps: ConnectDeps): Promise<void> {
+/**
+ * Heartbeats are handled in order; starts and results go to the batched report
+ * writer without waiting (so one stream's reports share statements), tracked so the
+ * session's end waits for them.
+ */
+async function handleMessage(session: WorkerSession, msg: WorkerMessageOutput, deps: ConnectDeps, track: (p: Promise<void>) => void): Promise<void> {
   if (session.closed) return;
   if (msg.body === "heartbeat" && msg.heartbeat) return onHeartbeat(session, msg.heartbeat, deps);
-  // Starts and results are written in batches across workers, so they are not awaited
-  // here; the session tracks them, and its end waits for them before judging what is left.
-  if (msg.body === "started" && msg.started) return session.track(logFailure(onStarted(session, msg.started, deps), session, deps));
-  if (msg.body === "finished" && msg.finished) return session.track(logFailure(onFinished(session, msg.finished, deps), session, deps));
-}
-
-function logFailure(write: Promise<void>, session: WorkerSession, deps: ConnectDeps): Promise<void> {
-  return write.catch((err) => deps.log.error("writing a report of worker {worker} failed: {error}", { worker: session.name, error: String(err) }));
+  if (msg.body === "started" && msg.started) return track(onStarted(session, msg.started, deps));
+  if (msg.body === "finished" && msg.finished) return track(onFinished(session, msg.finished, deps));
 }
 
 async function onHeartbeat(session: WorkerSession, hb: HeartbeatOutput, deps: ConnectDeps): Promise<void> {
@@ -237,8 +238,6 @@ async function endSession(session: WorkerSession, deps: ConnectDeps): Promise<vo
   deps.registry.remove(session);
   const wasClosed = session.closed;
   session.closed = true;
-  // Results sent just before the end must be applied before judging what is still in flight.
-  await session.writesSettled();
   // A drained worker that leaves with nothing running is gone for good; otherwise the
   // liveness monitor decides, giving the worker its timeout to reconnect.
   if (session.draining && session.inflight.size === 0 && !wasClosed) {
