@@ -45,6 +45,10 @@ describe("config precedence", () => {
     expect(parse(["--grpc=127.0.0.1:6000"]).coordinators).toEqual(["127.0.0.1:6000"]);
     expect(parse(["--grpc=127.0.0.1:6000", "--coordinator=10.0.0.1:1"]).coordinators).toEqual(["10.0.0.1:1"]);
     expect(parse(["--role=worker", "--grpc=127.0.0.1:6000"]).coordinators).toEqual(["127.0.0.1:50051"]);
+    expect(parse(["--grpc=0.0.0.0:6000", "--insecure"]).coordinators).toEqual(["127.0.0.1:6000"]);
+    expect(parse(["--grpc=[::]:6000", "--insecure"]).coordinators).toEqual(["[::1]:6000"]);
+    expect(parse(["--grpc=[::1]:6000"]).coordinators).toEqual(["[::1]:6000"]);
+    expect(parse(["--grpc=0.0.0.0:6000", "--token=t", "--grpc-tls-cert=c", "--grpc-tls-key=k"]).coordinators).toEqual(["localhost:6000"]);
   });
 
   test("roles: single, comma lists, all", () => {
@@ -57,6 +61,12 @@ describe("config precedence", () => {
     expect(parse(["--token="]).token).toBeNull();
     expect(parse([], { TASKFLOW_TOKEN: "  " }).token).toBeNull();
     expect(parse([], { TASKFLOW_TOKEN: "s3cret" }).token).toBe("s3cret");
+  });
+
+  test("version and migrate ignore the rules about binds and roles", () => {
+    expect(parseConfig(["version"], { TASKFLOW_HTTP: "0.0.0.0:8080" }).command).toBe("version");
+    expect(parseConfig(["migrate", "--role=scheduler"], { TASKFLOW_GRPC: "0.0.0.0:50051" }).command).toBe("migrate");
+    expect(() => parseConfig(["version", "--role=banana"], {})).toThrow(ConfigError);
   });
 
   test("commands", () => {

@@ -101,10 +101,10 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   };
   // A worker in the same process as a coordinator dials that coordinator unless told otherwise.
   if (raw("coordinator") === undefined && config.roles.includes("coordinator")) {
-    const { host, port } = config.grpc;
-    config.coordinators = [`${host.includes(":") ? `[${host}]` : host}:${port}`];
+    config.coordinators = [localCoordinatorAddress(config.grpc, config.grpcTls.cert !== null)];
   }
-  checkRules(config, flagLabel);
+  // `version` and `migrate` bind nothing and run no role: the role rules do not apply.
+  if (command === "run") checkRules(config, flagLabel);
   return { command, config };
 }
 
@@ -130,6 +130,18 @@ function checkRules(c: Config, label: (name: string) => string): void {
   if (serves("coordinator") && !isLoopback(c.grpc.host)) {
     throw new ConfigError(`${label("grpc")}=${c.grpc.host}:${c.grpc.port} is not a loopback address: set --token (TASKFLOW_TOKEN) so workers must authenticate, or pass --insecure`);
   }
+}
+
+/**
+ * The address a worker dials to reach a coordinator in its own process: the --grpc
+ * address, with a wildcard bind dialed on loopback (by name under TLS, which needs one).
+ * @example localCoordinatorAddress({ host: "0.0.0.0", port: 6000 }, false) // "127.0.0.1:6000"
+ */
+export function localCoordinatorAddress(grpc: HostPort, tls: boolean): string {
+  const { host, port } = grpc;
+  const wildcard = host === "0.0.0.0" || host === "::";
+  const dialHost = wildcard ? (tls ? "localhost" : host === "::" ? "[::1]" : "127.0.0.1") : host.includes(":") ? `[${host}]` : host;
+  return `${dialHost}:${port}`;
 }
 
 export function isLoopback(host: string): boolean {
