@@ -1,7 +1,7 @@
 // The shared token travels as call metadata (`authorization: Bearer TOKEN`), set by
 // the worker on its Connect call and checked by the coordinator. Metadata rather than
 // call credentials, because grpc-js only sends call credentials over TLS.
-import { timingSafeEqual } from "node:crypto";
+import { tokensEqual } from "../core/secrets.ts";
 import * as grpc from "@grpc/grpc-js";
 
 /** The metadata key carrying the bearer token (gRPC keys are lowercase). */
@@ -40,8 +40,5 @@ export function readBearerToken(metadata: grpc.Metadata): string | undefined {
  * }
  */
 export function hasBearerToken(metadata: grpc.Metadata, expected: string): boolean {
-  if (!expected) return false;
-  const given = Buffer.from(readBearerToken(metadata) ?? "");
-  const wanted = Buffer.from(expected);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
+  return tokensEqual(readBearerToken(metadata) ?? "", expected);
 }

@@ -1,0 +1,92 @@
+/**
+ * The dashboard's sign-in: GET /login shows the form, POST /login checks the
+ * token (constant time) and sets the session cookie, POST /logout clears it.
+ * Without --token there is nothing to sign in to: both send the browser on.
+ */
+import { Elysia } from "elysia";
+import type { Logger } from "../../log/logger.ts";
+import { LoginPage } from "../../../views/pages/login.tsx";
+import { HttpError } from "../http-errors.ts";
+import { isValidSession, readCookie, SESSION_COOKIE, sessionCookieHeader, sessionValue, tokensEqual } from "./credentials.ts";
+
+/** A refused sign-in answers this late, which slows guessing through one connection. */
+export const FAILED_LOGIN_DELAY_MS = 500;
+/** A sign-in form is a few hundred bytes. */
+const MAX_FORM_BYTES = 8 * 1024;
+
+const tags = ["auth"];
+const formBody = {
+  required: true,
+  content: {
+    "application/x-www-form-urlencoded": {
+      schema: {
+        type: "object" as const,
+        required: ["token"],
+        properties: { token: { type: "string" as const }, next: { type: "string" as const, description: "a path on this site to return to" } },
+      },
+    },
+  },
+};
+const redirect = (to: string, headers: Record<string, string> = {}) =>
+  new Response(null, { status: 303, headers: { location: to, "cache-control": "no-store", ...headers } });
+const page = (html: string, status = 200) =>
+  new Response(html, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });
+
+export function authRoutes(opts: { token: string | null; log: Logger }) {
+  const { token, log } = opts;
+  return new Elysia({ name: "auth" })
+    .get(
+      "/login",
+      ({ request, query }) => {
+        const next = safeNext(query.next);
+        if (!token || isValidSession(token, readCookie(request.headers.get("cookie"), SESSION_COOKIE), Date.now())) return redirect(next);
+        return page(LoginPage({ next }));
+      },
+      { detail: { summary: "The dashboard's sign-in form (HTML)", tags, responses: { 200: { description: "HTML form" }, 303: { description: "already signed in, or no token is set" } } } },
+    )
+    .post(
+      "/login",
+      async ({ request, server }) => {
+        const form = new URLSearchParams(await readForm(request));
+        const next = safeNext(form.get("next"));
+        if (!token) return redirect(next);
+        if (tokensEqual(form.get("token") ?? "", token)) {
+          log.info("dashboard sign-in from {peer}", { peer: server?.requestIP(request)?.address ?? "unknown" });
+          return redirect(next, { "set-cookie": sessionCookieHeader(sessionValue(token, Date.now()), isHttps(request)) });
+        }
+        log.warn("refused a dashboard sign-in from {peer}: wrong token", { peer: server?.requestIP(request)?.address ?? "unknown" });
+        await Bun.sleep(FAILED_LOGIN_DELAY_MS);
+        return page(LoginPage({ next, error: "That is not the token this taskflow was started with." }), 401);
+      },
+      {
+        parse: "none",
+        detail: {
+          summary: "Sign in to the dashboard with the token; sets an HttpOnly, SameSite=Strict session cookie",
+          tags,
+          requestBody: formBody,
+          responses: { 303: { description: "signed in: back to `next`, with the session cookie" }, 401: { description: "wrong token: the form again (HTML)" } },
+        },
+      },
+    )
+    .post("/logout", ({ request }) => redirect("/login", { "set-cookie": sessionCookieHeader(null, isHttps(request)) }), {
+      parse: "none",
+      detail: { summary: "Sign out of the dashboard (clears the session cookie)", tags, responses: { 303: { description: "to the sign-in form" } } },
+    });
+}
+
+/** Only paths on this site: never `//evil.example` or `https://…` (no open redirect). */
+export function safeNext(next: unknown): string {
+  if (typeof next !== "string" || !/^\/(?![/\\])[^\s\\]*$/.test(next) || next.length > 2048) return "/";
+  return next;
+}
+
+function isHttps(request: Request): boolean {
+  return new URL(request.url).protocol === "https:" || request.headers.get("x-forwarded-proto") === "https";
+}
+
+async function readForm(request: Request): Promise<string> {
+  if (Number(request.headers.get("content-length") ?? 0) > MAX_FORM_BYTES) throw new HttpError(413, "payload_too_large", "a sign-in form is smaller than this");
+  const text = await request.text();
+  if (text.length > MAX_FORM_BYTES) throw new HttpError(413, "payload_too_large", "a sign-in form is smaller than this");
+  return text;
+}

@@ -1,0 +1,70 @@
+import { expect, test } from "bun:test";
+import type { TaskRow } from "../../db/schema/index.ts";
+import { roleLogger } from "../../log/logger.ts";
+import type { ChangeFeed, FeedBatch, FeedListener } from "../change-feed.ts";
+import type { MetricsJson } from "../metrics/metrics-json.ts";
+import { openEventStream } from "./event-stream.ts";
+import { MetricsTicker } from "./metrics-ticker.ts";
+
+/** A feed stand-in: keeps `history`, replays after a seq, and lets the test publish. */
+class FakeFeed {
+  readonly listeners = new Set<FeedListener>();
+  readonly history: FeedBatch[] = [];
+  get lastSeq() {
+    return this.history.at(-1)?.seq ?? 0;
+  }
+  subscribe(l: FeedListener, afterSeq?: number) {
+    if (afterSeq !== undefined) for (const b of this.history) if (b.seq > afterSeq) l(b);
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+  publish(events: number, name = "x") {
+    const seq = this.lastSeq + 1;
+    const row = { id: "t", name, queue: "default", status: "scheduled", env: {}, command: "c" } as unknown as TaskRow;
+    const batch: FeedBatch = { seq, taskChanges: Array.from({ length: events }, () => ({ id: "t", status: "scheduled", attempt: 0 })), tasks: new Map([["t", row]]), workerChanges: [], workers: new Map() };
+    this.history.push(batch);
+    for (const l of this.listeners) l(batch);
+  }
+}
+
+const log = roleLogger("test");
+const deps = (feed: FakeFeed) => ({
+  feed: feed as unknown as ChangeFeed,
+  ticker: new MetricsTicker(async () => ({}) as MetricsJson, log, 60_000),
+  metricsNow: () => new Promise<MetricsJson>(() => {}),
+  epoch: "e1",
+  log,
+});
+
+async function readAll(stream: ReadableStream<Uint8Array>, until: (text: string) => boolean): Promise<string> {
+  const reader = stream.getReader();
+  let text = "";
+  while (!until(text)) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  await reader.cancel();
+  return text;
+}
+
+test("a resume that would replay more than the replay cap sends reset instead of the flood", async () => {
+  const feed = new FakeFeed();
+  feed.publish(1);
+  for (let i = 0; i < 40; i++) feed.publish(200, "n".repeat(200));
+  const text = await readAll(openEventStream(deps(feed), "e1-1-0"), (t) => t.includes("event: reset"));
+  expect(text).toContain("event: reset");
+  expect(text).not.toContain("event: task");
+  expect(feed.listeners.size).toBe(0);
+});
+
+test("a client that stops reading is cut off past the backlog cap and unsubscribed", async () => {
+  const feed = new FakeFeed();
+  const stream = openEventStream(deps(feed), null);
+  const reader = stream.getReader();
+  await reader.read(); // the preamble
+  expect(feed.listeners.size).toBe(1);
+  for (let i = 0; i < 100 && feed.listeners.size > 0; i++) feed.publish(200, "n".repeat(500));
+  expect(feed.listeners.size).toBe(0);
+  await expect(reader.read()).rejects.toThrow("client too slow");
+});

@@ -1,0 +1,129 @@
+/**
+ * GET /api/metrics (and the `metrics` event): the facts of /metrics as JSON, for
+ * the dashboard and curl. The schema documents the answer in /openapi.json.
+ */
+import { t, type Static } from "elysia";
+import type { MetricObjectWithValues, MetricValue, MetricValueWithName } from "prom-client";
+import { FINISHED_COUNT_CAP, type FinishedCounts, type MetricsSnapshot } from "../../db/queries/metrics-snapshot.ts";
+import type { Instruments } from "./instruments.ts";
+import { BUCKET_MS, type Throughput } from "./throughput.ts";
+
+const count = t.Number({ minimum: 0 });
+const counts = (keys: string[], description?: string) => t.Object(Object.fromEntries(keys.map((k) => [k, count])), { description });
+const Histogram = t.Object({
+  count,
+  sum: t.Number({ description: "seconds" }),
+  buckets: t.Array(t.Object({ le: t.Union([t.Number(), t.Literal("+Inf")]), count }), { description: "cumulative counts" }),
+});
+const OUTCOMES = ["submitted", "completed", "failed", "retried", "cancelled"];
+
+export const MetricsJsonSchema = t.Object({
+  generated_at: t.String({ format: "date-time" }),
+  database_up: t.Boolean({ description: "false when the database could not be read: database facts are then zeros" }),
+  tasks: t.Object({
+    by_status: counts(["created", "scheduled", "picked", "running", "completed", "failed", "cancelled"]),
+    finished_counts_capped_at: t.Number({ description: "completed, failed and cancelled are counted up to this many each, refreshed every 15 s" }),
+    by_queue: t.Array(
+      t.Object({ queue: t.String(), created: count, scheduled: count, picked: count, running: count, due: count, lag_seconds: count }),
+      { description: "queues with waiting or live tasks" },
+    ),
+  }),
+  running_attempts: count,
+  queue_lag_seconds: t.Number({ description: "the largest lag of any queue: age of the oldest due task" }),
+  workers: t.Object({
+    alive: count,
+    draining: count,
+    dead: count,
+    connected_by_coordinator: t.Record(t.String(), count, { description: "live sessions by coordinator address" }),
+  }),
+  totals: t.Object({
+    since: t.String({ format: "date-time", description: "counted from the change feed since this scheduler started" }),
+    ...Object.fromEntries(OUTCOMES.map((k) => [k, count])),
+    by_queue: t.Array(t.Object({ queue: t.String(), ...Object.fromEntries(OUTCOMES.map((k) => [k, count])) })),
+  }),
+  throughput: t.Object({
+    per_minute: counts(["submitted", "completed", "failed"], "over the last minute"),
+    bucket_seconds: t.Number(),
+    series: t.Array(t.Object({ at: t.String({ format: "date-time" }), submitted: count, completed: count, failed: count }), {
+      description: "the last 10 minutes, oldest first",
+    }),
+  }),
+  attempt_duration_seconds: Histogram,
+  dispatch_lag_seconds: Histogram,
+  http_requests: t.Object({ total: count, by_status: t.Record(t.String(), count) }),
+  event_stream_clients: count,
+  process: t.Object({ started_at: t.String({ format: "date-time" }), resident_memory_bytes: count, heap_used_bytes: count }),
+});
+export type MetricsJson = Static<typeof MetricsJsonSchema>;
+
+const STARTED_AT = new Date(Date.now() - process.uptime() * 1000);
+
+/** Builds the answer; `since` is when the counters started counting. */
+export async function metricsJson(
+  s: MetricsSnapshot | null,
+  finished: FinishedCounts | null,
+  m: Instruments,
+  throughput: Throughput,
+  since: Date,
+): Promise<MetricsJson> {
+  const queues = s?.queues ?? [];
+  const sumOf = (k: "created" | "scheduled" | "picked" | "running") => queues.reduce((a, q) => a + q.counts[k], 0);
+  const outcomes = await Promise.all([m.submitted, m.completed, m.failed, m.retried, m.cancelled].map((c) => c.get()));
+  const byQueue = new Map<string, Record<string, number>>();
+  outcomes.forEach((metric, i) => {
+    for (const v of metric.values) {
+      const queue = String(v.labels.queue);
+      const row = byQueue.get(queue) ?? Object.fromEntries(OUTCOMES.map((k) => [k, 0]));
+      row[OUTCOMES[i]!] = v.value;
+      byQueue.set(queue, row);
+    }
+  });
+  const http = await m.httpRequests.get();
+  const byStatus: Record<string, number> = {};
+  for (const v of http.values) byStatus[String(v.labels.status)] = (byStatus[String(v.labels.status)] ?? 0) + v.value;
+  const series = throughput.series();
+  return {
+    generated_at: new Date().toISOString(),
+    database_up: s !== null,
+    tasks: {
+      by_status: { created: sumOf("created"), scheduled: sumOf("scheduled"), picked: sumOf("picked"), running: sumOf("running"), ...(finished ?? { completed: 0, failed: 0, cancelled: 0 }) },
+      finished_counts_capped_at: FINISHED_COUNT_CAP,
+      by_queue: queues.map((q) => ({ queue: q.queue, ...q.counts, due: q.due, lag_seconds: q.lagSeconds })),
+    },
+    running_attempts: sumOf("running"),
+    queue_lag_seconds: Math.max(0, ...queues.map((q) => q.lagSeconds)),
+    workers: { ...(s?.workers ?? { alive: 0, draining: 0, dead: 0 }), connected_by_coordinator: s?.connectedByCoordinator ?? {} },
+    totals: {
+      since: since.toISOString(),
+      ...Object.fromEntries(OUTCOMES.map((k, i) => [k, outcomes[i]!.values.reduce((a, v) => a + v.value, 0)])),
+      by_queue: [...byQueue].sort(([a], [b]) => (a < b ? -1 : 1)).map(([queue, row]) => ({ queue, ...row })),
+    } as MetricsJson["totals"],
+    throughput: {
+      per_minute: throughput.perMinute(),
+      bucket_seconds: BUCKET_MS / 1000,
+      series: series.map((b) => ({ at: b.at.toISOString(), submitted: b.submitted, completed: b.completed, failed: b.failed })),
+    },
+    attempt_duration_seconds: histogramJson(await m.attemptDuration.get()),
+    dispatch_lag_seconds: histogramJson(await m.dispatchLag.get()),
+    http_requests: { total: Object.values(byStatus).reduce((a, n) => a + n, 0), by_status: byStatus },
+    event_stream_clients: (await m.eventClients.get()).values[0]?.value ?? 0,
+    process: { started_at: STARTED_AT.toISOString(), resident_memory_bytes: process.memoryUsage.rss(), heap_used_bytes: process.memoryUsage().heapUsed },
+  };
+}
+
+/** A histogram summed over its labels: count, sum and cumulative buckets. */
+function histogramJson(metric: MetricObjectWithValues<MetricValue<string> | MetricValueWithName<string>>): Static<typeof Histogram> {
+  let total = 0;
+  let sum = 0;
+  const buckets = new Map<string, number>();
+  for (const v of metric.values as MetricValueWithName<string>[]) {
+    if (v.metricName?.endsWith("_count")) total += v.value;
+    else if (v.metricName?.endsWith("_sum")) sum += v.value;
+    else if (v.metricName?.endsWith("_bucket")) buckets.set(String(v.labels.le), (buckets.get(String(v.labels.le)) ?? 0) + v.value);
+  }
+  return {
+    count: total,
+    sum,
+    buckets: [...buckets].map(([le, n]) => ({ le: le === "+Inf" ? ("+Inf" as const) : Number(le), count: n })),
+  };
+}

@@ -1,0 +1,26 @@
+/** GET /metrics (Prometheus text format) and GET /api/metrics (the same facts as JSON). */
+import { Elysia } from "elysia";
+import { MetricsJsonSchema } from "./metrics-json.ts";
+import type { SchedulerMetrics } from "./scheduler-metrics.ts";
+
+export function metricsRoutes(metrics: SchedulerMetrics) {
+  return new Elysia({ name: "metrics" })
+    .get(
+      "/metrics",
+      async () =>
+        new Response(await metrics.prometheus(), {
+          headers: { "content-type": metrics.contentType, "cache-control": "no-store" },
+        }),
+      {
+        detail: {
+          summary: "Prometheus metrics (text exposition format 0.0.4): task counters, gauges, histograms, HTTP and process metrics",
+          tags: ["observability"],
+          responses: { 200: { description: "Prometheus text format", content: { "text/plain": { schema: { type: "string" } } } } },
+        },
+      },
+    )
+    .get("/api/metrics", () => metrics.json(), {
+      response: { 200: MetricsJsonSchema },
+      detail: { summary: "Counts by status and queue, workers, throughput, queue lag and timings, as JSON", tags: ["observability"] },
+    });
+}

@@ -1,0 +1,96 @@
+/**
+ * The scheduler's metrics: counters and histograms fed by the change feed and the
+ * HTTP hook, gauges read from the database on demand. One database snapshot is
+ * shared by every reader for SNAPSHOT_TTL_MS (Prometheus, /api/metrics, the
+ * `metrics` events of every open stream), so readers never multiply queries; the
+ * capped counts of finished tasks (JSON only) are dearer and kept longer.
+ */
+import type { Db } from "../../db/client.ts";
+import { finishedCounts, metricsSnapshot, type FinishedCounts, type MetricsSnapshot } from "../../db/queries/metrics-snapshot.ts";
+import type { Logger } from "../../log/logger.ts";
+import type { ChangeFeed } from "../change-feed.ts";
+import { createInstruments, type Instruments } from "./instruments.ts";
+import { metricsJson, type MetricsJson } from "./metrics-json.ts";
+import { Throughput } from "./throughput.ts";
+import { recordBatch } from "./transition-recorder.ts";
+
+/** How long one database snapshot serves every reader. */
+export const SNAPSHOT_TTL_MS = 1000;
+/** How long the capped counts of finished tasks serve every reader. */
+export const FINISHED_TTL_MS = 15_000;
+/** A database that does not answer within this long counts as down for this read, so scrapes never hang. */
+export const READ_TIMEOUT_MS = 3000;
+
+export class SchedulerMetrics {
+  readonly instruments: Instruments = createInstruments();
+  readonly throughput = new Throughput();
+  /** When the counters started counting. */
+  readonly since = new Date();
+  private readonly live = this.cachedRead("gauges", SNAPSHOT_TTL_MS, metricsSnapshot);
+  private readonly finished = this.cachedRead("finished task counts", FINISHED_TTL_MS, finishedCounts);
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+    feed: ChangeFeed | undefined,
+  ) {
+    // The feed clears its listeners when it stops; nothing to undo here.
+    feed?.subscribe((batch) => recordBatch(this.instruments, this.throughput, batch));
+  }
+
+  /** The database gauges, at most SNAPSHOT_TTL_MS old; null when the database cannot be read. */
+  snapshot(): Promise<MetricsSnapshot | null> {
+    return this.live();
+  }
+
+  /** A database read shared by every caller for `ttlMs`; null (and a warning) when it fails. */
+  private cachedRead<T>(what: string, ttlMs: number, read: (db: Db) => Promise<T>): () => Promise<T | null> {
+    let cached: { at: number; value: Promise<T | null> } | null = null;
+    return () => {
+      const now = Date.now();
+      if (cached && now - cached.at < ttlMs) return cached.value;
+      let timer: Timer | undefined;
+      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${READ_TIMEOUT_MS} ms`)), READ_TIMEOUT_MS)));
+      const value: Promise<T | null> = Promise.race([read(this.db), timeout])
+        .finally(() => clearTimeout(timer))
+        .catch((err) => {
+          this.log.warn("metrics could not read the {what}: {error}", { what, error: String((err as Error)?.message ?? err) });
+          // A failed read is not kept: the next reader tries again.
+          if (cached?.value === value) cached = null;
+          return null;
+        });
+      cached = { at: now, value };
+      return value;
+    };
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  async prometheus(): Promise<string> {
+    this.setGauges(await this.snapshot());
+    return this.instruments.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.instruments.registry.contentType;
+  }
+
+  /** The same facts as JSON (GET /api/metrics and the `metrics` event). */
+  async json(): Promise<MetricsJson> {
+    const [snapshot, finished] = await Promise.all([this.live(), this.finished()]);
+    return metricsJson(snapshot, finished, this.instruments, this.throughput, this.since);
+  }
+
+  private setGauges(s: MetricsSnapshot | null): void {
+    const m = this.instruments;
+    for (const g of [m.tasks, m.runningAttempts, m.queueLag, m.workers, m.connectedWorkers]) g.reset();
+    m.databaseUp.set(s ? 1 : 0);
+    if (!s) return;
+    for (const q of s.queues) {
+      for (const [status, n] of Object.entries(q.counts)) m.tasks.set({ queue: q.queue, status }, n);
+      m.runningAttempts.set({ queue: q.queue }, q.counts.running);
+      m.queueLag.set({ queue: q.queue }, q.lagSeconds);
+    }
+    for (const [status, n] of Object.entries(s.workers)) m.workers.set({ status }, n);
+    for (const [coordinator, n] of Object.entries(s.connectedByCoordinator)) m.connectedWorkers.set({ coordinator }, n);
+  }
+}

@@ -1,0 +1,52 @@
+/** The scheduler's app in-process with a chosen config, for the security tests (app.handle, no server). */
+import { parseConfig } from "../../src/config/config.ts";
+import { ChangeFeed } from "../../src/scheduler/change-feed.ts";
+import { buildHttpApp } from "../../src/scheduler/http-app.ts";
+import { roleLogger } from "../../src/log/logger.ts";
+import { openTestDatabase, type Backend, type TestDatabase } from "../support/databases.ts";
+
+export const TOKEN = "tf-test-token-0123456789abcdef";
+
+export interface SecuredApp {
+  database: TestDatabase;
+  feed: ChangeFeed;
+  app: ReturnType<typeof buildHttpApp>;
+  /** Sends a request to http://localhost (or `origin`). */
+  send(method: string, path: string, init?: { headers?: Record<string, string>; body?: BodyInit; origin?: string }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** `flags` as on the command line, e.g. ["--token=…"]; the feed is started so /api/events works. */
+export async function openSecuredApp(flags: string[], backend: Backend = "pglite"): Promise<SecuredApp> {
+  const database = await openTestDatabase(backend);
+  const log = roleLogger("scheduler", "test");
+  const { config } = parseConfig(flags, {});
+  const feed = new ChangeFeed(database, log);
+  await feed.start();
+  const app = buildHttpApp({ db: database.db, log, feed, config });
+  return {
+    database,
+    feed,
+    app,
+    send: (method, path, init = {}) =>
+      app.handle(new Request(`${init.origin ?? "http://localhost"}${path}`, { method, headers: init.headers, body: init.body })),
+    close: async () => {
+      await feed.stop();
+      await database.close();
+    },
+  };
+}
+
+/** A concrete path for a route template: params become a random UUID, wildcards a file name. */
+export function concretePath(template: string): string {
+  return template.replace(/:[^/]+/g, crypto.randomUUID()).replace(/\*/g, "x.txt");
+}
+
+/** Reads a response to the end, or cancels it when it is a stream (SSE) so nothing hangs. */
+export async function drain(res: Response): Promise<string> {
+  if ((res.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+    await res.body?.cancel();
+    return "";
+  }
+  return res.text();
+}
