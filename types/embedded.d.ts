@@ -11,3 +11,20 @@ declare module "*.proto" {
   const text: string;
   export default text;
 }
+// The dashboard's assets (src/scheduler/dashboard/asset-routes.ts).
+declare module "htmx.org/dist/*" {
+  const path: string;
+  export default path;
+}
+declare module "htmx-ext-sse/dist/*" {
+  const path: string;
+  export default path;
+}
+declare module "*.css" {
+  const path: string;
+  export default path;
+}
+declare module "*.svg" {
+  const path: string;
+  export default path;
+}

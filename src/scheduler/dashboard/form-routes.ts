@@ -1,0 +1,51 @@
+/**
+ * The dashboard's form posts: submit a task, cancel one, retry one. They call
+ * the same validation and queries as the JSON API, answer a refused submit with
+ * the form and its errors beside the fields (422), and otherwise redirect (303)
+ * to the task's page. Cross-site posts never get here: the auth guard
+ * (auth/guard.ts) refuses them for every state-changing route.
+ */
+import { Elysia } from "elysia";
+import { ConflictError, NotFoundError } from "../../core/errors.ts";
+import type { Db } from "../../db/client.ts";
+import { cancelTask } from "../../db/queries/cancel-task.ts";
+import { insertTasks } from "../../db/queries/insert-tasks.ts";
+import { retryTask } from "../../db/queries/retry-task.ts";
+import type { TaskRow } from "../../db/schema/index.ts";
+import { NewTaskPage } from "../../../views/pages/new-task.tsx";
+import type { DashboardContext } from "./dashboard-context.ts";
+import { htmlPage, seeOther } from "./html-response.ts";
+import { notFoundPage, taskPage } from "./page-routes.ts";
+import { checkTaskForm, formErrors, readTaskForm } from "./task-form.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Bodies are read here as form text, never by Elysia's parser. */
+const options = { parse: "none" as const, detail: { hide: true } };
+
+export function formRoutes(ctx: DashboardContext) {
+  return new Elysia()
+    .post("/tasks", async ({ request }) => submitTask(ctx, request), options)
+    .post("/tasks/:id/cancel", ({ params }) => taskAction(ctx, params.id, cancelTask), options)
+    .post("/tasks/:id/retry", ({ params }) => taskAction(ctx, params.id, retryTask), options);
+}
+
+async function submitTask(ctx: DashboardContext, request: Request): Promise<Response> {
+  const values = readTaskForm(new URLSearchParams(await request.text()));
+  const checked = checkTaskForm(values);
+  if (!checked.ok) return htmlPage(NewTaskPage({ values, errors: formErrors(checked.problems), now: new Date(), ...ctx.chrome }) as string, 422);
+  // An idempotency key already used leads to the first task with it, as the API answers.
+  const [result] = await insertTasks(ctx.db, [checked.value]);
+  return seeOther(`/tasks/${result!.task.id}`);
+}
+
+async function taskAction(ctx: DashboardContext, id: string, action: (db: Db, id: string) => Promise<TaskRow>): Promise<Response> {
+  if (!UUID.test(id)) return notFoundPage(ctx, `There is no task with id ${id}.`);
+  try {
+    await action(ctx.db, id.toLowerCase());
+  } catch (err) {
+    if (err instanceof ConflictError) return taskPage(ctx, id, err.message, 409);
+    if (err instanceof NotFoundError) return notFoundPage(ctx, err.message);
+    throw err;
+  }
+  return seeOther(`/tasks/${id.toLowerCase()}`);
+}

@@ -1,0 +1,35 @@
+/**
+ * The dashboard (SPEC §5) as one Elysia plugin: embedded assets, server-rendered
+ * pages, form posts and the live SSE streams. Views live in views/; this folder
+ * holds the routes and the machinery that keeps many open dashboards cheap.
+ */
+import { Elysia } from "elysia";
+import type { Db } from "../../db/client.ts";
+import type { Logger } from "../../log/logger.ts";
+import { SignOutForm } from "../../../views/pages/login.tsx";
+import type { ChangeFeed } from "../change-feed.ts";
+import { assetRoutes } from "./asset-routes.ts";
+import { formRoutes } from "./form-routes.ts";
+import { DashboardLive, type DashboardLoaders } from "./live-data.ts";
+import { liveRoutes } from "./live-routes.ts";
+import { pageRoutes } from "./page-routes.ts";
+
+export interface DashboardDeps {
+  db: Db;
+  feed: ChangeFeed;
+  log: Logger;
+  /** Pages offer a sign-out (when the dashboard needs a sign-in, with --token). */
+  signOut?: boolean;
+  /** Replaces data loaders (tests count them). */
+  loaders?: Partial<DashboardLoaders>;
+}
+
+export function dashboardRoutes(deps: DashboardDeps) {
+  const live = new DashboardLive(deps.db, deps.feed, deps.log.getChild("dashboard"), deps.loaders);
+  const ctx = { db: deps.db, live, chrome: deps.signOut ? { actions: SignOutForm() } : {} };
+  return new Elysia()
+    .use(assetRoutes())
+    .use(pageRoutes(ctx))
+    .use(formRoutes(ctx))
+    .use(liveRoutes(ctx));
+}

@@ -1,0 +1,158 @@
+/**
+ * What every open dashboard shares in this process, so that their number does
+ * not multiply database work: the overview and workers snapshots (loaded at most
+ * once a second, rendered once for all clients), task details loaded once per
+ * change, task rows rendered once per feed batch, and the feed position pages
+ * embed so their stream resumes exactly where the page was rendered.
+ */
+import type { Db } from "../../db/client.ts";
+import { getTask, type TaskDetail } from "../../db/queries/get-task.ts";
+import { listWorkers } from "../../db/queries/list-workers.ts";
+import type { TaskRow as Task, WorkerRow } from "../../db/schema/index.ts";
+import type { Logger } from "../../log/logger.ts";
+import { TaskAttempts } from "../../../views/fragments/task-attempts.tsx";
+import { TaskRow } from "../../../views/fragments/task-row.tsx";
+import { TaskSummary } from "../../../views/fragments/task-summary.tsx";
+import { TaskTimeline } from "../../../views/fragments/task-timeline.tsx";
+import { WorkerRows } from "../../../views/fragments/worker-rows.tsx";
+import { TASK_DETAIL_EVENTS } from "../../../views/live-events.ts";
+import type { OverviewData } from "../../../views/pages/overview.tsx";
+import type { ChangeFeed, FeedBatch } from "../change-feed.ts";
+import { LiveSnapshot } from "./live-snapshot.ts";
+import { loadOverview, overviewEvents } from "./overview-data.ts";
+import { SharedTaskDetails } from "./shared-task-details.ts";
+
+/** Aggregates are recomputed at most this often, however many clients watch. */
+export const SNAPSHOT_MIN_INTERVAL_MS = 1000;
+/** The overview also refreshes this often with no change (lag grows, the chart's window slides). */
+export const OVERVIEW_REFRESH_MS = 5000;
+/** Heartbeats change `running` and ages without notifications; the default heartbeat interval. */
+export const WORKERS_REFRESH_MS = 2000;
+
+export interface DashboardLoaders {
+  overview: (db: Db) => Promise<OverviewData>;
+  workers: (db: Db) => Promise<WorkerRow[]>;
+  task: (db: Db, id: string) => Promise<TaskDetail | null>;
+}
+
+export interface RenderedOverview {
+  data: OverviewData;
+  /** SSE event name → fragment. */
+  events: Record<string, string>;
+}
+
+export interface RenderedWorkers {
+  workers: WorkerRow[];
+  rows: string;
+}
+
+export interface RenderedTask {
+  detail: TaskDetail | null;
+  events: Record<string, string>;
+}
+
+export interface FollowHandlers {
+  batch(batch: FeedBatch): void;
+  /** The batches since the page's position are not all known (another process, a restart, too long ago): start over. */
+  resync(): void;
+}
+
+export class DashboardLive {
+  /** Tells this process's feed positions from another's (seq restarts at 0 with each process). */
+  readonly epoch = crypto.randomUUID().slice(0, 8);
+  readonly overview: LiveSnapshot<RenderedOverview>;
+  readonly workers: LiveSnapshot<RenderedWorkers>;
+  readonly tasks: SharedTaskDetails<RenderedTask>;
+  /** Rows rendered for the batch being delivered: every stream handles a batch right after the others. */
+  private rowCache: { batch: FeedBatch; rows: Map<string, string> } | null = null;
+
+  constructor(
+    db: Db,
+    readonly feed: ChangeFeed,
+    readonly log: Logger,
+    loaders: Partial<DashboardLoaders> = {},
+  ) {
+    const load: DashboardLoaders = { overview: loadOverview, workers: (d) => listWorkers(d), task: getTask, ...loaders };
+    this.overview = new LiveSnapshot({
+      load: async () => {
+        const data = await load.overview(db);
+        return { data, events: overviewEvents(data, new Date()) };
+      },
+      minIntervalMs: SNAPSHOT_MIN_INTERVAL_MS,
+      refreshMs: OVERVIEW_REFRESH_MS,
+      affectedBy: (b) => b.taskChanges.length > 0 || b.workerChanges.length > 0,
+      feed,
+      log,
+    });
+    this.workers = new LiveSnapshot({
+      load: async () => {
+        const workers = await load.workers(db);
+        return { workers, rows: WorkerRows({ workers, now: new Date() }) as string };
+      },
+      minIntervalMs: SNAPSHOT_MIN_INTERVAL_MS,
+      refreshMs: WORKERS_REFRESH_MS,
+      affectedBy: (b) => b.workerChanges.length > 0,
+      feed,
+      log,
+    });
+    this.tasks = new SharedTaskDetails(async (id) => renderTask(await load.task(db, id)));
+  }
+
+  /** The feed position now, as pages embed it in their stream URL (and streams send as event ids). */
+  position(seq = this.feed.lastSeq): string {
+    return `${this.epoch}-${seq}`;
+  }
+
+  /**
+   * Follows the feed from `from` (a position this process gave out, or null):
+   * replays the batches after it, or calls `resync` first when it cannot.
+   * Returns the unsubscribe function.
+   */
+  follow(from: string | null, handlers: FollowHandlers): () => void {
+    const seq = this.seqOf(from);
+    if (seq === null) {
+      handlers.resync();
+      return this.feed.subscribe((b) => handlers.batch(b));
+    }
+    const replayed: FeedBatch[] = [];
+    let replaying = true;
+    const last = this.feed.lastSeq;
+    const off = this.feed.subscribe((b) => (replaying ? replayed.push(b) : handlers.batch(b)), seq);
+    replaying = false;
+    // The feed keeps a bounded history: a gap means batches were forgotten.
+    if (seq === last || replayed[0]?.seq === seq + 1) for (const b of replayed) handlers.batch(b);
+    else handlers.resync();
+    return off;
+  }
+
+  /** A task's list row rendered once per batch, whoever shows it. */
+  taskRow(batch: FeedBatch, task: Task, oob: boolean): string {
+    if (this.rowCache?.batch !== batch) this.rowCache = { batch, rows: new Map() };
+    const rows = this.rowCache.rows;
+    const key = `${task.id}:${oob}`;
+    let html = rows.get(key);
+    if (html === undefined) rows.set(key, (html = TaskRow({ task, now: new Date(), oob }) as string));
+    return html;
+  }
+
+  /** The sequence number in a position of this process, or null for another process's or a malformed one. */
+  private seqOf(position: string | null): number | null {
+    const m = position === null ? null : /^([0-9a-f]{8})-(\d{1,15})$/.exec(position);
+    if (!m || m[1] !== this.epoch) return null;
+    const seq = Number(m[2]);
+    return seq <= this.feed.lastSeq ? seq : null;
+  }
+}
+
+function renderTask(detail: TaskDetail | null): RenderedTask {
+  if (detail === null) return { detail, events: {} };
+  const now = new Date();
+  return {
+    detail,
+    events: {
+      [TASK_DETAIL_EVENTS.summary]: TaskSummary({ task: detail.task, now }) as string,
+      [TASK_DETAIL_EVENTS.timeline]: TaskTimeline({ events: detail.events, now }) as string,
+      [TASK_DETAIL_EVENTS.attempts]: TaskAttempts({ attempts: detail.attempts, now }) as string,
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * The dashboard's pages (GET): overview, task list, task detail, workers and the
+ * new-task form. Each renders completely on the server; pages that update live
+ * embed their stream URL with the feed position they were rendered at, taken
+ * before their query so the stream replays whatever changed after.
+ */
+import { Elysia } from "elysia";
+import { getTask } from "../../db/queries/get-task.ts";
+import { listTasks } from "../../db/queries/list-tasks.ts";
+import { LIVE_PATHS } from "../../../views/live-events.ts";
+import { NEW_TASK_DEFAULTS, NewTaskPage } from "../../../views/pages/new-task.tsx";
+import { NotFoundPage } from "../../../views/pages/not-found.tsx";
+import { OverviewPage } from "../../../views/pages/overview.tsx";
+import { TaskDetailPage } from "../../../views/pages/task-detail.tsx";
+import { filterParams, TasksPage } from "../../../views/pages/tasks.tsx";
+import { WorkersPage } from "../../../views/pages/workers.tsx";
+import { encodeCursor, parseListQuery } from "../tasks/list-query.ts";
+import type { DashboardContext } from "./dashboard-context.ts";
+import { htmlPage } from "./html-response.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const hide = { detail: { hide: true } };
+
+export function pageRoutes(ctx: DashboardContext) {
+  const { live, chrome } = ctx;
+  return new Elysia()
+    .get(
+      "/",
+      async () => {
+        const { data } = await live.overview.current();
+        return htmlPage(OverviewPage({ data, now: new Date(), ...chrome }) as string);
+      },
+      hide,
+    )
+    .get("/tasks", ({ request }) => tasksPage(ctx, new URL(request.url).searchParams), hide)
+    .get("/tasks/new", () => htmlPage(NewTaskPage({ values: NEW_TASK_DEFAULTS, now: new Date(), ...chrome }) as string), hide)
+    .get("/tasks/:id", ({ params }) => taskPage(ctx, params.id), hide)
+    .get(
+      "/workers",
+      async () => {
+        const { workers } = await live.workers.current();
+        return htmlPage(WorkersPage({ workers, now: new Date(), ...chrome }) as string);
+      },
+      hide,
+    );
+}
+
+async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearchParams): Promise<Response> {
+  const now = new Date();
+  const checked = parseListQuery(query);
+  if (!checked.ok) {
+    const filter = { statuses: [], queue: null, q: null };
+    return htmlPage(
+      TasksPage({ tasks: [], filter, nextCursor: null, firstPage: true, streamUrl: null, problems: checked.problems, now, ...chrome }) as string,
+      422,
+    );
+  }
+  const f = checked.value;
+  const position = live.position();
+  const page = await listTasks(db, f);
+  const filter = { statuses: f.statuses, queue: f.queue, q: f.nameContains };
+  const cursor = f.after !== null ? query.get("cursor") : null;
+  const stream = new URLSearchParams({ ...filterParams(filter), ...(cursor ? { cursor } : {}), after: position, ids: page.tasks.map((t) => t.id).join(",") });
+  return htmlPage(
+    TasksPage({
+      tasks: page.tasks,
+      filter,
+      nextCursor: page.next ? encodeCursor(page.next) : null,
+      firstPage: f.after === null,
+      limit: query.has("limit") ? f.limit : null,
+      streamUrl: `${LIVE_PATHS.tasks}?${stream}`,
+      now,
+      ...chrome,
+    }) as string,
+  );
+}
+
+/** A task's page; `notice` and `status` report a refused action on it. */
+export async function taskPage({ db, live, chrome }: DashboardContext, id: string, notice?: string, status = 200): Promise<Response> {
+  const now = new Date();
+  const position = live.position();
+  const detail = UUID.test(id) ? await getTask(db, id.toLowerCase()) : null;
+  if (!detail) return notFoundPage({ db, live, chrome }, `There is no task with id ${id}.`);
+  const streamUrl = `${LIVE_PATHS.task(detail.task.id)}?${new URLSearchParams({ after: position })}`;
+  return htmlPage(TaskDetailPage({ detail, now, streamUrl, notice, ...chrome }) as string, status);
+}
+
+export function notFoundPage({ chrome }: DashboardContext, message: string): Response {
+  return htmlPage(NotFoundPage({ message, now: new Date(), ...chrome }) as string, 404);
+}

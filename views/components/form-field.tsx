@@ -1,0 +1,44 @@
+/**
+ * A labelled form control with its hint and, after a refused submit, its error
+ * right beside it (linked with aria-describedby so screen readers read it too).
+ */
+import type { Children } from "@kitajs/html";
+
+export interface FormFieldProps {
+  /** The control's id (its `for`). */
+  id: string;
+  label: string;
+  hint?: string;
+  /** The problem the validation found with this field, if any. */
+  error?: string;
+  class?: string;
+  children?: Children;
+}
+
+export function FormField({ id, label, hint, error, class: extra, children }: FormFieldProps) {
+  const cls = ["form-field", extra, error !== undefined ? "has-error" : undefined].filter(Boolean).join(" ");
+  return (
+    <div class={cls}>
+      <label for={id} safe>
+        {label}
+      </label>
+      {children}
+      {hint !== undefined && (
+        <small class="hint" id={`${id}-hint`} safe>
+          {hint}
+        </small>
+      )}
+      {error !== undefined && (
+        <p class="field-error" id={`${id}-error`} safe>
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** aria attributes for a control whose FormField may show a hint and an error. */
+export function describedBy(id: string, hint: boolean, error: string | undefined) {
+  const ids = [hint ? `${id}-hint` : null, error !== undefined ? `${id}-error` : null].filter(Boolean).join(" ");
+  return { "aria-describedby": ids || undefined, "aria-invalid": error !== undefined ? "true" : undefined };
+}

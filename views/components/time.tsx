@@ -1,0 +1,32 @@
+/**
+ * Times as people read them: relative text ("3 min ago", ticking in the browser)
+ * with the absolute UTC time in the tooltip and the machine-readable datetime.
+ */
+import { absoluteTime, ageText, relativeTime } from "../format.ts";
+
+/** "3 min ago"; `absolute` also prints the UTC time below it. A null time is a dash. */
+export function RelativeTime({ at, now, absolute = false }: { at: Date | null; now: Date; absolute?: boolean }) {
+  if (at === null) return <span class="muted">—</span>;
+  const abs = absoluteTime(at);
+  return (
+    <span class="when">
+      <time datetime={at.toISOString()} title={abs} data-rel="ago" safe>
+        {relativeTime(at, now)}
+      </time>
+      {absolute && (
+        <small class="abs" safe>
+          {abs}
+        </small>
+      )}
+    </span>
+  );
+}
+
+/** An age that keeps growing ("4 s"), like time since the last heartbeat. */
+export function Age({ since, now }: { since: Date; now: Date }) {
+  return (
+    <time datetime={since.toISOString()} title={absoluteTime(since)} data-rel="age" safe>
+      {ageText(since, now)}
+    </time>
+  );
+}

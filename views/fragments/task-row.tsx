@@ -1,0 +1,90 @@
+/**
+ * One row of the task list. The page renders it, and the live stream sends the
+ * very same row to replace it in place (`hx-swap-oob`) or, for a new task, to
+ * insert it at the top of the list.
+ */
+import type { TaskRow as Task } from "../../src/db/schema/index.ts";
+import { StatusBadge } from "../components/status-badge.tsx";
+import { Age, RelativeTime } from "../components/time.tsx";
+import { formatDuration } from "../format.ts";
+
+/** The element id of a task's row: stream updates find the row by it. */
+export const taskRowId = (id: string) => `task-${id}`;
+/** The id of the list body new rows are inserted into. */
+export const TASK_ROWS_ID = "task-rows";
+
+export interface TaskRowProps {
+  task: Task;
+  now: Date;
+  /** Sent over the stream: replaces the row with the same id. */
+  oob?: boolean;
+}
+
+export function TaskRow({ task: t, now, oob = false }: TaskRowProps) {
+  return (
+    <tr id={taskRowId(t.id)} class="task-row" hx-swap-oob={oob ? "true" : undefined} data-status={t.status}>
+      <td data-label="Status">
+        <StatusBadge status={t.status} />
+      </td>
+      <td data-label="Name" class="cell-name">
+        <a href={`/tasks/${t.id}`} class="task-name" safe>
+          {t.name}
+        </a>
+        <small class="mono muted" safe>
+          {t.id.slice(0, 8)}
+        </small>
+      </td>
+      <td data-label="Queue">
+        <span class="queue" safe>
+          {t.queue}
+        </span>
+      </td>
+      <td data-label="Attempt" class="num" safe>
+        {t.attempt === 0 ? "—" : `${t.attempt} / ${t.maxRetries + 1}`}
+      </td>
+      <td data-label="Worker">
+        {t.worker === null ? <span class="muted">—</span> : <span safe>{t.worker}</span>}
+      </td>
+      <td data-label="Created">
+        <RelativeTime at={t.createdAt} now={now} absolute />
+      </td>
+      <td data-label="Ran" class="num">
+        <RunTime task={t} now={now} />
+      </td>
+    </tr>
+  );
+}
+
+/** How long the running attempt has run (ticking), or how long the finished task ran; else a dash. */
+function RunTime({ task: t, now }: { task: Task; now: Date }) {
+  if (t.status === "running" && t.startedAt !== null) return <Age since={t.startedAt} now={now} />;
+  if (t.startedAt !== null && t.finishedAt !== null) return <span safe>{formatDuration(t.finishedAt.getTime() - t.startedAt.getTime())}</span>;
+  return <span class="muted">—</span>;
+}
+
+/** New rows for the top of the list, as one out-of-band insertion. */
+export function NewTaskRows({ tasks, now }: { tasks: Task[]; now: Date }) {
+  return (
+    <tbody hx-swap-oob={`afterbegin:#${TASK_ROWS_ID}`}>
+      {tasks.map((t) => (
+        <TaskRow task={t} now={now} />
+      ))}
+    </tbody>
+  );
+}
+
+/** The rows of a list page, or a line saying none match. */
+export function TaskRows({ tasks, now }: { tasks: Task[]; now: Date }) {
+  return (
+    <>
+      {tasks.map((t) => (
+        <TaskRow task={t} now={now} />
+      ))}
+      <tr class="empty-row">
+        <td colspan="7" class="empty">
+          No tasks match.
+        </td>
+      </tr>
+    </>
+  );
+}

@@ -1,0 +1,113 @@
+/**
+ * The top of a task's page: name, status, actions and every field of the task.
+ * Sent again over the stream whenever the task changes.
+ */
+import type { Children } from "@kitajs/html";
+import type { TaskRow } from "../../src/db/schema/index.ts";
+import { StatusBadge } from "../components/status-badge.tsx";
+import { RelativeTime } from "../components/time.tsx";
+import { formatDuration } from "../format.ts";
+import { TaskActions } from "./task-actions.tsx";
+
+export function TaskSummary({ task: t, now, notice }: { task: TaskRow; now: Date; notice?: string }) {
+  const env = Object.entries(t.env ?? {});
+  return (
+    <>
+      <div class="title-row">
+        <h1 class="task-title" safe>
+          {t.name}
+        </h1>
+        <StatusBadge status={t.status} />
+        <TaskActions task={t} />
+      </div>
+      {notice !== undefined && (
+        <p class="notice" role="alert" safe>
+          {notice}
+        </p>
+      )}
+      {t.error !== null && (
+        <p class="error-box mono" safe>
+          {t.error}
+        </p>
+      )}
+      <h2 class="sr-only">Command</h2>
+      <pre class="command" safe>
+        {t.command}
+      </pre>
+      <dl class="fields">
+        <Field label="ID" wide>
+          <span class="mono" safe>
+            {t.id}
+          </span>
+        </Field>
+        <Field label="Queue">
+          <span class="queue" safe>
+            {t.queue}
+          </span>
+        </Field>
+        <Field label="Priority">{t.priority}</Field>
+        <Field label="Attempt">
+          <span safe>{`${t.attempt} of at most ${t.maxRetries + 1}`}</span>
+        </Field>
+        <Field label="Worker">{t.worker === null ? <span class="muted">—</span> : <span safe>{t.worker}</span>}</Field>
+        <Field label="Exit code">{t.exitCode === null ? <span class="muted">—</span> : t.exitCode}</Field>
+        <Field label="Run at">
+          <RelativeTime at={t.runAt} now={now} absolute />
+        </Field>
+        <Field label="Created">
+          <RelativeTime at={t.createdAt} now={now} absolute />
+        </Field>
+        <Field label="Picked">
+          <RelativeTime at={t.pickedAt} now={now} absolute />
+        </Field>
+        <Field label="Started">
+          <RelativeTime at={t.startedAt} now={now} absolute />
+        </Field>
+        <Field label="Finished">
+          <RelativeTime at={t.finishedAt} now={now} absolute />
+        </Field>
+        <Field label="Ran for">
+          {t.startedAt !== null && t.finishedAt !== null ? <span safe>{formatDuration(t.finishedAt.getTime() - t.startedAt.getTime())}</span> : <span class="muted">—</span>}
+        </Field>
+        <Field label="Timeout">{t.timeoutMs === null ? <span class="muted">none</span> : <span safe>{formatDuration(t.timeoutMs)}</span>}</Field>
+        <Field label="Retry backoff">
+          <span safe>{`${formatDuration(t.backoffMs)} × ${t.backoffFactor} per retry, at most ${formatDuration(t.backoffMaxMs)}`}</span>
+        </Field>
+        <Field label="Idempotency key">
+          {t.idempotencyKey === null ? <span class="muted">—</span> : <span class="mono" safe>{t.idempotencyKey}</span>}
+        </Field>
+        <Field label="Schedule">{t.scheduleId === null ? <span class="muted">—</span> : <span class="mono" safe>{t.scheduleId}</span>}</Field>
+      </dl>
+      <h2 class="section-title">Environment</h2>
+      {env.length === 0 ? (
+        <p class="muted">No variables added.</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="compact env">
+            <tbody>
+              {env.map(([name, value]) => (
+                <tr>
+                  <th scope="row" class="mono" safe>
+                    {name}
+                  </th>
+                  <td class="mono" safe>
+                    {value}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+function Field({ label, wide = false, children }: { label: string; wide?: boolean; children?: Children }) {
+  return (
+    <div class={wide ? "field field-wide" : "field"}>
+      <dt safe>{label}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}

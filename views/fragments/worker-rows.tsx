@@ -1,0 +1,71 @@
+/**
+ * The rows of the workers table: the page renders them and the stream sends them
+ * again (the whole body) whenever workers change or heartbeats move on.
+ */
+import type { WorkerRow } from "../../src/db/schema/index.ts";
+import { StatusBadge } from "../components/status-badge.tsx";
+import { Age, RelativeTime } from "../components/time.tsx";
+import { formatDuration } from "../format.ts";
+
+export const WORKER_ROWS_ID = "worker-rows";
+
+export function WorkerRows({ workers, now }: { workers: WorkerRow[]; now: Date }) {
+  if (workers.length === 0) {
+    return (
+      <tr>
+        <td colspan="8" class="empty">
+          No worker has connected yet. Start one with <code>taskflow --role=worker</code>.
+        </td>
+      </tr>
+    );
+  }
+  return (
+    <>
+      {workers.map((w) => (
+        <WorkerRowView worker={w} now={now} />
+      ))}
+    </>
+  );
+}
+
+function WorkerRowView({ worker: w, now }: { worker: WorkerRow; now: Date }) {
+  const dead = w.status === "dead";
+  const load = w.concurrency > 0 ? Math.min(1, w.running / w.concurrency) : 0;
+  return (
+    <tr id={`worker-${w.id}`} class={dead ? "worker-row is-dead" : "worker-row"}>
+      <td data-label="Name">
+        <strong safe>{w.name}</strong>
+      </td>
+      <td data-label="Host" safe>
+        {w.host}
+      </td>
+      <td data-label="Status">
+        <StatusBadge status={w.status} />
+      </td>
+      <td data-label="Heartbeat">{dead ? <RelativeTime at={w.stoppedAt ?? w.lastHeartbeatAt} now={now} /> : <Age since={w.lastHeartbeatAt} now={now} />}</td>
+      <td data-label="Running" class="num">
+        <span class="load" title={`${w.running} of ${w.concurrency} slots busy`}>
+          <span class="load-text" safe>
+            {`${w.running} / ${w.concurrency}`}
+          </span>
+          <span class="load-bar" aria-hidden="true">
+            <span style={`width:${Math.round(load * 100)}%`}></span>
+          </span>
+        </span>
+      </td>
+      <td data-label="Queues">
+        {w.queues.map((q) => (
+          <span class="queue" safe>
+            {q}
+          </span>
+        ))}
+      </td>
+      <td data-label="Version" safe>
+        {w.version}
+      </td>
+      <td data-label="Uptime">
+        {dead ? formatDuration((w.stoppedAt ?? w.lastHeartbeatAt).getTime() - w.startedAt.getTime()) : <Age since={w.startedAt} now={now} />}
+      </td>
+    </tr>
+  );
+}

@@ -1,0 +1,75 @@
+/**
+ * The page shell every dashboard page (and the login page) renders into: the
+ * embedded stylesheet and scripts, the top bar with navigation, and the main
+ * column. Pages work without the scripts; htmx and its SSE extension only make
+ * them live, and live-times.js only ticks relative times.
+ */
+import type { Children } from "@kitajs/html";
+import { ASSET_URLS } from "./asset-urls.ts";
+
+/** Which navigation entry is current; null hides the navigation (login, errors before sign-in). */
+export type NavItem = "overview" | "tasks" | "workers" | "new-task" | null;
+
+/** What every page passes on to the layout, the same for all pages of a process. */
+export interface PageChrome {
+  /** Extra controls at the right of the top bar (e.g. a sign-out form). */
+  actions?: JSX.Element;
+}
+
+export interface LayoutProps {
+  title: string;
+  nav?: NavItem;
+  /** Render time: the browser aligns its clock to it when ticking relative times. */
+  now?: Date;
+  /** Extra controls at the right of the top bar (e.g. a sign-out form). */
+  actions?: Children;
+  children?: Children;
+}
+
+const NAV: { item: Exclude<NavItem, null>; href: string; label: string }[] = [
+  { item: "overview", href: "/", label: "Overview" },
+  { item: "tasks", href: "/tasks", label: "Tasks" },
+  { item: "workers", href: "/workers", label: "Workers" },
+  { item: "new-task", href: "/tasks/new", label: "New task" },
+];
+
+/** A whole HTML document (with its doctype) around `children`. */
+export function Layout({ title, nav = null, now = new Date(), actions, children }: LayoutProps): string {
+  const body = (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="color-scheme" content="light dark" />
+        <meta name="server-now" content={String(now.getTime())} />
+        <title safe>{`${title} · taskflow`}</title>
+        <link rel="icon" href={ASSET_URLS.icon} type="image/svg+xml" />
+        <link rel="stylesheet" href={ASSET_URLS.stylesheet} />
+        <script src={ASSET_URLS.htmx} defer></script>
+        <script src={ASSET_URLS.htmxSse} defer></script>
+        <script src={ASSET_URLS.liveTimes} defer></script>
+      </head>
+      <body>
+        <header class="topbar">
+          <a class="brand" href="/">
+            <span class="brand-mark" aria-hidden="true"></span>taskflow
+          </a>
+          {nav !== null && (
+            <nav aria-label="Main">
+              {NAV.map((n) => (
+                <a href={n.href} class={n.item === "new-task" ? "nav-action" : undefined} aria-current={n.item === nav ? "page" : undefined} safe>
+                  {n.label}
+                </a>
+              ))}
+            </nav>
+          )}
+          {/* Filled in by live-times.js when the page's stream connects; empty without JavaScript. */}
+          <span class="live-state" id="live-state" role="status" title="Live updates"></span>
+          {actions}
+        </header>
+        <main>{children}</main>
+      </body>
+    </html>
+  ) as string;
+  return `<!doctype html>${body}`;
+}

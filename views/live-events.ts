@@ -1,0 +1,34 @@
+/**
+ * Names of the SSE events each live page listens to (`sse-swap`), shared by the
+ * pages and src/scheduler/dashboard/live-routes.ts so the two cannot drift.
+ */
+
+/** Overview: one event per panel, each carrying that panel's fragment (swapped into the panel). */
+export const OVERVIEW_EVENTS = {
+  counts: "counts",
+  throughput: "throughput",
+  workers: "workers-summary",
+  queues: "queues",
+  failures: "failures",
+} as const;
+
+/** Task list: row updates and new rows as out-of-band swaps by element id. */
+export const TASK_LIST_EVENT = "tasks";
+
+/** Task detail: one event per section. */
+export const TASK_DETAIL_EVENTS = {
+  summary: "task-summary",
+  timeline: "task-timeline",
+  attempts: "task-attempts",
+} as const;
+
+/** Workers page: the whole table body. */
+export const WORKERS_EVENT = "workers";
+
+/** SSE stream paths, one per page kind. */
+export const LIVE_PATHS = {
+  overview: "/live/overview",
+  tasks: "/live/tasks",
+  task: (id: string) => `/live/tasks/${id}`,
+  workers: "/live/workers",
+} as const;

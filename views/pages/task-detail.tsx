@@ -1,0 +1,44 @@
+/** One task: every field, its actions, its timeline and its attempts with their output, all live. */
+import type { TaskDetail } from "../../src/db/queries/get-task.ts";
+import { TaskAttempts } from "../fragments/task-attempts.tsx";
+import { TaskSummary } from "../fragments/task-summary.tsx";
+import { TaskTimeline } from "../fragments/task-timeline.tsx";
+import { Layout, type PageChrome } from "../layout.tsx";
+import { TASK_DETAIL_EVENTS } from "../live-events.ts";
+
+export interface TaskDetailPageProps extends PageChrome {
+  detail: TaskDetail;
+  now: Date;
+  streamUrl: string;
+  /** A message about the last action (e.g. why a cancel was refused). */
+  notice?: string;
+}
+
+export function TaskDetailPage({ detail, now, streamUrl, notice, actions }: TaskDetailPageProps) {
+  return (
+    <Layout title={detail.task.name} nav="tasks" now={now} actions={actions}>
+      <div class="live" hx-ext="sse" sse-connect={streamUrl}>
+        <p class="crumbs">
+          <a href="/tasks">Tasks</a> /
+        </p>
+        <section class="panel" id="task-summary" sse-swap={TASK_DETAIL_EVENTS.summary}>
+          <TaskSummary task={detail.task} now={now} notice={notice} />
+        </section>
+        <div class="grid">
+          <section class="panel" aria-labelledby="h-timeline">
+            <h2 id="h-timeline">Timeline</h2>
+            <div sse-swap={TASK_DETAIL_EVENTS.timeline}>
+              <TaskTimeline events={detail.events} now={now} />
+            </div>
+          </section>
+          <section class="panel" aria-labelledby="h-attempts">
+            <h2 id="h-attempts">Attempts</h2>
+            <div sse-swap={TASK_DETAIL_EVENTS.attempts}>
+              <TaskAttempts attempts={detail.attempts} now={now} />
+            </div>
+          </section>
+        </div>
+      </div>
+    </Layout>
+  );
+}

@@ -1,0 +1,145 @@
+/**
+ * The task list: filters (status, queue, name search), newest first, keyset
+ * pagination. Live: rows update in place and, on the first page, new tasks that
+ * match the filters appear at the top; elsewhere a notice offers a refresh.
+ */
+import { TASK_STATUSES } from "../../src/core/task-status.ts";
+import type { FieldProblem } from "../../src/core/errors.ts";
+import type { TaskRow } from "../../src/db/schema/index.ts";
+import { TaskRows, TASK_ROWS_ID } from "../fragments/task-row.tsx";
+import { attributeText } from "../attribute-text.ts";
+import { Layout, type PageChrome } from "../layout.tsx";
+import { TASK_LIST_EVENT } from "../live-events.ts";
+
+export interface TaskListFilterView {
+  statuses: string[];
+  queue: string | null;
+  q: string | null;
+}
+
+export interface TasksPageProps extends PageChrome {
+  tasks: TaskRow[];
+  filter: TaskListFilterView;
+  /** Cursor of the next (older) page, or null on the last page. */
+  nextCursor: string | null;
+  /** True when showing the newest tasks (no cursor). */
+  firstPage: boolean;
+  /** Rows per page when the user chose it (kept across pages), else null. */
+  limit?: number | null;
+  /** The live stream for exactly these rows, or null (bad filters: nothing to follow). */
+  streamUrl: string | null;
+  problems?: FieldProblem[];
+  now: Date;
+}
+
+export const TASKS_NOTICE_ID = "tasks-notice";
+
+export function TasksPage({ tasks, filter, nextCursor, firstPage, limit = null, streamUrl, problems = [], now, actions }: TasksPageProps) {
+  const statusValue = filter.statuses.join(",");
+  const query = (extra: Record<string, string>) => listUrl({ ...filterParams(filter), ...(limit === null ? {} : { limit: String(limit) }), ...extra });
+  return (
+    <Layout title="Tasks" nav="tasks" now={now} actions={actions}>
+      <div class="live" hx-ext={streamUrl ? "sse" : undefined} sse-connect={streamUrl ?? undefined}>
+        <div class="page-head">
+          <h1>Tasks</h1>
+          <a class="button primary" href="/tasks/new">
+            New task
+          </a>
+        </div>
+        <form class="filters" method="get" action="/tasks" role="search">
+          <label>
+            <span>Status</span>
+            <select name="status">
+              <option value="" selected={statusValue === ""}>
+                any
+              </option>
+              {TASK_STATUSES.map((s) => (
+                <option value={s} selected={statusValue === s}>
+                  {s}
+                </option>
+              ))}
+              {filter.statuses.length > 1 && (
+                <option value={attributeText(statusValue)} selected safe>
+                  {filter.statuses.join(" or ")}
+                </option>
+              )}
+            </select>
+          </label>
+          <label>
+            <span>Queue</span>
+            <input name="queue" value={attributeText(filter.queue ?? "")} placeholder="any" maxlength="64" autocomplete="off" />
+          </label>
+          <label class="grow">
+            <span>Name contains</span>
+            <input type="search" name="q" value={attributeText(filter.q ?? "")} placeholder="search by name" maxlength="200" />
+          </label>
+          <button type="submit" class="button">
+            Filter
+          </button>
+          {(statusValue !== "" || filter.queue !== null || filter.q !== null) && (
+            <a href="/tasks" class="button subtle">
+              Clear
+            </a>
+          )}
+        </form>
+        {problems.length > 0 && (
+          <ul class="error-box" role="alert">
+            {problems.map((p) => (
+              <li safe>{`${p.path.slice(1)}: ${p.message}`}</li>
+            ))}
+          </ul>
+        )}
+        <div id={TASKS_NOTICE_ID}></div>
+        <div hidden sse-swap={TASK_LIST_EVENT} hx-swap="none"></div>
+        <div class="table-wrap">
+          <table class="tasks stack-on-phone">
+            <thead>
+              <tr>
+                <th scope="col">Status</th>
+                <th scope="col">Name</th>
+                <th scope="col">Queue</th>
+                <th scope="col" class="num">Attempt</th>
+                <th scope="col">Worker</th>
+                <th scope="col">Created</th>
+                <th scope="col" class="num">Ran</th>
+              </tr>
+            </thead>
+            <tbody id={TASK_ROWS_ID}>
+              <TaskRows tasks={tasks} now={now} />
+            </tbody>
+          </table>
+        </div>
+        <nav class="pager" aria-label="Pages">
+          {firstPage ? <span class="muted">Newest tasks</span> : <a href={query({})}>← Newest</a>}
+          {nextCursor !== null && <a href={query({ cursor: nextCursor })}>Older →</a>}
+        </nav>
+      </div>
+    </Layout>
+  );
+}
+
+/** The query parameters that describe a filter (empty ones left out). */
+export function filterParams(f: TaskListFilterView): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (f.statuses.length > 0) out.status = f.statuses.join(",");
+  if (f.queue !== null) out.queue = f.queue;
+  if (f.q !== null) out.q = f.q;
+  return out;
+}
+
+/** /tasks with these query parameters. */
+export function listUrl(params: Record<string, string>): string {
+  const qs = new URLSearchParams(params).toString();
+  return qs ? `/tasks?${qs}` : "/tasks";
+}
+
+/** The notice shown when tasks outside this view's rows start matching its filters. */
+export function TasksNotice({ href }: { href: string }) {
+  return (
+    <div id={TASKS_NOTICE_ID} hx-swap-oob="true">
+      <p class="notice">
+        More tasks match these filters now. <a href={href}>Show the newest</a>
+      </p>
+    </div>
+  );
+}
