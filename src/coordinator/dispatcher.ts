@@ -99,7 +99,7 @@ export class Dispatcher implements Service {
         const refs = unsent.map((t) => ({ taskId: t.id, attempt: t.attempt, workerId: s.id }));
         await this.database.db.transaction((tx) => loseAttempts(tx, { attempts: refs }, `could not deliver to worker ${s.name}`));
       }
-      this.log.debug("dispatched {n} task(s) to {worker}", { n: claimed.length - unsent.length, worker: s.name });
+      for (const t of claimed) if (!unsent.includes(t)) this.log.info("task {taskId} attempt {attempt} dispatched to {worker}", { taskId: t.id, attempt: t.attempt, worker: s.name });
       if (claimed.length === limit) more = true;
     }
     return more;

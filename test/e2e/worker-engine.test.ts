@@ -60,6 +60,25 @@ describe(`worker engine [${process.env.TASKFLOW_TEST_DATABASE_URL ? "postgres" :
     expect(t.events.map((e) => e.status)).toEqual(["created", "scheduled", "picked", "running", "completed"]);
   }, TEST_TIMEOUT_MS);
 
+  test("cancel: a scheduled task never runs; a running one is killed with its whole group and the kill is recorded", async () => {
+    cluster.startWorker("cancel-w", "q-cancel");
+    const later = await cluster.submit({ name: "later", command: "echo never", queue: "q-cancel", delay_ms: 60_000 });
+    expect((await cluster.post(`/api/tasks/${later.id}/cancel`)).status).toBe("cancelled");
+    const pidFile = join(dir, "cancel.pids");
+    const { id } = await cluster.submit({ name: "long", command: `echo started; sleep 30 & echo $! > ${pidFile}; wait`, queue: "q-cancel" });
+    await cluster.waitTask(id, (t) => t.status === "running", "the task to run");
+    const [child] = await pidsIn(pidFile);
+    strays.push(child!);
+    expect((await cluster.post(`/api/tasks/${id}/cancel`)).status).toBe("cancelled");
+    await waitFor("the sleep to be killed", () => !processRuns(child!), 10_000);
+    const t = await cluster.waitTask(id, (t) => t.attempts[0]?.finished_at != null, "the kill to be recorded on the attempt", 10_000);
+    expect(t).toMatchObject({ status: "cancelled", attempt: 1 });
+    expect(t.attempts[0]).toMatchObject({ status: "cancelled", exit_code: null, stdout_tail: "started\n" });
+    expect(t.attempts[0]!.error).toContain("cancelled");
+    const untouched = await cluster.task(later.id);
+    expect(untouched).toMatchObject({ status: "cancelled", attempt: 0 });
+  }, TEST_TIMEOUT_MS);
+
   test("a failing task is retried with backoff, then fails after max_retries + 1 attempts", async () => {
     cluster.startWorker("retry-w", "q-retry");
     const { id } = await cluster.submit({ name: "flaky", command: "echo try; exit 3", queue: "q-retry", max_retries: 2, ...QUICK_RETRY });

@@ -119,6 +119,13 @@ export class WorkerCluster {
     return (await r.json()) as TaskView;
   }
 
+  /** POSTs to an action route (cancel, retry); the answer must be 200. */
+  async post(path: string): Promise<TaskView> {
+    const r = await fetch(`${this.api}${path}`, { method: "POST" });
+    if (r.status !== 200) throw new Error(`POST ${path} answered ${r.status}: ${await r.text()}`);
+    return (await r.json()) as TaskView;
+  }
+
   async task(id: string): Promise<TaskView> {
     const r = await fetch(`${this.api}/api/tasks/${id}`);
     if (r.status !== 200) throw new Error(`GET /api/tasks/${id} answered ${r.status}: ${await r.text()}`);

@@ -33,10 +33,14 @@ export async function cancelTask(db: Db, id: string, reason = "cancelled by a us
   });
 }
 
+/**
+ * The attempt stays open (no finished_at) so the worker's report of the kill still
+ * records its exit, output and end time on it; its status already says cancelled.
+ */
 async function stopLiveAttempt(tx: Executor, task: TaskRow, reason: string): Promise<void> {
   await tx
     .update(taskAttempts)
-    .set({ status: "cancelled", finishedAt: sql`now()`, error: reason })
+    .set({ status: "cancelled", error: reason })
     .where(and(eq(taskAttempts.taskId, task.id), eq(taskAttempts.attempt, task.attempt)));
   if (task.workerId === null) return;
   const request: CancelRequest = { task_id: task.id, attempt: task.attempt, worker_id: task.workerId, reason };

@@ -13,6 +13,7 @@ import { Elysia } from "elysia";
 import type { OpenAPIV3 } from "openapi-types";
 import { NotFoundError, ValidationError } from "../../core/errors.ts";
 import type { Db } from "../../db/client.ts";
+import type { Logger } from "../../log/logger.ts";
 import { cancelTask } from "../../db/queries/cancel-task.ts";
 import { getTask } from "../../db/queries/get-task.ts";
 import { insertTasks } from "../../db/queries/insert-tasks.ts";
@@ -31,13 +32,16 @@ const parse = "none" as const;
 /** OpenAPI request body from a TypeBox schema (which is JSON Schema). */
 const jsonBody = (schema: TSchema) => ({ required: true, content: { "application/json": { schema: schema as OpenAPIV3.SchemaObject } } });
 
-export function taskRoutes(db: Db) {
+/** Per-task lines for a batch only at debug: a 1000-task batch gets one info line. */
+export function taskRoutes(db: Db, log: Logger) {
   return new Elysia({ name: "tasks", prefix: "/api/tasks" })
     .post(
       "",
       async ({ request, set }) => {
         const [result] = await insertTasks(db, [valid(validateNewTask(await readJsonBody(request)))]);
         set.status = result!.created ? 201 : 200;
+        const t = result!.task;
+        if (result!.created) log.info("task {taskId} submitted ({name}, queue {queue}, run at {runAt})", { taskId: t.id, name: t.name, queue: t.queue, runAt: t.runAt.toISOString() });
         return taskJson(result!.task);
       },
       { parse, detail: { summary: "Submit a task (200 with the earlier task when the idempotency key is known)", tags, requestBody: jsonBody(NewTaskBody) } },
@@ -47,6 +51,9 @@ export function taskRoutes(db: Db) {
       async ({ request, set }) => {
         const results = await insertTasks(db, valid(validateTaskBatch(await readJsonBody(request))));
         set.status = 201;
+        const created = results.filter((r) => r.created);
+        log.info("{n} task(s) submitted in a batch ({first} … {last})", { n: created.length, first: created[0]?.task.id ?? "-", last: created.at(-1)?.task.id ?? "-" });
+        for (const r of created) log.debug("task {taskId} submitted ({name}, queue {queue})", { taskId: r.task.id, name: r.task.name, queue: r.task.queue });
         return { tasks: results.map((r) => taskJson(r.task)) };
       },
       { parse, detail: { summary: "Submit up to 1000 tasks, all or nothing", tags, requestBody: jsonBody(TaskBatchBody) } },
@@ -68,11 +75,19 @@ export function taskRoutes(db: Db) {
       },
       { detail: { summary: "A task with its attempts and events", tags } },
     )
-    .post("/:id/cancel", async ({ params }) => taskJson(await cancelTask(db, taskId(params.id))), {
+    .post("/:id/cancel", async ({ params }) => {
+      const t = await cancelTask(db, taskId(params.id));
+      log.info("task {taskId} cancelled by a user (attempt {attempt})", { taskId: t.id, attempt: t.attempt, worker: t.worker });
+      return taskJson(t);
+    }, {
       parse,
       detail: { summary: "Cancel a task; a running attempt is killed", tags },
     })
-    .post("/:id/retry", async ({ params }) => taskJson(await retryTask(db, taskId(params.id))), {
+    .post("/:id/retry", async ({ params }) => {
+      const t = await retryTask(db, taskId(params.id));
+      log.info("task {taskId} retried by a user (next attempt {attempt})", { taskId: t.id, attempt: t.attempt + 1 });
+      return taskJson(t);
+    }, {
       parse,
       detail: { summary: "Run a failed or cancelled task again now", tags },
     });
