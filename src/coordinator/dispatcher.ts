@@ -5,6 +5,7 @@
  * due task starts within milliseconds without the database being hammered.
  */
 import type { Service } from "../core/lifecycle.ts";
+import { WakeableLoop } from "../core/wakeable-loop.ts";
 import type { Database } from "../db/client.ts";
 import { WAKE_CHANNEL } from "../db/channels.ts";
 import { claimDueTasks } from "../db/queries/claim-due-tasks.ts";
@@ -24,65 +25,34 @@ const ERROR_BACKOFF_MS = 500;
 
 export class Dispatcher implements Service {
   readonly name = "dispatcher";
-  private running = false;
-  private wakeAgain = false;
-  private loop: Promise<void> | null = null;
-  private timer: Timer | null = null;
+  private readonly loop: WakeableLoop;
   private unlisten: (() => Promise<void>) | null = null;
-  private stopped = true;
 
   constructor(
     private readonly database: Database,
     private readonly registry: SessionRegistry,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.loop = new WakeableLoop(async () => ((await this.runOnce()) ? "again" : this.nextWakeMs()), log, {
+      what: "claim pass",
+      errorBackoffMs: ERROR_BACKOFF_MS,
+    });
+  }
 
   async start(): Promise<void> {
-    this.stopped = false;
     this.unlisten = await this.database.listen(WAKE_CHANNEL, () => this.wake());
-    this.wake();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
     await this.unlisten?.().catch(() => {});
     this.unlisten = null;
-    await this.loop;
+    await this.loop.stop();
   }
 
   /** Asks for a claim pass now; calls during a pass coalesce into one more pass. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.wakeAgain = true;
-      return;
-    }
-    this.running = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.loop = this.run();
-  }
-
-  private async run(): Promise<void> {
-    let next: number = POLL_MS;
-    do {
-      this.wakeAgain = false;
-      try {
-        const more = await this.runOnce();
-        if (more) this.wakeAgain = true;
-        else if (!this.wakeAgain) next = await this.nextWakeMs();
-      } catch (err) {
-        this.log.warn("claim pass failed: {error}", { error: String((err as Error)?.message ?? err) });
-        next = ERROR_BACKOFF_MS;
-        break;
-      }
-    } while (this.wakeAgain && !this.stopped);
-    // Cleared synchronously with the last check, so no wake() can fall between them.
-    this.running = false;
-    if (this.stopped) return;
-    if (this.wakeAgain) return this.wake();
-    this.timer = setTimeout(() => this.wake(), next);
+    this.loop.wake();
   }
 
   /** One pass over workers with free slots; true when a claim came back full (more may be due). */

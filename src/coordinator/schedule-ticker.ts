@@ -10,6 +10,7 @@
  * taskflow_wake, so dispatchers claim the new task within milliseconds.
  */
 import type { Service } from "../core/lifecycle.ts";
+import { WakeableLoop } from "../core/wakeable-loop.ts";
 import type { Database } from "../db/client.ts";
 import { parsePayload } from "../db/channels.ts";
 import { SCHEDULE_CHANNEL, type ScheduleChange } from "../db/queries/schedule-channel.ts";
@@ -34,11 +35,7 @@ export class ScheduleTicker implements Service {
   readonly name = "schedule-ticker";
   private readonly pollMs: number;
   private readonly batchSize: number;
-  private running = false;
-  private wakeAgain = false;
-  private stopped = true;
-  private loop: Promise<void> | null = null;
-  private timer: Timer | null = null;
+  private readonly loop: WakeableLoop;
   private unlisten: (() => Promise<void>) | null = null;
 
   constructor(
@@ -48,37 +45,26 @@ export class ScheduleTicker implements Service {
   ) {
     this.pollMs = opts.pollMs ?? SCHEDULE_POLL_MS;
     this.batchSize = opts.batchSize ?? TICK_BATCH_DEFAULT;
+    this.loop = new WakeableLoop(async () => (await this.runOnce(), this.nextWakeMs()), log, { what: "schedule tick", errorBackoffMs: ERROR_BACKOFF_MS });
   }
 
   async start(): Promise<void> {
-    this.stopped = false;
     this.unlisten = await this.database.listen(SCHEDULE_CHANNEL, (payload) => {
       // Ticks only move times forward that the ticking coordinator already planned for; edits re-arm.
       if (parsePayload<ScheduleChange>(payload).some((c) => c.change !== "ticked")) this.wake();
     });
-    this.wake();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
     await this.unlisten?.().catch(() => {});
     this.unlisten = null;
-    await this.loop;
+    await this.loop.stop();
   }
 
   /** Asks for a pass now; calls during a pass coalesce into one more pass. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.wakeAgain = true;
-      return;
-    }
-    this.running = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.loop = this.run();
+    this.loop.wake();
   }
 
   /**
@@ -92,26 +78,6 @@ export class ScheduleTicker implements Service {
       made += this.report(batch);
       if (batch.locked < this.batchSize) return made;
     }
-  }
-
-  private async run(): Promise<void> {
-    let next = this.pollMs;
-    do {
-      this.wakeAgain = false;
-      try {
-        await this.runOnce();
-        if (!this.wakeAgain) next = await this.nextWakeMs();
-      } catch (err) {
-        this.log.warn("schedule tick failed: {error}", { error: err instanceof Error ? err.message : String(err) });
-        next = ERROR_BACKOFF_MS;
-        break;
-      }
-    } while (this.wakeAgain && !this.stopped);
-    // Cleared synchronously with the last check, so no wake() can fall between them.
-    this.running = false;
-    if (this.stopped) return;
-    if (this.wakeAgain) return this.wake();
-    this.timer = setTimeout(() => this.wake(), next);
   }
 
   /** At the nearest next_run_at (+1 ms: a timer may fire a hair early), soon if one is due but held elsewhere, else the poll. */
