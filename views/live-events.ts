@@ -25,10 +25,14 @@ export const TASK_DETAIL_EVENTS = {
 /** Workers page: the whole table body. */
 export const WORKERS_EVENT = "workers";
 
+/** Schedules page: the whole table body. */
+export const SCHEDULES_EVENT = "schedules";
+
 /** SSE stream paths, one per page kind. */
 export const LIVE_PATHS = {
   overview: "/live/overview",
   tasks: "/live/tasks",
   task: (id: string) => `/live/tasks/${id}`,
   workers: "/live/workers",
+  schedules: "/live/schedules",
 } as const;

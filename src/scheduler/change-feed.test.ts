@@ -4,6 +4,7 @@ import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../
 import { insertTask } from "../../test/support/factories.ts";
 import { waitFor } from "../../test/support/processes.ts";
 import { recordTransitions } from "../db/queries/record-transitions.ts";
+import { notifyScheduleChanges } from "../db/queries/schedule-channel.ts";
 import { tasks } from "../db/schema/index.ts";
 import { roleLogger } from "../log/logger.ts";
 import { ChangeFeed, type FeedBatch } from "./change-feed.ts";
@@ -42,5 +43,16 @@ describeEachBackend("change feed", (backend) => {
     feed.subscribe((x) => replayed.push(x), before)();
     expect(replayed.map((x) => x.seq)).toEqual(a.map((x) => x.seq));
     expect(feed.subscribers).toBe(0);
+  });
+
+  test("schedule changes arrive in order, passed on without loading any row", async () => {
+    const got: FeedBatch[] = [];
+    const off = feed.subscribe((x) => got.push(x));
+    const id = crypto.randomUUID();
+    await d.db.transaction((tx) => notifyScheduleChanges(tx, [{ id, change: "created" }, { id, change: "ticked" }]));
+    await waitFor("the schedule changes", () => got.flatMap((x) => x.scheduleChanges).length >= 2);
+    off();
+    expect(got.flatMap((x) => x.scheduleChanges)).toEqual([{ id, change: "created" }, { id, change: "ticked" }]);
+    expect(got.every((x) => x.tasks.size === 0 && x.taskChanges.length === 0)).toBe(true);
   });
 });

@@ -1,15 +1,18 @@
 /**
- * The process's single change feed: one LISTEN on the task and worker channels,
- * fanned out to every dashboard and event stream. Each burst of notifications
- * loads the changed rows once (one query, however many clients), so 100 open
- * dashboards cost the database what one does. Recent batches are kept so a
- * reconnecting client can resume after its Last-Event-ID.
+ * The process's single change feed: one LISTEN on the task, worker and schedule
+ * channels, fanned out to every dashboard and event stream. Each burst of
+ * notifications loads the changed task and worker rows once (one query, however
+ * many clients), so 100 open dashboards cost the database what one does.
+ * Schedule changes are passed on without rows: the only reader (the dashboard's
+ * schedules list) reloads its own shared, throttled snapshot. Recent batches are
+ * kept so a reconnecting client can resume after its Last-Event-ID.
  */
 import { inArray } from "drizzle-orm";
 import type { Service } from "../core/lifecycle.ts";
 import { MicroBatcher } from "../core/micro-batcher.ts";
 import type { Database } from "../db/client.ts";
 import { parsePayload, TASK_CHANNEL, WORKER_CHANNEL, type TaskChange, type WorkerChange } from "../db/channels.ts";
+import { SCHEDULE_CHANNEL, type ScheduleChange } from "../db/queries/schedule-channel.ts";
 import { tasks, workers, type TaskRow, type WorkerRow } from "../db/schema/index.ts";
 import type { Logger } from "../log/logger.ts";
 
@@ -22,11 +25,13 @@ export interface FeedBatch {
   tasks: Map<string, TaskRow>;
   workerChanges: WorkerChange[];
   workers: Map<string, WorkerRow>;
+  /** Schedules created, edited, deleted or ticked, in order (no rows loaded). */
+  scheduleChanges: ScheduleChange[];
 }
 
 export type FeedListener = (batch: FeedBatch) => void;
 
-type Notice = { kind: "task"; change: TaskChange } | { kind: "worker"; change: WorkerChange };
+type Notice = { kind: "task"; change: TaskChange } | { kind: "worker"; change: WorkerChange } | { kind: "schedule"; change: ScheduleChange };
 
 /** Batches kept for resuming clients. */
 const HISTORY = 500;
@@ -57,6 +62,9 @@ export class ChangeFeed implements Service {
       await this.database.listen(WORKER_CHANNEL, (p) => {
         for (const change of parsePayload<WorkerChange>(p)) void this.loader.add({ kind: "worker", change }).catch(() => {});
       }),
+      await this.database.listen(SCHEDULE_CHANNEL, (p) => {
+        for (const change of parsePayload<ScheduleChange>(p)) void this.loader.add({ kind: "schedule", change }).catch(() => {});
+      }),
     ];
   }
 
@@ -85,6 +93,7 @@ export class ChangeFeed implements Service {
   private async publish(notices: Notice[]): Promise<void[]> {
     const taskChanges = notices.flatMap((n) => (n.kind === "task" ? [n.change] : []));
     const workerChanges = notices.flatMap((n) => (n.kind === "worker" ? [n.change] : []));
+    const scheduleChanges = notices.flatMap((n) => (n.kind === "schedule" ? [n.change] : []));
     const taskIds = [...new Set(taskChanges.map((c) => c.id))];
     const workerIds = [...new Set(workerChanges.map((c) => c.id))];
     const db = this.database.db;
@@ -98,6 +107,7 @@ export class ChangeFeed implements Service {
       tasks: new Map(taskRows.map((t) => [t.id, t])),
       workerChanges,
       workers: new Map(workerRows.map((w) => [w.id, w])),
+      scheduleChanges,
     };
     this.history.push(batch);
     if (this.history.length > HISTORY) this.history.shift();

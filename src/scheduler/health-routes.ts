@@ -1,14 +1,21 @@
 /** /healthz (the process lives) and /readyz (the database answers and is migrated). */
+import { Type } from "@sinclair/typebox";
 import { Elysia } from "elysia";
 import type { Db } from "../db/client.ts";
 import { migrationsApplied } from "../db/migrate.ts";
+import { errorAnswer, jsonAnswer } from "./openapi/route-docs.ts";
 
 /** How long /readyz waits for the database before it answers 503. */
 const READY_CHECK_TIMEOUT_MS = 2000;
 
+const LiveJsonSchema = Type.Object({ status: Type.Literal("ok") });
+const ReadyJsonSchema = Type.Object({ status: Type.Literal("ready") });
+
 export function healthRoutes(db: Db) {
   return new Elysia({ name: "health" })
-    .get("/healthz", () => ({ status: "ok" }), { detail: { summary: "Liveness: 200 while the process lives", tags: ["health"] } })
+    .get("/healthz", () => ({ status: "ok" }), {
+      detail: { summary: "Liveness: 200 while the process lives", tags: ["health"], responses: { 200: jsonAnswer("alive", LiveJsonSchema) } },
+    })
     .get(
       "/readyz",
       async ({ set }) => {
@@ -17,7 +24,13 @@ export function healthRoutes(db: Db) {
         set.status = 503;
         return { error: "not_ready", message: problem, details: [] };
       },
-      { detail: { summary: "Readiness: 200 when the database answers and migrations are applied", tags: ["health"] } },
+      {
+        detail: {
+          summary: "Readiness: 200 when the database answers and migrations are applied",
+          tags: ["health"],
+          responses: { 200: jsonAnswer("ready", ReadyJsonSchema), 503: errorAnswer("not ready: error not_ready, the reason in message") },
+        },
+      },
     );
 }
 

@@ -4,15 +4,23 @@
  * database is away, and never a stack trace. Register it before any route: Elysia's
  * onError applies only to routes added after it.
  */
+import { Type, type Static } from "@sinclair/typebox";
 import { Elysia } from "elysia";
 import { ConflictError, NotFoundError, UnavailableError, ValidationError, type FieldProblem } from "../core/errors.ts";
 import type { Logger } from "../log/logger.ts";
 
-export interface ErrorBody {
-  error: string;
-  message: string;
-  details: FieldProblem[];
-}
+/** Every error answer's shape; `$id` names it `Error` in the OpenAPI document. */
+export const ErrorBodySchema = Type.Object(
+  {
+    error: Type.String({ description: "a stable code, e.g. validation_failed, not_found, unauthorized" }),
+    message: Type.String(),
+    details: Type.Array(Type.Object({ path: Type.String({ description: "JSON pointer, e.g. /tasks/0/priority" }), message: Type.String() }), {
+      description: "for 422: each bad field by JSON pointer; otherwise empty",
+    }),
+  },
+  { $id: "Error" },
+);
+export type ErrorBody = Static<typeof ErrorBodySchema>;
 
 /** An HTTP-level refusal with no domain meaning (413 too large, 415 not JSON): its status and code travel as is. */
 export class HttpError extends Error {
@@ -39,6 +47,8 @@ export function toHttpError(code: string | number, err: unknown, log: Logger): {
   if (err instanceof UnavailableError || isConnectionError(err)) {
     return { status: 503, body: errorBody("unavailable", "the database is unavailable; retry shortly") };
   }
+  // An answer that missed its route's `response` schema is this server's fault, not the request's.
+  if (code === "VALIDATION" && (err as { type?: unknown })?.type === "response") return internal(err, log);
   switch (code) {
     case "VALIDATION":
       return { status: 422, body: errorBody("validation_failed", "the request has invalid fields", validationProblems(err)) };
@@ -53,6 +63,10 @@ export function toHttpError(code: string | number, err: unknown, log: Logger): {
   if (typeof status === "number" && status >= 400 && status < 500) {
     return { status, body: errorBody(status === 413 ? "payload_too_large" : "bad_request", (err as Error).message ?? "bad request") };
   }
+  return internal(err, log);
+}
+
+function internal(err: unknown, log: Logger): { status: number; body: ErrorBody } {
   log.error("unexpected error handling a request: {error}", { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   return { status: 500, body: errorBody("internal", "internal error") };
 }

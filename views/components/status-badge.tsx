@@ -1,12 +1,13 @@
 /**
- * Status badges: one colour per status everywhere (task and worker statuses),
- * always with the status as text, never colour alone.
+ * Status badges: one colour per status everywhere (task, worker and schedule
+ * states), always with the status as text, never colour alone.
  */
 
 /** Statuses with a colour of their own; anything else gets the neutral style. */
 const KNOWN = new Set([
   "created", "scheduled", "picked", "running", "completed", "failed", "cancelled", "retrying", "lost",
   "alive", "draining", "dead",
+  "active", "paused",
 ]);
 
 export function StatusBadge({ status }: { status: string }) {

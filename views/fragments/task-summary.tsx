@@ -7,6 +7,7 @@ import type { TaskRow } from "../../src/db/schema/index.ts";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { RelativeTime } from "../components/time.tsx";
 import { formatDuration } from "../format.ts";
+import { scheduleTasksUrl } from "./schedule-rows.tsx";
 import { TaskActions } from "./task-actions.tsx";
 
 export function TaskSummary({ task: t, now, notice }: { task: TaskRow; now: Date; notice?: string }) {
@@ -76,7 +77,15 @@ export function TaskSummary({ task: t, now, notice }: { task: TaskRow; now: Date
         <Field label="Idempotency key">
           {t.idempotencyKey === null ? <span class="muted">—</span> : <span class="mono" safe>{t.idempotencyKey}</span>}
         </Field>
-        <Field label="Schedule">{t.scheduleId === null ? <span class="muted">—</span> : <span class="mono" safe>{t.scheduleId}</span>}</Field>
+        <Field label="Schedule">
+          {t.scheduleId === null ? (
+            <span class="muted">—</span>
+          ) : (
+            <a href={scheduleTasksUrl(t.scheduleId)} class="mono" title="Every task this schedule made" safe>
+              {t.scheduleId}
+            </a>
+          )}
+        </Field>
       </dl>
       <h2 class="section-title">Environment</h2>
       {env.length === 0 ? (

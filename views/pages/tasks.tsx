@@ -1,11 +1,12 @@
 /**
- * The task list: filters (status, queue, name search), newest first, keyset
- * pagination. Live: rows update in place and, on the first page, new tasks that
+ * The task list: filters (status, queue, name search, the schedule that made
+ * them), newest first, keyset pagination. Live: rows update in place and, on the first page, new tasks that
  * match the filters appear at the top; elsewhere a notice offers a refresh.
  */
 import { TASK_STATUSES } from "../../src/core/task-status.ts";
 import type { FieldProblem } from "../../src/core/errors.ts";
 import type { TaskRow } from "../../src/db/schema/index.ts";
+import { scheduleRowId } from "../fragments/schedule-rows.tsx";
 import { TaskRows, TASK_ROWS_ID } from "../fragments/task-row.tsx";
 import { attributeText } from "../attribute-text.ts";
 import { Layout, type PageChrome } from "../layout.tsx";
@@ -15,6 +16,8 @@ export interface TaskListFilterView {
   statuses: string[];
   queue: string | null;
   q: string | null;
+  /** Only the tasks of this schedule (its id). */
+  schedule: string | null;
 }
 
 export interface TasksPageProps extends PageChrome {
@@ -29,12 +32,14 @@ export interface TasksPageProps extends PageChrome {
   /** The live stream for exactly these rows, or null (bad filters: nothing to follow). */
   streamUrl: string | null;
   problems?: FieldProblem[];
+  /** The name of the schedule filtered by, when it still exists. */
+  scheduleName?: string | null;
   now: Date;
 }
 
 export const TASKS_NOTICE_ID = "tasks-notice";
 
-export function TasksPage({ tasks, filter, nextCursor, firstPage, limit = null, streamUrl, problems = [], now, actions }: TasksPageProps) {
+export function TasksPage({ tasks, filter, nextCursor, firstPage, limit = null, streamUrl, problems = [], scheduleName = null, now, actions }: TasksPageProps) {
   const statusValue = filter.statuses.join(",");
   const query = (extra: Record<string, string>) => listUrl({ ...filterParams(filter), ...(limit === null ? {} : { limit: String(limit) }), ...extra });
   return (
@@ -73,10 +78,22 @@ export function TasksPage({ tasks, filter, nextCursor, firstPage, limit = null, 
             <span>Name contains</span>
             <input type="search" name="q" value={attributeText(filter.q ?? "")} placeholder="search by name" maxlength="200" />
           </label>
+          {filter.schedule !== null && (
+            <span class="filter-chip">
+              <input type="hidden" name="schedule" value={filter.schedule} />
+              <span class="muted">Schedule</span>
+              <a href={`/schedules#${scheduleRowId(filter.schedule)}`} class="chip-name" title={filter.schedule} safe>
+                {scheduleName ?? `${filter.schedule.slice(0, 8)} (deleted)`}
+              </a>
+              <a href={listUrl(filterParams({ ...filter, schedule: null }))} class="chip-clear" title="Show the tasks of every schedule" aria-label="Remove the schedule filter">
+                ×
+              </a>
+            </span>
+          )}
           <button type="submit" class="button">
             Filter
           </button>
-          {(statusValue !== "" || filter.queue !== null || filter.q !== null) && (
+          {(statusValue !== "" || filter.queue !== null || filter.q !== null || filter.schedule !== null) && (
             <a href="/tasks" class="button subtle">
               Clear
             </a>
@@ -124,6 +141,7 @@ export function filterParams(f: TaskListFilterView): Record<string, string> {
   if (f.statuses.length > 0) out.status = f.statuses.join(",");
   if (f.queue !== null) out.queue = f.queue;
   if (f.q !== null) out.q = f.q;
+  if (f.schedule !== null) out.schedule = f.schedule;
   return out;
 }
 

@@ -27,6 +27,7 @@ const formBody = {
     },
   },
 };
+const html = (description: string) => ({ description, content: { "text/html": { schema: { type: "string" as const } } } });
 const redirect = (to: string, headers: Record<string, string> = {}) =>
   new Response(null, { status: 303, headers: { location: to, "cache-control": "no-store", ...headers } });
 const page = (html: string, status = 200) =>
@@ -42,7 +43,7 @@ export function authRoutes(opts: { token: string | null; log: Logger }) {
         if (!token || isValidSession(token, readCookie(request.headers.get("cookie"), SESSION_COOKIE), Date.now())) return redirect(next);
         return page(LoginPage({ next }));
       },
-      { detail: { summary: "The dashboard's sign-in form (HTML)", tags, responses: { 200: { description: "HTML form" }, 303: { description: "already signed in, or no token is set" } } } },
+      { detail: { summary: "The dashboard's sign-in form (HTML)", tags, responses: { 200: html("the sign-in form"), 303: { description: "already signed in, or no token is set" } } } },
     )
     .post(
       "/login",
@@ -64,7 +65,7 @@ export function authRoutes(opts: { token: string | null; log: Logger }) {
           summary: "Sign in to the dashboard with the token; sets an HttpOnly, SameSite=Strict session cookie",
           tags,
           requestBody: formBody,
-          responses: { 303: { description: "signed in: back to `next`, with the session cookie" }, 401: { description: "wrong token: the form again (HTML)" } },
+          responses: { 303: { description: "signed in: back to `next`, with the session cookie" }, 401: html("wrong token: the form again") },
         },
       },
     )

@@ -13,6 +13,7 @@ import { formRoutes } from "./form-routes.ts";
 import { DashboardLive, type DashboardLoaders } from "./live-data.ts";
 import { liveRoutes } from "./live-routes.ts";
 import { pageRoutes } from "./page-routes.ts";
+import { scheduleDashboardRoutes } from "./schedule-routes.ts";
 
 export interface DashboardDeps {
   db: Db;
@@ -31,5 +32,6 @@ export function dashboardRoutes(deps: DashboardDeps) {
     .use(assetRoutes())
     .use(pageRoutes(ctx))
     .use(formRoutes(ctx))
+    .use(scheduleDashboardRoutes(ctx))
     .use(liveRoutes(ctx));
 }

@@ -1,15 +1,17 @@
 /**
  * What every open dashboard shares in this process, so that their number does
- * not multiply database work: the overview and workers snapshots (loaded at most
- * once a second, rendered once for all clients), task details loaded once per
+ * not multiply database work: the overview, workers and schedules snapshots
+ * (loaded at most once a second, rendered once for all clients), task details loaded once per
  * change, task rows rendered once per feed batch, and the feed position pages
  * embed so their stream resumes exactly where the page was rendered.
  */
 import type { Db } from "../../db/client.ts";
 import { getTask, type TaskDetail } from "../../db/queries/get-task.ts";
+import { listSchedules, type ScheduleView } from "../../db/queries/list-schedules.ts";
 import { listWorkers } from "../../db/queries/list-workers.ts";
 import type { TaskRow as Task, WorkerRow } from "../../db/schema/index.ts";
 import type { Logger } from "../../log/logger.ts";
+import { ScheduleRows } from "../../../views/fragments/schedule-rows.tsx";
 import { TaskAttempts } from "../../../views/fragments/task-attempts.tsx";
 import { TaskRow } from "../../../views/fragments/task-row.tsx";
 import { TaskSummary } from "../../../views/fragments/task-summary.tsx";
@@ -28,11 +30,17 @@ export const SNAPSHOT_MIN_INTERVAL_MS = 1000;
 export const OVERVIEW_REFRESH_MS = 5000;
 /** Heartbeats change `running` and ages without notifications; the default heartbeat interval. */
 export const WORKERS_REFRESH_MS = 2000;
+/**
+ * Schedules change only by notification (edits, ticks, their tasks' transitions);
+ * this slow refresh is a safety net for a notification lost while reconnecting.
+ */
+export const SCHEDULES_REFRESH_MS = 30_000;
 
 export interface DashboardLoaders {
   overview: (db: Db) => Promise<OverviewData>;
   workers: (db: Db) => Promise<WorkerRow[]>;
   task: (db: Db, id: string) => Promise<TaskDetail | null>;
+  schedules: (db: Db) => Promise<ScheduleView[]>;
 }
 
 export interface RenderedOverview {
@@ -43,6 +51,11 @@ export interface RenderedOverview {
 
 export interface RenderedWorkers {
   workers: WorkerRow[];
+  rows: string;
+}
+
+export interface RenderedSchedules {
+  schedules: ScheduleView[];
   rows: string;
 }
 
@@ -62,6 +75,7 @@ export class DashboardLive {
   readonly epoch = crypto.randomUUID().slice(0, 8);
   readonly overview: LiveSnapshot<RenderedOverview>;
   readonly workers: LiveSnapshot<RenderedWorkers>;
+  readonly schedules: LiveSnapshot<RenderedSchedules>;
   readonly tasks: SharedTaskDetails<RenderedTask>;
   /** Rows rendered for the batch being delivered: every stream handles a batch right after the others. */
   private rowCache: { batch: FeedBatch; rows: Map<string, string> } | null = null;
@@ -72,7 +86,13 @@ export class DashboardLive {
     readonly log: Logger,
     loaders: Partial<DashboardLoaders> = {},
   ) {
-    const load: DashboardLoaders = { overview: loadOverview, workers: (d) => listWorkers(d), task: getTask, ...loaders };
+    const load: DashboardLoaders = {
+      overview: loadOverview,
+      workers: (d) => listWorkers(d),
+      task: getTask,
+      schedules: async (d) => (await listSchedules(d)).schedules,
+      ...loaders,
+    };
     this.overview = new LiveSnapshot({
       load: async () => {
         const data = await load.overview(db);
@@ -92,6 +112,17 @@ export class DashboardLive {
       minIntervalMs: SNAPSHOT_MIN_INTERVAL_MS,
       refreshMs: WORKERS_REFRESH_MS,
       affectedBy: (b) => b.workerChanges.length > 0,
+      feed,
+      log,
+    });
+    this.schedules = new LiveSnapshot({
+      load: async () => {
+        const schedules = await load.schedules(db);
+        return { schedules, rows: ScheduleRows({ schedules, now: new Date() }) as string };
+      },
+      minIntervalMs: SNAPSHOT_MIN_INTERVAL_MS,
+      refreshMs: SCHEDULES_REFRESH_MS,
+      affectedBy: affectsSchedules,
       feed,
       log,
     });
@@ -142,6 +173,17 @@ export class DashboardLive {
     const seq = Number(m[2]);
     return seq <= this.feed.lastSeq ? seq : null;
   }
+}
+
+/**
+ * Whether a batch may change the schedules list: a schedule was created, edited,
+ * deleted or ticked, or a task some schedule made moved on (its status is the
+ * "last run" badge). Reloads stay throttled to one a second whatever the batch rate.
+ */
+export function affectsSchedules(b: FeedBatch): boolean {
+  if (b.scheduleChanges.length > 0) return true;
+  for (const t of b.tasks.values()) if (t.scheduleId !== null) return true;
+  return false;
 }
 
 function renderTask(detail: TaskDetail | null): RenderedTask {

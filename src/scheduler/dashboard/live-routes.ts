@@ -3,6 +3,7 @@
  * its page renders, as named events the page swaps in:
  * - /live/overview: one event per panel, from the shared overview snapshot;
  * - /live/workers: the workers table body, from the shared workers snapshot;
+ * - /live/schedules: the schedules table body, from the shared schedules snapshot;
  * - /live/tasks?filters&ids&after: out-of-band row updates and new rows, rendered
  *   from the rows the change feed already loaded (no query per client);
  * - /live/tasks/:id?after: the task's summary, timeline and attempts, loaded once
@@ -14,13 +15,13 @@ import { Elysia } from "elysia";
 import type { Db } from "../../db/client.ts";
 import { listTasks } from "../../db/queries/list-tasks.ts";
 import type { Logger } from "../../log/logger.ts";
-import { LIVE_PATHS, TASK_LIST_EVENT, WORKERS_EVENT } from "../../../views/live-events.ts";
+import { LIVE_PATHS, SCHEDULES_EVENT, TASK_LIST_EVENT, WORKERS_EVENT } from "../../../views/live-events.ts";
 import { LIST_LIMIT_MAX, parseListQuery } from "../tasks/list-query.ts";
 import type { DashboardContext } from "./dashboard-context.ts";
 import type { DashboardLive } from "./live-data.ts";
 import type { LiveSnapshot } from "./live-snapshot.ts";
 import { sseResponse, type SseSink } from "./sse-stream.ts";
-import { TaskListFollower } from "./task-list-live.ts";
+import { DASHBOARD_LIST_NAMES, filterView, TaskListFollower } from "./task-list-live.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const hide = { detail: { hide: true } };
@@ -29,6 +30,7 @@ export function liveRoutes({ db, live }: DashboardContext) {
   return new Elysia()
     .get(LIVE_PATHS.overview, ({ request }) => snapshotStream(request, live.overview, (r) => Object.entries(r.events), live.log), hide)
     .get(LIVE_PATHS.workers, ({ request }) => snapshotStream(request, live.workers, (r) => [[WORKERS_EVENT, r.rows]], live.log), hide)
+    .get(LIVE_PATHS.schedules, ({ request }) => snapshotStream(request, live.schedules, (r) => [[SCHEDULES_EVENT, r.rows]], live.log), hide)
     .get(LIVE_PATHS.tasks, ({ request }) => taskListStream(request, db, live), hide)
     .get("/live/tasks/:id", ({ request, params }) => taskStream(request, live, params.id), hide);
 }
@@ -48,14 +50,14 @@ function snapshotStream<T>(request: Request, snapshot: LiveSnapshot<T>, events: 
 
 function taskListStream(request: Request, db: Db, live: DashboardLive): Response {
   const params = new URL(request.url).searchParams;
-  const checked = parseListQuery(params);
+  const checked = parseListQuery(params, DASHBOARD_LIST_NAMES);
   if (!checked.ok) return new Response("bad task list filters", { status: 422 });
   const f = checked.value;
   const ids = (params.get("ids") ?? "").split(",").filter((id) => UUID.test(id)).slice(0, LIST_LIMIT_MAX);
   // After a reconnect, rows inserted over the lost connection are unknown here: start over from the database.
   const from = request.headers.get("last-event-id") === null ? params.get("after") : null;
   return sseResponse(request, (sink) => {
-    const filter = { statuses: f.statuses, queue: f.queue, q: f.nameContains };
+    const filter = filterView(f);
     const follower = new TaskListFollower(filter, f.after === null, ids, { row: (b, t, oob) => live.taskRow(b, t, oob) });
     const serial = serialQueue(live.log);
     return live.follow(from, {

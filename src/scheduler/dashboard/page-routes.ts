@@ -6,6 +6,7 @@
  */
 import { Elysia } from "elysia";
 import { getTask } from "../../db/queries/get-task.ts";
+import { getSchedule } from "../../db/queries/list-schedules.ts";
 import { listTasks } from "../../db/queries/list-tasks.ts";
 import { LIVE_PATHS } from "../../../views/live-events.ts";
 import { NEW_TASK_DEFAULTS, NewTaskPage } from "../../../views/pages/new-task.tsx";
@@ -17,6 +18,7 @@ import { WorkersPage } from "../../../views/pages/workers.tsx";
 import { encodeCursor, parseListQuery } from "../tasks/list-query.ts";
 import type { DashboardContext } from "./dashboard-context.ts";
 import { htmlPage } from "./html-response.ts";
+import { DASHBOARD_LIST_NAMES, filterView } from "./task-list-live.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const hide = { detail: { hide: true } };
@@ -47,9 +49,9 @@ export function pageRoutes(ctx: DashboardContext) {
 
 async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearchParams): Promise<Response> {
   const now = new Date();
-  const checked = parseListQuery(query);
+  const checked = parseListQuery(query, DASHBOARD_LIST_NAMES);
   if (!checked.ok) {
-    const filter = { statuses: [], queue: null, q: null };
+    const filter = { statuses: [], queue: null, q: null, schedule: null };
     return htmlPage(
       TasksPage({ tasks: [], filter, nextCursor: null, firstPage: true, streamUrl: null, problems: checked.problems, now, ...chrome }) as string,
       422,
@@ -57,8 +59,8 @@ async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearc
   }
   const f = checked.value;
   const position = live.position();
-  const page = await listTasks(db, f);
-  const filter = { statuses: f.statuses, queue: f.queue, q: f.nameContains };
+  const [page, schedule] = await Promise.all([listTasks(db, f), f.scheduleId === null ? null : getSchedule(db, f.scheduleId)]);
+  const filter = filterView(f);
   const cursor = f.after !== null ? query.get("cursor") : null;
   const stream = new URLSearchParams({ ...filterParams(filter), ...(cursor ? { cursor } : {}), after: position, ids: page.tasks.map((t) => t.id).join(",") });
   return htmlPage(
@@ -69,6 +71,7 @@ async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearc
       firstPage: f.after === null,
       limit: query.has("limit") ? f.limit : null,
       streamUrl: `${LIVE_PATHS.tasks}?${stream}`,
+      scheduleName: schedule?.schedule.name ?? null,
       now,
       ...chrome,
     }) as string,

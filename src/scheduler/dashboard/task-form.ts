@@ -113,11 +113,18 @@ function withOffset(local: string, offsetMinutes: string): string {
   return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
 }
 
-function numberOrText(s: string): number | string {
+/**
+ * A typed number as a number; anything else as the text, so the validation names the field.
+ *
+ * @example numberOrText(" 5 ") // 5
+ * @example numberOrText("high") // "high"
+ */
+export function numberOrText(s: string): number | string {
   const t = s.trim();
   return NUMBER.test(t) ? Number(t) : t;
 }
 
-function unescapePointer(s: string): string {
+/** A JSON pointer segment as text ("a~1b" → "a/b"). */
+export function unescapePointer(s: string): string {
   return s.replace(/~1/g, "/").replace(/~0/g, "~");
 }

@@ -6,10 +6,20 @@
  * reload, rather than reshuffling the rows under the user's cursor. Other pages
  * and non-matching tasks are left alone, so the user keeps their place.
  */
+import type { TaskListFilter } from "../../db/queries/list-tasks.ts";
 import type { TaskRow as Task } from "../../db/schema/index.ts";
+import type { ListQueryNames } from "../tasks/list-query.ts";
 import type { FeedBatch } from "../change-feed.ts";
 import { TASK_ROWS_ID, TaskRows } from "../../../views/fragments/task-row.tsx";
 import { listUrl, filterParams, TasksNotice, type TaskListFilterView } from "../../../views/pages/tasks.tsx";
+
+/** The dashboard's task list URLs say `schedule=<id>` (short, for people) where the API says `schedule_id`. */
+export const DASHBOARD_LIST_NAMES: ListQueryNames = { schedule: "schedule" };
+
+/** The filters of a checked list query, as the page shows them. */
+export function filterView(f: TaskListFilter): TaskListFilterView {
+  return { statuses: f.statuses, queue: f.queue, q: f.nameContains, schedule: f.scheduleId };
+}
 
 export interface TaskListRenderers {
   /** A task's row, out-of-band (`oob`) or plain for insertion. */
@@ -34,6 +44,7 @@ export class TaskListFollower {
     const f = this.filter;
     if (f.statuses.length > 0 && !f.statuses.includes(t.status)) return false;
     if (f.queue !== null && t.queue !== f.queue) return false;
+    if (f.schedule !== null && t.scheduleId !== f.schedule) return false;
     return f.q === null || t.name.toLowerCase().includes(f.q.toLowerCase());
   }
 

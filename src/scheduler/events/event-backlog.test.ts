@@ -21,7 +21,7 @@ class FakeFeed {
   publish(events: number, name = "x") {
     const seq = this.lastSeq + 1;
     const row = { id: "t", name, queue: "default", status: "scheduled", env: {}, command: "c" } as unknown as TaskRow;
-    const batch: FeedBatch = { seq, taskChanges: Array.from({ length: events }, () => ({ id: "t", status: "scheduled", attempt: 0 })), tasks: new Map([["t", row]]), workerChanges: [], workers: new Map() };
+    const batch: FeedBatch = { seq, taskChanges: Array.from({ length: events }, () => ({ id: "t", status: "scheduled", attempt: 0 })), tasks: new Map([["t", row]]), workerChanges: [], workers: new Map(), scheduleChanges: [] };
     this.history.push(batch);
     for (const l of this.listeners) l(batch);
   }

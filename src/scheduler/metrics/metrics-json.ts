@@ -53,7 +53,7 @@ export const MetricsJsonSchema = t.Object({
   http_requests: t.Object({ total: count, by_status: t.Record(t.String(), count) }),
   event_stream_clients: count,
   process: t.Object({ started_at: t.String({ format: "date-time" }), resident_memory_bytes: count, heap_used_bytes: count }),
-});
+}, { $id: "Metrics" });
 export type MetricsJson = Static<typeof MetricsJsonSchema>;
 
 const STARTED_AT = new Date(Date.now() - process.uptime() * 1000);

@@ -20,7 +20,7 @@ function row(overrides: Partial<TaskRow>): TaskRow {
 }
 
 function batch(changes: TaskChange[], rows: TaskRow[]): FeedBatch {
-  return { seq: 1, taskChanges: changes, tasks: new Map(rows.map((r) => [r.id, r])), workerChanges: [], workers: new Map() };
+  return { seq: 1, taskChanges: changes, tasks: new Map(rows.map((r) => [r.id, r])), workerChanges: [], workers: new Map(), scheduleChanges: [] };
 }
 
 async function value(metric: { get(): Promise<{ values: { labels: Record<string, unknown>; value: number; metricName?: string }[] }> }, labels: Record<string, string>, name?: string) {

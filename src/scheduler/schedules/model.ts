@@ -1,10 +1,11 @@
 /**
- * The schedule API's request shapes (SPEC §2 "Schedules") as TypeBox schemas, for
- * the OpenAPI document, with the limits named once. validate-schedule.ts does the
- * checking (a cron expression or a time zone is more than a schema can say).
+ * The schedule API's shapes as TypeBox schemas, for the OpenAPI document.
+ * Requests (SPEC §2 "Schedules"), with the limits named once: validate-schedule.ts
+ * does the checking (a cron expression or a time zone is more than a schema can
+ * say). Answers: schedule-json.ts builds them, typed by these schemas.
  */
-import { Type, type Static } from "@sinclair/typebox";
-import { NAME_MAX_CHARS, NewTaskBody } from "../tasks/model.ts";
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { NAME_MAX_CHARS, NewTaskBody, TaskStatusSchema } from "../tasks/model.ts";
 
 export const SCHEDULE_NAME_MAX_CHARS = NAME_MAX_CHARS;
 export const CRON_MAX_CHARS = 200;
@@ -55,3 +56,48 @@ export const SCHEDULE_FIELD_RULES = {
 export const SCHEDULE_READ_ONLY_FIELDS = [
   "id", "next_run_at", "last_run_at", "last_task_id", "last_task_status", "next_runs", "created_at", "updated_at",
 ];
+
+const time = () => Type.String({ format: "date-time" });
+const nullable = <T extends TSchema>(schema: T, description?: string) => Type.Union([schema, Type.Null()], description ? { description } : {});
+
+/** The stored task template: task defaults applied, so it is exactly what each tick runs. */
+export const ScheduleTemplateJsonSchema = Type.Object(
+  {
+    name: Type.Optional(Type.String({ description: "absent: each task is named after the schedule" })),
+    command: Type.String(),
+    env: Type.Record(Type.String(), Type.String()),
+    queue: Type.String(),
+    priority: Type.Integer(),
+    max_retries: Type.Integer(),
+    backoff_ms: Type.Integer(),
+    backoff_factor: Type.Number(),
+    backoff_max_ms: Type.Integer(),
+    timeout_ms: nullable(Type.Integer()),
+  },
+  { $id: "ScheduleTemplate" },
+);
+
+export const ScheduleJsonSchema = Type.Object(
+  {
+    id: Type.String({ format: "uuid" }),
+    name: Type.String(),
+    cron: Type.String(),
+    timezone: Type.String(),
+    paused: Type.Boolean(),
+    task: ScheduleTemplateJsonSchema,
+    next_run_at: nullable(time(), "the next due time; null while paused, or when the expression matches no later time"),
+    next_runs: Type.Array(time(), {
+      maxItems: NEXT_RUNS_SHOWN,
+      description: "the next due times; for a paused schedule, the times resuming now would give",
+    }),
+    last_run_at: nullable(time()),
+    last_task_id: nullable(Type.String({ format: "uuid" })),
+    last_task_status: nullable(TaskStatusSchema, "the status of the task made last; null before the first run"),
+    created_at: time(),
+    updated_at: time(),
+  },
+  { $id: "Schedule" },
+);
+export type ScheduleJson = Static<typeof ScheduleJsonSchema>;
+
+export const ScheduleListJsonSchema = Type.Object({ schedules: Type.Array(ScheduleJsonSchema, { description: "by name" }) }, { $id: "ScheduleList" });

@@ -3,18 +3,17 @@
  * included) and delete recurring tasks. Handlers check input, call one query
  * function each and shape the answer; errors go through http-errors.ts.
  */
-import type { TSchema } from "@sinclair/typebox";
 import { Elysia } from "elysia";
-import type { OpenAPIV3 } from "openapi-types";
 import { NotFoundError, ValidationError } from "../../core/errors.ts";
 import type { Db } from "../../db/client.ts";
 import { deleteSchedule } from "../../db/queries/delete-schedule.ts";
 import { insertSchedule } from "../../db/queries/insert-schedule.ts";
 import { getSchedule, listSchedules } from "../../db/queries/list-schedules.ts";
 import { updateSchedule } from "../../db/queries/update-schedule.ts";
+import { jsonAnswer, jsonBody } from "../openapi/route-docs.ts";
 import { readJsonBody } from "../request-body.ts";
 import type { Checked } from "../tasks/validate-task.ts";
-import { NewScheduleBody, SchedulePatchBody } from "./model.ts";
+import { NewScheduleBody, ScheduleJsonSchema, ScheduleListJsonSchema, SchedulePatchBody } from "./model.ts";
 import { scheduleJson } from "./schedule-json.ts";
 import { validateNewSchedule, validateSchedulePatch } from "./validate-schedule.ts";
 
@@ -22,7 +21,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const tags = ["schedules"];
 /** Bodies are read by readJsonBody (size cap, JSON only), never by Elysia's parser. */
 const parse = "none" as const;
-const jsonBody = (schema: TSchema) => ({ required: true, content: { "application/json": { schema: schema as OpenAPIV3.SchemaObject } } });
+/** Documented, not enforced (openapi/route-docs.ts); what every route of its kind answers (401, 404, 503, body errors) openapi/routes.ts adds. */
+const answers = {
+  created: { 201: jsonAnswer("the new schedule", ScheduleJsonSchema) },
+  list: { 200: jsonAnswer("every schedule, by name", ScheduleListJsonSchema) },
+  one: { 200: jsonAnswer("the schedule", ScheduleJsonSchema) },
+  edited: { 200: jsonAnswer("the schedule as edited", ScheduleJsonSchema) },
+  deleted: { 200: jsonAnswer("the schedule as it was", ScheduleJsonSchema) },
+};
 
 export function scheduleRoutes(db: Db) {
   return new Elysia({ name: "schedules", prefix: "/api/schedules" })
@@ -33,7 +39,7 @@ export function scheduleRoutes(db: Db) {
         set.status = 201;
         return scheduleJson(schedule, now);
       },
-      { parse, detail: { summary: "Create a recurring task: a cron expression in a time zone plus a task template", tags, requestBody: jsonBody(NewScheduleBody) } },
+      { parse, detail: { summary: "Create a recurring task: a cron expression in a time zone plus a task template", tags, requestBody: jsonBody(NewScheduleBody), responses: answers.created } },
     )
     .get(
       "",
@@ -41,7 +47,7 @@ export function scheduleRoutes(db: Db) {
         const { schedules, now } = await listSchedules(db);
         return { schedules: schedules.map((s) => scheduleJson(s, now)) };
       },
-      { detail: { summary: "Every schedule by name, with its next runs and its last task's status", tags } },
+      { detail: { summary: "Every schedule by name, with its next runs and its last task's status", tags, responses: answers.list } },
     )
     .get(
       "/:id",
@@ -50,7 +56,7 @@ export function scheduleRoutes(db: Db) {
         if (!found) throw new NotFoundError(`no schedule with id ${params.id}`);
         return scheduleJson(found.schedule, found.now);
       },
-      { detail: { summary: "A schedule with its next runs and its last task's status", tags } },
+      { detail: { summary: "A schedule with its next runs and its last task's status", tags, responses: answers.one } },
     )
     .patch(
       "/:id",
@@ -59,7 +65,7 @@ export function scheduleRoutes(db: Db) {
         const { schedule, now } = await updateSchedule(db, id, valid(validateSchedulePatch(await readJsonBody(request))));
         return scheduleJson(schedule, now);
       },
-      { parse, detail: { summary: "Edit a schedule; {paused: true|false} pauses or resumes it (paused times are not replayed)", tags, requestBody: jsonBody(SchedulePatchBody) } },
+      { parse, detail: { summary: "Edit a schedule; {paused: true|false} pauses or resumes it (paused times are not replayed)", tags, requestBody: jsonBody(SchedulePatchBody), responses: answers.edited } },
     )
     .delete(
       "/:id",
@@ -67,7 +73,7 @@ export function scheduleRoutes(db: Db) {
         const { schedule, now } = await deleteSchedule(db, scheduleId(params.id));
         return scheduleJson(schedule, now);
       },
-      { parse, detail: { summary: "Delete a schedule (the tasks it made stay); answers it as it was", tags } },
+      { parse, detail: { summary: "Delete a schedule (the tasks it made stay); answers it as it was", tags, responses: answers.deleted } },
     );
 }
 

@@ -2,16 +2,21 @@
  * Schedules as the API shows them: snake_case, times ISO-8601 UTC, plus
  * `next_runs`, the next few due times. For an active schedule they start at
  * next_run_at; for a paused one they are the times resuming now would give.
- * Either way they are computed against the database's clock.
+ * Either way they are computed against the database's clock. Typed by the
+ * answer schema in model.ts, which the OpenAPI document shows.
  */
 import { nextRuns } from "../../core/cron.ts";
+import type { TaskStatus } from "../../core/task-status.ts";
 import type { ScheduleView } from "../../db/queries/list-schedules.ts";
 import type { ScheduleTemplate } from "../../db/queries/schedule-template.ts";
-import { NEXT_RUNS_SHOWN } from "./model.ts";
+import { NEXT_RUNS_SHOWN, type ScheduleJson } from "./model.ts";
 
+/** ISO-8601 UTC, or null for an unset time; `!` on NOT NULL columns (stand-in rows in some tests leave them out). */
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-export function scheduleJson(s: ScheduleView, now: Date) {
+export type { ScheduleJson };
+
+export function scheduleJson(s: ScheduleView, now: Date): ScheduleJson {
   return {
     id: s.id,
     name: s.name,
@@ -23,13 +28,11 @@ export function scheduleJson(s: ScheduleView, now: Date) {
     next_runs: upcoming(s, now).map((d) => d.toISOString()),
     last_run_at: iso(s.lastRunAt),
     last_task_id: s.lastTaskId,
-    last_task_status: s.lastTaskStatus,
-    created_at: iso(s.createdAt),
-    updated_at: iso(s.updatedAt),
+    last_task_status: s.lastTaskStatus as TaskStatus | null,
+    created_at: iso(s.createdAt)!,
+    updated_at: iso(s.updatedAt)!,
   };
 }
-
-export type ScheduleJson = ReturnType<typeof scheduleJson>;
 
 /** The next NEXT_RUNS_SHOWN due times; none for an active schedule whose expression matches no later time. */
 export function upcoming(s: Pick<ScheduleView, "cron" | "timezone" | "paused" | "nextRunAt">, now: Date): Date[] {

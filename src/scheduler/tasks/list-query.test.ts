@@ -4,12 +4,20 @@ import { decodeCursor, encodeCursor, LIST_LIMIT_DEFAULT, parseListQuery } from "
 const parse = (q: string) => parseListQuery(new URLSearchParams(q));
 
 test("defaults: every status, any queue, limit 50, first page", () => {
-  expect(parse("")).toEqual({ ok: true, value: { statuses: [], queue: null, nameContains: null, limit: LIST_LIMIT_DEFAULT, after: null } });
+  expect(parse("")).toEqual({ ok: true, value: { statuses: [], queue: null, nameContains: null, scheduleId: null, limit: LIST_LIMIT_DEFAULT, after: null } });
 });
 
 test("status as a comma list or repeated, deduplicated", () => {
   const r = parse("status=failed,%20running&status=failed&q=%20nightly%20&queue=io&limit=500");
   expect(r.ok && r.value).toMatchObject({ statuses: ["failed", "running"], queue: "io", nameContains: "nightly", limit: 500 });
+});
+
+test("schedule_id: a UUID, lowercased; the dashboard names it `schedule`", () => {
+  const id = "7D1C2A4E-0000-4000-8000-000000000001";
+  expect(parse(`schedule_id=${id}`)).toMatchObject({ ok: true, value: { scheduleId: id.toLowerCase() } });
+  expect(parseListQuery(new URLSearchParams(`schedule=${id}`), { schedule: "schedule" })).toMatchObject({ ok: true, value: { scheduleId: id.toLowerCase() } });
+  // Under the API's names, the dashboard's parameter is not a filter.
+  expect(parse(`schedule=${id}`)).toMatchObject({ ok: true, value: { scheduleId: null } });
 });
 
 test("the cursor round-trips and keeps microseconds", () => {
@@ -29,6 +37,7 @@ test("bad values name the parameter", () => {
   expect(paths("queue=A")).toEqual(["/queue"]);
   expect(paths(`q=${"x".repeat(201)}`)).toEqual(["/q"]);
   expect(paths("q=%00")).toEqual(["/q"]);
+  for (const id of ["nope", "1", "7d1c2a4e-0000-4000-8000-00000000000", "'; drop table tasks; --"]) expect(paths(`schedule_id=${encodeURIComponent(id)}`)).toEqual(["/schedule_id"]);
   for (const limit of ["0", "501", "-1", "1.5", "1e2", "ten"]) expect(paths(`limit=${limit}`)).toEqual(["/limit"]);
   for (const cursor of ["!!", "abc", encodeCursor({ createdAt: "2030-02-30T00:00:00.000000", id: "7d1c2a4e-0000-4000-8000-000000000001" })]) {
     expect(paths(`cursor=${cursor}`)).toEqual(["/cursor"]);

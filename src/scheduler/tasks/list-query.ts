@@ -1,7 +1,8 @@
 /**
- * GET /api/tasks query parameters: checked (422 naming each bad parameter) and
- * turned into a list filter. The cursor is opaque to clients: base64url of the
- * last row's exact created_at (microseconds) and id.
+ * GET /api/tasks query parameters (and the dashboard's task list, which names
+ * the schedule filter `schedule` instead of `schedule_id`): checked (422 naming
+ * each bad parameter) and turned into a list filter. The cursor is opaque to
+ * clients: base64url of the last row's exact created_at (microseconds) and id.
  */
 import type { FieldProblem } from "../../core/errors.ts";
 import { isTaskStatus, TASK_STATUSES } from "../../core/task-status.ts";
@@ -12,12 +13,21 @@ import { QUEUE_PATTERN } from "./model.ts";
 
 export const LIST_LIMIT_DEFAULT = 50;
 export const LIST_LIMIT_MAX = 500;
-const SEARCH_MAX_CHARS = 200;
+export const SEARCH_MAX_CHARS = 200;
 const QUEUE = new RegExp(QUEUE_PATTERN);
 const POSITION = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6})\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ListQueryNames {
+  /** The schedule filter's parameter: `schedule_id` in the API, `schedule` in the dashboard's URLs. */
+  schedule: string;
+}
+
+const API_NAMES: ListQueryNames = { schedule: "schedule_id" };
+
 /** Checks the query of GET /api/tasks; a repeated parameter (status=a&status=b) counts as a comma list. */
-export function parseListQuery(query: URLSearchParams): Checked<TaskListFilter> {
+export function parseListQuery(query: URLSearchParams, names: ListQueryNames = API_NAMES): Checked<TaskListFilter> {
   const problems: FieldProblem[] = [];
   const bad = (name: string, message: string) => problems.push({ path: `/${name}`, message });
   const one = (name: string) => query.getAll(name).join(",").trim() || null;
@@ -27,6 +37,9 @@ export function parseListQuery(query: URLSearchParams): Checked<TaskListFilter> 
   if (queue !== null && !QUEUE.test(queue)) bad("queue", "must be 1 to 64 characters of a-z, 0-9, _ and -");
   const q = one("q");
   if (q !== null && (q.length > SEARCH_MAX_CHARS || q.includes("\u0000") || !q.isWellFormed())) bad("q", `must be text of at most ${SEARCH_MAX_CHARS} characters`);
+  const scheduleId = one(names.schedule);
+  // Checked here so that a malformed id is a 422 naming it, not a uuid cast error in PostgreSQL.
+  if (scheduleId !== null && !UUID.test(scheduleId)) bad(names.schedule, "must be a schedule id (a UUID)");
   const limitText = one("limit");
   const limit = limitText === null ? LIST_LIMIT_DEFAULT : Number(limitText);
   if (!/^\d+$/.test(limitText ?? "0") || limit < 1 || limit > LIST_LIMIT_MAX) bad("limit", `must be an integer from 1 to ${LIST_LIMIT_MAX}`);
@@ -34,7 +47,7 @@ export function parseListQuery(query: URLSearchParams): Checked<TaskListFilter> 
   const after = cursorText === null ? null : decodeCursor(cursorText);
   if (cursorText !== null && after === null) bad("cursor", "is not a next_cursor given by this API");
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, value: { statuses, queue, nameContains: q, limit, after } };
+  return { ok: true, value: { statuses, queue, nameContains: q, scheduleId: scheduleId?.toLowerCase() ?? null, limit, after } };
 }
 
 export function encodeCursor(p: TaskPosition): string {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
-import { inArray, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { describeEachBackend } from "../../../test/support/databases.ts";
+import { listTasksQuery } from "../../db/queries/list-tasks.ts";
 import { tasks } from "../../db/schema/index.ts";
 import { taskBody, TestApi } from "../http-test-client.ts";
 
@@ -85,6 +86,47 @@ describeEachBackend("GET /api/tasks", (backend) => {
     expect(await names(`q=${encodeURIComponent("%_")}`)).toEqual(["100%_done\\"]);
     expect(await names(`q=${encodeURIComponent("\\")}`)).toEqual(["100%_done\\"]);
     expect(await names("q=nomatch")).toEqual([]);
+  });
+
+  test("schedule_id lists the tasks one schedule made, newest first and paginated", async () => {
+    const scheduleA = crypto.randomUUID();
+    const scheduleB = crypto.randomUUID();
+    const made = await submit([{ name: "a1" }, { name: "b1" }, { name: "a2" }, { name: "plain" }, { name: "a3" }]);
+    const owner: Record<string, string> = { a1: scheduleA, a2: scheduleA, a3: scheduleA, b1: scheduleB };
+    for (const t of made) if (owner[t.name]) await api.db.update(tasks).set({ scheduleId: owner[t.name]! }).where(eq(tasks.id, t.id));
+    const names = async (query: string) => (await api.get(`/api/tasks?${query}`)).body.tasks.map((t: Listed) => t.name);
+    expect(await names(`schedule_id=${scheduleA}`)).toEqual(["a3", "a2", "a1"]);
+    expect(await names(`schedule_id=${scheduleB.toUpperCase()}`)).toEqual(["b1"]);
+    expect(await names(`schedule_id=${scheduleA}&q=3`)).toEqual(["a3"]);
+    expect(await names(`schedule_id=${crypto.randomUUID()}`)).toEqual([]);
+    const first = await api.get(`/api/tasks?schedule_id=${scheduleA}&limit=2`);
+    expect(first.body.tasks.map((t: Listed) => t.name)).toEqual(["a3", "a2"]);
+    const second = await api.get(`/api/tasks?schedule_id=${scheduleA}&limit=2&cursor=${first.body.next_cursor}`);
+    expect(second.body.tasks.map((t: Listed) => t.name)).toEqual(["a1"]);
+    expect(second.body.next_cursor).toBeNull();
+    expect((await api.get("/api/tasks")).body.tasks).toHaveLength(5);
+  });
+
+  test("schedule_id is served by the index tasks_schedule_created_idx, on the first page and after a cursor", async () => {
+    const filter = { statuses: [], queue: null, nameContains: null, scheduleId: crypto.randomUUID(), limit: 50, after: null };
+    const after = { createdAt: "2030-01-01T00:00:00.000000", id: crypto.randomUUID() };
+    for (const f of [filter, { ...filter, after }]) {
+      // On a near-empty table a sequential scan is cheapest; forbidding it shows which index the planner can use.
+      const plan = await api.db.transaction(async (tx) => {
+        await tx.execute(sql`set local enable_seqscan = off`);
+        const r = await tx.execute(sql`explain ${listTasksQuery(tx, f)}`);
+        return (Array.isArray(r) ? r : (r as { rows: unknown[] }).rows).map((row) => Object.values(row as object)[0]).join("\n");
+      });
+      expect(plan).toContain("tasks_schedule_created_idx");
+    }
+  });
+
+  test("a schedule_id that is not a UUID is 422, named", async () => {
+    for (const id of ["nope", "123", "7d1c2a4e-0000-4000-8000-00000000000g"]) {
+      const r = await api.get(`/api/tasks?schedule_id=${id}`);
+      expect(r.status).toBe(422);
+      expect(r.body.details).toEqual([{ path: "/schedule_id", message: "must be a schedule id (a UUID)" }]);
+    }
   });
 
   test("the limit is capped at 500", async () => {

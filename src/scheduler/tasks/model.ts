@@ -1,13 +1,16 @@
 /**
- * The task API's request shapes (SPEC §2) as TypeBox schemas, with every limit
- * named once. `validate-task.ts` checks bodies against them (plus the rules a
- * schema cannot say), and the OpenAPI document shows them.
+ * The task API's shapes as TypeBox schemas. Requests (SPEC §2), with every limit
+ * named once: `validate-task.ts` checks bodies against them (plus the rules a
+ * schema cannot say). Answers (SPEC §3): `task-json.ts` builds them, typed by
+ * these schemas, and the response tests check real answers against them. The
+ * OpenAPI document shows both.
  *
  * These use TypeBox's `Type` rather than Elysia's `t`: Elysia's `t.Integer`
  * also accepts numeric strings (for query strings), and a JSON body with
  * `"priority": "5"` should be refused, not coerced.
  */
-import { Type, type Static } from "@sinclair/typebox";
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { TASK_STATUSES } from "../../core/task-status.ts";
 
 export const NAME_MAX_CHARS = 200;
 export const COMMAND_MAX_BYTES = 65_536;
@@ -87,3 +90,85 @@ export const FIELD_RULES: Record<keyof NewTaskBody, string> = {
 export const READ_ONLY_FIELDS = [
   "id", "status", "attempt", "worker", "created_at", "picked_at", "started_at", "finished_at", "exit_code", "error", "schedule_id",
 ];
+
+const nullable = <T extends TSchema>(schema: T, description?: string) => Type.Union([schema, Type.Null()], description ? { description } : {});
+const time = (description?: string) => Type.String({ format: "date-time", ...(description ? { description } : {}) });
+const uuid = Type.String({ format: "uuid" });
+
+export const TaskStatusSchema = Type.Union(TASK_STATUSES.map((s) => Type.Literal(s)));
+
+/** A task as every task answer shows it: its definition (defaults applied) and its current state. */
+export const TaskJsonSchema = Type.Object(
+  {
+    id: uuid,
+    name: Type.String(),
+    command: Type.String(),
+    env: Type.Record(Type.String(), Type.String()),
+    queue: Type.String(),
+    priority: Type.Integer(),
+    run_at: time("not started before this time; a retry moves it forward"),
+    max_retries: Type.Integer(),
+    backoff_ms: Type.Integer(),
+    backoff_factor: Type.Number(),
+    backoff_max_ms: Type.Integer(),
+    timeout_ms: nullable(Type.Integer(), "per-attempt time limit; null: none"),
+    idempotency_key: nullable(Type.String()),
+    status: TaskStatusSchema,
+    attempt: Type.Integer({ minimum: 0, description: "attempts started so far (the current attempt's number)" }),
+    worker: nullable(Type.String(), "the worker of the current or last attempt"),
+    schedule_id: nullable(uuid, "the schedule that made this task"),
+    created_at: time(),
+    picked_at: nullable(time()),
+    started_at: nullable(time()),
+    finished_at: nullable(time()),
+    exit_code: nullable(Type.Integer()),
+    error: nullable(Type.String()),
+  },
+  { $id: "Task" },
+);
+export type TaskJson = Static<typeof TaskJsonSchema>;
+
+export const TaskAttemptJsonSchema = Type.Object(
+  {
+    attempt: Type.Integer({ minimum: 1 }),
+    worker: nullable(Type.String()),
+    status: Type.String({ description: "picked, running, completed, failed, lost or cancelled" }),
+    picked_at: time(),
+    started_at: nullable(time()),
+    finished_at: nullable(time()),
+    exit_code: nullable(Type.Integer()),
+    error: nullable(Type.String()),
+    stdout_tail: nullable(Type.String(), "the end of the process's output"),
+    stderr_tail: nullable(Type.String()),
+  },
+  { $id: "TaskAttempt" },
+);
+
+export const TaskEventJsonSchema = Type.Object(
+  {
+    status: Type.String({ description: "the status entered (a task status), or retrying or lost" }),
+    attempt: Type.Integer({ minimum: 0, description: "0 before the first attempt" }),
+    at: time(),
+    worker: nullable(Type.String()),
+    message: nullable(Type.String(), "why, where it helps: the error, the retry delay, who cancelled"),
+  },
+  { $id: "TaskEvent" },
+);
+
+/** GET /api/tasks/:id: the task with its attempts (oldest first) and its timeline. */
+export const TaskDetailJsonSchema = Type.Object(
+  { ...TaskJsonSchema.properties, attempts: Type.Array(TaskAttemptJsonSchema), events: Type.Array(TaskEventJsonSchema) },
+  { $id: "TaskDetail" },
+);
+export type TaskDetailJson = Static<typeof TaskDetailJsonSchema>;
+
+export const TaskListJsonSchema = Type.Object(
+  {
+    tasks: Type.Array(TaskJsonSchema, { description: "newest first" }),
+    next_cursor: nullable(Type.String(), "pass as `cursor` for the next page; null on the last page"),
+  },
+  { $id: "TaskList" },
+);
+
+/** POST /api/tasks/batch: the tasks in the order they were sent. */
+export const TaskBatchJsonSchema = Type.Object({ tasks: Type.Array(TaskJsonSchema) }, { $id: "TaskBatch" });

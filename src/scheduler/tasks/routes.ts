@@ -8,9 +8,7 @@
  * same batch answers the task made for that earlier item, exactly as if the
  * items had been sent one by one. The batch still answers 201.
  */
-import type { TSchema } from "@sinclair/typebox";
 import { Elysia } from "elysia";
-import type { OpenAPIV3 } from "openapi-types";
 import { NotFoundError, ValidationError } from "../../core/errors.ts";
 import type { Db } from "../../db/client.ts";
 import type { Logger } from "../../log/logger.ts";
@@ -19,9 +17,11 @@ import { getTask } from "../../db/queries/get-task.ts";
 import { insertTasks } from "../../db/queries/insert-tasks.ts";
 import { listTasks } from "../../db/queries/list-tasks.ts";
 import { retryTask } from "../../db/queries/retry-task.ts";
+import { errorAnswer, jsonAnswer, jsonBody, queryParameters } from "../openapi/route-docs.ts";
 import { readJsonBody } from "../request-body.ts";
 import { encodeCursor, parseListQuery } from "./list-query.ts";
-import { NewTaskBody, TaskBatchBody } from "./model.ts";
+import { TaskListQuery } from "./list-query-schema.ts";
+import { NewTaskBody, TaskBatchBody, TaskBatchJsonSchema, TaskDetailJsonSchema, TaskJsonSchema, TaskListJsonSchema } from "./model.ts";
 import { taskDetailJson, taskJson } from "./task-json.ts";
 import { validateNewTask, validateTaskBatch, type Checked } from "./validate-task.ts";
 
@@ -29,8 +29,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const tags = ["tasks"];
 /** Bodies are read by readJsonBody (size cap, JSON only), never by Elysia's parser. */
 const parse = "none" as const;
-/** OpenAPI request body from a TypeBox schema (which is JSON Schema). */
-const jsonBody = (schema: TSchema) => ({ required: true, content: { "application/json": { schema: schema as OpenAPIV3.SchemaObject } } });
+/** Documented, not enforced (openapi/route-docs.ts); what every route of its kind answers (401, 404, 503, body errors) openapi/routes.ts adds. */
+const answers = {
+  created: { 201: jsonAnswer("the new task", TaskJsonSchema), 200: jsonAnswer("the task made earlier with this idempotency key", TaskJsonSchema) },
+  batch: { 201: jsonAnswer("the tasks in the order sent (a known idempotency key answers the existing task)", TaskBatchJsonSchema) },
+  list: { 200: jsonAnswer("a page of tasks, newest first", TaskListJsonSchema), 422: errorAnswer("a query parameter is invalid, each named in details") },
+  detail: { 200: jsonAnswer("the task with its attempts and events", TaskDetailJsonSchema) },
+  cancelled: { 200: jsonAnswer("the task, cancelled", TaskJsonSchema), 409: errorAnswer("the task has already finished") },
+  retried: { 200: jsonAnswer("the task, scheduled to run now", TaskJsonSchema), 409: errorAnswer("the task has neither failed nor been cancelled") },
+};
 
 /** Per-task lines for a batch only at debug: a 1000-task batch gets one info line. */
 export function taskRoutes(db: Db, log: Logger) {
@@ -44,7 +51,7 @@ export function taskRoutes(db: Db, log: Logger) {
         if (result!.created) log.info("task {taskId} submitted ({name}, queue {queue}, run at {runAt})", { taskId: t.id, name: t.name, queue: t.queue, runAt: t.runAt.toISOString() });
         return taskJson(result!.task);
       },
-      { parse, detail: { summary: "Submit a task (200 with the earlier task when the idempotency key is known)", tags, requestBody: jsonBody(NewTaskBody) } },
+      { parse, detail: { summary: "Submit a task (200 with the earlier task when the idempotency key is known)", tags, requestBody: jsonBody(NewTaskBody), responses: answers.created } },
     )
     .post(
       "/batch",
@@ -56,7 +63,7 @@ export function taskRoutes(db: Db, log: Logger) {
         for (const r of created) log.debug("task {taskId} submitted ({name}, queue {queue})", { taskId: r.task.id, name: r.task.name, queue: r.task.queue });
         return { tasks: results.map((r) => taskJson(r.task)) };
       },
-      { parse, detail: { summary: "Submit up to 1000 tasks, all or nothing", tags, requestBody: jsonBody(TaskBatchBody) } },
+      { parse, detail: { summary: "Submit up to 1000 tasks, all or nothing", tags, requestBody: jsonBody(TaskBatchBody), responses: answers.batch } },
     )
     .get(
       "",
@@ -64,7 +71,7 @@ export function taskRoutes(db: Db, log: Logger) {
         const page = await listTasks(db, valid(parseListQuery(new URL(request.url).searchParams)));
         return { tasks: page.tasks.map(taskJson), next_cursor: page.next ? encodeCursor(page.next) : null };
       },
-      { detail: { summary: "List tasks newest first, filtered and paginated", tags } },
+      { detail: { summary: "List tasks newest first, filtered and paginated", tags, parameters: queryParameters(TaskListQuery), responses: answers.list } },
     )
     .get(
       "/:id",
@@ -73,7 +80,7 @@ export function taskRoutes(db: Db, log: Logger) {
         if (!detail) throw new NotFoundError(`no task with id ${params.id}`);
         return taskDetailJson(detail);
       },
-      { detail: { summary: "A task with its attempts and events", tags } },
+      { detail: { summary: "A task with its attempts and events", tags, responses: answers.detail } },
     )
     .post("/:id/cancel", async ({ params }) => {
       const t = await cancelTask(db, taskId(params.id));
@@ -81,7 +88,7 @@ export function taskRoutes(db: Db, log: Logger) {
       return taskJson(t);
     }, {
       parse,
-      detail: { summary: "Cancel a task; a running attempt is killed", tags },
+      detail: { summary: "Cancel a task; a running attempt is killed", tags, responses: answers.cancelled },
     })
     .post("/:id/retry", async ({ params }) => {
       const t = await retryTask(db, taskId(params.id));
@@ -89,7 +96,7 @@ export function taskRoutes(db: Db, log: Logger) {
       return taskJson(t);
     }, {
       parse,
-      detail: { summary: "Run a failed or cancelled task again now", tags },
+      detail: { summary: "Run a failed or cancelled task again now", tags, responses: answers.retried },
     });
 }
 

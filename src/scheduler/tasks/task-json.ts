@@ -1,10 +1,20 @@
-/** Task rows as the API shows them (SPEC §3): snake_case keys, times as ISO-8601 UTC strings. */
+/**
+ * Task rows as the API shows them (SPEC §3): snake_case keys, times as ISO-8601
+ * UTC strings. Typed by the answer schemas in model.ts, which the OpenAPI
+ * document shows: a field added here and not there does not compile.
+ */
+import type { Static } from "@sinclair/typebox";
+import type { TaskStatus } from "../../core/task-status.ts";
 import type { TaskDetail } from "../../db/queries/get-task.ts";
 import type { TaskAttemptRow, TaskEventRow, TaskRow } from "../../db/schema/index.ts";
+import type { TaskAttemptJsonSchema, TaskDetailJson, TaskEventJsonSchema, TaskJson } from "./model.ts";
 
+/** ISO-8601 UTC, or null for an unset time; `!` on NOT NULL columns (stand-in rows in some tests leave them out). */
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-export function taskJson(t: TaskRow) {
+export type { TaskJson };
+
+export function taskJson(t: TaskRow): TaskJson {
   return {
     id: t.id,
     name: t.name,
@@ -12,18 +22,19 @@ export function taskJson(t: TaskRow) {
     env: t.env,
     queue: t.queue,
     priority: t.priority,
-    run_at: iso(t.runAt),
+    run_at: iso(t.runAt)!,
     max_retries: t.maxRetries,
     backoff_ms: t.backoffMs,
     backoff_factor: t.backoffFactor,
     backoff_max_ms: t.backoffMaxMs,
     timeout_ms: t.timeoutMs,
     idempotency_key: t.idempotencyKey,
-    status: t.status,
+    // The column holds only the statuses of the task lifecycle (core/task-status.ts).
+    status: t.status as TaskStatus,
     attempt: t.attempt,
     worker: t.worker,
     schedule_id: t.scheduleId,
-    created_at: iso(t.createdAt),
+    created_at: iso(t.createdAt)!,
     picked_at: iso(t.pickedAt),
     started_at: iso(t.startedAt),
     finished_at: iso(t.finishedAt),
@@ -32,14 +43,12 @@ export function taskJson(t: TaskRow) {
   };
 }
 
-export type TaskJson = ReturnType<typeof taskJson>;
-
-export function attemptJson(a: TaskAttemptRow) {
+export function attemptJson(a: TaskAttemptRow): Static<typeof TaskAttemptJsonSchema> {
   return {
     attempt: a.attempt,
     worker: a.worker,
     status: a.status,
-    picked_at: iso(a.pickedAt),
+    picked_at: iso(a.pickedAt)!,
     started_at: iso(a.startedAt),
     finished_at: iso(a.finishedAt),
     exit_code: a.exitCode,
@@ -49,11 +58,11 @@ export function attemptJson(a: TaskAttemptRow) {
   };
 }
 
-export function eventJson(e: TaskEventRow) {
-  return { status: e.status, attempt: e.attempt, at: iso(e.at), worker: e.worker, message: e.message };
+export function eventJson(e: TaskEventRow): Static<typeof TaskEventJsonSchema> {
+  return { status: e.status, attempt: e.attempt, at: iso(e.at)!, worker: e.worker, message: e.message };
 }
 
 /** GET /api/tasks/:id: the task with its attempts and timeline. */
-export function taskDetailJson(d: TaskDetail) {
+export function taskDetailJson(d: TaskDetail): TaskDetailJson {
   return { ...taskJson(d.task), attempts: d.attempts.map(attemptJson), events: d.events.map(eventJson) };
 }

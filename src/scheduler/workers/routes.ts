@@ -3,13 +3,16 @@ import { Elysia } from "elysia";
 import type { Db } from "../../db/client.ts";
 import { listWorkers } from "../../db/queries/list-workers.ts";
 import type { WorkerRow } from "../../db/schema/index.ts";
+import { jsonAnswer } from "../openapi/route-docs.ts";
+import { WorkerListJsonSchema, type WorkerJson } from "./model.ts";
 
-export function workerJson(w: WorkerRow) {
+export function workerJson(w: WorkerRow): WorkerJson {
   return {
     id: w.id,
     name: w.name,
     host: w.host,
-    status: w.status,
+    // The column holds only these three (worker-sessions.ts, mark-dead-workers.ts).
+    status: w.status as WorkerJson["status"],
     queues: w.queues,
     concurrency: w.concurrency,
     running: w.running,
@@ -21,6 +24,10 @@ export function workerJson(w: WorkerRow) {
 
 export function workerRoutes(db: Db) {
   return new Elysia({ name: "workers", prefix: "/api/workers" }).get("", async () => ({ workers: (await listWorkers(db)).map(workerJson) }), {
-    detail: { summary: "Worker sessions: alive and draining first, then the latest dead ones", tags: ["workers"] },
+    detail: {
+      summary: "Worker sessions: alive and draining first, then the latest dead ones",
+      tags: ["workers"],
+      responses: { 200: jsonAnswer("the worker sessions", WorkerListJsonSchema) },
+    },
   });
 }

@@ -1,0 +1,66 @@
+/**
+ * The dashboard's schedule pages and form posts: the live list, the new-schedule
+ * form, creating one, pausing and resuming. They call the same validation and
+ * queries as the JSON API (schedules/routes.ts); a refused create comes back as
+ * the form with each error beside its field (422), everything else redirects
+ * (303) to the list, at the schedule's row. Cross-site posts never get here: the
+ * auth guard (auth/guard.ts) refuses them for every state-changing route.
+ */
+import { Elysia } from "elysia";
+import { NotFoundError } from "../../core/errors.ts";
+import { insertSchedule } from "../../db/queries/insert-schedule.ts";
+import { updateSchedule } from "../../db/queries/update-schedule.ts";
+import { scheduleRowId } from "../../../views/fragments/schedule-rows.tsx";
+import { NEW_SCHEDULE_DEFAULTS, NewSchedulePage } from "../../../views/pages/new-schedule.tsx";
+import { SchedulesPage } from "../../../views/pages/schedules.tsx";
+import type { DashboardContext } from "./dashboard-context.ts";
+import { htmlPage, seeOther } from "./html-response.ts";
+import { notFoundPage } from "./page-routes.ts";
+import { checkScheduleForm, readScheduleForm, scheduleFormErrors } from "./schedule-form.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const hide = { detail: { hide: true } };
+/** Bodies are read here as form text, never by Elysia's parser. */
+const post = { parse: "none" as const, detail: { hide: true } };
+
+export function scheduleDashboardRoutes(ctx: DashboardContext) {
+  const { live, chrome } = ctx;
+  return new Elysia()
+    .get(
+      "/schedules",
+      async () => {
+        // The shared snapshot: a page load joins a load already under way instead of adding one.
+        const { schedules } = await live.schedules.current();
+        return htmlPage(SchedulesPage({ schedules, now: new Date(), ...chrome }) as string);
+      },
+      hide,
+    )
+    .get("/schedules/new", () => htmlPage(NewSchedulePage({ values: NEW_SCHEDULE_DEFAULTS, now: new Date(), ...chrome }) as string), hide)
+    .post("/schedules", ({ request }) => createSchedule(ctx, request), post)
+    .post("/schedules/:id/pause", ({ params }) => setPaused(ctx, params.id, true), post)
+    .post("/schedules/:id/resume", ({ params }) => setPaused(ctx, params.id, false), post);
+}
+
+async function createSchedule(ctx: DashboardContext, request: Request): Promise<Response> {
+  const values = readScheduleForm(new URLSearchParams(await request.text()));
+  const checked = checkScheduleForm(values);
+  if (!checked.ok) {
+    return htmlPage(NewSchedulePage({ values, errors: scheduleFormErrors(checked.problems), now: new Date(), ...ctx.chrome }) as string, 422);
+  }
+  const { schedule } = await insertSchedule(ctx.db, checked.value);
+  return seeOther(`/schedules#${scheduleRowId(schedule.id)}`);
+}
+
+/** Pause or resume: the API's PATCH {paused}, with its rules (resuming never replays paused times). */
+async function setPaused(ctx: DashboardContext, rawId: string, paused: boolean): Promise<Response> {
+  const message = `There is no schedule with id ${rawId}.`;
+  if (!UUID.test(rawId)) return notFoundPage(ctx, message);
+  const id = rawId.toLowerCase();
+  try {
+    await updateSchedule(ctx.db, id, { paused });
+  } catch (err) {
+    if (err instanceof NotFoundError) return notFoundPage(ctx, message);
+    throw err;
+  }
+  return seeOther(`/schedules#${scheduleRowId(id)}`);
+}

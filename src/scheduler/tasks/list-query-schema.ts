@@ -1,0 +1,23 @@
+/**
+ * GET /api/tasks query parameters as a TypeBox schema, for the OpenAPI document.
+ * list-query.ts does the checking (its rules do not fit Elysia's coercion); the
+ * response tests check that the parameters it reads are exactly these.
+ */
+import { Type } from "@sinclair/typebox";
+import { TASK_STATUSES } from "../../core/task-status.ts";
+import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, SEARCH_MAX_CHARS } from "./list-query.ts";
+import { QUEUE_PATTERN } from "./model.ts";
+
+export const TaskListQuery = Type.Object({
+  status: Type.Optional(
+    Type.String({
+      description: `only tasks in these statuses: one or a comma list of ${TASK_STATUSES.join(", ")} (repeating the parameter works too)`,
+      examples: ["failed,cancelled"],
+    }),
+  ),
+  queue: Type.Optional(Type.String({ pattern: QUEUE_PATTERN, description: "only tasks of this queue" })),
+  q: Type.Optional(Type.String({ maxLength: SEARCH_MAX_CHARS, description: "only tasks whose name contains this text (case-insensitive)" })),
+  schedule_id: Type.Optional(Type.String({ format: "uuid", description: "only tasks this schedule made" })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT, description: "page size" })),
+  cursor: Type.Optional(Type.String({ description: "the next_cursor of the previous page" })),
+});
