@@ -5,6 +5,7 @@
  * another origin that posts to taskflow is refused and changes nothing.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { systemToolAvailable } from "../support/system-tools.ts";
 import { existsSync } from "node:fs";
 import { chromium, type Browser } from "playwright-core";
 import { freePort, startTaskflow, waitFor, type TaskflowProcess } from "../support/processes.ts";
@@ -33,7 +34,7 @@ afterAll(async () => {
   await p?.exited;
 });
 
-test.skipIf(!existsSync(CHROMIUM))("sign in, use a dashboard form, and a cross-site form post is refused", async () => {
+test.skipIf(!systemToolAvailable("chromium", existsSync(CHROMIUM), "apt-get install -y chromium"))("sign in, use a dashboard form, and a cross-site form post is refused", async () => {
   const page = await (await browser.newContext()).newPage();
   await page.goto(`${api}/tasks`);
   expect(new URL(page.url()).pathname).toBe("/login");
