@@ -9,6 +9,8 @@
 FROM node:24-trixie-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
+# npm ci's postinstall applies these patches to dependencies (patch-package).
+COPY patches ./patches
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 # .dockerignore lets in only what the build reads (sources, views, migrations, protos).
 COPY . .

@@ -46,6 +46,9 @@ function openPostgres(url: string, opts: OpenOptions): Database {
     // Keep the pool from holding on to broken sockets after a database restart.
     idle_timeout: 60,
     connect_timeout: 10,
+    // Reconnect within a second after the database comes back: the driver's own backoff
+    // grows to 10–20 s, long enough for workers to be declared dead meanwhile.
+    backoff: (attempt: number) => (0.5 + Math.random() / 2) * Math.min(3 ** attempt / 100, 1),
   });
   return {
     db: drizzlePostgres(client, { schema }),

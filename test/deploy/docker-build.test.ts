@@ -97,7 +97,7 @@ describe("Dockerfile lint", () => {
     expect(files).toContain("package-lock.json");
     expect(files).toContain("src/main.ts");
     expect(files).toContain("deploy/healthcheck.sh");
-    const outside = files.filter((f) => !/^(src|views|drizzle|proto|types)\//.test(f));
+    const outside = files.filter((f) => !/^(src|views|drizzle|proto|types|patches)\//.test(f));
     expect(outside.sort()).toEqual(["bunfig.toml", "deploy/healthcheck.sh", "package-lock.json", "package.json", "tsconfig.json"]);
     expect(files.filter((f) => /(^|\/)(node_modules|\.git|\.env)(\/|$)|\.test\.ts$/.test(f))).toEqual([]);
   });
