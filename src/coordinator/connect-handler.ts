@@ -66,6 +66,7 @@ export function handleConnect(stream: ConnectServerStream, deps: ConnectDeps): v
         if (msg.body !== "hello" || !msg.hello) return void early.push(msg);
         clearTimeout(helloTimer);
         session = await openSession(stream, msg.hello, deps);
+        if (!session) return;
         for (const m of early.splice(0)) await handleMessage(session, m, deps, track);
       } catch (err) {
         log.error("handling a message from worker {worker} failed: {error}", { worker: session?.name ?? stream.getPeer(), error: String(err) });
@@ -94,7 +95,8 @@ export function handleConnect(stream: ConnectServerStream, deps: ConnectDeps): v
   stream.on("error", finish);
 }
 
-async function openSession(stream: ConnectServerStream, hello: HelloOutput, deps: ConnectDeps): Promise<WorkerSession> {
+/** Opens (or resumes) the worker's session; null when the stream ended meanwhile (the worker gave up waiting). */
+async function openSession(stream: ConnectServerStream, hello: HelloOutput, deps: ConnectDeps): Promise<WorkerSession | null> {
   const { db, log } = deps;
   const { id, resumed } = await openWorkerSession(
     db,
@@ -118,7 +120,13 @@ async function openSession(stream: ConnectServerStream, hello: HelloOutput, deps
   for (const t of await loadInflight(db, reported.filter((r) => current.has(attemptKey(r.taskId, r.attempt))))) {
     session.inflight.set(attemptKey(t.id, t.attempt), t);
   }
-  session.send({ welcome: { worker_id: id, heartbeat_ms: deps.heartbeatMs } });
+  if (!session.send({ welcome: { worker_id: id, heartbeat_ms: deps.heartbeatMs } })) {
+    // The worker hung up while the database was slow (e.g. restarting): never dispatch to
+    // this stream. A new session is closed at once; a resumed one waits for its worker's next hello.
+    if (!resumed) await markWorkerLeft(db, id);
+    log.info("worker {worker} hung up before its session opened", { worker: hello.name, workerId: id });
+    return null;
+  }
   for (const r of reported) {
     if (!current.has(attemptKey(r.taskId, r.attempt))) session.cancel(r.taskId, r.attempt, "attempt is no longer current");
   }
@@ -148,7 +156,15 @@ async function handleMessage(session: WorkerSession, msg: WorkerMessageOutput, d
 }
 
 async function onHeartbeat(session: WorkerSession, hb: HeartbeatOutput, deps: ConnectDeps): Promise<void> {
-  const alive = await recordHeartbeat(deps.db, session.id, hb.running.length, hb.draining);
+  let alive: boolean;
+  try {
+    alive = await recordHeartbeat(deps.db, session.id, hb.running.length, hb.draining);
+  } catch (err) {
+    // Nothing changed: keep the stream (closing it would only send the worker into
+    // reconnect backoff while the database is away); the next heartbeat tries again.
+    deps.log.warn("could not record a heartbeat of {worker}: {error}", { worker: session.name, error: String((err as Error)?.message ?? err) });
+    return;
+  }
   if (!alive) {
     deps.log.warn("refused a heartbeat from {worker}: it was declared dead; it must reconnect as a new session", { worker: session.name, workerId: session.id });
     session.close(grpc.status.FAILED_PRECONDITION, "worker session was declared dead; reconnect");
@@ -167,6 +183,8 @@ async function onHeartbeat(session: WorkerSession, hb: HeartbeatOutput, deps: Co
  * (and this coordinator is not delivering) are failed as lost and retried.
  */
 async function reconcile(session: WorkerSession, reportedKeys: string[], deps: ConnectDeps): Promise<void> {
+  // Only attempts in flight before the query may be judged by it: a dispatch racing it is not in its snapshot.
+  const inflightBefore = [...session.inflight.keys()];
   const live = await liveAttemptsOf(deps.db, session.id);
   const liveKeys = new Set(live.map((l) => attemptKey(l.taskId, l.attempt)));
   for (const key of reportedKeys) {
@@ -176,9 +194,12 @@ async function reconcile(session: WorkerSession, reportedKeys: string[], deps: C
     session.cancel(taskId, attempt, "attempt is no longer current");
   }
   const reported = new Set(reportedKeys);
+  // Attempts the worker no longer runs and the database no longer holds live (a kill
+  // whose report never came) free their slots.
+  for (const key of inflightBefore) if (!reported.has(key) && !liveKeys.has(key)) session.inflight.delete(key);
   const orphans = live.filter((l) => {
     const key = attemptKey(l.taskId, l.attempt);
-    return !reported.has(key) && !session.inflight.has(key) && l.ageMs > ORPHAN_MIN_AGE_MS;
+    return !reported.has(key) && !session.inflight.has(key) && !session.finishing.has(key) && l.ageMs > ORPHAN_MIN_AGE_MS;
   });
   if (orphans.length === 0) return;
   const refs = orphans.map((o) => ({ taskId: o.taskId, attempt: o.attempt, workerId: session.id }));
@@ -190,7 +211,7 @@ async function reconcile(session: WorkerSession, reportedKeys: string[], deps: C
 async function onStarted(session: WorkerSession, s: TaskStartedOutput, deps: ConnectDeps): Promise<void> {
   const ref = { taskId: s.task_id, attempt: s.attempt, workerId: session.id };
   if (await deps.reports.started(ref)) {
-    deps.log.debug("task {taskId} attempt {attempt} running on {worker}", { taskId: s.task_id, attempt: s.attempt, worker: session.name });
+    deps.log.info("task {taskId} attempt {attempt} running on {worker}", { taskId: s.task_id, attempt: s.attempt, worker: session.name });
     return;
   }
   // Not moved to running: a duplicate report is fine; an attempt that is no longer current must die.
@@ -224,9 +245,18 @@ async function onFinished(session: WorkerSession, f: TaskFinishedOutput, deps: C
     startedAt: f.started_at_ms ? new Date(f.started_at_ms) : null,
     message: succeeded ? null : retryMessage(outcome.status === "scheduled" ? outcome.delayMs : null, f.attempt, task.maxRetries, error ?? "failed"),
   };
-  const applied = await deps.reports.finished(write);
+  // The worker freed the slot before reporting: refill it while the result is written,
+  // so a slot's next claim overlaps this write instead of waiting for it.
   session.inflight.delete(key);
+  const writing = deps.reports.finished(write);
+  session.finishing.set(key, writing);
   deps.wake();
+  let applied: boolean;
+  try {
+    applied = await writing;
+  } finally {
+    session.finishing.delete(key);
+  }
   if (applied) {
     deps.log.info("task {taskId} attempt {attempt} {status} on {worker}", { taskId: f.task_id, attempt: f.attempt, status: outcome.status === "scheduled" ? "failed, retry scheduled" : outcome.status, worker: session.name, exitCode: f.exit_code ?? null });
   } else {
@@ -238,6 +268,8 @@ async function endSession(session: WorkerSession, deps: ConnectDeps): Promise<vo
   deps.registry.remove(session);
   const wasClosed = session.closed;
   session.closed = true;
+  // Results still being written keep their attempts live: settle them before judging what is left.
+  await Promise.allSettled(session.finishing.values());
   // A drained worker that leaves with nothing running is gone for good; otherwise the
   // liveness monitor decides, giving the worker its timeout to reconnect.
   if (session.draining && session.inflight.size === 0 && !wasClosed) {

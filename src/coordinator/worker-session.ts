@@ -13,6 +13,12 @@ export type InflightAttempt = ClaimedTask;
 
 export class WorkerSession {
   readonly inflight = new Map<string, InflightAttempt>();
+  /**
+   * Results received and being written, by attempt key. Their slots are already free
+   * (the worker frees a slot before it reports), but their attempts are still live in
+   * the database until the write lands: reconcile and endSession wait for them.
+   */
+  readonly finishing = new Map<string, Promise<unknown>>();
   draining = false;
   closed = false;
 
@@ -52,9 +58,12 @@ export class WorkerSession {
     return unsent;
   }
 
-  /** Tells the worker to kill an attempt (cancelled, or no longer current). */
+  /**
+   * Tells the worker to kill an attempt (cancelled, or no longer current). It stays
+   * in flight, holding its slot, until the worker reports the kill: that report
+   * records the attempt's exit and output.
+   */
   cancel(taskId: string, attempt: number, reason: string): void {
-    this.inflight.delete(attemptKey(taskId, attempt));
     this.send({ cancel: { task_id: taskId, attempt, reason } });
   }
 

@@ -34,6 +34,8 @@ export interface ConnectionEvents {
   message(message: CoordinatorMessageOutput): void;
   /** The ready stream ended other than by a clean close(): what was written on it may not have arrived. */
   lost(): void;
+  /** The coordinator declared this worker's session dead: its live attempts were failed and handed out again. */
+  declaredDead?(): void;
 }
 
 export interface ConnectionOptions {
@@ -221,6 +223,7 @@ export class CoordinatorConnection {
       log.warn("coordinator {address} ended this worker's session ({reason}); reconnecting as a new session", { address, reason });
       this.#failures = 0;
       delay = 0;
+      this.opts.events.declaredDead?.();
     } else if (wasWelcomed) {
       log.warn("lost coordinator {address} ({reason}); reconnecting", { address, reason });
       this.#failures = 1;

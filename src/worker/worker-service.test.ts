@@ -110,6 +110,22 @@ test("a Drain makes it announce draining at once, and it says so in its next Hel
   expect(c.all("hello")[1]).toMatchObject({ draining: true, previous_worker_id: "w-1" });
 });
 
+test("a session declared dead (FAILED_PRECONDITION) stops its running tasks at once and reconnects as a new session", async () => {
+  const c = await fake();
+  const w = worker(c);
+  await w.start();
+  await waitFor("welcome", () => w.workerId);
+  c.send(dispatch("t1", "sleep 30"));
+  await waitFor("started", () => c.all("started").length === 1);
+  const t0 = Date.now();
+  c.fail(grpc.status.FAILED_PRECONDITION, "worker session was declared dead; reconnect");
+  const [hello] = await waitFor("a new hello", () => nonEmpty(c.all("hello").slice(1)));
+  expect(hello!.previous_worker_id).toBe("w-1");
+  const [finished] = await waitFor("the stopped task's result", () => nonEmpty(c.all("finished")));
+  expect(finished).toMatchObject({ task_id: "t1", attempt: 1, error: "cancelled: this worker's session was declared dead; the attempt was retried elsewhere" });
+  expect(Date.now() - t0).toBeLessThan(3000);
+});
+
 test("a result finished while the stream was down is listed in the next Hello and sent after the Welcome", async () => {
   const c = await fake();
   const w = worker(c);

@@ -32,6 +32,8 @@ export const FLUSH_TIMEOUT_MS = 2000;
 const FLUSH_REDIAL_MS = 100;
 /** Why tasks still running at the end of the grace are killed. */
 export const SHUTDOWN_REASON = "worker shutting down";
+/** Why tasks of a session declared dead are killed. */
+export const STALE_REASON = "this worker's session was declared dead; the attempt was retried elsewhere";
 
 export type WorkerConfig = Pick<
   Config,
@@ -87,6 +89,7 @@ export class WorkerService implements Service {
         welcomed: (id) => this.#onWelcome(id),
         message: (m) => this.#onMessage(m),
         lost: () => this.#outbox.requeue(),
+        declaredDead: () => this.#stopStaleAttempts(),
       },
     });
     this.#connection.start();
@@ -161,6 +164,16 @@ export class WorkerService implements Service {
     const ids = { taskId: c.task_id, attempt: c.attempt, reason: c.reason };
     if (this.#slots.cancel(c.task_id, c.attempt, c.reason)) this.#log.info("cancelling task {taskId} attempt {attempt}: {reason}", ids);
     else this.#log.debug("ignored cancel of task {taskId} attempt {attempt}, which does not run here: {reason}", ids);
+  }
+
+  /**
+   * The session was declared dead, so every attempt still running here was failed as
+   * lost and handed to another worker: stop them now rather than after reconnecting,
+   * which a one-way partition can delay for as long as it lasts.
+   */
+  #stopStaleAttempts(): void {
+    const n = this.#slots.cancelAll(STALE_REASON);
+    if (n > 0) this.#log.warn("this worker's session was declared dead: stopping its {n} running task(s), now retried elsewhere", { n });
   }
 
   #drain(why: string): void {

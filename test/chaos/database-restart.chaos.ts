@@ -1,0 +1,244 @@
+// Chaos 7, database restart: while tasks run and a client keeps submitting, the
+// PostgreSQL server restarts (-m fast), then stops (-m immediate) for 10 s and
+// starts again. While it is down the API answers 503 quickly (no 500, no hang);
+// every task that got a 201 is there afterwards and finishes; every process carries
+// on without a restart, LISTEN included (dispatch on NOTIFY, cancel relay, SSE feed).
+//
+// This restarts the machine's shared PostgreSQL server: run it alone (CI runs the
+// battery as its own step). The server is started again whatever happens.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { ChaosCluster, percentile, randomInt } from "./chaos-cluster.ts";
+import { ledgerCommand, readLedger } from "./ledger.ts";
+import { assertLocalServer, ensurePostgresRunning, pgctl, postgresReady } from "./postgres-server.ts";
+import { recordResult, summary } from "./report.ts";
+import { bySize } from "./sizes.ts";
+import { waitFor } from "../support/processes.ts";
+
+const TASKS = bySize(5000, 500);
+const WORKERS = 4;
+const SLOTS = 8;
+const SLEEP_MS = [500, 3000];
+const DOWN_MS = 10_000;
+/** A request slower than this counts as a hang (the client gives up). */
+const HANG_MS = 10_000;
+/** "Quickly": the 99th percentile of answers while the database is down stays under this. */
+const QUICK_MS = 1000;
+
+const TESTS = 1;
+let cluster: ChaosCluster;
+/** Tests that passed; the run folder is removed only when all did. */
+let passed = 0;
+
+beforeAll(async () => {
+  assertLocalServer();
+  await ensurePostgresRunning();
+  cluster = await ChaosCluster.start({ name: "dbrestart", coordinators: 2 });
+});
+
+afterAll(async () => {
+  await ensurePostgresRunning();
+  await cluster?.stop();
+  if (passed === TESTS && !process.env.TASKFLOW_CHAOS_KEEP) cluster?.removeFiles();
+  else if (cluster) console.log(`chaos logs kept in ${cluster.dir}`);
+});
+
+interface Answer {
+  at: number;
+  ms: number;
+  status: number | "hang" | "network error";
+}
+
+/** Submits one task every `everyMs` until stopped, recording every answer. */
+class SteadyClient {
+  readonly answers: Answer[] = [];
+  readonly accepted: string[] = [];
+  #stopped = false;
+  #loop: Promise<void> | null = null;
+
+  constructor(private readonly c: ChaosCluster, private readonly everyMs: number) {}
+
+  start(): void {
+    this.#loop = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    for (let i = 0; !this.#stopped; i++) {
+      const at = Date.now();
+      let status: Answer["status"];
+      try {
+        const r = await fetch(`${this.c.api}/api/tasks`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ name: `steady ${i}`, command: ledgerCommand({ sleep: 0.2 }), env: this.c.ledgerEnv, max_retries: 20, backoff_ms: 100 }),
+          signal: AbortSignal.timeout(HANG_MS),
+        });
+        status = r.status;
+        const body = (await r.json()) as { id?: string };
+        if (r.status === 201 && body.id) this.accepted.push(body.id);
+      } catch (err) {
+        status = (err as Error).name === "TimeoutError" ? "hang" : "network error";
+      }
+      this.answers.push({ at, ms: Date.now() - at, status });
+      await Bun.sleep(Math.max(0, this.everyMs - (Date.now() - at)));
+    }
+  }
+}
+
+async function waitPostgres(ready: boolean, timeoutMs = 60_000): Promise<number> {
+  const t0 = Date.now();
+  await waitFor(`PostgreSQL to be ${ready ? "up" : "down"}`, async () => (await postgresReady()) === ready, timeoutMs, 50);
+  return Date.now() - t0;
+}
+
+/** Submits a probe task on `queue` and returns how long it waited to be picked (created → picked, by the database clock). */
+async function probeDispatch(queue: string): Promise<number> {
+  const id = await cluster.submit({ name: `probe ${queue}`, command: ledgerCommand({ sleep: 0 }), env: cluster.ledgerEnv, queue });
+  await waitFor(`probe ${id} to complete`, async () => (await cluster.sql<{ status: string }[]>`select status from tasks where id = ${id}`)[0]?.status === "completed", 10_000);
+  const r = await cluster.sql<{ ms: number }[]>`select (extract(epoch from (picked_at - created_at)) * 1000)::float8 as ms from tasks where id = ${id}`;
+  return r[0]!.ms;
+}
+
+test(`database restart: ${TASKS} tasks through a fast restart and a ${DOWN_MS} ms immediate stop`, async () => {
+  const [a, b] = cluster.coordinatorAddresses as [string, string];
+  const names = Array.from({ length: WORKERS }, (_, i) => `dbw-${i + 1}`);
+  names.forEach((n, i) => cluster.startWorker(n, { concurrency: SLOTS, coordinators: i % 2 ? [b, a] : [a, b] }));
+  // One probe worker per coordinator, on its own queue, to check each coordinator's LISTEN afterwards.
+  cluster.startWorker("probe-a", { concurrency: 1, queues: "probe-a", coordinators: [a] });
+  cluster.startWorker("probe-b", { concurrency: 1, queues: "probe-b", coordinators: [b] });
+  for (const n of [...names, "probe-a", "probe-b"]) await cluster.waitWorkerAlive(n);
+  const before = { a: await probeDispatch("probe-a"), b: await probeDispatch("probe-b") };
+
+  const tasks = Array.from({ length: TASKS }, (_, i) => ({
+    name: `db ${i}`,
+    command: ledgerCommand({ sleep: (randomInt(SLEEP_MS[0]!, SLEEP_MS[1]!) / 1000).toFixed(2) }),
+    env: cluster.ledgerEnv,
+    max_retries: 20,
+    backoff_ms: 100,
+    backoff_factor: 1.5,
+    backoff_max_ms: 1000,
+  }));
+  const batchAccepted = await cluster.submitBatch(tasks);
+  const client = new SteadyClient(cluster, 100);
+  client.start();
+  const downs: Array<{ kind: string; from: number; to: number; downMs: number; recoveredMs: number }> = [];
+  try {
+    await Bun.sleep(3000);
+    // 1. A fast restart.
+    let from = Date.now();
+    await pgctl("restart", "fast");
+    let downMs = Date.now() - from;
+    await cluster.waitApiReady(60_000);
+    downs.push({ kind: "restart -m fast", from, to: Date.now(), downMs, recoveredMs: Date.now() - from });
+    cluster.fault("database restart -m fast", "*", from, Date.now());
+    await Bun.sleep(3000);
+    // 2. An immediate stop (a crash, for clients), 10 s down, then a start.
+    from = Date.now();
+    await pgctl("stop", "immediate");
+    await Bun.sleep(DOWN_MS);
+    await pgctl("start");
+    downMs = Date.now() - from;
+    await waitPostgres(true);
+    await cluster.waitApiReady(60_000);
+    downs.push({ kind: "stop -m immediate, start", from, to: Date.now(), downMs, recoveredMs: Date.now() - from });
+    cluster.fault("database stop -m immediate", "*", from, Date.now());
+    await Bun.sleep(2000);
+  } finally {
+    await ensurePostgresRunning();
+    await client.stop();
+  }
+
+  const accepted = [...batchAccepted, ...client.accepted];
+  const counts = await cluster.waitAllFinished(bySize(900_000, 120_000));
+  const report = await cluster.check(accepted);
+  // A 503 can hide a committed submission (the commit's answer lost with the connection):
+  // such tasks exist without a 201, and must run like any other.
+  const createdWithout201 = report.tasks.size - accepted.length;
+
+  // LISTEN after the restarts: dispatch on NOTIFY (well under the 2 s fallback poll) through each coordinator,
+  const after = { a: [] as number[], b: [] as number[] };
+  for (let i = 0; i < 5; i++) {
+    after.a.push(await probeDispatch("probe-a"));
+    after.b.push(await probeDispatch("probe-b"));
+    await Bun.sleep(randomInt(100, 400));
+  }
+  // the cancel relay (a cancel reaches the running process at once),
+  const cancelId = await cluster.submit({ name: "cancel me", command: ledgerCommand({ sleep: 60 }), env: cluster.ledgerEnv, queue: "probe-a" });
+  await waitFor("the task to run", () => readLedger(cluster.ledgerPath).runs.some((r) => r.taskId === cancelId));
+  const cancelAt = Date.now();
+  expect((await fetch(`${cluster.api}/api/tasks/${cancelId}/cancel`, { method: "POST" })).status).toBe(200);
+  await waitFor("the cancelled run to stop", () => readLedger(cluster.ledgerPath).runs.find((r) => r.taskId === cancelId)?.outcome === "term", 5000);
+  const cancelMs = Date.now() - cancelAt;
+  // and the scheduler's change feed (SSE).
+  const sseOk = await sseSeesNewTask();
+
+  const during = client.answers.filter((x) => downs.some((d) => x.at >= d.from && x.at <= d.to));
+  const byStatus: Record<string, number> = {};
+  for (const x of client.answers) byStatus[String(x.status)] = (byStatus[String(x.status)] ?? 0) + 1;
+  const unavailable = client.answers.filter((x) => x.status === 503);
+  const processes = [cluster.scheduler, ...cluster.coordinators, ...cluster.workers.values()];
+  recordResult("database-restart", {
+    tasks: TASKS,
+    steadySubmitted: client.answers.length,
+    steadyAccepted: client.accepted.length,
+    answersByStatus: byStatus,
+    createdWithout201,
+    slowAnswers: client.answers.filter((x) => x.ms > 1000).map((x) => ({ ...x, at: new Date(x.at).toISOString() })),
+    answerMsWhileDown: summary(during.map((x) => x.ms)),
+    answerMs503: summary(unavailable.map((x) => x.ms)),
+    downs,
+    dispatchMsBefore: before,
+    dispatchMsAfter: { a: summary(after.a), b: summary(after.b) },
+    cancelMsAfter: cancelMs,
+    sseAfter: sseOk,
+    workerDeaths: cluster.coordinatorLog().split("declared dead").length - 1,
+    counts,
+    stats: report.stats,
+  });
+  expect(report.violations).toEqual([]);
+  expect(counts).toEqual({ completed: report.tasks.size });
+  expect(createdWithout201).toBeLessThanOrEqual(client.answers.filter((x) => x.status !== 201).length);
+  // Only 201s and 503s: no 500, and no request left hanging until the client gave up;
+  // while the database is down, answers come quickly (the tail is reported above).
+  expect(Object.keys(byStatus).sort()).toEqual(["201", "503"]);
+  expect(Math.max(...client.answers.map((x) => x.ms))).toBeLessThan(HANG_MS);
+  expect(percentile(during.map((x) => x.ms), 99)).toBeLessThan(QUICK_MS);
+  expect(unavailable.length).toBeGreaterThan(0);
+  // Nobody restarted: one pid per process, all still running.
+  for (const p of processes) {
+    expect(p.pids).toHaveLength(1);
+    expect(p.running).toBe(true);
+  }
+  expect(Math.max(...after.a, ...after.b)).toBeLessThan(1000);
+  expect(cancelMs).toBeLessThan(3000);
+  expect(sseOk).toBe(true);
+  passed++;
+}, bySize(1_200_000, 240_000));
+
+/** Submits a task with GET /api/events open; true when the task's event arrives within 5 s. */
+async function sseSeesNewTask(): Promise<boolean> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), 5000);
+  try {
+    const r = await fetch(`${cluster.api}/api/events`, { signal: ac.signal });
+    const reader = r.body!.getReader();
+    const id = await cluster.submit({ name: "sse probe", command: "true", queue: "probe-b" });
+    const decoder = new TextDecoder();
+    let text = "";
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return false;
+      text += decoder.decode(value, { stream: true });
+      if (text.includes(id)) return true;
+    }
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+    ac.abort();
+  }
+}
