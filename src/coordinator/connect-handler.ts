@@ -28,6 +28,8 @@ export interface ConnectDeps {
   log: Logger;
   token: string | null;
   heartbeatMs: number;
+  /** Sent in the Welcome: how long a silent worker lives, and how long a worker waits on silence before stopping its attempts. */
+  workerTimeoutMs: number;
   /** This coordinator's address, recorded on the worker row. */
   address: string;
   registry: SessionRegistry;
@@ -60,6 +62,9 @@ export function handleConnect(stream: ConnectServerStream, deps: ConnectDeps): v
   }, HELLO_TIMEOUT_MS);
 
   stream.on("data", (msg: WorkerMessageOutput) => {
+    // Acknowledged on arrival, not after the database write: the ack says "this
+    // coordinator hears you", which a slow or restarting database does not change.
+    if (msg.body === "heartbeat" && session && !session.closed) session.send({ heartbeat_ack: {} });
     chain = chain.then(async () => {
       try {
         if (session) return await handleMessage(session, msg, deps, track);
@@ -120,7 +125,7 @@ async function openSession(stream: ConnectServerStream, hello: HelloOutput, deps
   for (const t of await loadInflight(db, reported.filter((r) => current.has(attemptKey(r.taskId, r.attempt))))) {
     session.inflight.set(attemptKey(t.id, t.attempt), t);
   }
-  if (!session.send({ welcome: { worker_id: id, heartbeat_ms: deps.heartbeatMs } })) {
+  if (!session.send({ welcome: { worker_id: id, heartbeat_ms: deps.heartbeatMs, worker_timeout_ms: deps.workerTimeoutMs } })) {
     // The worker hung up while the database was slow (e.g. restarting): never dispatch to
     // this stream. A new session is closed at once; a resumed one waits for its worker's next hello.
     if (!resumed) await markWorkerLeft(db, id);

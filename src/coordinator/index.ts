@@ -27,6 +27,7 @@ export function coordinatorServices(config: Config, database: Database): Service
         log: log.getChild("sessions"),
         token: config.token,
         heartbeatMs: config.heartbeatMs,
+        workerTimeoutMs: config.workerTimeoutMs,
         address: `${config.grpc.host}:${config.grpc.port}`,
         registry,
         reports,

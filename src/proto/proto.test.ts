@@ -114,7 +114,7 @@ test("Connect round-trips messages with int64, maps, oneofs, optional presence a
 
   const welcome = await next();
   expect(welcome.body).toBe("welcome");
-  expect(welcome.welcome).toEqual({ worker_id: "w-1", heartbeat_ms: 2000 });
+  expect(welcome.welcome).toEqual({ worker_id: "w-1", heartbeat_ms: 2000, worker_timeout_ms: 0 });
   const dispatch = await next();
   expect(dispatch.body).toBe("dispatch");
   expect(dispatch.dispatch).toEqual({ task_id: "t-1", attempt: 2, name: "n", command: "echo hi", env: { A: "1", B: "two words" }, queue: "default", timeout_ms: 5_000_000_000 });

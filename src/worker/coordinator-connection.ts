@@ -56,6 +56,9 @@ interface Dial {
   welcomed: boolean;
   ended: boolean;
   onEnd: Array<(status: grpc.StatusObject) => void>;
+  /** When the coordinator was last heard (performance.now()), for the silence watchdog. */
+  lastHeardMs: number;
+  silenceWatch?: Timer;
 }
 
 export class CoordinatorConnection {
@@ -162,7 +165,7 @@ export class CoordinatorConnection {
       this.#retry(address, false, { code: grpc.status.INVALID_ARGUMENT, details: describe(err) });
       return;
     }
-    const dial: Dial = { address, client, stream, welcomed: false, ended: false, onEnd: [] };
+    const dial: Dial = { address, client, stream, welcomed: false, ended: false, onEnd: [], lastHeardMs: performance.now() };
     this.#dial = dial;
     onCoordinatorMessage(stream, (message) => this.#onMessage(dial, message));
     // grpc-js emits "error" (for a non-OK status) and then "status"; "status" always comes,
@@ -181,10 +184,13 @@ export class CoordinatorConnection {
 
   #onMessage(dial: Dial, message: CoordinatorMessageOutput): void {
     if (dial !== this.#dial || dial.ended) return;
+    dial.lastHeardMs = performance.now();
+    if (message.body === "heartbeat_ack") return;
     if (message.body === "welcome" && message.welcome) {
       if (dial.welcomed) return;
       dial.welcomed = true;
       clearTimeout(this.#welcomeTimer);
+      this.#watchSilence(dial, message.welcome.worker_timeout_ms);
       const { log } = this.opts;
       const details = { address: dial.address, workerId: message.welcome.worker_id, failures: this.#failures };
       if (this.#failures > 0) log.info("connected to coordinator {address} as worker {workerId} after {failures} failed attempt(s)", details);
@@ -198,9 +204,31 @@ export class CoordinatorConnection {
     if (dial.welcomed) this.opts.events.message(message);
   }
 
+  /**
+   * Self-fencing: the coordinator acknowledges every heartbeat, so hearing nothing for
+   * a whole worker timeout means this worker is cut off and its session is being
+   * declared dead (its attempts retried elsewhere). Stop the attempts now, rather than
+   * when gRPC keepalive notices, so two runs of a task never overlap for long.
+   */
+  #watchSilence(dial: Dial, limitMs: number): void {
+    if (!limitMs) return;
+    dial.silenceWatch = setInterval(() => {
+      const silentMs = performance.now() - dial.lastHeardMs;
+      if (dial.ended || silentMs <= limitMs) return;
+      clearInterval(dial.silenceWatch);
+      this.opts.log.warn("coordinator {address} silent for {ms} ms: this session is being declared dead; stopping running tasks and reconnecting", {
+        address: dial.address,
+        ms: Math.round(silentMs),
+      });
+      this.opts.events.declaredDead?.();
+      dial.stream.cancel();
+    }, Math.max(50, Math.floor(limitMs / 10)));
+  }
+
   #onStatus(dial: Dial, status: grpc.StatusObject): void {
     if (dial.ended) return;
     dial.ended = true;
+    clearInterval(dial.silenceWatch);
     dial.client.close();
     for (const resolve of dial.onEnd.splice(0)) resolve(status);
     if (dial !== this.#dial) return;
@@ -258,6 +286,7 @@ export class CoordinatorConnection {
 
   /** Drops a dial without waiting for its status. */
   #abandon(dial: Dial): void {
+    clearInterval(dial.silenceWatch);
     try {
       dial.stream.cancel();
     } finally {

@@ -7,6 +7,7 @@ import type { CoordinatorMessage as _taskflow_v1_CoordinatorMessage, Coordinator
 import type { Dispatch as _taskflow_v1_Dispatch, Dispatch__Output as _taskflow_v1_Dispatch__Output } from './taskflow/v1/Dispatch';
 import type { Drain as _taskflow_v1_Drain, Drain__Output as _taskflow_v1_Drain__Output } from './taskflow/v1/Drain';
 import type { Heartbeat as _taskflow_v1_Heartbeat, Heartbeat__Output as _taskflow_v1_Heartbeat__Output } from './taskflow/v1/Heartbeat';
+import type { HeartbeatAck as _taskflow_v1_HeartbeatAck, HeartbeatAck__Output as _taskflow_v1_HeartbeatAck__Output } from './taskflow/v1/HeartbeatAck';
 import type { Hello as _taskflow_v1_Hello, Hello__Output as _taskflow_v1_Hello__Output } from './taskflow/v1/Hello';
 import type { RunningTask as _taskflow_v1_RunningTask, RunningTask__Output as _taskflow_v1_RunningTask__Output } from './taskflow/v1/RunningTask';
 import type { TaskFinished as _taskflow_v1_TaskFinished, TaskFinished__Output as _taskflow_v1_TaskFinished__Output } from './taskflow/v1/TaskFinished';
@@ -27,6 +28,7 @@ export interface ProtoGrpcType {
       Dispatch: MessageTypeDefinition<_taskflow_v1_Dispatch, _taskflow_v1_Dispatch__Output>
       Drain: MessageTypeDefinition<_taskflow_v1_Drain, _taskflow_v1_Drain__Output>
       Heartbeat: MessageTypeDefinition<_taskflow_v1_Heartbeat, _taskflow_v1_Heartbeat__Output>
+      HeartbeatAck: MessageTypeDefinition<_taskflow_v1_HeartbeatAck, _taskflow_v1_HeartbeatAck__Output>
       Hello: MessageTypeDefinition<_taskflow_v1_Hello, _taskflow_v1_Hello__Output>
       RunningTask: MessageTypeDefinition<_taskflow_v1_RunningTask, _taskflow_v1_RunningTask__Output>
       TaskFinished: MessageTypeDefinition<_taskflow_v1_TaskFinished, _taskflow_v1_TaskFinished__Output>

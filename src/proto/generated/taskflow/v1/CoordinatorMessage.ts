@@ -4,13 +4,15 @@ import type { Welcome as _taskflow_v1_Welcome, Welcome__Output as _taskflow_v1_W
 import type { Dispatch as _taskflow_v1_Dispatch, Dispatch__Output as _taskflow_v1_Dispatch__Output } from '../../taskflow/v1/Dispatch';
 import type { Cancel as _taskflow_v1_Cancel, Cancel__Output as _taskflow_v1_Cancel__Output } from '../../taskflow/v1/Cancel';
 import type { Drain as _taskflow_v1_Drain, Drain__Output as _taskflow_v1_Drain__Output } from '../../taskflow/v1/Drain';
+import type { HeartbeatAck as _taskflow_v1_HeartbeatAck, HeartbeatAck__Output as _taskflow_v1_HeartbeatAck__Output } from '../../taskflow/v1/HeartbeatAck';
 
 export interface CoordinatorMessage {
   'welcome'?: (_taskflow_v1_Welcome | null);
   'dispatch'?: (_taskflow_v1_Dispatch | null);
   'cancel'?: (_taskflow_v1_Cancel | null);
   'drain'?: (_taskflow_v1_Drain | null);
-  'body'?: "welcome"|"dispatch"|"cancel"|"drain";
+  'heartbeat_ack'?: (_taskflow_v1_HeartbeatAck | null);
+  'body'?: "welcome"|"dispatch"|"cancel"|"drain"|"heartbeat_ack";
 }
 
 export interface CoordinatorMessage__Output {
@@ -18,5 +20,6 @@ export interface CoordinatorMessage__Output {
   'dispatch'?: (_taskflow_v1_Dispatch__Output | null);
   'cancel'?: (_taskflow_v1_Cancel__Output | null);
   'drain'?: (_taskflow_v1_Drain__Output | null);
-  'body'?: "welcome"|"dispatch"|"cancel"|"drain";
+  'heartbeat_ack'?: (_taskflow_v1_HeartbeatAck__Output | null);
+  'body'?: "welcome"|"dispatch"|"cancel"|"drain"|"heartbeat_ack";
 }

@@ -7,6 +7,12 @@ export interface Welcome {
    * Interval the coordinator expects heartbeats at.
    */
   'heartbeat_ms'?: (number);
+  /**
+   * A worker silent this long is declared dead and its attempts retried elsewhere; a
+   * worker that hears nothing from its coordinator for this long stops its attempts
+   * itself, so a silent network never lets two runs of a task overlap for long.
+   */
+  'worker_timeout_ms'?: (number);
 }
 
 export interface Welcome__Output {
@@ -15,4 +21,10 @@ export interface Welcome__Output {
    * Interval the coordinator expects heartbeats at.
    */
   'heartbeat_ms': (number);
+  /**
+   * A worker silent this long is declared dead and its attempts retried elsewhere; a
+   * worker that hears nothing from its coordinator for this long stops its attempts
+   * itself, so a silent network never lets two runs of a task overlap for long.
+   */
+  'worker_timeout_ms': (number);
 }
