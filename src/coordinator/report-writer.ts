@@ -48,12 +48,23 @@ export class ReportWriter {
 async function writeBatch(db: Db, batch: Report[]): Promise<boolean[]> {
   const starts = batch.flatMap((r) => (r.kind === "started" ? [r.ref] : []));
   const outcomes = batch.flatMap((r) => (r.kind === "finished" ? [r.outcome] : []));
-  // One transaction, so a retried batch never finds its own starts already applied.
-  const { started, applied } = await db.transaction(async (tx) => ({
-    started: await markAttemptsStarted(tx, starts),
-    applied: await applyAttemptOutcomes(tx, outcomes),
-  }));
+  const { started, applied } = await writeReports(db, starts, outcomes);
   return batch.map((r) =>
     r.kind === "started" ? started.has(attemptKey(r.ref.taskId, r.ref.attempt)) : applied.has(attemptKey(r.outcome.taskId, r.outcome.attempt)),
   );
+}
+
+/**
+ * A batch of one kind is a single statement, atomic by itself, so it skips the
+ * BEGIN and COMMIT round trips (most batches are: a start and its result rarely
+ * arrive together). A mixed batch is one transaction, so a retried batch never
+ * finds its own starts already applied.
+ */
+async function writeReports(db: Db, starts: AttemptRef[], outcomes: AttemptOutcomeWrite[]): Promise<{ started: Set<string>; applied: Set<string> }> {
+  if (outcomes.length === 0) return { started: await markAttemptsStarted(db, starts), applied: new Set() };
+  if (starts.length === 0) return { started: new Set(), applied: await applyAttemptOutcomes(db, outcomes) };
+  return db.transaction(async (tx) => ({
+    started: await markAttemptsStarted(tx, starts),
+    applied: await applyAttemptOutcomes(tx, outcomes),
+  }));
 }

@@ -57,6 +57,22 @@ describeEachBackend("engine queries", (backend) => {
     expect(attempts).toMatchObject([{ attempt: 1, status: "picked", workerId: w }]);
   });
 
+  test("claim across queues and priority levels: one order by priority then run_at; future tasks at any level wait", async () => {
+    const w = await registerWorker(d.db, { queues: ["mail", "jobs"] });
+    const ago = (ms: number) => new Date(Date.now() - ms);
+    await insertTask(d.db, { queue: "mail", priority: 50, runAt: new Date(Date.now() + 60_000) });
+    const mailLow = await insertTask(d.db, { queue: "mail", priority: -5, runAt: ago(9000) });
+    const jobsTop = await insertTask(d.db, { queue: "jobs", priority: 20, runAt: ago(1000) });
+    const mailMid = await insertTask(d.db, { queue: "mail", priority: 3, runAt: ago(2000) });
+    const jobsMidOlder = await insertTask(d.db, { queue: "jobs", priority: 3, runAt: ago(3000) });
+    await insertTasks(d.db, 5, { queue: "jobs", priority: 0, runAt: new Date(Date.now() + 60_000) });
+    const jobsZero = await insertTask(d.db, { queue: "jobs", priority: 0, runAt: ago(500) });
+    const claim = (limit: number) => claimDueTasks(d.db, { workerId: w, workerName: "w", queues: ["mail", "jobs"], limit });
+    expect((await claim(3)).map((c) => c.id)).toEqual([jobsTop.id, jobsMidOlder.id, mailMid.id]);
+    expect((await claim(10)).map((c) => c.id)).toEqual([jobsZero.id, mailLow.id]);
+    expect(await claim(10)).toEqual([]);
+  });
+
   test("next due: milliseconds until the nearest run_at of the given queues", async () => {
     expect(await msUntilNextDue(d.db, ["default"])).toBeNull();
     await insertTask(d.db, { runAt: new Date(Date.now() + 30_000) });

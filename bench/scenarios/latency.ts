@@ -1,0 +1,103 @@
+/**
+ * latency: an idle running system gets tasks one at a time at a steady rate
+ * (open loop: each POST leaves on its tick, whatever the previous one is doing).
+ * Submit-to-start is the task's started_at (written when the worker reported the
+ * start) minus the moment the POST was sent; started_at − run_at is the same
+ * without the HTTP submit. Baseline: the raw insert+NOTIFY → LISTEN → SKIP LOCKED
+ * claim → spawn path at the same rate (start-latency.ts).
+ */
+import { rawStartLatencies } from "../baselines/start-latency.ts";
+import { nowMs, submitOne, type TaskBody } from "../support/api-client.ts";
+import { type BenchContext, type LatencySummary, withCluster, withDatabase } from "../support/context.ts";
+import { atMost, progress, summary } from "../support/report.ts";
+import { truncateTasks, waitFinished, type ScratchDatabase } from "../support/scratch-database.ts";
+import type { Cluster, ClusterMode } from "../support/taskflow-processes.ts";
+
+export interface LatencyRun {
+  submitToStart: LatencySummary & { n: number };
+  runAtToStart: LatencySummary & { n: number };
+  runAtToPicked: LatencySummary & { n: number };
+  httpSubmit: LatencySummary & { n: number };
+}
+
+/** Submits at `rate` per second for `seconds`, waits for every task, and returns the latency summaries. */
+export async function measureLatency(db: ScratchDatabase, cluster: Cluster, rate: number, seconds: number, label: string): Promise<LatencyRun> {
+  const body = (i: number): TaskBody => ({ name: `${label} ${i}`, command: "true" });
+  // Warm up at a gentler pace, then let the system go idle.
+  const warmSince = new Date();
+  for (let i = 0; i < 50; i++) {
+    await submitOne(cluster.baseUrl, body(i));
+    await Bun.sleep(10);
+  }
+  await waitFinished(db.sql, warmSince, 50, 30_000);
+  await Bun.sleep(1000);
+
+  const n = Math.max(1, Math.round(rate * seconds));
+  const since = new Date(Date.now() - 1);
+  const sentAt = new Map<string, number>();
+  const http: number[] = [];
+  const pending: Promise<void>[] = [];
+  const intervalMs = 1000 / rate;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const wait = t0 + i * intervalMs - performance.now();
+    if (wait > 0) await Bun.sleep(wait);
+    const sent = nowMs();
+    pending.push(
+      submitOne(cluster.baseUrl, body(i)).then((id) => {
+        sentAt.set(id, sent);
+        http.push(nowMs() - sent);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  await waitFinished(db.sql, since, n, 60_000);
+  const rows = await db.sql<{ id: string; started: number; run_at: number; picked: number }[]>`
+    select id, extract(epoch from started_at) * 1000 as started, extract(epoch from run_at) * 1000 as run_at,
+           extract(epoch from picked_at) * 1000 as picked
+    from tasks where created_at >= ${since}`;
+  const submitToStart: number[] = [];
+  const runAtToStart: number[] = [];
+  const runAtToPicked: number[] = [];
+  for (const r of rows) {
+    const sent = sentAt.get(r.id);
+    if (sent === undefined) continue;
+    submitToStart.push(Number(r.started) - sent);
+    runAtToStart.push(Number(r.started) - Number(r.run_at));
+    runAtToPicked.push(Number(r.picked) - Number(r.run_at));
+  }
+  return { submitToStart: summary(submitToStart), runAtToStart: summary(runAtToStart), runAtToPicked: summary(runAtToPicked), httpSubmit: summary(http) };
+}
+
+export async function latencyScenario(ctx: BenchContext): Promise<void> {
+  const { rate, seconds } = ctx.opts.latency;
+  for (const mode of ["all", "split"] as ClusterMode[]) {
+    await withDatabase(ctx, `latency_${mode}`, async (db) => {
+      progress(`latency [${mode}]: raw insert+NOTIFY → claim → spawn baseline, ${rate}/s for ${seconds} s`);
+      const raw = summary(await rawStartLatencies(db.sql, rate, seconds));
+      await truncateTasks(db.sql);
+      const run = await withCluster(ctx, db, mode, (cluster) => {
+        progress(`latency [${mode}]: ${rate}/s for ${seconds} s, one POST /api/tasks at a time`);
+        return measureLatency(db, cluster, rate, seconds, "bench latency");
+      });
+      reportLatency(ctx, "latency", run, raw, mode === "all" ? ", --role=all" : ", separate processes");
+      if (mode === "all") ctx.results.latency = run.submitToStart;
+    });
+  }
+}
+
+/** The latency figures of a run against the raw path (also used by the scale scenario). */
+export function reportLatency(ctx: BenchContext, scenario: string, run: LatencyRun, raw: LatencySummary, suffix: string): void {
+  const base = (k: keyof LatencySummary) => ({ name: `raw insert+NOTIFY→claim→spawn ${k}`, value: raw[k], unit: "ms" });
+  const s = run.submitToStart;
+  const n = `n=${s.n}`;
+  ctx.report.add(scenario, `submit→started_at p50${suffix}`, s.p50, "ms", { baseline: base("p50"), target: atMost(1.5, "ms"), note: n });
+  ctx.report.add(scenario, `submit→started_at p95${suffix}`, s.p95, "ms", { baseline: base("p95") });
+  ctx.report.add(scenario, `submit→started_at p99${suffix}`, s.p99, "ms", { baseline: base("p99"), target: atMost(3, "ms") });
+  ctx.report.add(scenario, `submit→started_at max${suffix}`, s.max, "ms", { baseline: base("max") });
+  ctx.report.add(scenario, `started_at − run_at p50${suffix}`, run.runAtToStart.p50, "ms", { baseline: base("p50") });
+  ctx.report.add(scenario, `started_at − run_at p99${suffix}`, run.runAtToStart.p99, "ms", { baseline: base("p99") });
+  ctx.report.add(scenario, `  context: picked_at − run_at p50 / p99${suffix}`, run.runAtToPicked.p50, "ms", {
+    note: `p99 ${run.runAtToPicked.p99.toFixed(2)} ms; HTTP submit p50 ${run.httpSubmit.p50.toFixed(2)} / p99 ${run.httpSubmit.p99.toFixed(2)} ms`,
+  });
+}

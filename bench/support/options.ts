@@ -1,0 +1,146 @@
+/**
+ * The benchmark's command line: which scenarios, and every size, with defaults that
+ * finish in a few minutes on 2 cores and a `--smoke` size that proves the runner
+ * works in well under a minute.
+ */
+import { parseArgs } from "node:util";
+
+export const SCENARIOS = ["submit", "throughput", "latency", "precision", "scale", "footprint"] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  scenarios: ScenarioName[];
+  smoke: boolean;
+  /** Admin URL of the PostgreSQL server; each scenario makes and drops its own database there. */
+  adminUrl: string;
+  /** The taskflow executable to run. */
+  bin: string;
+  /** The command that runs taskflow: the binary, or `bun src/main.ts` with --source. */
+  command: string[];
+  /** Write a CPU profile of every taskflow process into this folder (BUN_OPTIONS=--cpu-prof). */
+  cpuProfDir: string | null;
+  /** Run `npm run build` first. */
+  build: boolean;
+  /** Log level passed to taskflow processes (the product default is info). */
+  logLevel: string;
+  /** Write every figure as JSON lines to this file too. */
+  jsonOut: string | null;
+  /** Keep the taskflow logs folder after the run. */
+  keepLogs: boolean;
+  submit: { tasks: number; clients: number; batchTasks: number; batchClients: number };
+  throughput: { tasks: number; concurrency: number };
+  latency: { rate: number; seconds: number };
+  precision: { tasks: number; windowSeconds: number; leadSeconds: number };
+  scale: { history: number; future: number; pageSamples: number };
+}
+
+const FULL = {
+  "submit-tasks": 20_000,
+  "submit-clients": 64,
+  "batch-tasks": 50_000,
+  "batch-clients": 4,
+  "throughput-tasks": 5_000,
+  concurrency: 16,
+  rate: 200,
+  seconds: 10,
+  "precision-tasks": 20_000,
+  "precision-window": 30,
+  "precision-lead": 5,
+  history: 1_000_000,
+  future: 100_000,
+  "page-samples": 20,
+};
+
+const SMOKE: typeof FULL = {
+  "submit-tasks": 400,
+  "submit-clients": 16,
+  "batch-tasks": 2_000,
+  "batch-clients": 2,
+  "throughput-tasks": 200,
+  concurrency: 16,
+  rate: 200,
+  seconds: 1,
+  "precision-tasks": 300,
+  "precision-window": 2,
+  "precision-lead": 2,
+  history: 20_000,
+  future: 2_000,
+  "page-samples": 3,
+};
+
+export const USAGE = `usage: npm run bench -- [SCENARIO...] [--smoke] [--flag=N ...]
+
+scenarios: ${SCENARIOS.join(", ")} (default: all, in that order)
+
+  --smoke                 every scenario tiny (whole run < 60 s): proves the runner works
+  --bin=PATH              taskflow executable (default ./taskflow)
+  --no-build              skip \`npm run build\`
+  --database-url=URL      PostgreSQL admin URL (default $BENCH_DATABASE_URL, $TASKFLOW_TEST_DATABASE_URL,
+                          or postgres://postgres@127.0.0.1:5432/postgres)
+  --log-level=LEVEL       taskflow log level (default info, the product default)
+  --json=FILE             also write the figures as JSON lines to FILE
+  --keep-logs             keep the taskflow process logs
+  --source                run \`bun src/main.ts\` instead of the binary (readable profiles)
+  --cpu-prof=DIR          write a CPU profile of each taskflow process to DIR (summarise with
+                          \`bun bench/profile-summary.ts DIR\`)
+sizes (default / --smoke):
+${Object.keys(FULL)
+  .map((k) => `  --${k.padEnd(22)}${String(FULL[k as keyof typeof FULL]).padStart(9)} / ${SMOKE[k as keyof typeof SMOKE]}`)
+  .join("\n")}
+`;
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const sizeOptions = Object.fromEntries(Object.keys(FULL).map((k) => [k, { type: "string" as const }]));
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      smoke: { type: "boolean" },
+      bin: { type: "string" },
+      "no-build": { type: "boolean" },
+      "database-url": { type: "string" },
+      "log-level": { type: "string" },
+      json: { type: "string" },
+      "keep-logs": { type: "boolean" },
+      source: { type: "boolean" },
+      "cpu-prof": { type: "string" },
+      help: { type: "boolean", short: "h" },
+      ...sizeOptions,
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  for (const p of positionals) {
+    if (!SCENARIOS.includes(p as ScenarioName)) throw new Error(`unknown scenario "${p}"; one of: ${SCENARIOS.join(", ")}`);
+  }
+  const base = values.smoke ? SMOKE : FULL;
+  const size = (k: keyof typeof FULL): number => {
+    const raw = (values as Record<string, unknown>)[k];
+    if (raw === undefined) return base[k];
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${k} must be a positive number, got "${raw}"`);
+    return n;
+  };
+  const bin = values.bin ?? "./taskflow";
+  const root = new URL("../..", import.meta.url).pathname;
+  return {
+    scenarios: positionals.length ? (positionals as ScenarioName[]) : [...SCENARIOS],
+    smoke: Boolean(values.smoke),
+    adminUrl:
+      values["database-url"] ?? process.env.BENCH_DATABASE_URL ?? process.env.TASKFLOW_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
+    bin,
+    command: values.source ? [process.execPath, `${root}src/main.ts`] : [bin],
+    cpuProfDir: values["cpu-prof"] ?? null,
+    build: !values["no-build"] && values.bin === undefined && !values.source,
+    logLevel: values["log-level"] ?? "info",
+    jsonOut: values.json ?? null,
+    keepLogs: Boolean(values["keep-logs"]),
+    submit: { tasks: size("submit-tasks"), clients: size("submit-clients"), batchTasks: size("batch-tasks"), batchClients: size("batch-clients") },
+    throughput: { tasks: size("throughput-tasks"), concurrency: size("concurrency") },
+    latency: { rate: size("rate"), seconds: size("seconds") },
+    precision: { tasks: size("precision-tasks"), windowSeconds: size("precision-window"), leadSeconds: size("precision-lead") },
+    scale: { history: size("history"), future: size("future"), pageSamples: size("page-samples") },
+  };
+}
