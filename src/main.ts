@@ -6,11 +6,7 @@ import { ConfigError, parseConfig, type Config } from "./config/config.ts";
 import { helpText } from "./config/flags.ts";
 import { Lifecycle, type Service } from "./core/lifecycle.ts";
 import { VERSION } from "./core/version.ts";
-import { DatabaseService } from "./db/database-service.ts";
 import { roleLogger, setupLogging } from "./log/logger.ts";
-import { coordinatorServices } from "./coordinator/index.ts";
-import { schedulerServices } from "./scheduler/index.ts";
-import { workerServices } from "./worker/index.ts";
 
 /** Extra time past the task grace for killing leftovers, flushing results and closing connections. */
 const SHUTDOWN_SLACK_MS = 10_000;
@@ -31,7 +27,7 @@ async function main(): Promise<number> {
   setupLogging({ format: config.logFormat, level: config.logLevel });
   const log = roleLogger("main");
   const lifecycle = new Lifecycle(log);
-  const services = command === "migrate" ? [new DatabaseService(config, roleLogger("db"))] : roleServices(config);
+  const services = command === "migrate" ? [new (await import("./db/database-service.ts")).DatabaseService(config, roleLogger("db"))] : await roleServices(config);
   try {
     await lifecycle.start(services);
   } catch (err) {
@@ -51,10 +47,17 @@ async function main(): Promise<number> {
 }
 
 /** The services of the selected roles, in start order (the database first when needed). */
-function roleServices(config: Config): Service[] {
+/**
+ * Each role's modules load only when it runs (dynamic imports, still inside the
+ * binary), so a worker never loads the database, HTTP and dashboard code.
+ */
+async function roleServices(config: Config): Promise<Service[]> {
   const services: Service[] = [];
   const has = (role: string) => config.roles.includes(role as never);
   if (has("scheduler") || has("coordinator")) {
+    const { DatabaseService } = await import("./db/database-service.ts");
+    const { coordinatorServices } = await import("./coordinator/index.ts");
+    const { schedulerServices } = await import("./scheduler/index.ts");
     const dbService = new DatabaseService(config, roleLogger("db"));
     services.push(dbService);
     // Role services need the open database; they are built lazily once it has started.
@@ -62,7 +65,7 @@ function roleServices(config: Config): Service[] {
     if (has("scheduler")) services.push(lazy("scheduler", () => schedulerServices(config, dbService.database)));
   }
   // Workers start last and so stop first: they drain while the coordinator still records results.
-  if (has("worker")) services.push(...workerServices(config));
+  if (has("worker")) services.push(...(await import("./worker/index.ts")).workerServices(config));
   return services;
 }
 
