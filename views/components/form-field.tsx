@@ -42,3 +42,26 @@ export function describedBy(id: string, hint: boolean, error: string | undefined
   const ids = [hint ? `${id}-hint` : null, error !== undefined ? `${id}-error` : null].filter(Boolean).join(" ");
   return { "aria-describedby": ids || undefined, "aria-invalid": error !== undefined ? "true" : undefined };
 }
+
+/**
+ * The summary above a refused form: what was not done, and problems that belong to
+ * no single field (each field's own error stands beside it).
+ */
+export function FormErrors({ refused, message, other }: { refused: boolean; message: string; other: string[] }) {
+  return (
+    <>
+      {refused && (
+        <p class="error-box" role="alert" safe>
+          {message}
+        </p>
+      )}
+      {other.length > 0 && (
+        <ul class="error-box">
+          {other.map((m) => (
+            <li safe>{m}</li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}

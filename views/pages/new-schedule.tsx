@@ -6,7 +6,7 @@
  * are the one source. Textareas start with a newline because HTML drops the
  * first one of their content.
  */
-import { describedBy, FormField } from "../components/form-field.tsx";
+import { describedBy, FormField, FormErrors } from "../components/form-field.tsx";
 import { attributeText } from "../attribute-text.ts";
 import { Layout, type PageChrome } from "../layout.tsx";
 
@@ -81,18 +81,7 @@ export function NewSchedulePage({ values: v, errors, now, actions }: { values: N
         <h1>New schedule</h1>
       </div>
       <form class="panel task-form" method="post" action="/schedules" novalidate>
-        {errors !== undefined && (
-          <p class="error-box" role="alert">
-            The schedule was not created: fix the fields marked below.
-          </p>
-        )}
-        {other.length > 0 && (
-          <ul class="error-box">
-            {other.map((m) => (
-              <li safe>{m}</li>
-            ))}
-          </ul>
-        )}
+        <FormErrors refused={errors !== undefined} message="The schedule was not created: fix the fields marked below." other={other} />
         <fieldset>
           <legend>Schedule</legend>
           <FormField id="f-name" label="Name" hint="Each task is named after the schedule." error={e.name} class="full">

@@ -5,7 +5,7 @@
  * `novalidate`: the server's rules are the one source, the browser's are hints.
  * Textareas start with a newline because HTML drops the first one of their content.
  */
-import { describedBy, FormField } from "../components/form-field.tsx";
+import { describedBy, FormField, FormErrors } from "../components/form-field.tsx";
 import { attributeText } from "../attribute-text.ts";
 import { Layout, type PageChrome } from "../layout.tsx";
 
@@ -57,18 +57,7 @@ export function NewTaskPage({ values: v, errors, now, actions }: { values: NewTa
         <h1>New task</h1>
       </div>
       <form class="panel task-form" method="post" action="/tasks" novalidate>
-        {errors !== undefined && (
-          <p class="error-box" role="alert">
-            The task was not submitted: fix the fields marked below.
-          </p>
-        )}
-        {other.length > 0 && (
-          <ul class="error-box">
-            {other.map((m) => (
-              <li safe>{m}</li>
-            ))}
-          </ul>
-        )}
+        <FormErrors refused={errors !== undefined} message="The task was not submitted: fix the fields marked below." other={other} />
         <fieldset>
           <legend>Task</legend>
           <FormField id="f-name" label="Name" error={e.name}>
