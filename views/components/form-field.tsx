@@ -3,6 +3,7 @@
  * right beside it (linked with aria-describedby so screen readers read it too).
  */
 import type { Children } from "@kitajs/html";
+import { attributeText } from "../attribute-text.ts";
 
 export interface FormFieldProps {
   /** The control's id (its `for`). */
@@ -64,4 +65,28 @@ export function FormErrors({ refused, message, other }: { refused: boolean; mess
       )}
     </>
   );
+}
+
+/**
+ * What a form page needs to lay out its controls: each field's error, the problems no
+ * field owns, where the cursor starts (the first refused field, else `first`), and the
+ * common props of a text input (id, name, escaped value, autofocus, aria-describedby).
+ */
+export function formControls<K extends string>(
+  values: Record<K, string>,
+  errors: { fields: Partial<Record<K, string>>; other: string[] } | undefined,
+  order: K[],
+  first: K,
+) {
+  const e: Partial<Record<K, string>> = errors?.fields ?? {};
+  const firstError = order.find((f) => e[f] !== undefined);
+  const focus = (name: K) => (errors === undefined ? name === first : name === firstError);
+  const input = (name: K, hint: boolean) => ({
+    id: `f-${name}`,
+    name,
+    value: attributeText(values[name]),
+    autofocus: focus(name),
+    ...describedBy(`f-${name}`, hint, e[name]),
+  });
+  return { e, other: errors?.other ?? [], focus, input };
 }

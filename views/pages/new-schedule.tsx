@@ -6,8 +6,7 @@
  * are the one source. Textareas start with a newline because HTML drops the
  * first one of their content.
  */
-import { describedBy, FormField, FormErrors } from "../components/form-field.tsx";
-import { attributeText } from "../attribute-text.ts";
+import { describedBy, formControls, FormErrors, FormField } from "../components/form-field.tsx";
 import { Layout, type PageChrome } from "../layout.tsx";
 
 /** The form's fields as typed (all text, as the browser sends them). */
@@ -60,18 +59,8 @@ const CRON_EXAMPLES: [string, string][] = [
 const TIME_ZONES: string[] = ["UTC", ...Intl.supportedValuesOf("timeZone").filter((z) => z !== "UTC")];
 
 export function NewSchedulePage({ values: v, errors, now, actions }: { values: NewScheduleFormValues; errors?: NewScheduleFormErrors; now: Date } & PageChrome) {
-  const e = errors?.fields ?? {};
-  const other = errors?.other ?? [];
   // After a refused submit the cursor starts in the first field with a problem.
-  const firstError = FIELD_ORDER.find((f) => e[f] !== undefined);
-  const focus = (name: keyof NewScheduleFormValues) => (errors === undefined ? name === "name" : name === firstError);
-  const input = (name: keyof NewScheduleFormValues, hint: boolean) => ({
-    id: `f-${name}`,
-    name,
-    value: attributeText(v[name]),
-    autofocus: focus(name),
-    ...describedBy(`f-${name}`, hint, e[name]),
-  });
+  const { e, other, focus, input } = formControls(v, errors, FIELD_ORDER, "name");
   return (
     <Layout title="New schedule" nav="schedules" now={now} actions={actions}>
       <p class="crumbs">

@@ -5,7 +5,7 @@
  * `novalidate`: the server's rules are the one source, the browser's are hints.
  * Textareas start with a newline because HTML drops the first one of their content.
  */
-import { describedBy, FormField, FormErrors } from "../components/form-field.tsx";
+import { describedBy, formControls, FormErrors, FormField } from "../components/form-field.tsx";
 import { attributeText } from "../attribute-text.ts";
 import { Layout, type PageChrome } from "../layout.tsx";
 
@@ -39,18 +39,8 @@ export interface NewTaskFormErrors {
 }
 
 export function NewTaskPage({ values: v, errors, now, actions }: { values: NewTaskFormValues; errors?: NewTaskFormErrors; now: Date } & PageChrome) {
-  const e = errors?.fields ?? {};
-  const other = errors?.other ?? [];
   // After a refused submit the cursor starts in the first field with a problem.
-  const firstError = FIELD_ORDER.find((f) => e[f] !== undefined);
-  const focus = (name: keyof NewTaskFormValues) => (errors === undefined ? name === "name" : name === firstError);
-  const input = (name: keyof NewTaskFormValues, hint: boolean) => ({
-    id: `f-${name}`,
-    name,
-    value: attributeText(v[name]),
-    autofocus: focus(name),
-    ...describedBy(`f-${name}`, hint, e[name]),
-  });
+  const { e, other, focus, input } = formControls(v, errors, FIELD_ORDER, "name");
   return (
     <Layout title="New task" nav="new-task" now={now} actions={actions}>
       <div class="page-head">
