@@ -5,92 +5,48 @@
  * page, cancels a running task, and finds the worker. Every page is saved under
  * test-output/screenshots/, and any console error or failed request fails the run.
  *
- * Needs /usr/bin/chromium (`apt-get install -y chromium`; .ci/run installs it and
- * sets TASKFLOW_BROWSER_TESTS=required, so a missing browser fails there instead of skipping).
+ * Needs /usr/bin/chromium (`apt-get install -y chromium`): skipped with a reason without it;
+ * .ci/run installs it and requires it (see browser-run.ts).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { freePort, startTaskflow, waitFor, waitReady, type TaskflowProcess } from "../support/processes.ts";
+import type { Page } from "playwright-core";
+import { waitFor } from "../support/processes.ts";
+import { hasChromium, LIVE_MS, startBrowserRun, type BrowserRun } from "./browser-run.ts";
 
-const ROOT = join(import.meta.dir, "../..");
-const SHOTS = join(ROOT, "test-output/screenshots");
-const CHROMIUM = process.env.TASKFLOW_CHROMIUM ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-  "--no-first-run", "--disable-component-update", "--disable-sync",
-];
 const WORKER = "browser-test-worker";
-/** Live updates arrive well within this; the deadline only bounds a failure. */
-const LIVE_MS = 10_000;
-
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  const message = `no Chromium at ${CHROMIUM}: apt-get install -y chromium`;
-  // CI installs Chromium and sets this, so the browser tests never pass by skipping there.
-  if (process.env.TASKFLOW_BROWSER_TESTS === "required") throw new Error(message);
-  console.warn(`skipping the browser tests: ${message}`);
-}
 
 describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
-  let taskflow: TaskflowProcess;
+  let run: BrowserRun;
   let base: string;
-  let profile: string;
-  let context: BrowserContext;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[];
 
   const api = async (path: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, body === undefined ? {} : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     return res.json() as Promise<any>;
   };
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  /** Marks the document; a reload would lose the mark. */
-  const markDocument = () => page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
-  const sameDocument = () => page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument === true);
-  const liveConnected = () => page.locator('#live-state[data-state="open"]').waitFor({ timeout: LIVE_MS });
+  const shot = (name: string) => run.shot(name);
+  const markDocument = () => run.markDocument();
+  const sameDocument = () => run.sameDocument();
+  const liveConnected = () => run.liveConnected();
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    const http = freePort();
-    base = `http://127.0.0.1:${http}`;
-    taskflow = startTaskflow(["--role=all", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`, "--concurrency=4", `--name=${WORKER}`], {
-      env: { TASKFLOW_LOG_LEVEL: "info" },
-    });
-    profile = mkdtempSync(join(tmpdir(), "taskflow-chromium-"));
-    [context] = await Promise.all([
-      chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1280, height: 860 } }),
-      waitReady(base, taskflow, 30_000),
-    ]);
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on("console", (m) => {
+    run = await startBrowserRun({
+      args: ["--concurrency=4", `--name=${WORKER}`],
+      viewport: { width: 1280, height: 860 },
       // Chromium reports the refused form's 422 answer (asked for below) as a console error.
-      if (m.type() === "error" && !(m.text().includes("status of 422") && m.location().url === `${base}/tasks`)) problems.push(`console error: ${m.text()} at ${m.location().url}`);
-    });
-    page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-    page.on("requestfailed", (r) => {
-      // Leaving a page closes its event stream: that abort is expected.
-      if (r.url().includes("/live/") && r.failure()?.errorText === "net::ERR_ABORTED") return;
-      problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
-    });
-    page.on("response", (r) => {
+      expectedConsoleError: (m, url) => m.text().includes("status of 422") && m.location().url === `${url}/tasks`,
       // The refused form (422) is the one error page this run asks for.
-      if (r.status() >= 400 && !(r.status() === 422 && r.request().method() === "POST")) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
+      expectedResponse: (r) => r.status() === 422 && r.request().method() === "POST",
     });
+    ({ base, page, problems } = run);
     // Some history for the overview: finished, failed and waiting tasks.
     for (let i = 1; i <= 3; i++) await api("/api/tasks", { name: `nightly-report-${i}`, command: `echo report ${i}` });
     await api("/api/tasks", { name: "flaky-upload", command: "echo 'upload refused' >&2; exit 3", max_retries: 0 });
     await api("/api/tasks", { name: "weekly-cleanup", command: "true", queue: "maintenance", delay_ms: 3_600_000 });
   }, 60_000);
 
-  afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
-    taskflow?.kill("SIGTERM");
-    await taskflow?.exited;
-  });
+  afterAll(() => run?.close());
 
   test("the overview shows counts, throughput, workers, queue lag and failures, and goes live", async () => {
     await page.goto(base);

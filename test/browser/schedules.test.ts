@@ -6,80 +6,32 @@
  * follows its tasks link, and checks the pages at a phone's width. Screenshots go to test-output/screenshots/; any console
  * error or failed request fails the run.
  *
- * Needs /usr/bin/chromium (see dashboard.test.ts: CI sets TASKFLOW_BROWSER_TESTS=required).
+ * Needs /usr/bin/chromium: skipped with a reason without it; required in CI (see browser-run.ts).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { freePort, startTaskflow, waitFor, waitReady, type TaskflowProcess } from "../support/processes.ts";
+import type { Page } from "playwright-core";
+import { waitFor } from "../support/processes.ts";
+import { hasChromium, LIVE_MS, startBrowserRun, type BrowserRun } from "./browser-run.ts";
 
-const ROOT = join(import.meta.dir, "../..");
-const SHOTS = join(ROOT, "test-output/screenshots");
-const CHROMIUM = process.env.TASKFLOW_CHROMIUM ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-  "--no-first-run", "--disable-component-update", "--disable-sync",
-];
-/** Live updates arrive well within this; the deadline only bounds a failure. */
-const LIVE_MS = 10_000;
 const NAME = "heartbeat <every second>";
 
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  const message = `no Chromium at ${CHROMIUM}: apt-get install -y chromium`;
-  if (process.env.TASKFLOW_BROWSER_TESTS === "required") throw new Error(message);
-  console.warn(`skipping the schedules browser test: ${message}`);
-}
-
 describe.skipIf(!hasChromium)("schedules page in Chromium", () => {
-  let taskflow: TaskflowProcess;
+  let run: BrowserRun;
   let base: string;
-  let profile: string;
-  let context: BrowserContext;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[];
 
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  /** Marks the document; a reload or navigation would lose the mark. */
-  const markDocument = () => page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
-  const sameDocument = () => page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument === true);
-  const liveConnected = () => page.locator('#live-state[data-state="open"]').waitFor({ timeout: LIVE_MS });
+  const shot = (name: string) => run.shot(name);
+  const markDocument = () => run.markDocument();
+  const sameDocument = () => run.sameDocument();
+  const liveConnected = () => run.liveConnected();
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    const http = freePort();
-    base = `http://127.0.0.1:${http}`;
-    taskflow = startTaskflow(["--role=all", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`, "--concurrency=2", "--name=schedules-browser-worker"], {
-      env: { TASKFLOW_LOG_LEVEL: "info" },
-    });
-    profile = mkdtempSync(join(tmpdir(), "taskflow-chromium-"));
-    [context] = await Promise.all([
-      chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1280, height: 800 } }),
-      waitReady(base, taskflow, 30_000),
-    ]);
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on("console", (m) => {
-      if (m.type() === "error") problems.push(`console error: ${m.text()} at ${m.location().url}`);
-    });
-    page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-    page.on("requestfailed", (r) => {
-      // Leaving a page closes its event stream: that abort is expected.
-      if (r.url().includes("/live/") && r.failure()?.errorText === "net::ERR_ABORTED") return;
-      problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
-    });
-    page.on("response", (r) => {
-      if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
-    });
+    run = await startBrowserRun({ args: ["--concurrency=2", "--name=schedules-browser-worker"], viewport: { width: 1280, height: 800 } });
+    ({ base, page, problems } = run);
   }, 60_000);
 
-  afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
-    taskflow?.kill("SIGTERM");
-    await taskflow?.exited;
-  });
+  afterAll(() => run?.close());
 
   test("create an every-second schedule, watch it run live, pause it, open its tasks", async () => {
     await page.goto(`${base}/schedules`);

@@ -1,0 +1,93 @@
+/**
+ * One browser test run: a real `taskflow --role=all --data-dir=memory://` process and
+ * headless Chromium (playwright-core) on a fresh profile, with every console error,
+ * page error, failed request and HTTP error collected in `problems` (a test asserts it
+ * is empty). Skipped with a reason where Chromium is missing; CI requires it.
+ */
+import { mkdirSync, mkdtempSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext, type ConsoleMessage, type Page, type Response } from "playwright-core";
+import { freePort, startTaskflow, waitReady, type TaskflowProcess } from "../support/processes.ts";
+import { systemToolAvailable } from "../support/system-tools.ts";
+
+const ROOT = join(import.meta.dir, "../..");
+export const SHOTS = join(ROOT, "test-output/screenshots");
+const CHROMIUM = process.env.TASKFLOW_CHROMIUM ?? "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+  "--no-first-run", "--disable-component-update", "--disable-sync",
+];
+/** Live updates arrive well within this; the deadline only bounds a failure. */
+export const LIVE_MS = 10_000;
+
+export const hasChromium = systemToolAvailable("chromium", existsSync(CHROMIUM), "apt-get install -y chromium");
+
+export interface BrowserRunOptions {
+  /** Extra taskflow flags (worker name, concurrency). */
+  args: string[];
+  viewport: { width: number; height: number };
+  /** Errors the test asks for on purpose, not counted as problems. */
+  expectedConsoleError?: (m: ConsoleMessage, base: string) => boolean;
+  expectedResponse?: (r: Response) => boolean;
+}
+
+export interface BrowserRun {
+  taskflow: TaskflowProcess;
+  base: string;
+  context: BrowserContext;
+  page: Page;
+  problems: string[];
+  shot(name: string): Promise<unknown>;
+  /** Marks the document; a reload or navigation would lose the mark. */
+  markDocument(): Promise<unknown>;
+  sameDocument(): Promise<boolean>;
+  /** Waits until the page's live stream is open. */
+  liveConnected(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startBrowserRun(opts: BrowserRunOptions): Promise<BrowserRun> {
+  mkdirSync(SHOTS, { recursive: true });
+  const http = freePort();
+  const base = `http://127.0.0.1:${http}`;
+  const taskflow = startTaskflow(["--role=all", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`, ...opts.args], {
+    env: { TASKFLOW_LOG_LEVEL: "info" },
+  });
+  const profile = mkdtempSync(join(tmpdir(), "taskflow-chromium-"));
+  const [context] = await Promise.all([
+    chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: opts.viewport }),
+    waitReady(base, taskflow, 30_000),
+  ]);
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" && !opts.expectedConsoleError?.(m, base)) problems.push(`console error: ${m.text()} at ${m.location().url}`);
+  });
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  page.on("requestfailed", (r) => {
+    // Leaving a page closes its event stream: that abort is expected.
+    if (r.url().includes("/live/") && r.failure()?.errorText === "net::ERR_ABORTED") return;
+    problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
+  });
+  page.on("response", (r) => {
+    if (r.status() >= 400 && !opts.expectedResponse?.(r)) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
+  });
+  return {
+    taskflow,
+    base,
+    context,
+    page,
+    problems,
+    shot: (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true }),
+    markDocument: () => page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true)),
+    sameDocument: () => page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument === true),
+    liveConnected: () => page.locator('#live-state[data-state="open"]').waitFor({ timeout: LIVE_MS }),
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+      taskflow.kill("SIGTERM");
+      await taskflow.exited;
+    },
+  };
+}
