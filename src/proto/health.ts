@@ -4,20 +4,13 @@
  * status; Watch sends it and every change.
  */
 import * as grpc from "@grpc/grpc-js";
-import { fromJSON } from "@grpc/proto-loader";
-import { parse } from "protobufjs";
 import healthProtoText from "../../proto/health.proto" with { type: "text" };
-import { PROTO_LOADER_OPTIONS } from "./index.ts";
+import { serviceDefinition } from "./service-definition.ts";
 
 type ServingStatus = "SERVING" | "NOT_SERVING" | "SERVICE_UNKNOWN";
 
-const definition = fromJSON(parse(healthProtoText, PROTO_LOADER_OPTIONS).root.toJSON(), PROTO_LOADER_OPTIONS);
-const healthPackage = grpc.loadPackageDefinition(definition) as unknown as {
-  grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
-};
-
 /** The Health client constructor (for tests and probes). */
-export const HealthClient = healthPackage.grpc.health.v1.Health;
+export const HealthClient = grpc.makeClientConstructor(serviceDefinition(healthProtoText, "grpc.health.v1.Health"), "grpc.health.v1.Health");
 
 export class HealthService {
   private status: ServingStatus = "SERVING";

@@ -3,41 +3,26 @@
 // files beside it. Types come from ./generated (`npm run proto`).
 import { isIP } from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import { fromJSON, type Options } from "@grpc/proto-loader";
-import { parse } from "protobufjs";
 import protoText from "../../proto/task.proto" with { type: "text" };
-import type { ProtoGrpcType } from "./generated/task";
-import type { CoordinatorClient } from "./generated/taskflow/v1/Coordinator";
+import type { CoordinatorClient, CoordinatorDefinition } from "./generated/taskflow/v1/Coordinator";
+import { serviceDefinition } from "./service-definition.ts";
 import type {
   CoordinatorMessage,
   CoordinatorMessage__Output as CoordinatorMessageOutput,
 } from "./generated/taskflow/v1/CoordinatorMessage";
 import type { WorkerMessage, WorkerMessage__Output as WorkerMessageOutput } from "./generated/taskflow/v1/WorkerMessage";
 
-/**
- * How messages are decoded; must match the `proto` script's generator flags, so the
- * generated `__Output` types describe what handlers really receive: snake_case
- * fields, int64 as number, unset scalars filled with defaults, `body` naming the
- * oneof member that is set, and absent `optional` fields left undefined.
- */
-export const PROTO_LOADER_OPTIONS = {
-  keepCase: true,
-  longs: Number,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-} satisfies Options;
-
-const packageDefinition = fromJSON(
-  parse(protoText, PROTO_LOADER_OPTIONS).root.toJSON(),
-  PROTO_LOADER_OPTIONS,
-);
-// The one cast in the contract: grpc-js returns an untyped object; the generated
-// ProtoGrpcType describes it.
-const proto = grpc.loadPackageDefinition(packageDefinition) as unknown as ProtoGrpcType;
+// The casts in the contract: grpc-js builds untyped objects; the generated
+// Coordinator types describe them.
+const definition = serviceDefinition(protoText, "taskflow.v1.Coordinator");
+const CoordinatorClientConstructor = grpc.makeClientConstructor(definition, "taskflow.v1.Coordinator") as unknown as new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: grpc.ClientOptions,
+) => CoordinatorClient;
 
 /** The Coordinator service definition, for `server.addService(coordinatorService, handlers)`. */
-export const coordinatorService = proto.taskflow.v1.Coordinator.service;
+export const coordinatorService = definition as unknown as CoordinatorDefinition;
 
 /**
  * Creates a typed Coordinator client (a worker's connection to a coordinator).
@@ -51,7 +36,7 @@ export function createCoordinatorClient(
   options?: grpc.ClientOptions,
 ): CoordinatorClient {
   if (credentials._isSecure()) assertTlsHostName(address);
-  return new proto.taskflow.v1.Coordinator(address, credentials, options);
+  return new CoordinatorClientConstructor(address, credentials, options);
 }
 
 /**
