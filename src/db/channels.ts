@@ -1,8 +1,8 @@
 /**
  * The NOTIFY channels that tie processes together without polling tables:
  * - `taskflow_wake`:   tasks became due now (submit, retry); coordinators claim.
- * - `taskflow_task`:   task transitions, for dashboards and event streams in any process.
- *                      Sent by a trigger on task_events (drizzle/0001), so no writer can forget it.
+ * - `taskflow_task`:   task transitions, for metrics, dashboards and event streams in any process.
+ *                      Sent by a trigger on task_events (drizzle/0001, 0003), so no writer can forget it.
  * - `taskflow_cancel`: a live attempt must be killed; the coordinator holding its worker tells it.
  * - `taskflow_worker`: a worker session changed status.
  * Payloads are JSON; NOTIFY caps a payload at 8000 bytes, so lists are sent in chunks.
@@ -14,11 +14,23 @@ export const TASK_CHANNEL = "taskflow_task";
 export const CANCEL_CHANNEL = "taskflow_cancel";
 export const WORKER_CHANNEL = "taskflow_worker";
 
-/** One task transition as published on TASK_CHANNEL. */
+/**
+ * One task transition as published on TASK_CHANNEL. Besides the transition, the
+ * trigger (drizzle/0003) adds what counting it needs, read from the task row as the
+ * same statement left it, so no process has to load the row for its metrics.
+ */
 export interface TaskChange {
   id: string;
   status: string;
   attempt: number;
+  /** The task's queue (absent if the task is gone). */
+  queue?: string;
+  /** Present (true) when a schedule made the task. */
+  schedule?: boolean;
+  /** Seconds the attempt ran: on completed and failed, and on scheduled after a failed attempt (a retry); absent when the row had moved on. */
+  duration?: number;
+  /** Seconds from run_at to started_at: on running; absent when the row had moved on. */
+  lag?: number;
 }
 
 /** A request to kill one attempt, published on CANCEL_CHANNEL. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { describeEachBackend, openTestDatabase, TEST_DATABASE_URL, createPostgresDatabase, type TestDatabase } from "../../test/support/databases.ts";
+import { waitFor } from "../../test/support/processes.ts";
 import { openDatabase } from "./client.ts";
 import { migrate, migrationsApplied, MIGRATIONS } from "./migrate.ts";
 import { rows } from "./rows.ts";
@@ -37,6 +38,31 @@ describeEachBackend("migrations", (backend) => {
       .map((r) => Object.values(r)[0])
       .join("\n");
     expect(plan).toContain("tasks_due_idx");
+  });
+});
+
+describeEachBackend("migrations on a database in use", (backend) => {
+  test("the migrations after 0001 apply over existing tasks: the finished index covers them, the trigger sends the queue", async () => {
+    const d = await openTestDatabase(backend, { migrated: false });
+    try {
+      expect(await migrate(d.db, MIGRATIONS.slice(0, 2))).toBe(2);
+      await d.db.execute(sql`insert into tasks (name, command, status, queue, finished_at)
+        select 't' || i, 'true', case when i % 10 = 0 then 'failed' else 'completed' end, 'mail', now() - i * interval '1 min'
+        from generate_series(1, 500) i`);
+      expect(await migrate(d.db)).toBe(MIGRATIONS.length - 2);
+      const indexed = rows<{ n: number | string }>(
+        await d.db.execute(sql`select count(*) as n from pg_indexes where indexname = 'tasks_status_finished_idx'`),
+      );
+      expect(Number(indexed[0]!.n)).toBe(1);
+      const got: string[] = [];
+      const stop = await d.listen("taskflow_task", (p) => got.push(p));
+      await d.db.execute(sql`insert into task_events (task_id, status) select id, 'created' from tasks where name = 't1'`);
+      await waitFor("the notification", () => got.length > 0);
+      await stop();
+      expect(JSON.parse(got[0]!)[0]).toMatchObject({ status: "created", queue: "mail" });
+    } finally {
+      await d.close();
+    }
   });
 });
 

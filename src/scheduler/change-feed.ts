@@ -1,16 +1,24 @@
 /**
  * The process's single change feed: one LISTEN on the task, worker and schedule
- * channels, fanned out to every dashboard and event stream. Each burst of
- * notifications loads the changed task and worker rows once (one query, however
- * many clients), so 100 open dashboards cost the database what one does.
- * Schedule changes are passed on without rows: the only reader (the dashboard's
- * schedules list) reloads its own shared, throttled snapshot. Recent batches are
- * kept so a reconnecting client can resume after its Last-Event-ID.
+ * channels, fanned out to the metrics, every dashboard and every event stream.
+ *
+ * Notifications carry what counting needs (see TaskChange), so the feed loads
+ * the changed task and worker rows only while someone reads them: a live task
+ * list or an /api/events client (subscribers with `rows`), for ROWS_LINGER_MS
+ * after the last of them left (a reconnect resumes with rows), and after a page
+ * that is about to stream was rendered (holdRows). With no such reader, a busy
+ * cluster costs this process no query at all. While rows are read, loads are
+ * coalesced: one query (by `id = any($1)`, one statement text) for whatever
+ * arrived, at most every LOAD_INTERVAL_MS, the first after a quiet spell at once,
+ * however many clients watch.
+ *
+ * Recent batches are kept, bounded in batches and in estimated bytes, so a
+ * reconnecting client can resume after its Last-Event-ID; a kept batch whose rows
+ * were not loaded tells a row reader to start over instead (`rowsLoaded`).
  */
-import { inArray } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Service } from "../core/lifecycle.ts";
-import { MicroBatcher } from "../core/micro-batcher.ts";
-import type { Database } from "../db/client.ts";
+import type { Database, Db } from "../db/client.ts";
 import { parsePayload, TASK_CHANNEL, WORKER_CHANNEL, type TaskChange, type WorkerChange } from "../db/channels.ts";
 import { SCHEDULE_CHANNEL, type ScheduleChange } from "../db/queries/schedule-channel.ts";
 import { tasks, workers, type TaskRow, type WorkerRow } from "../db/schema/index.ts";
@@ -21,56 +29,79 @@ export interface FeedBatch {
   seq: number;
   /** Every transition, in order (a task may appear more than once). */
   taskChanges: TaskChange[];
-  /** The latest row of each changed task. */
+  /** The latest row of each changed task (empty unless rowsLoaded). */
   tasks: Map<string, TaskRow>;
   workerChanges: WorkerChange[];
+  /** The latest row of each changed worker session (empty unless rowsLoaded). */
   workers: Map<string, WorkerRow>;
   /** Schedules created, edited, deleted or ticked, in order (no rows loaded). */
   scheduleChanges: ScheduleChange[];
+  /** Whether the rows were loaded: always while a subscriber reads rows; a replayed batch may lack them. */
+  rowsLoaded: boolean;
 }
 
 export type FeedListener = (batch: FeedBatch) => void;
 
+export interface SubscribeOptions {
+  /** First replay the kept batches newer than this seq. */
+  afterSeq?: number;
+  /** The listener reads `tasks` and `workers`: batches are loaded with rows while it is subscribed. */
+  rows?: boolean;
+}
+
 type Notice = { kind: "task"; change: TaskChange } | { kind: "worker"; change: WorkerChange } | { kind: "schedule"; change: ScheduleChange };
 
-/** Batches kept for resuming clients. */
-const HISTORY = 500;
+/** While rows are read, one load starts at most this often (the first after a quiet spell at once). */
+export const LOAD_INTERVAL_MS = 50;
+/** Rows are still loaded this long after the last row reader left, or after holdRows(): reconnects and streams of fresh pages resume with rows. */
+export const ROWS_LINGER_MS = 30_000;
+/** The history kept for resuming clients: at most this many batches… */
+export const HISTORY_MAX_BATCHES = 1000;
+/** …and at most about this many bytes of changes and rows (estimated; see approxBytes). */
+export const HISTORY_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Retry delays after a failed load: 50 ms doubling to 2 s (the database blinked; rows must not be skipped). */
+const RETRY_BASE_MS = 50;
+const RETRY_MAX_MS = 2000;
 
 export class ChangeFeed implements Service {
   readonly name = "change-feed";
   private readonly listeners = new Set<FeedListener>();
-  private readonly history: FeedBatch[] = [];
+  private readonly history: { batch: FeedBatch; bytes: number }[] = [];
+  private historyBytes = 0;
   private seq = 0;
   private unlisten: (() => Promise<void>)[] = [];
-  private readonly loader: MicroBatcher<Notice, void>;
+  /** Notices heard and not yet published, in order. */
+  private pending: Notice[] = [];
+  /** A publish is queued or a load is under way: later notices wait for the next, so batches keep their order. */
+  private busy = false;
+  private loadTimer: Timer | undefined;
+  private lastLoadAt = Number.NEGATIVE_INFINITY;
+  private rowReaders = 0;
+  private rowsWantedUntil = 0;
+  private stopped = false;
+  /** Row loads made (for tests and the query-cost evidence). */
+  loads = 0;
 
   constructor(
     private readonly database: Database,
     private readonly log: Logger,
-  ) {
-    this.loader = new MicroBatcher<Notice, void>((notices) => this.publish(notices), {
-      maxBatch: 5000,
-      onRetry: (err) => this.log.warn("change feed could not load rows: {error}", { error: String((err as Error)?.message ?? err) }),
-    });
-  }
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   async start(): Promise<void> {
     this.unlisten = [
-      await this.database.listen(TASK_CHANNEL, (p) => {
-        for (const change of parsePayload<TaskChange>(p)) void this.loader.add({ kind: "task", change }).catch(() => {});
-      }),
-      await this.database.listen(WORKER_CHANNEL, (p) => {
-        for (const change of parsePayload<WorkerChange>(p)) void this.loader.add({ kind: "worker", change }).catch(() => {});
-      }),
-      await this.database.listen(SCHEDULE_CHANNEL, (p) => {
-        for (const change of parsePayload<ScheduleChange>(p)) void this.loader.add({ kind: "schedule", change }).catch(() => {});
-      }),
+      await this.database.listen(TASK_CHANNEL, (p) => this.hear(parsePayload<TaskChange>(p).map((change) => ({ kind: "task", change }) as const))),
+      await this.database.listen(WORKER_CHANNEL, (p) => this.hear(parsePayload<WorkerChange>(p).map((change) => ({ kind: "worker", change }) as const))),
+      await this.database.listen(SCHEDULE_CHANNEL, (p) => this.hear(parsePayload<ScheduleChange>(p).map((change) => ({ kind: "schedule", change }) as const))),
     ];
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.loadTimer);
     for (const u of this.unlisten.splice(0)) await u().catch(() => {});
-    this.loader.close();
+    this.pending = [];
     this.listeners.clear();
   }
 
@@ -83,34 +114,102 @@ export class ChangeFeed implements Service {
     return this.listeners.size;
   }
 
-  /** Subscribes; with `afterSeq`, first replays kept batches newer than it. Returns the unsubscribe function. */
-  subscribe(listener: FeedListener, afterSeq?: number): () => void {
-    if (afterSeq !== undefined) for (const b of this.history) if (b.seq > afterSeq) listener(b);
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Whether batches are loaded with rows now. */
+  get rowsWanted(): boolean {
+    return this.rowReaders > 0 || this.now() < this.rowsWantedUntil;
   }
 
-  private async publish(notices: Notice[]): Promise<void[]> {
-    const taskChanges = notices.flatMap((n) => (n.kind === "task" ? [n.change] : []));
-    const workerChanges = notices.flatMap((n) => (n.kind === "worker" ? [n.change] : []));
-    const scheduleChanges = notices.flatMap((n) => (n.kind === "schedule" ? [n.change] : []));
-    const taskIds = [...new Set(taskChanges.map((c) => c.id))];
-    const workerIds = [...new Set(workerChanges.map((c) => c.id))];
+  /**
+   * Subscribes; with `afterSeq`, first replays the kept batches newer than it
+   * (a row reader checks their `rowsLoaded`). Returns the unsubscribe function.
+   */
+  subscribe(listener: FeedListener, opts: SubscribeOptions = {}): () => void {
+    if (opts.afterSeq !== undefined) for (const { batch } of this.history) if (batch.seq > opts.afterSeq) listener(batch);
+    // A distinct function per subscription, so one listener subscribed twice is two subscribers.
+    const entry: FeedListener = (b) => listener(b);
+    this.listeners.add(entry);
+    if (opts.rows) this.rowReaders++;
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      this.listeners.delete(entry);
+      if (opts.rows && --this.rowReaders === 0) this.holdRows();
+    };
+  }
+
+  /** Loads rows for at least `ms` from now: a page just rendered will follow the feed from its position. */
+  holdRows(ms = ROWS_LINGER_MS): void {
+    this.rowsWantedUntil = Math.max(this.rowsWantedUntil, this.now() + ms);
+  }
+
+  private hear(notices: Notice[]): void {
+    if (this.stopped || notices.length === 0) return;
+    for (const n of notices) this.pending.push(n);
+    this.schedule();
+  }
+
+  /**
+   * Publishes what is pending: at the end of this tick (so the chunks of one
+   * commit make one batch), without rows, or with rows once LOAD_INTERVAL_MS has
+   * passed since the last load started.
+   */
+  private schedule(): void {
+    if (this.busy || this.pending.length === 0 || this.stopped) return;
+    this.busy = true;
+    queueMicrotask(() => {
+      if (this.stopped) return;
+      if (!this.rowsWanted) {
+        this.publish(this.pending.splice(0), null);
+        this.busy = false;
+        return;
+      }
+      const wait = this.lastLoadAt + LOAD_INTERVAL_MS - this.now();
+      if (wait <= 0) void this.loadAndPublish();
+      else this.loadTimer = setTimeout(() => void this.loadAndPublish(), wait);
+    });
+  }
+
+  private async loadAndPublish(): Promise<void> {
+    this.loadTimer = undefined;
+    this.lastLoadAt = this.now();
+    const notices = this.pending.splice(0);
+    const rows = await this.loadRows(notices);
+    if (rows) this.publish(notices, rows);
+    this.busy = false;
+    this.schedule();
+  }
+
+  /** The rows of the changed tasks and workers, retried until loaded; null once stopped. */
+  private async loadRows(notices: Notice[]): Promise<{ tasks: TaskRow[]; workers: WorkerRow[] } | null> {
+    const taskIds = [...new Set(notices.flatMap((n) => (n.kind === "task" ? [n.change.id] : [])))];
+    const workerIds = [...new Set(notices.flatMap((n) => (n.kind === "worker" ? [n.change.id] : [])))];
     const db = this.database.db;
-    const [taskRows, workerRows] = await Promise.all([
-      taskIds.length ? db.select().from(tasks).where(inArray(tasks.id, taskIds)) : [],
-      workerIds.length ? db.select().from(workers).where(inArray(workers.id, workerIds)) : [],
-    ]);
+    for (let attempt = 1; !this.stopped; attempt++) {
+      try {
+        this.loads++;
+        const [t, w] = await Promise.all([taskIds.length ? taskRowsQuery(db, taskIds) : [], workerIds.length ? workerRowsQuery(db, workerIds) : []]);
+        return { tasks: t, workers: w };
+      } catch (err) {
+        if (this.stopped) break;
+        this.log.warn("change feed could not load rows: {error}", { error: String((err as Error)?.message ?? err) });
+        await Bun.sleep(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempt - 1)));
+      }
+    }
+    return null;
+  }
+
+  private publish(notices: Notice[], rows: { tasks: TaskRow[]; workers: WorkerRow[] } | null): void {
     const batch: FeedBatch = {
       seq: ++this.seq,
-      taskChanges,
-      tasks: new Map(taskRows.map((t) => [t.id, t])),
-      workerChanges,
-      workers: new Map(workerRows.map((w) => [w.id, w])),
-      scheduleChanges,
+      taskChanges: notices.flatMap((n) => (n.kind === "task" ? [n.change] : [])),
+      tasks: new Map(rows?.tasks.map((t) => [t.id, t])),
+      workerChanges: notices.flatMap((n) => (n.kind === "worker" ? [n.change] : [])),
+      workers: new Map(rows?.workers.map((w) => [w.id, w])),
+      scheduleChanges: notices.flatMap((n) => (n.kind === "schedule" ? [n.change] : [])),
+      rowsLoaded: rows !== null,
     };
-    this.history.push(batch);
-    if (this.history.length > HISTORY) this.history.shift();
+    this.remember(batch);
     for (const l of this.listeners) {
       try {
         l(batch);
@@ -118,6 +217,44 @@ export class ChangeFeed implements Service {
         this.log.warn("a change feed subscriber failed: {error}", { error: String(err) });
       }
     }
-    return notices.map(() => undefined);
   }
+
+  private remember(batch: FeedBatch): void {
+    const bytes = approxBytes(batch);
+    this.history.push({ batch, bytes });
+    this.historyBytes += bytes;
+    while (this.history.length > HISTORY_MAX_BATCHES || (this.historyBytes > HISTORY_MAX_BYTES && this.history.length > 1)) {
+      this.historyBytes -= this.history.shift()!.bytes;
+    }
+  }
+}
+
+/** The rows of these tasks: one statement text (and one parameter) whatever their number. */
+export function taskRowsQuery(db: Db, ids: string[]) {
+  return db.select().from(tasks).where(sql`${tasks.id} = any(${uuidArray(ids)}::uuid[])`);
+}
+
+export function workerRowsQuery(db: Db, ids: string[]) {
+  return db.select().from(workers).where(sql`${workers.id} = any(${uuidArray(ids)}::uuid[])`);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A PostgreSQL array literal of uuids: one parameter whatever the count, so the
+ * statement text never changes. Anything else (a stray NOTIFY) is left out rather
+ * than failing every retry of the load.
+ */
+function uuidArray(ids: string[]): string {
+  return `{${ids.filter((id) => UUID.test(id)).join(",")}}`;
+}
+
+/** Roughly what a kept batch holds in memory: a fixed cost per change and row, plus its strings (UTF-16). */
+export function approxBytes(b: FeedBatch): number {
+  let n = 200 + 150 * (b.taskChanges.length + b.workerChanges.length + b.scheduleChanges.length);
+  for (const t of b.tasks.values()) {
+    n += 600 + 2 * (t.name.length + t.command.length + (t.error?.length ?? 0) + (t.worker?.length ?? 0));
+    for (const [k, v] of Object.entries(t.env)) n += 2 * (k.length + v.length) + 50;
+  }
+  return n + 800 * b.workers.size;
 }

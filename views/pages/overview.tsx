@@ -14,6 +14,8 @@ import { LIVE_PATHS, OVERVIEW_EVENTS } from "../live-events.ts";
 /** Everything the overview shows, loaded at once and shared by every open overview. */
 export interface OverviewData {
   taskCounts: Record<TaskStatus, number>;
+  /** Finished statuses are counted up to this many: a count that reaches it means "at least". */
+  countCap: number;
   workerCounts: Record<WorkerStatus, number>;
   throughput: MinuteCount[];
   queues: QueueLag[];
@@ -34,7 +36,7 @@ export function OverviewPage({ data, now, actions }: { data: OverviewData; now: 
           <section class="panel wide" aria-labelledby="h-counts">
             <h2 id="h-counts">Tasks by status</h2>
             <div sse-swap={OVERVIEW_EVENTS.counts}>
-              <StatusCounts counts={data.taskCounts} />
+              <StatusCounts counts={data.taskCounts} cap={data.countCap} />
             </div>
           </section>
           <section class="panel wide" aria-labelledby="h-throughput">

@@ -1,17 +1,25 @@
-/** Counts for the dashboard's overview: tasks by status, and worker sessions by status. */
+/**
+ * Counts for the dashboard's overview: tasks in the given statuses, and worker
+ * sessions by status. The overview counts finished tasks with finishedCounts
+ * (metrics-snapshot.ts, capped) and scheduled ones per queue (dashboard-queue-lag.ts):
+ * a count of every status would scan the whole history.
+ */
 import { sql } from "drizzle-orm";
-import { TASK_STATUSES, type TaskStatus, type WorkerStatus } from "../../core/task-status.ts";
+import type { TaskStatus, WorkerStatus } from "../../core/task-status.ts";
 import type { Db } from "../client.ts";
 import { rows } from "../rows.ts";
 
 /** Dead sessions pile up with every restart; the overview counts those that ended this recently. */
 export const RECENT_DEAD_WORKERS_MS = 24 * 3600 * 1000;
 
-/** How many tasks are in each status (every status present, zero when none). */
-export async function countTasksByStatus(db: Db): Promise<Record<TaskStatus, number>> {
-  const found = rows<{ status: string; n: number | string }>(await db.execute(sql`select status, count(*) as n from tasks group by status`));
-  const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
-  for (const r of found) if (r.status in counts) counts[r.status as TaskStatus] = Number(r.n);
+/** How many tasks are in each of `statuses` (each present, zero when none), exactly: meant for the live ones. */
+export async function countTasksByStatus<S extends TaskStatus>(db: Db, statuses: readonly S[]): Promise<Record<S, number>> {
+  const counts = Object.fromEntries(statuses.map((s) => [s, 0])) as Record<S, number>;
+  if (statuses.length === 0) return counts;
+  const found = rows<{ status: string; n: number | string }>(
+    await db.execute(sql`select status, count(*) as n from tasks where status in (${sql.join(statuses.map((s) => sql`${s}`), sql`, `)}) group by status`),
+  );
+  for (const r of found) if (r.status in counts) counts[r.status as S] = Number(r.n);
   return counts;
 }
 

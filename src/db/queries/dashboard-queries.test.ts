@@ -1,11 +1,21 @@
 import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../../test/support/databases.ts";
 import { insertTask, insertTasks, registerWorker } from "../../../test/support/factories.ts";
 import { countTasksByStatus, countWorkersByStatus } from "./dashboard-counts.ts";
 import { queueLag } from "./dashboard-queue-lag.ts";
-import { recentFailures } from "./dashboard-recent-failures.ts";
+import { recentFailures, recentFailuresQuery } from "./dashboard-recent-failures.ts";
 import { throughputPerMinute } from "./dashboard-throughput.ts";
+import { finishedCounts } from "./metrics-snapshot.ts";
+import type { Db } from "../client.ts";
+import { rows } from "../rows.ts";
+
+/** The statement a query function sends (it gets no rows back). */
+async function sqlOf(run: (db: Db) => Promise<unknown>): Promise<SQL> {
+  let sent: SQL | undefined;
+  await run({ execute: async (q: SQL) => ((sent = q), []) } as unknown as Db);
+  return sent!;
+}
 
 const ago = (ms: number) => sql`now() - ${ms} * interval '1 millisecond'` as unknown as Date;
 
@@ -19,11 +29,35 @@ describeEachBackend("dashboard queries", (backend) => {
     await d.db.execute(sql`truncate tasks, task_attempts, task_events, workers`);
   });
 
-  test("counts tasks by status, every status present", async () => {
-    await insertTasks(d.db, 3, { status: "scheduled" });
+  test("counts tasks in the statuses asked for, each present", async () => {
+    await insertTasks(d.db, 3, { status: "running" });
     await insertTasks(d.db, 2, { status: "failed" });
-    const counts = await countTasksByStatus(d.db);
-    expect(counts).toEqual({ created: 0, scheduled: 3, picked: 0, running: 0, completed: 0, failed: 2, cancelled: 0 });
+    expect(await countTasksByStatus(d.db, ["created", "picked", "running"])).toEqual({ created: 0, picked: 0, running: 3 });
+  });
+
+  test("finished tasks are counted up to the cap, through the finished index", async () => {
+    await insertTasks(d.db, 5, { status: "completed", finishedAt: ago(0) });
+    await insertTasks(d.db, 2, { status: "failed", finishedAt: ago(0) });
+    await insertTasks(d.db, 1, { status: "scheduled" });
+    expect(await finishedCounts(d.db, 3)).toEqual({ completed: 3, failed: 2, cancelled: 0 });
+    expect(await finishedCounts(d.db, 3, ["failed"])).toEqual({ completed: 0, failed: 2, cancelled: 0 });
+  });
+
+  test("the overview's reads of finished tasks use the finished index on a big table, without a sort", async () => {
+    // Enough finished rows, and fresh statistics, for the planner to weigh a scan against the index.
+    await d.db.execute(sql`
+      insert into tasks (name, command, status, attempt, started_at, finished_at)
+      select 'h' || g, 'true', case when g % 50 = 0 then 'failed' else 'completed' end, 1, now() - g * interval '1 min', now() - g * interval '1 min'
+      from generate_series(1, 20000) g`);
+    await d.db.execute(sql`analyze tasks`);
+    const queries = [await sqlOf((db) => finishedCounts(db, 5000)), sql`${recentFailuresQuery(d.db)}`, await sqlOf((db) => throughputPerMinute(db))];
+    for (const q of queries) {
+      const plan = rows<Record<string, string>>(await d.db.execute(sql`explain ${q}`))
+        .map((r) => Object.values(r)[0])
+        .join("\n");
+      expect(plan).toContain("tasks_status_finished_idx");
+      expect(plan).not.toMatch(/Seq Scan on tasks|Sort Key: tasks\./);
+    }
   });
 
   test("counts live workers and recently dead ones", async () => {

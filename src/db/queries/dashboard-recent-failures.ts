@@ -1,13 +1,18 @@
 /** The tasks that failed for good most recently, for the overview. */
-import { desc, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { tasks, type TaskRow } from "../schema/index.ts";
 
 export async function recentFailures(db: Db, limit = 8): Promise<TaskRow[]> {
+  return recentFailuresQuery(db, limit);
+}
+
+/** Read in the order of tasks_status_finished_idx: `limit` index entries, whatever the number of failures. */
+export function recentFailuresQuery(db: Db, limit = 8) {
   return db
     .select()
     .from(tasks)
     .where(eq(tasks.status, "failed"))
-    .orderBy(sql`${tasks.finishedAt} desc nulls last`, desc(tasks.id))
+    .orderBy(sql`${tasks.finishedAt} desc nulls last`, sql`${tasks.id} desc nulls last`)
     .limit(limit);
 }

@@ -10,7 +10,11 @@ export interface MinuteCount {
   failed: number;
 }
 
-/** One entry per minute, oldest first, ending with the current (partial) minute; minutes without tasks count zero. */
+/**
+ * One entry per minute, oldest first, ending with the current (partial) minute;
+ * minutes without tasks count zero. Reads only the last hour's entries of
+ * tasks_status_finished_idx, however long the history.
+ */
 export async function throughputPerMinute(db: Db, minutes = 60): Promise<MinuteCount[]> {
   const span = Math.max(1, Math.floor(minutes)) - 1;
   const found = rows<{ minute_ms: number | string; completed: number | string; failed: number | string }>(

@@ -21,7 +21,7 @@ import { TASK_DETAIL_EVENTS } from "../../../views/live-events.ts";
 import type { OverviewData } from "../../../views/pages/overview.tsx";
 import type { ChangeFeed, FeedBatch } from "../change-feed.ts";
 import { LiveSnapshot } from "./live-snapshot.ts";
-import { loadOverview, overviewEvents } from "./overview-data.ts";
+import { CappedFinishedCounts, loadOverview, overviewEvents } from "./overview-data.ts";
 import { SharedTaskDetails } from "./shared-task-details.ts";
 
 /** Aggregates are recomputed at most this often, however many clients watch. */
@@ -86,8 +86,9 @@ export class DashboardLive {
     readonly log: Logger,
     loaders: Partial<DashboardLoaders> = {},
   ) {
+    const finished = new CappedFinishedCounts();
     const load: DashboardLoaders = {
-      overview: loadOverview,
+      overview: (d) => loadOverview(d, finished.read),
       workers: (d) => listWorkers(d),
       task: getTask,
       schedules: async (d) => (await listSchedules(d)).schedules,
@@ -135,23 +136,35 @@ export class DashboardLive {
   }
 
   /**
-   * Follows the feed from `from` (a position this process gave out, or null):
-   * replays the batches after it, or calls `resync` first when it cannot.
-   * Returns the unsubscribe function.
+   * The position for a page whose stream will read task rows (the task list): the
+   * feed loads rows from now on, so the batches it replays to that stream have them.
    */
-  follow(from: string | null, handlers: FollowHandlers): () => void {
+  rowsPosition(): string {
+    this.feed.holdRows();
+    return this.position();
+  }
+
+  /**
+   * Follows the feed from `from` (a position this process gave out, or null):
+   * replays the batches after it, or calls `resync` first when it cannot. With
+   * `rows`, batches come with their task rows, and a replay that lacks them
+   * (nobody read rows then) resyncs too. Returns the unsubscribe function.
+   */
+  follow(from: string | null, handlers: FollowHandlers, opts: { rows?: boolean } = {}): () => void {
+    const rows = opts.rows ?? false;
     const seq = this.seqOf(from);
     if (seq === null) {
       handlers.resync();
-      return this.feed.subscribe((b) => handlers.batch(b));
+      return this.feed.subscribe((b) => handlers.batch(b), { rows });
     }
     const replayed: FeedBatch[] = [];
     let replaying = true;
     const last = this.feed.lastSeq;
-    const off = this.feed.subscribe((b) => (replaying ? replayed.push(b) : handlers.batch(b)), seq);
+    const off = this.feed.subscribe((b) => (replaying ? replayed.push(b) : handlers.batch(b)), { afterSeq: seq, rows });
     replaying = false;
     // The feed keeps a bounded history: a gap means batches were forgotten.
-    if (seq === last || replayed[0]?.seq === seq + 1) for (const b of replayed) handlers.batch(b);
+    const complete = (seq === last || replayed[0]?.seq === seq + 1) && (!rows || replayed.every((b) => b.rowsLoaded));
+    if (complete) for (const b of replayed) handlers.batch(b);
     else handlers.resync();
     return off;
   }
@@ -178,12 +191,11 @@ export class DashboardLive {
 /**
  * Whether a batch may change the schedules list: a schedule was created, edited,
  * deleted or ticked, or a task some schedule made moved on (its status is the
- * "last run" badge). Reloads stay throttled to one a second whatever the batch rate.
+ * "last run" badge; the notification says whether a schedule made the task).
+ * Reloads stay throttled to one a second whatever the batch rate.
  */
 export function affectsSchedules(b: FeedBatch): boolean {
-  if (b.scheduleChanges.length > 0) return true;
-  for (const t of b.tasks.values()) if (t.scheduleId !== null) return true;
-  return false;
+  return b.scheduleChanges.length > 0 || b.taskChanges.some((c) => c.schedule === true);
 }
 
 function renderTask(detail: TaskDetail | null): RenderedTask {

@@ -5,7 +5,7 @@
  * - /live/workers: the workers table body, from the shared workers snapshot;
  * - /live/schedules: the schedules table body, from the shared schedules snapshot;
  * - /live/tasks?filters&ids&after: out-of-band row updates and new rows, rendered
- *   from the rows the change feed already loaded (no query per client);
+ *   from the rows the change feed loads once for all of them (no query per client);
  * - /live/tasks/:id?after: the task's summary, timeline and attempts, loaded once
  *   per change for all its viewers.
  * Task streams carry feed positions as event ids, so a reconnect (Last-Event-ID)
@@ -18,7 +18,7 @@ import type { Logger } from "../../log/logger.ts";
 import { LIVE_PATHS, SCHEDULES_EVENT, TASK_LIST_EVENT, WORKERS_EVENT } from "../../../views/live-events.ts";
 import { LIST_LIMIT_MAX, parseListQuery } from "../tasks/list-query.ts";
 import type { DashboardContext } from "./dashboard-context.ts";
-import type { DashboardLive } from "./live-data.ts";
+import type { DashboardLive, FollowHandlers } from "./live-data.ts";
 import type { LiveSnapshot } from "./live-snapshot.ts";
 import { sseResponse, type SseSink } from "./sse-stream.ts";
 import { DASHBOARD_LIST_NAMES, filterView, TaskListFollower } from "./task-list-live.ts";
@@ -60,7 +60,7 @@ function taskListStream(request: Request, db: Db, live: DashboardLive): Response
     const filter = filterView(f);
     const follower = new TaskListFollower(filter, f.after === null, ids, { row: (b, t, oob) => live.taskRow(b, t, oob) });
     const serial = serialQueue(live.log);
-    return live.follow(from, {
+    const handlers: FollowHandlers = {
       batch: (b) =>
         serial(async () => {
           const html = follower.onBatch(b);
@@ -73,7 +73,9 @@ function taskListStream(request: Request, db: Db, live: DashboardLive): Response
           sink.send(TASK_LIST_EVENT, follower.resync(page.tasks, new Date()), live.position(seq));
         });
       },
-    });
+    };
+    // The rows to render come with each batch: the feed loads them once for every open list.
+    return live.follow(from, handlers, { rows: true });
   });
 }
 
@@ -91,7 +93,7 @@ function taskStream(request: Request, live: DashboardLive, rawId: string): Respo
       });
     return live.follow(from, {
       batch: (b) => {
-        if (b.tasks.has(id)) push(b.seq);
+        if (b.taskChanges.some((c) => c.id === id)) push(b.seq);
       },
       resync: () => push(live.feed.lastSeq),
     });

@@ -58,7 +58,7 @@ async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearc
     );
   }
   const f = checked.value;
-  const position = live.position();
+  const position = live.rowsPosition();
   const [page, schedule] = await Promise.all([listTasks(db, f), f.scheduleId === null ? null : getSchedule(db, f.scheduleId)]);
   const filter = filterView(f);
   const cursor = f.after !== null ? query.get("cursor") : null;

@@ -12,7 +12,7 @@ import { cancelTask } from "../../db/queries/cancel-task.ts";
 import { insertSchedule, type NewSchedule } from "../../db/queries/insert-schedule.ts";
 import { tickDueSchedules } from "../../db/queries/tick-schedules.ts";
 import { updateSchedule } from "../../db/queries/update-schedule.ts";
-import { schedules, type TaskRow } from "../../db/schema/index.ts";
+import { schedules } from "../../db/schema/index.ts";
 import type { FeedBatch } from "../change-feed.ts";
 import { DashboardTestApp, type SseReader } from "./dashboard-test-app.ts";
 import { affectsSchedules } from "./live-data.ts";
@@ -21,13 +21,12 @@ const CLIENTS = 50;
 const TEMPLATE = { command: "true", env: {}, queue: "default", priority: 0, max_retries: 0, backoff_ms: 1000, backoff_factor: 2, backoff_max_ms: 3_600_000, timeout_ms: null };
 
 describe("affectsSchedules", () => {
-  const batch = (o: Partial<FeedBatch>): FeedBatch => ({ seq: 1, taskChanges: [], tasks: new Map(), workerChanges: [], workers: new Map(), scheduleChanges: [], ...o });
-  const task = (scheduleId: string | null) => ({ id: "t", scheduleId }) as TaskRow;
+  const batch = (o: Partial<FeedBatch>): FeedBatch => ({ seq: 1, taskChanges: [], tasks: new Map(), workerChanges: [], workers: new Map(), scheduleChanges: [], rowsLoaded: false, ...o });
 
   test("schedule changes and tasks made by a schedule count; other tasks and workers do not", () => {
     expect(affectsSchedules(batch({ scheduleChanges: [{ id: "s", change: "updated" }] }))).toBe(true);
-    expect(affectsSchedules(batch({ tasks: new Map([["t", task("s")]]) }))).toBe(true);
-    expect(affectsSchedules(batch({ tasks: new Map([["t", task(null)]]) }))).toBe(false);
+    expect(affectsSchedules(batch({ taskChanges: [{ id: "t", status: "running", attempt: 1, schedule: true }] }))).toBe(true);
+    expect(affectsSchedules(batch({ taskChanges: [{ id: "t", status: "running", attempt: 1 }] }))).toBe(false);
     expect(affectsSchedules(batch({ workerChanges: [{ id: "w", name: "w", status: "alive" }] }))).toBe(false);
   });
 });

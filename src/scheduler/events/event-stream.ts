@@ -69,13 +69,16 @@ export function openEventStream(deps: EventStreamDeps, lastEventId: string | nul
         const resume = resumePoint(deps, lastEventId);
         if (resume.reset) write(sseEvent("reset", { reason: resume.reset }));
         // The feed replays kept batches synchronously inside subscribe(); they are held
-        // back until we know whether the client's last batch was still kept, and a
-        // replay too big to queue is replaced by a reset (the client reloads instead).
+        // back until we know whether the client's last batch was still kept (with the
+        // task rows its events carry), and a replay too big to queue is replaced by a
+        // reset (the client reloads instead).
         let replayed: string[] | null = [];
         let replayedBytes = 0;
         let firstSeq: number | null = null;
+        let replayLacksRows = false;
         const onBatch = (batch: FeedBatch) => {
           firstSeq ??= batch.seq;
+          if (replayed && !batch.rowsLoaded) replayLacksRows = true;
           const skipUpTo = resume.seq === batch.seq ? resume.index : -1;
           for (const [index, text] of batchEvents(deps.epoch, batch)) {
             if (index <= skipUpTo) continue;
@@ -83,8 +86,8 @@ export function openEventStream(deps: EventStreamDeps, lastEventId: string | nul
             else if ((replayedBytes += text.length) <= MAX_REPLAY_BYTES) replayed.push(text);
           }
         };
-        track(deps.feed.subscribe(onBatch, resume.afterSeq));
-        if (resume.seq !== undefined && ((firstSeq ?? Infinity) > resume.seq || replayedBytes > MAX_REPLAY_BYTES)) {
+        track(deps.feed.subscribe(onBatch, { afterSeq: resume.afterSeq, rows: true }));
+        if (resume.seq !== undefined && ((firstSeq ?? Infinity) > resume.seq || replayedBytes > MAX_REPLAY_BYTES || replayLacksRows)) {
           write(sseEvent("reset", { reason: "the events since Last-Event-ID are no longer kept; reload the state" }));
           replayed = [];
         }

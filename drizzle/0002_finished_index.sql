@@ -1,0 +1,1 @@
+CREATE INDEX "tasks_status_finished_idx" ON "tasks" USING btree ("status","finished_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE status in ('completed', 'failed', 'cancelled');
