@@ -15,9 +15,10 @@ const hasNginx = systemToolAvailable("nginx", findProgram("nginx", ["/usr/sbin/n
 const topology = hasNginx ? await startTopology() : (null as never);
 afterAll(() => topology?.stop(), 60_000);
 
-const auth = { authorization: `Bearer ${topology.token}` };
+// A function, not a constant: without nginx there is no topology to read a token from.
+const auth = () => ({ authorization: `Bearer ${topology.token}` });
 const api = (path: string, init: RequestInit = {}) =>
-  fetch(`${topology.url}${path}`, { ...init, headers: { ...auth, "content-type": "application/json", ...init.headers } });
+  fetch(`${topology.url}${path}`, { ...init, headers: { ...auth(), "content-type": "application/json", ...init.headers } });
 
 interface TaskJson {
   id: string;
@@ -119,7 +120,7 @@ describe.skipIf(!hasNginx)("the compose topology without Docker, through nginx",
   test("through nginx: the SSE stream delivers a task's events live, uncompressed", async () => {
     const controller = new AbortController();
     const r = await fetch(`${topology.url}/api/events`, {
-      headers: { ...auth, accept: "text/event-stream", "accept-encoding": "gzip" },
+      headers: { ...auth(), accept: "text/event-stream", "accept-encoding": "gzip" },
       signal: controller.signal,
       decompress: false,
     });
