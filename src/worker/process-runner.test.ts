@@ -1,6 +1,7 @@
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import { KILL_GRACE_MS_DEFAULT, OUTPUT_TAIL_BYTES, runProcess } from "./process-runner.ts";
+import { KILL_GRACE_MS_DEFAULT, OUTPUT_TAIL_BYTES, runProcess, type ProcessHandle, type RunProcessOptions } from "./process-runner.ts";
+import { SpawnPool } from "./spawn-pool.ts";
 
 /** Short grace so the TERM-then-KILL tests stay fast. */
 const TEST_GRACE_MS = 300;
@@ -39,13 +40,23 @@ function echoedPid(stdout: Uint8Array): number {
   return pid;
 }
 
-describe("runProcess", () => {
+const pool = new SpawnPool();
+afterAll(() => pool.close());
+
+// Every behaviour holds both in process and through a spawn thread, which is how the worker runs tasks.
+const starters: Array<[string, (opts: RunProcessOptions) => ProcessHandle]> = [
+  ["in process", runProcess],
+  ["on a spawn thread", (opts) => pool.start(opts)],
+];
+
+describe.each(starters)("runProcess %s", (_, runProcess) => {
   test("a quick `true` completes", async () => {
     const run = runProcess({ command: "true" });
-    expect(run.pid).toBeGreaterThan(1);
+    const { pid, startedAt } = await run.started;
+    expect(pid).toBeGreaterThan(1);
     const result = await run.done;
     expect(result).toMatchObject({ exitCode: 0, signal: null, error: "", reason: "exited" });
-    expect(result.startedAt).toBe(run.startedAt);
+    expect(result.startedAt).toBe(startedAt);
     expect(result.finishedAt).toBeGreaterThanOrEqual(result.startedAt);
     expect(result.stdoutTail.length).toBe(0);
   });
@@ -58,8 +69,9 @@ describe("runProcess", () => {
 
   test("runs in its own process group", async () => {
     const run = runProcess({ command: "ps -o pgid= -p $$" });
+    const { pid } = await run.started;
     const result = await run.done;
-    expect(Number(text(result.stdoutTail).trim())).toBe(run.pid);
+    expect(Number(text(result.stdoutTail).trim())).toBe(pid);
   });
 
   test("passes the task env on top of the worker's", async () => {
@@ -138,7 +150,7 @@ describe("runProcess", () => {
     run.cancel("second call is ignored");
     const result = await run.done;
     expect(result).toMatchObject({ reason: "cancelled", error: "cancelled: user asked", signal: "SIGTERM" });
-    expect(isAlive(run.pid)).toBe(false);
+    expect(isAlive((await run.started).pid)).toBe(false);
   });
 
   test("kill sends KILL at once, without waiting out the grace", async () => {
@@ -169,7 +181,7 @@ describe("runProcess", () => {
 
   test("a spawn error resolves with reason spawn_error", async () => {
     const run = runProcess({ command: "true", cwd: "/nonexistent/taskflow-test-dir" });
-    expect(run.pid).toBe(0);
+    expect((await run.started).pid).toBe(0);
     run.cancel("no-op");
     const result = await run.done;
     expect(result.reason).toBe("spawn_error");

@@ -3,6 +3,10 @@
  * its own process group, keeps the tails of its output, and enforces timeout
  * and cancellation by signalling the whole group (TERM, then KILL after a
  * grace). It knows nothing about gRPC or the database.
+ *
+ * `runProcess` spawns on the calling thread, which Bun blocks until the child has
+ * exec'd (1–3 ms with setsid); the worker therefore calls it from spawn threads
+ * (spawn-pool.ts, spawn-thread.ts) and uses it directly only as their fallback.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { OutputTail } from "./output-tail.ts";
@@ -31,7 +35,8 @@ export interface RunProcessOptions {
   killGraceMs?: number;
 }
 
-export type ProcessEndReason = "exited" | "timeout" | "cancelled" | "spawn_error";
+/** "lost": the spawn thread supervising the process died, so its group was killed unobserved. */
+export type ProcessEndReason = "exited" | "timeout" | "cancelled" | "spawn_error" | "lost";
 
 export interface ProcessResult {
   exitCode: number | null;
@@ -46,11 +51,16 @@ export interface ProcessResult {
   reason: ProcessEndReason;
 }
 
-export interface ProcessHandle {
+export interface ProcessStart {
   /** Pid of the shell, which is also its process group id; 0 if the spawn failed. */
-  readonly pid: number;
+  pid: number;
   /** ms since the epoch. */
-  readonly startedAt: number;
+  startedAt: number;
+}
+
+export interface ProcessHandle {
+  /** Resolves once the process runs (pid > 0) or could not be spawned (pid 0), before done; never rejects. */
+  readonly started: Promise<ProcessStart>;
   /** Resolves once the process and every member of its group are gone; never rejects. */
   readonly done: Promise<ProcessResult>;
   /** Stops the process (TERM, then KILL after the grace); no effect once it has exited. */
@@ -61,6 +71,9 @@ export interface ProcessHandle {
    */
   kill(reason: string): void;
 }
+
+/** A process spawned on this thread: its pid is known at once. */
+export interface LocalProcess extends ProcessHandle, Readonly<ProcessStart> {}
 
 /** Why the runner stopped the process, if it did. */
 interface StopCause {
@@ -77,7 +90,7 @@ type TaskProcess = Bun.Subprocess<"ignore", "pipe", "pipe">;
  * const run = runProcess({ command: "echo hi", timeoutMs: 1000 });
  * const result = await run.done; // { exitCode: 0, error: "", reason: "exited", ... }
  */
-export function runProcess(opts: RunProcessOptions): ProcessHandle {
+export function runProcess(opts: RunProcessOptions): LocalProcess {
   const startedAt = Date.now();
   let proc: TaskProcess;
   try {
@@ -96,7 +109,7 @@ export function runProcess(opts: RunProcessOptions): ProcessHandle {
   return supervise(proc, opts, startedAt);
 }
 
-function spawnFailed(err: unknown, startedAt: number): ProcessHandle {
+function spawnFailed(err: unknown, startedAt: number): LocalProcess {
   const message = err instanceof Error ? err.message : String(err);
   const result: ProcessResult = {
     exitCode: null,
@@ -108,10 +121,10 @@ function spawnFailed(err: unknown, startedAt: number): ProcessHandle {
     finishedAt: Date.now(),
     reason: "spawn_error",
   };
-  return { pid: 0, startedAt, done: Promise.resolve(result), cancel() {}, kill() {} };
+  return { pid: 0, startedAt, started: Promise.resolve({ pid: 0, startedAt }), done: Promise.resolve(result), cancel() {}, kill() {} };
 }
 
-function supervise(proc: TaskProcess, opts: RunProcessOptions, startedAt: number): ProcessHandle {
+function supervise(proc: TaskProcess, opts: RunProcessOptions, startedAt: number): LocalProcess {
   const pgid = proc.pid;
   const stopper = new GroupStopper(pgid, opts.killGraceMs ?? KILL_GRACE_MS_DEFAULT);
   const stdout = new OutputTail();
@@ -167,6 +180,7 @@ function supervise(proc: TaskProcess, opts: RunProcessOptions, startedAt: number
   return {
     pid: pgid,
     startedAt,
+    started: Promise.resolve({ pid: pgid, startedAt }),
     done,
     cancel: (reason) => stopFor({ reason: "cancelled", error: `cancelled: ${reason}` }),
     kill: (reason) => {
@@ -256,7 +270,7 @@ class GroupStopper {
  * Sends `signal` to every process in group `pgid` (0 only probes).
  * Returns false when the group no longer exists.
  */
-function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   // kill(-0) is our own group and kill(-1) is every process we may signal.
   if (!Number.isInteger(pgid) || pgid <= 1) throw new RangeError(`refusing to signal process group ${pgid}`);
   try {

@@ -1,24 +1,32 @@
 import { expect, test } from "bun:test";
 import type { DispatchOutput } from "../proto/index.ts";
-import type { ProcessHandle, ProcessResult, RunProcessOptions } from "./process-runner.ts";
+import type { ProcessHandle, ProcessResult, ProcessStart, RunProcessOptions } from "./process-runner.ts";
 import type { FinishedReport } from "./result-outbox.ts";
 import { finishedReport, TaskSlots, type RunningAttempt } from "./task-slots.ts";
 
-/** A process starter whose processes end when the test says so. */
-function fakeRunner() {
-  const started: Array<{ opts: RunProcessOptions; end: (r: Partial<ProcessResult>) => void; cancelled: string[]; killed: string[] }> = [];
+/**
+ * A process starter whose processes end when the test says so. They start at once
+ * (pid 1001, 1002, … at time 10), or when the test calls `begin` if `deferStart`.
+ */
+function fakeRunner(deferStart = false) {
+  const started: Array<{ opts: RunProcessOptions; begin: () => void; end: (r: Partial<ProcessResult>) => void; cancelled: string[]; killed: string[] }> = [];
   const start = (opts: RunProcessOptions): ProcessHandle => {
     let end!: (r: ProcessResult) => void;
+    let begin!: () => void;
     const done = new Promise<ProcessResult>((resolve) => (end = resolve));
+    const pid = 1001 + started.length;
+    const startedPromise = new Promise<ProcessStart>((resolve) => (begin = () => resolve({ pid, startedAt: 10 })));
     const entry = {
       opts,
+      begin,
       cancelled: [] as string[],
       killed: [] as string[],
       end: (r: Partial<ProcessResult>) =>
         end({ exitCode: 0, signal: null, error: "", stdoutTail: new Uint8Array(), stderrTail: new Uint8Array(), startedAt: 10, finishedAt: 20, reason: "exited", ...r }),
     };
     started.push(entry);
-    return { pid: 1000 + started.length, startedAt: 10, done, cancel: (reason) => entry.cancelled.push(reason), kill: (reason) => entry.killed.push(reason) };
+    if (!deferStart) begin();
+    return { started: startedPromise, done, cancel: (reason) => entry.cancelled.push(reason), kill: (reason) => entry.killed.push(reason) };
   };
   return { started, start };
 }
@@ -41,14 +49,17 @@ function slotsWith(capacity: number) {
   return { slots, runner, finished };
 }
 
-test("never more than the capacity: a dispatch beyond it is 'full', a repeat is 'duplicate'", () => {
+test("never more than the capacity: a dispatch beyond it is 'full', a repeat is 'duplicate'", async () => {
   const { slots, runner } = slotsWith(2);
-  expect(slots.start(dispatch("a")).kind).toBe("started");
+  const first = slots.start(dispatch("a"));
+  expect(first.kind).toBe("started");
   expect(slots.start(dispatch("a")).kind).toBe("duplicate");
-  expect(slots.start(dispatch("a", 2)).kind).toBe("started");
+  const second = slots.start(dispatch("a", 2));
+  expect(second.kind).toBe("started");
   expect(slots.start(dispatch("b")).kind).toBe("full");
   expect(runner.started).toHaveLength(2);
   expect(slots.free).toBe(0);
+  for (const o of [first, second]) if (o.kind === "started") await o.attempt.started;
   expect(slots.running()).toEqual([
     { task_id: "a", attempt: 1, started_at_ms: 10 },
     { task_id: "a", attempt: 2, started_at_ms: 10 },
@@ -105,4 +116,22 @@ test("exit_code is present only when the process exited with a code", () => {
   const killed = finishedReport("t", 1, { ...base, exitCode: null, signal: "SIGTERM", error: "timed out after 300 ms", reason: "timeout" });
   expect("exit_code" in killed).toBe(false);
   expect(killed.error).toBe("timed out after 300 ms");
+});
+
+test("a slot is taken at dispatch; pid and start time arrive when the process starts, before its finish is reported", async () => {
+  const runner = fakeRunner(true);
+  const order: string[] = [];
+  const slots = new TaskSlots(1, (a) => order.push(`finished ${a.pid}`), runner.start);
+  const outcome = slots.start(dispatch("a"));
+  if (outcome.kind !== "started") throw new Error(`expected started, got ${outcome.kind}`);
+  void outcome.attempt.started.then((a) => order.push(`started ${a.pid}`));
+  expect(outcome.attempt.pid).toBe(0);
+  expect(slots.free).toBe(0);
+  expect(slots.start(dispatch("b")).kind).toBe("full");
+  // A process that ends at once: its start still comes first.
+  runner.started[0]!.end({});
+  runner.started[0]!.begin();
+  expect(await slots.idle(5000)).toBe(true);
+  expect(order).toEqual(["started 1001", "finished 1001"]);
+  expect(outcome.attempt).toMatchObject({ pid: 1001, startedAt: 10 });
 });

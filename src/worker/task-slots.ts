@@ -5,8 +5,9 @@
  * what to send.
  */
 import type { DispatchOutput, RunningTask } from "../proto/index.ts";
-import { runProcess, type ProcessHandle, type ProcessResult, type RunProcessOptions } from "./process-runner.ts";
+import type { ProcessHandle, ProcessResult, RunProcessOptions } from "./process-runner.ts";
 import { attemptKey, type FinishedReport } from "./result-outbox.ts";
+import { spawnProcess } from "./spawn-pool.ts";
 
 /** One attempt running in a slot. */
 export interface RunningAttempt {
@@ -14,12 +15,20 @@ export interface RunningAttempt {
   readonly attempt: number;
   /** The task's display name, for logs. */
   readonly name: string;
-  /** Pid of the shell (and its process group); 0 when the spawn failed. */
+  /** Pid of the shell (and its process group); 0 until `started` resolves, and for good when the spawn failed. */
   readonly pid: number;
-  /** ms since the epoch. */
+  /** ms since the epoch: when the process started; until then, when the attempt took its slot. */
   readonly startedAt: number;
   readonly handle: ProcessHandle;
+  /**
+   * Resolves with this attempt once its process runs (pid > 0) or failed to spawn
+   * (pid 0); the spawn happens on another thread, so the pid comes a moment later.
+   * Callbacks added at start run before the attempt's finish is reported.
+   */
+  readonly started: Promise<RunningAttempt>;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export type StartOutcome =
   | { kind: "started"; attempt: RunningAttempt }
@@ -38,7 +47,7 @@ export class TaskSlots {
     readonly capacity: number,
     /** Called once per attempt when its process and its whole group are gone. */
     private readonly onFinished: (attempt: RunningAttempt, report: FinishedReport) => void,
-    private readonly start_: ProcessStarter = runProcess,
+    private readonly start_: ProcessStarter = spawnProcess,
     /** This worker's --name, exported to every task as TASKFLOW_WORKER. */
     private readonly workerName = "",
   ) {}
@@ -65,16 +74,22 @@ export class TaskSlots {
       env: { ...dispatch.env, ...attemptEnv(dispatch.task_id, dispatch.attempt, this.workerName) },
       timeoutMs: dispatch.timeout_ms > 0 ? dispatch.timeout_ms : null,
     });
-    const attempt: RunningAttempt = {
+    const attempt: Mutable<RunningAttempt> = {
       taskId: dispatch.task_id,
       attempt: dispatch.attempt,
       name: dispatch.name,
-      pid: handle.pid,
-      startedAt: handle.startedAt,
+      pid: 0,
+      startedAt: Date.now(),
       handle,
+      started: handle.started.then((s) => {
+        attempt.pid = s.pid;
+        attempt.startedAt = s.startedAt;
+        return attempt;
+      }),
     };
     this.#running.set(key, attempt);
-    void handle.done.then((result) => this.#finished(key, attempt, result));
+    // Chained after started, so whoever reports the start does so before the finish.
+    void attempt.started.then(() => handle.done).then((result) => this.#finished(key, attempt, result));
     return { kind: "started", attempt };
   }
 

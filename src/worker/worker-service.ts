@@ -153,11 +153,17 @@ export class WorkerService implements Service {
       this.#log.warn("coordinator dispatched task {taskId} attempt {attempt} with all {concurrency} slot(s) busy: refusing it", { ...ids, concurrency: this.#slots.capacity });
       this.#refuse(d, `worker full: all ${this.#slots.capacity} slot(s) busy`);
     } else {
-      const a = outcome.attempt;
-      this.#log.info("task {taskId} attempt {attempt} started ({name}, pid {pid})", { ...ids, name: a.name, pid: a.pid });
-      // A spawn failure (pid 0) reports only its result.
-      if (a.pid > 0) this.#connection?.send({ started: { task_id: a.taskId, attempt: a.attempt, started_at_ms: a.startedAt, pid: a.pid } });
+      // The pid comes back from a spawn thread; added now, this runs before the result is reported.
+      void outcome.attempt.started.then((a) => this.#reportStarted(a));
     }
+  }
+
+  #reportStarted(a: RunningAttempt): void {
+    // A spawn failure (pid 0) reports only its result.
+    if (a.pid === 0) return;
+    // Sent before the log line is written: started_at waits for this message.
+    this.#connection?.send({ started: { task_id: a.taskId, attempt: a.attempt, started_at_ms: a.startedAt, pid: a.pid } });
+    this.#log.info("task {taskId} attempt {attempt} started ({name}, pid {pid})", { taskId: a.taskId, attempt: a.attempt, name: a.name, pid: a.pid });
   }
 
   #onCancel(c: CancelOutput): void {

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildBinary } from "../support/build-binary.ts";
 import { freePort, waitReady } from "../support/processes.ts";
 
-const ROOT = join(import.meta.dir, "../..");
 let bin: string;
 let workDir: string;
 let buildDir: string | null = null;
@@ -21,8 +21,7 @@ beforeAll(async () => {
   }
   buildDir = mkdtempSync(join(tmpdir(), "taskflow-build-"));
   bin = join(buildDir, "taskflow");
-  const build = Bun.spawnSync([process.execPath, "build", "--compile", "src/main.ts", "--outfile", bin], { cwd: ROOT });
-  if (build.exitCode !== 0) throw new Error(`build failed:\n${build.stderr.toString()}`);
+  buildBinary(bin);
 }, 120_000);
 
 afterAll(() => {

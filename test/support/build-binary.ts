@@ -1,0 +1,21 @@
+/**
+ * Builds the taskflow binary exactly as `npm run build` does (package.json's "build"
+ * script, so extra entrypoints such as the spawn thread are never forgotten), into
+ * `outfile`, with the Bun running the tests.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dir, "../..");
+
+export function buildCommand(outfile: string): string {
+  const script: string = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts.build;
+  if (!/ --outfile taskflow\b/.test(script)) throw new Error(`unexpected build script: ${script}`);
+  return script.replace(/^bun /, `'${process.execPath}' `).replace(/ --outfile taskflow\b/, ` --outfile '${outfile}'`);
+}
+
+/** Runs the build; throws with the compiler's output when it fails. */
+export function buildBinary(outfile: string): void {
+  const build = Bun.spawnSync(["/bin/sh", "-c", buildCommand(outfile)], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  if (build.exitCode !== 0) throw new Error(`build failed:\n${build.stderr.toString()}`);
+}
