@@ -7,7 +7,8 @@ import { PGlite } from "@electric-sql/pglite";
 import pgliteWasm from "@electric-sql/pglite/pglite.wasm" with { type: "file" };
 import initdbWasm from "@electric-sql/pglite/initdb.wasm" with { type: "file" };
 import pgliteData from "@electric-sql/pglite/pglite.data" with { type: "file" };
-import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import type { SQL } from "drizzle-orm";
+import { PgDialect, type PgDatabase, type PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { mkdirSync } from "node:fs";
@@ -30,6 +31,30 @@ export interface OpenOptions {
   /** postgres.js pool size. */
   poolSize?: number;
   onNotice?: (message: string) => void;
+}
+
+/** Renders drizzle `sql` to text and parameters; the same for both drivers (no casing rules). */
+const dialect = new PgDialect();
+
+/**
+ * Runs `query` as a prepared statement. On PostgreSQL, postgres.js parses it once
+ * per connection and from then on only binds and executes it, in one round trip
+ * (and PostgreSQL may reuse one generic plan instead of planning every call).
+ * `db.execute()` cannot: drizzle's postgres-js session passes `prepare: false`, so
+ * every call is parsed and planned again, after an extra round trip in which
+ * postgres.js asks the server for the parameter types. On PGlite this is
+ * `db.execute()`. The answer has the same shape as `db.execute()`'s (read it
+ * through `rows()`).
+ *
+ * Only for statement texts that do not vary from call to call (lists as one
+ * array or JSON parameter, never `in ($1, …, $n)`): postgres.js keeps each
+ * prepared text for the life of the connection. And only where a plan made
+ * without the parameter values is as good (a LIMIT belongs in the text; see
+ * claim-due-tasks.ts).
+ */
+export function executePrepared(db: Pick<Db, "_">, query: SQL): Promise<unknown> {
+  // Any name makes the session prepare; postgres.js names the statement after its text itself.
+  return db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, "taskflow", false).execute();
 }
 
 export const MEMORY_DATA_DIR = "memory://";

@@ -5,6 +5,7 @@
  * One statement updates the attempts, the tasks and the timeline for a whole batch.
  */
 import { sql } from "drizzle-orm";
+import { executePrepared } from "../client.ts";
 import { rows } from "../rows.ts";
 import type { Executor } from "./record-transitions.ts";
 
@@ -52,7 +53,7 @@ export async function applyAttemptOutcomes(db: Executor, outcomes: AttemptOutcom
       message: o.message,
     })),
   );
-  const result = await db.execute(sql`
+  const result = await executePrepared(db, sql`
     with input as (
       select * from jsonb_to_recordset(${input}::jsonb) as i(
         task_id uuid, attempt int, worker_id uuid, attempt_status text, task_status text, delay_ms bigint,

@@ -11,7 +11,8 @@
  * priorities with scheduled tasks, found by a skip scan of the same index: one
  * index probe each, so a few per claim in practice (priorities span −100…100).
  */
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
+import { executePrepared } from "../client.ts";
 import type { Executor } from "./record-transitions.ts";
 import { rows } from "../rows.ts";
 
@@ -53,7 +54,8 @@ export interface ClaimedRow {
 
 export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<ClaimedTask[]> {
   if (req.limit <= 0 || req.queues.length === 0) return [];
-  const result = await db.execute(sql`
+  const limit = limitSql(req.limit);
+  const result = await executePrepared(db, sql`
     with recursive levels as (
       select q.queue, (select t.priority from tasks t where t.status = 'scheduled' and t.queue = q.queue
                        order by t.priority desc nulls last limit 1) as priority
@@ -68,13 +70,13 @@ export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<Cl
         select t.id, t.priority, t.run_at from tasks t
         where t.status = 'scheduled' and t.queue = l.queue and t.priority = l.priority and t.run_at <= now()
         order by t.run_at
-        limit ${req.limit}
+        limit ${limit}
         for update skip locked
       ) c
       where l.priority is not null
       -- "nulls last" as in tasks_due_idx, or the index order cannot serve it.
       order by c.priority desc nulls last, c.run_at
-      limit ${req.limit}
+      limit ${limit}
     ), picked as (
       update tasks t
       set status = 'picked', attempt = t.attempt + 1, worker_id = ${req.workerId}, worker = ${req.workerName},
@@ -91,6 +93,19 @@ export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<Cl
     )
     select * from picked order by priority desc, run_at`);
   return rows<ClaimedRow>(result).map(toClaimedTask);
+}
+
+/**
+ * The limit as a literal in the statement text, not a parameter. The claim is a
+ * prepared statement, and PostgreSQL may switch a prepared statement to a generic
+ * plan, made without the parameter values: with an unknown limit that plan expects
+ * tens of thousands of rows and took ~300 ms instead of ~1 ms (120,000 tasks,
+ * 5,000 due). Callers claim at most a bounded batch (the dispatcher: ≤ 100), so the
+ * number of statement texts each connection prepares stays small.
+ */
+function limitSql(limit: number): SQL {
+  if (!Number.isSafeInteger(limit)) throw new Error(`claim limit must be an integer, got ${limit}`);
+  return sql.raw(String(limit));
 }
 
 export function toClaimedTask(r: ClaimedRow): ClaimedTask {

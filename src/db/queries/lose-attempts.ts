@@ -4,6 +4,7 @@
  * through the retry rules like any failed attempt.
  */
 import { sql, type SQL } from "drizzle-orm";
+import { executePrepared } from "../client.ts";
 import { outcomeOf } from "../../core/retry-policy.ts";
 import { rows } from "../rows.ts";
 import { applyAttemptOutcomes, type AttemptOutcomeWrite } from "./apply-attempt-outcomes.ts";
@@ -28,7 +29,7 @@ export type LostSelector =
 
 /** Fails the selected live attempts as lost; returns how many tasks it changed. Run inside a transaction. */
 export async function loseAttempts(tx: Executor, selector: LostSelector, reason: string, random: () => number = Math.random): Promise<number> {
-  const live = rows<LiveAttemptRow>(await tx.execute(sql`
+  const live = rows<LiveAttemptRow>(await executePrepared(tx, sql`
     select id, attempt, worker_id, max_retries, backoff_ms, backoff_factor, backoff_max_ms
     from tasks where status in ('picked', 'running') and ${where(selector)}
     order by id for update`));

@@ -3,6 +3,7 @@
  * Fenced like every attempt write: only the current attempt on its own worker moves.
  */
 import { sql } from "drizzle-orm";
+import { executePrepared } from "../client.ts";
 import { rows } from "../rows.ts";
 import { attemptKey } from "./apply-attempt-outcomes.ts";
 import type { Executor } from "./record-transitions.ts";
@@ -17,7 +18,7 @@ export interface AttemptRef {
 export async function markAttemptsStarted(db: Executor, started: AttemptRef[]): Promise<Set<string>> {
   if (started.length === 0) return new Set();
   const input = JSON.stringify(started.map((s) => ({ task_id: s.taskId, attempt: s.attempt, worker_id: s.workerId })));
-  const result = await db.execute(sql`
+  const result = await executePrepared(db, sql`
     with input as (
       select * from jsonb_to_recordset(${input}::jsonb) as i(task_id uuid, attempt int, worker_id uuid)
     ), attempts as (
@@ -41,7 +42,7 @@ export async function markAttemptsStarted(db: Executor, started: AttemptRef[]): 
 export async function currentAttempts(db: Executor, refs: AttemptRef[]): Promise<Set<string>> {
   if (refs.length === 0) return new Set();
   const input = JSON.stringify(refs.map((s) => ({ task_id: s.taskId, attempt: s.attempt, worker_id: s.workerId })));
-  const result = await db.execute(sql`
+  const result = await executePrepared(db, sql`
     select t.id, t.attempt from tasks t
     join jsonb_to_recordset(${input}::jsonb) as i(task_id uuid, attempt int, worker_id uuid)
       on t.id = i.task_id and t.attempt = i.attempt and t.worker_id = i.worker_id

@@ -5,10 +5,10 @@
  * status outside a single SQL statement calls this.
  */
 import { sql } from "drizzle-orm";
-import type { Db } from "../client.ts";
+import { executePrepared, type Db } from "../client.ts";
 
-/** A drizzle database or transaction: both can run these statements. */
-export type Executor = Pick<Db, "execute" | "insert" | "select" | "update" | "delete">;
+/** A drizzle database or transaction: both can run these statements (`_` for executePrepared). */
+export type Executor = Pick<Db, "_" | "execute" | "insert" | "select" | "update" | "delete">;
 
 export interface Transition {
   taskId: string;
@@ -33,7 +33,7 @@ export async function recordTransitions(tx: Executor, transitions: Transition[])
     message: t.message ?? null,
     at: t.at?.toISOString() ?? null,
   }));
-  await tx.execute(sql`
+  await executePrepared(tx, sql`
     insert into task_events (task_id, attempt, status, worker, message, at)
     select task_id, attempt, status, worker, message, coalesce(at, now())
     from rows from (json_to_recordset(${JSON.stringify(events)}::json)

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { describeEachBackend } from "../../../test/support/databases.ts";
+import { WAKE_CHANNEL } from "../../db/channels.ts";
 import { taskBody, TestApi } from "../http-test-client.ts";
 
 describeEachBackend("POST /api/tasks/batch", (backend) => {
@@ -44,6 +45,22 @@ describeEachBackend("POST /api/tasks/batch", (backend) => {
     } finally {
       await api.db.execute(sql`drop trigger tf_test_boom on task_events`);
       await api.db.execute(sql`drop function tf_test_boom()`);
+    }
+  });
+
+  test("a batch wakes the coordinators of every queue it fills, in payloads NOTIFY accepts", async () => {
+    const queues = Array.from({ length: 250 }, (_, i) => `${i}`.padStart(64, "q"));
+    const heard: string[] = [];
+    const stop = await api.database.listen(WAKE_CHANNEL, (p) => heard.push(p));
+    try {
+      const r = await api.post("/api/tasks/batch", { tasks: queues.map((queue) => taskBody({ queue })) });
+      expect(r.status).toBe(201);
+      const woken = () => new Set(heard.flatMap((p) => JSON.parse(p) as string[]));
+      for (let i = 0; i < 100 && woken().size < queues.length; i++) await Bun.sleep(20);
+      expect(woken()).toEqual(new Set(queues));
+      expect(Math.max(...heard.map((p) => p.length))).toBeLessThan(8000);
+    } finally {
+      await stop();
     }
   });
 

@@ -43,6 +43,16 @@ describeEachBackend("POST /api/tasks", (backend) => {
     expect(again.body).toMatchObject({ ...body, run_at: "2031-05-06T05:08:09.123Z" });
   });
 
+  test("the answer is the task as stored, field for field (single and batch, delay_ms and run_at)", async () => {
+    const body = { name: "n", command: "c", env: { ZZ: "1", A: "2", M: "3" }, delay_ms: 1234, idempotency_key: null };
+    const single = await api.post("/api/tasks", body);
+    const batch = await api.post("/api/tasks/batch", { tasks: [taskBody({ run_at: "2031-01-02T03:04:05.678+01:00" }), { ...body, priority: -3 }] });
+    for (const answer of [single.body, ...batch.body.tasks]) {
+      const { attempts, events, ...stored } = (await api.get(`/api/tasks/${answer.id}`)).body;
+      expect(answer).toEqual(stored);
+    }
+  });
+
   test("delay_ms sets run_at that far after now (database clock)", async () => {
     const r = await api.post("/api/tasks", taskBody({ delay_ms: 3_600_000 }));
     expect(r.status).toBe(201);
@@ -92,6 +102,24 @@ describeEachBackend("POST /api/tasks", (backend) => {
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
     expect(await api.count("tasks")).toBe(1);
     expect(await api.count("task_events")).toBe(2);
+  });
+
+  test("concurrent submissions without a key each get their own task, events and wake-up (they may share an insert)", async () => {
+    const heard: string[] = [];
+    const stop = await api.database.listen(WAKE_CHANNEL, (p) => heard.push(...JSON.parse(p)));
+    try {
+      const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => api.post("/api/tasks", taskBody({ name: `t${i}`, queue: `q${i % 3}` }))));
+      expect(answers.map((a) => [a.status, a.body.name, a.body.queue])).toEqual(answers.map((_, i) => [201, `t${i}`, `q${i % 3}`]));
+      expect(new Set(answers.map((a) => a.body.id)).size).toBe(40);
+      const events = await api.db.select().from(taskEvents).orderBy(taskEvents.id);
+      const byTask = Map.groupBy(events, (e) => e.taskId);
+      expect([...byTask.keys()].sort()).toEqual(answers.map((a) => a.body.id).sort());
+      for (const list of byTask.values()) expect(list.map((e) => e.status)).toEqual(["created", "scheduled"]);
+      for (let i = 0; i < 100 && new Set(heard).size < 3; i++) await Bun.sleep(20);
+      expect(new Set(heard)).toEqual(new Set(["q0", "q1", "q2"]));
+    } finally {
+      await stop();
+    }
   });
 
   test("a new task wakes coordinators with its queue", async () => {

@@ -14,15 +14,16 @@ import type { Db } from "../../db/client.ts";
 import type { Logger } from "../../log/logger.ts";
 import { cancelTask } from "../../db/queries/cancel-task.ts";
 import { getTask } from "../../db/queries/get-task.ts";
-import { insertTasks } from "../../db/queries/insert-tasks.ts";
+import { insertTasks, type NewTask } from "../../db/queries/insert-tasks.ts";
 import { listTasks } from "../../db/queries/list-tasks.ts";
 import { retryTask } from "../../db/queries/retry-task.ts";
 import { errorAnswer, jsonAnswer, jsonBody, queryParameters } from "../openapi/route-docs.ts";
 import { readJsonBody } from "../request-body.ts";
 import { encodeCursor, parseListQuery } from "./list-query.ts";
 import { TaskListQuery } from "./list-query-schema.ts";
-import { NewTaskBody, TaskBatchBody, TaskBatchJsonSchema, TaskDetailJsonSchema, TaskJsonSchema, TaskListJsonSchema } from "./model.ts";
+import { BATCH_MAX_TASKS, NewTaskBody, TaskBatchBody, TaskBatchJsonSchema, TaskDetailJsonSchema, TaskJsonSchema, TaskListJsonSchema } from "./model.ts";
 import { taskDetailJson, taskJson } from "./task-json.ts";
+import { SubmitCoalescer } from "./submit-coalescer.ts";
 import { validateNewTask, validateTaskBatch, type Checked } from "./validate-task.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -39,17 +40,26 @@ const answers = {
   retried: { 200: jsonAnswer("the task, scheduled to run now", TaskJsonSchema), 409: errorAnswer("the task has neither failed nor been cancelled") },
 };
 
+/**
+ * Concurrent single submissions without a key share an insert (submit-coalescer.ts); at most
+ * this many inserts at once, leaving most of the pool (10) to the change feed, dashboards and reads.
+ */
+const SUBMIT_INSERTS_IN_FLIGHT = 4;
+
 /** Per-task lines for a batch only at debug: a 1000-task batch gets one info line. */
 export function taskRoutes(db: Db, log: Logger) {
+  const coalescer = new SubmitCoalescer((items) => insertTasks(db, items), { maxInFlight: SUBMIT_INSERTS_IN_FLIGHT, maxBatch: BATCH_MAX_TASKS });
+  // Keyed submissions keep their own transaction: the idempotency read-back is per key.
+  const submit = async (task: NewTask) => (task.idempotencyKey === null ? coalescer.submit(task) : (await insertTasks(db, [task]))[0]!);
   return new Elysia({ name: "tasks", prefix: "/api/tasks" })
     .post(
       "",
       async ({ request, set }) => {
-        const [result] = await insertTasks(db, [valid(validateNewTask(await readJsonBody(request)))]);
-        set.status = result!.created ? 201 : 200;
-        const t = result!.task;
-        if (result!.created) log.info("task {taskId} submitted ({name}, queue {queue}, run at {runAt})", { taskId: t.id, name: t.name, queue: t.queue, runAt: t.runAt.toISOString() });
-        return taskJson(result!.task);
+        const result = await submit(valid(validateNewTask(await readJsonBody(request))));
+        set.status = result.created ? 201 : 200;
+        const t = result.task;
+        if (result.created) log.info("task {taskId} submitted ({name}, queue {queue}, run at {runAt})", { taskId: t.id, name: t.name, queue: t.queue, runAt: t.runAt.toISOString() });
+        return taskJson(t);
       },
       { parse, detail: { summary: "Submit a task (200 with the earlier task when the idempotency key is known)", tags, requestBody: jsonBody(NewTaskBody), responses: answers.created } },
     )
