@@ -172,7 +172,8 @@ function fakeDatabase() {
           where: (cond: { queryChunks: unknown[] }) => {
             const literal = cond.queryChunks.find((c): c is string => typeof c === "string" && c.startsWith("{"))!;
             const ids = literal.slice(1, -1).split(",");
-            return new Promise((resolve) => loads.push({ ids, answer: () => resolve(ids.map((id) => ({ id, name: "n", command: "c", env: {}, error: null, worker: null, status: "picked" }))) }));
+            const rows = new Promise((resolve) => loads.push({ ids, answer: () => resolve(ids.map((id) => ({ id, name: "n", command: "c", env: {}, error: null, worker: null, status: "picked" }))) }));
+            return { prepare: () => ({ execute: () => rows }) };
           },
         }),
       }),

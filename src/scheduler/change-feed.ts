@@ -188,7 +188,11 @@ export class ChangeFeed implements Service {
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
         this.loads++;
-        const [t, w] = await Promise.all([taskIds.length ? taskRowsQuery(db, taskIds) : [], workerIds.length ? workerRowsQuery(db, workerIds) : []]);
+        // Prepared (any name makes postgres.js prepare): the text never changes, so it is parsed once per connection.
+        const [t, w] = await Promise.all([
+          taskIds.length ? taskRowsQuery(db, taskIds).prepare("change_feed_tasks").execute() : [],
+          workerIds.length ? workerRowsQuery(db, workerIds).prepare("change_feed_workers").execute() : [],
+        ]);
         return { tasks: t, workers: w };
       } catch (err) {
         if (this.stopped) break;
