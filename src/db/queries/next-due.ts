@@ -1,5 +1,6 @@
 /** msUntilNextDue: how long until the nearest scheduled task of these queues is due, by the database's clock. */
 import { sql } from "drizzle-orm";
+import { executePrepared } from "../client.ts";
 import { rows } from "../rows.ts";
 import { toTextArray } from "./claim-due-tasks.ts";
 import type { Executor } from "./record-transitions.ts";
@@ -8,7 +9,7 @@ import type { Executor } from "./record-transitions.ts";
 export async function msUntilNextDue(db: Executor, queues: string[]): Promise<number | null> {
   if (queues.length === 0) return null;
   const r = rows<{ ms: string | number | null }>(
-    await db.execute(sql`
+    await executePrepared(db, sql`
       select extract(epoch from (min(run_at) - now())) * 1000 as ms
       from tasks where status = 'scheduled' and queue = any(${toTextArray(queues)}::text[])`),
   );

@@ -4,6 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import { WORKER_CHANNEL, notifySql, type WorkerChange } from "../channels.ts";
+import { executePrepared } from "../client.ts";
 import { rows } from "../rows.ts";
 import { toTextArray } from "./claim-due-tasks.ts";
 import type { Executor } from "./record-transitions.ts";
@@ -46,7 +47,7 @@ export async function openWorkerSession(db: Executor, hello: WorkerHello, previo
 
 /** Records a heartbeat; false when the session was declared dead (its messages are refused from then on). */
 export async function recordHeartbeat(db: Executor, workerId: string, running: number, draining: boolean): Promise<boolean> {
-  const r = rows<{ id: string; was: string; name: string }>(await db.execute(sql`
+  const r = rows<{ id: string; was: string; name: string }>(await executePrepared(db, sql`
     update workers w set last_heartbeat_at = now(), running = ${running},
       status = case when ${draining} then 'draining' else w.status end
     from (select id, status as was from workers where id = ${workerId} for update) old
