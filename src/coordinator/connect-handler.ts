@@ -34,8 +34,10 @@ export interface ConnectDeps {
   address: string;
   registry: SessionRegistry;
   reports: ReportWriter;
-  /** Called when slots may have freed up or a worker joined. */
+  /** Called when a worker joined or attempts were handed back: due tasks may wait. */
   wake: () => void;
+  /** Called when a result freed a slot: a pass is due only if tasks were waiting for one. */
+  slotFreed: () => void;
 }
 
 export function handleConnect(stream: ConnectServerStream, deps: ConnectDeps): void {
@@ -65,6 +67,10 @@ export function handleConnect(stream: ConnectServerStream, deps: ConnectDeps): v
     // Acknowledged on arrival, not after the database write: the ack says "this
     // coordinator hears you", which a slow or restarting database does not change.
     if (msg.body === "heartbeat" && session && !session.closed) session.send({ heartbeat_ack: {} });
+    // A start goes to the report writer on arrival: queued behind a heartbeat's database
+    // round trips it would delay started_at. Nothing it does depends on that order, and
+    // the attempt's result (sent after it, handled in order) still reaches the writer after it.
+    if (msg.body === "started" && msg.started && session && !session.closed) return track(onStarted(session, msg.started, deps));
     chain = chain.then(async () => {
       try {
         if (session) return await handleMessage(session, msg, deps, track);
@@ -255,13 +261,15 @@ async function onFinished(session: WorkerSession, f: TaskFinishedOutput, deps: C
   session.inflight.delete(key);
   const writing = deps.reports.finished(write);
   session.finishing.set(key, writing);
-  deps.wake();
+  deps.slotFreed();
   let applied: boolean;
   try {
     applied = await writing;
   } finally {
     session.finishing.delete(key);
   }
+  // A retry's run_at is new to the dispatcher, whose timer must learn it (no NOTIFY announces it).
+  if (applied && outcome.status === "scheduled") deps.wake();
   if (applied) {
     deps.log.info("task {taskId} attempt {attempt} {status} on {worker}", { taskId: f.task_id, attempt: f.attempt, status: outcome.status === "scheduled" ? "failed, retry scheduled" : outcome.status, worker: session.name, exitCode: f.exit_code ?? null });
   } else {

@@ -1,11 +1,12 @@
 /**
  * The claim loop: fills connected workers' free slots with due tasks. It wakes on
- * NOTIFY (a task was submitted), on freed slots, on a timer set to the nearest
- * future run_at (by the database's clock), and on a slow poll as a fallback, so a
- * due task starts within milliseconds without the database being hammered.
+ * NOTIFY (a task was submitted), on freed slots when tasks were waiting for one, on
+ * a timer set to the nearest future run_at (by the database's clock), and on a slow
+ * poll as a fallback, so a due task starts within milliseconds without the database
+ * being hammered. A wake during a pass's closing lookup starts the next claim at once.
  */
 import type { Service } from "../core/lifecycle.ts";
-import { WakeableLoop } from "../core/wakeable-loop.ts";
+import { WakeableLoop, type NextPass } from "../core/wakeable-loop.ts";
 import type { Database } from "../db/client.ts";
 import { WAKE_CHANNEL } from "../db/channels.ts";
 import { claimDueTasks } from "../db/queries/claim-due-tasks.ts";
@@ -27,13 +28,23 @@ export class Dispatcher implements Service {
   readonly name = "dispatcher";
   private readonly loop: WakeableLoop;
   private unlisten: (() => Promise<void>) | null = null;
+  /**
+   * Whether the last pass may have left due tasks unclaimed for want of free slots
+   * (a worker was full, or a claim came back full). Only then does a freed slot call
+   * for a pass: otherwise every result would cost a claim and a lookup, and a NOTIFY
+   * arriving meanwhile would wait for them.
+   */
+  private waitingForSlots = true;
+  /** When the current pass started claiming (performance.now()). */
+  private passStartedAt = 0;
 
   constructor(
     private readonly database: Database,
     private readonly registry: SessionRegistry,
     private readonly log: Logger,
   ) {
-    this.loop = new WakeableLoop(async () => ((await this.runOnce()) ? "again" : this.nextWakeMs()), log, {
+    // A NOTIFY during the next-due lookup starts the next claim at once rather than after it.
+    this.loop = new WakeableLoop(async () => ((await this.runOnce()) ? "again" : this.loop.raceWake(() => this.nextPass())), log, {
       what: "claim pass",
       errorBackoffMs: ERROR_BACKOFF_MS,
     });
@@ -55,9 +66,16 @@ export class Dispatcher implements Service {
     this.loop.wake();
   }
 
+  /** A result freed a slot: claims again if due tasks may be waiting for one. */
+  slotFreed(): void {
+    if (this.waitingForSlots) this.wake();
+  }
+
   /** One pass over workers with free slots; true when a claim came back full (more may be due). */
   async runOnce(): Promise<boolean> {
     let more = false;
+    this.passStartedAt = performance.now();
+    this.waitingForSlots = this.registry.all().some((s) => s.free === 0 && !s.draining);
     for (const s of this.registry.withFreeSlots()) {
       const limit = Math.min(s.free, MAX_CLAIM_BATCH);
       if (limit <= 0) continue;
@@ -72,18 +90,26 @@ export class Dispatcher implements Service {
       for (const t of claimed) if (!unsent.includes(t)) this.log.info("task {taskId} attempt {attempt} dispatched to {worker}", { taskId: t.id, attempt: t.attempt, worker: s.name });
       if (claimed.length === limit) more = true;
     }
+    if (more) this.waitingForSlots = true;
     return more;
   }
 
-  /** When to look again: at the nearest future run_at, soon if due tasks are contended, else the poll. */
-  private async nextWakeMs(): Promise<number> {
+  /**
+   * When to look again: at the nearest future run_at, now if a task fell due while
+   * this pass claimed, soon if due tasks are contended, else the poll.
+   */
+  private async nextPass(): Promise<NextPass> {
     const free = this.registry.withFreeSlots();
     if (free.length === 0) return POLL_MS;
     const queues = [...new Set(free.flatMap((s) => s.queues))];
+    const sentAt = performance.now();
     const ms = await msUntilNextDue(this.database.db, queues);
     if (ms === null) return POLL_MS;
-    if (ms <= 0) return CONTENDED_RETRY_MS;
-    // +1 ms: a timer may fire a hair early, and the claim never takes a task before its run_at.
-    return Math.min(POLL_MS, Math.ceil(ms) + 1);
+    // Due for less time than has passed since the claim looked: it fell due after, so
+    // claim it now. Due for longer: another coordinator holds it; look again soon.
+    if (ms <= 0) return -ms < sentAt - this.passStartedAt ? "again" : CONTENDED_RETRY_MS;
+    // The answer is as old as its round trip, which is counted off. +1 ms: a timer may
+    // fire a hair early, and the claim never takes a task before its run_at.
+    return Math.min(POLL_MS, Math.max(0, Math.ceil(ms - (performance.now() - sentAt))) + 1);
   }
 }

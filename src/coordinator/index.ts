@@ -8,7 +8,7 @@ import { handleConnect } from "./connect-handler.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { GrpcServer } from "./grpc-server.ts";
 import { LivenessMonitor } from "./liveness-monitor.ts";
-import { ReportWriter } from "./report-writer.ts";
+import { databaseWrites, ReportWriter } from "./report-writer.ts";
 import { ScheduleTicker } from "./schedule-ticker.ts";
 import { SessionRegistry } from "./session-registry.ts";
 
@@ -16,7 +16,7 @@ import { SessionRegistry } from "./session-registry.ts";
 export function coordinatorServices(config: Config, database: Database): Service[] {
   const log = roleLogger("coordinator");
   const registry = new SessionRegistry();
-  const reports = new ReportWriter(database.db, log.getChild("reports"));
+  const reports = new ReportWriter(databaseWrites(database.db), log.getChild("reports"));
   const dispatcher = new Dispatcher(database, registry, log.getChild("dispatcher"));
   const wake = () => dispatcher.wake();
   const server = new GrpcServer(
@@ -32,6 +32,7 @@ export function coordinatorServices(config: Config, database: Database): Service
         registry,
         reports,
         wake,
+        slotFreed: () => dispatcher.slotFreed(),
       }),
     registry,
     log,

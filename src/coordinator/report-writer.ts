@@ -1,8 +1,12 @@
 /**
- * Writes what workers report (attempt started, attempt finished) in batches: every
- * report arriving while a write is in flight goes out in the next single statement.
- * Starts are written before finishes of the same batch, so an attempt that starts
- * and ends within one batch still records `running` before its outcome.
+ * Writes what workers report (attempt started, attempt finished) in batches: a
+ * report is written at once unless writes of its kind are already under way, and
+ * then goes out with the others that arrive meanwhile, in one statement.
+ *
+ * Starts and results have separate writers, so a start (whose statement sets the
+ * started_at that submit-to-start latency ends at) never waits behind a batch of
+ * results. An attempt's result is queued only once its own start is written, so
+ * the attempt still records `running` before its outcome.
  */
 import { MicroBatcher } from "../core/micro-batcher.ts";
 import type { Db } from "../db/client.ts";
@@ -10,61 +14,75 @@ import { applyAttemptOutcomes, attemptKey, type AttemptOutcomeWrite } from "../d
 import { markAttemptsStarted, type AttemptRef } from "../db/queries/mark-attempts-started.ts";
 import type { Logger } from "../log/logger.ts";
 
-type Report = { kind: "started"; ref: AttemptRef } | { kind: "finished"; outcome: AttemptOutcomeWrite };
-
 /** Reports per statement: keeps statements and NOTIFY fan-out reasonable. */
 const MAX_BATCH = 500;
+/**
+ * Start statements at once: a start arriving while one is written need not wait
+ * for it. Starts of different attempts touch different rows, so order between
+ * them does not matter.
+ */
+const STARTS_IN_FLIGHT = 2;
+
+/** The two statements, each taking a batch and returning the keys of the attempts it changed. */
+export interface ReportWrites {
+  starts(refs: AttemptRef[]): Promise<Set<string>>;
+  outcomes(writes: AttemptOutcomeWrite[]): Promise<Set<string>>;
+}
+
+export function databaseWrites(db: Db): ReportWrites {
+  return { starts: (refs) => markAttemptsStarted(db, refs), outcomes: (writes) => applyAttemptOutcomes(db, writes) };
+}
 
 export class ReportWriter {
-  private readonly batcher: MicroBatcher<Report, boolean>;
+  private readonly starts: MicroBatcher<AttemptRef, boolean>;
+  private readonly outcomes: MicroBatcher<AttemptOutcomeWrite, boolean>;
+  /** Start writes under way, by attempt key: that attempt's result waits for its start. */
+  private readonly startsWriting = new Map<string, Promise<boolean>>();
 
-  constructor(db: Db, log: Logger) {
-    this.batcher = new MicroBatcher<Report, boolean>((batch) => writeBatch(db, batch), {
-      maxBatch: MAX_BATCH,
-      onRetry: (err, n) => log.warn("writing worker reports failed (try {n}), retrying: {error}", { n, error: String((err as Error)?.message ?? err) }),
-    });
+  constructor(writes: ReportWrites, log: Logger) {
+    const onRetry = (err: unknown, n: number) =>
+      log.warn("writing worker reports failed (try {n}), retrying: {error}", { n, error: String((err as Error)?.message ?? err) });
+    this.starts = new MicroBatcher(async (refs: AttemptRef[]) => {
+      const started = await writes.starts(refs);
+      return refs.map((r) => started.has(attemptKey(r.taskId, r.attempt)));
+    }, { maxBatch: MAX_BATCH, maxInFlight: STARTS_IN_FLIGHT, onRetry });
+    this.outcomes = new MicroBatcher(async (batch: AttemptOutcomeWrite[]) => {
+      const applied = await writes.outcomes(batch);
+      return batch.map((w) => applied.has(attemptKey(w.taskId, w.attempt)));
+    }, { maxBatch: MAX_BATCH, onRetry });
   }
 
   /** Resolves true when the attempt moved to running (false: not current any more). */
   started(ref: AttemptRef): Promise<boolean> {
-    return this.batcher.add({ kind: "started", ref });
+    const key = attemptKey(ref.taskId, ref.attempt);
+    const writing = this.starts.add(ref);
+    this.startsWriting.set(key, writing);
+    const forget = () => {
+      if (this.startsWriting.get(key) === writing) this.startsWriting.delete(key);
+    };
+    writing.then(forget, forget);
+    return writing;
   }
 
   /** Resolves true when the outcome was applied to its task (false: a stale attempt, refused). */
-  finished(outcome: AttemptOutcomeWrite): Promise<boolean> {
-    return this.batcher.add({ kind: "finished", outcome });
+  async finished(outcome: AttemptOutcomeWrite): Promise<boolean> {
+    const start = this.startsWriting.get(attemptKey(outcome.taskId, outcome.attempt));
+    // Whether the start landed or not, the result is written: it carries its own fencing.
+    if (start) await start.catch(() => {});
+    return this.outcomes.add(outcome);
   }
 
   /** Waits for queued reports to be written, up to the deadline. */
-  flush(deadlineMs: number): Promise<boolean> {
-    return this.batcher.idle(deadlineMs);
+  async flush(deadlineMs: number): Promise<boolean> {
+    const deadline = Date.now() + deadlineMs;
+    const starts = await this.starts.idle(deadlineMs);
+    // Results waiting for those starts are queued by now.
+    await Bun.sleep(0);
+    return (await this.outcomes.idle(Math.max(0, deadline - Date.now()))) && starts;
   }
 
   close(): void {
-    this.batcher.close();
+    this.starts.close();
+    this.outcomes.close();
   }
-}
-
-async function writeBatch(db: Db, batch: Report[]): Promise<boolean[]> {
-  const starts = batch.flatMap((r) => (r.kind === "started" ? [r.ref] : []));
-  const outcomes = batch.flatMap((r) => (r.kind === "finished" ? [r.outcome] : []));
-  const { started, applied } = await writeReports(db, starts, outcomes);
-  return batch.map((r) =>
-    r.kind === "started" ? started.has(attemptKey(r.ref.taskId, r.ref.attempt)) : applied.has(attemptKey(r.outcome.taskId, r.outcome.attempt)),
-  );
-}
-
-/**
- * A batch of one kind is a single statement, atomic by itself, so it skips the
- * BEGIN and COMMIT round trips (most batches are: a start and its result rarely
- * arrive together). A mixed batch is one transaction, so a retried batch never
- * finds its own starts already applied.
- */
-async function writeReports(db: Db, starts: AttemptRef[], outcomes: AttemptOutcomeWrite[]): Promise<{ started: Set<string>; applied: Set<string> }> {
-  if (outcomes.length === 0) return { started: await markAttemptsStarted(db, starts), applied: new Set() };
-  if (starts.length === 0) return { started: new Set(), applied: await applyAttemptOutcomes(db, outcomes) };
-  return db.transaction(async (tx) => ({
-    started: await markAttemptsStarted(tx, starts),
-    applied: await applyAttemptOutcomes(tx, outcomes),
-  }));
 }

@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { waitFor } from "../../test/support/processes.ts";
 import { MicroBatcher } from "./micro-batcher.ts";
 
 test("the first item flushes alone; items arriving during a flush go out together, in order", async () => {
@@ -45,4 +46,38 @@ test("close rejects waiting items", async () => {
   const p = b.add(1);
   b.close();
   await expect(p).rejects.toThrow("batcher closed");
+});
+
+test("with maxInFlight 2, a second item flushes at once beside the first; later ones wait and go out together", async () => {
+  const batches: number[][] = [];
+  const gates: (() => void)[] = [];
+  const b = new MicroBatcher<number, number>(async (items) => {
+    batches.push(items);
+    await new Promise<void>((r) => gates.push(r));
+    return items;
+  }, { maxBatch: 100, maxInFlight: 2 });
+  const all = [1, 2, 3, 4].map((i) => b.add(i));
+  expect(batches).toEqual([[1], [2]]);
+  expect(b.pending).toBe(4);
+  gates[1]!();
+  expect(await all[1]).toBe(2);
+  await waitFor("the next flush", () => batches.length === 3);
+  expect(batches).toEqual([[1], [2], [3, 4]]);
+  gates[0]!();
+  gates[2]!();
+  expect(await Promise.all(all)).toEqual([1, 2, 3, 4]);
+  expect(await b.idle(1000)).toBe(true);
+  expect(b.pending).toBe(0);
+});
+
+test("close also rejects items whose flush is still retrying", async () => {
+  const b = new MicroBatcher<number, number>(async () => {
+    throw new Error("down");
+  }, { maxBatch: 10, maxInFlight: 2 });
+  const first = b.add(1);
+  const second = b.add(2);
+  b.close();
+  await expect(first).rejects.toThrow("batcher closed");
+  await expect(second).rejects.toThrow("batcher closed");
+  expect(await b.idle(1000)).toBe(true);
 });

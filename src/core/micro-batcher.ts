@@ -1,13 +1,17 @@
 /**
- * Coalesces concurrent writes into batches without adding latency: the first item
- * is flushed at once; items arriving while a flush is in flight wait and go out
- * together in the next one. A failed flush is retried with backoff (results must
- * never be dropped because the database blinked), unless the batcher is closed.
+ * Coalesces concurrent writes into batches without adding latency: an item is
+ * flushed at once while fewer than `maxInFlight` flushes are under way; items
+ * arriving while all are busy wait and go out together when one ends. So a lone
+ * item never waits, and batching only happens under load. A failed flush is
+ * retried with backoff (results must never be dropped because the database
+ * blinked), unless the batcher is closed.
  */
 
 export interface MicroBatcherOptions {
   /** Largest batch handed to flush. */
   maxBatch: number;
+  /** Flushes that may run at once (default 1). Above 1, batches may land out of order. */
+  maxInFlight?: number;
   /** Called when a flush fails and will be retried. */
   onRetry?: (err: unknown, attempt: number) => void;
 }
@@ -16,9 +20,18 @@ export interface MicroBatcherOptions {
 const RETRY_BASE_MS = 50;
 const RETRY_MAX_MS = 2000;
 
+interface Waiting<T, R> {
+  item: T;
+  resolve: (r: R) => void;
+  reject: (e: unknown) => void;
+}
+
 export class MicroBatcher<T, R> {
-  private queue: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
-  private flushing: Promise<void> | null = null;
+  /** Items not yet handed to a flush. */
+  private queue: Waiting<T, R>[] = [];
+  /** Batches handed to a flush and not yet written. */
+  private readonly writing = new Set<Waiting<T, R>[]>();
+  private readonly flushes = new Set<Promise<void>>();
   private closed = false;
 
   constructor(
@@ -31,42 +44,53 @@ export class MicroBatcher<T, R> {
     if (this.closed) return Promise.reject(new Error("batcher closed"));
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      this.flushing ??= this.drain();
+      this.startFlushes();
     });
   }
 
   /** Items waiting or being written. */
   get pending(): number {
-    return this.queue.length;
+    let n = this.queue.length;
+    for (const batch of this.writing) n += batch.length;
+    return n;
   }
 
   /** Waits until everything queued so far is written, or the deadline passes. */
   async idle(deadlineMs: number): Promise<boolean> {
     const deadline = Date.now() + deadlineMs;
-    while (this.flushing && Date.now() < deadline) {
-      await Promise.race([this.flushing, Bun.sleep(Math.max(1, deadline - Date.now()))]);
+    while (this.flushes.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.all(this.flushes), Bun.sleep(Math.max(1, deadline - Date.now()))]);
     }
-    return this.flushing === null;
+    return this.flushes.size === 0;
   }
 
   /** Stops retrying; waiting items are rejected. */
   close(): void {
     this.closed = true;
-    for (const q of this.queue.splice(0)) q.reject(new Error("batcher closed"));
+    const left = [...this.queue.splice(0), ...[...this.writing].flat()];
+    this.writing.clear();
+    for (const q of left) q.reject(new Error("batcher closed"));
   }
 
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length > 0 && !this.closed) {
-        const batch = this.queue.slice(0, this.opts.maxBatch);
-        const results = await this.flushWithRetry(batch.map((b) => b.item));
-        if (results === null) return;
-        this.queue.splice(0, batch.length);
-        batch.forEach((b, i) => b.resolve(results[i]!));
-      }
-    } finally {
-      this.flushing = null;
+  /** Hands waiting items to new flushes while there is room for one. */
+  private startFlushes(): void {
+    const maxInFlight = this.opts.maxInFlight ?? 1;
+    while (this.queue.length > 0 && this.flushes.size < maxInFlight && !this.closed) {
+      const batch = this.queue.splice(0, this.opts.maxBatch);
+      this.writing.add(batch);
+      const flushing: Promise<void> = this.write(batch).finally(() => {
+        this.writing.delete(batch);
+        this.flushes.delete(flushing);
+        this.startFlushes();
+      });
+      this.flushes.add(flushing);
     }
+  }
+
+  private async write(batch: Waiting<T, R>[]): Promise<void> {
+    const results = await this.flushWithRetry(batch.map((b) => b.item));
+    if (results === null) return;
+    batch.forEach((b, i) => b.resolve(results[i]!));
   }
 
   private async flushWithRetry(items: T[]): Promise<R[] | null> {

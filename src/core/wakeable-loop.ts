@@ -16,6 +16,8 @@ export class WakeableLoop {
   private stopped = true;
   private loop: Promise<void> | null = null;
   private timer: Timer | null = null;
+  /** Set while raceWake waits: answers "again" the moment a wake comes in. */
+  private onWake: (() => void) | null = null;
 
   constructor(
     private readonly pass: () => Promise<NextPass>,
@@ -41,12 +43,35 @@ export class WakeableLoop {
     if (this.stopped) return;
     if (this.running) {
       this.wakeAgain = true;
+      this.onWake?.();
       return;
     }
     this.running = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.loop = this.run();
+  }
+
+  /**
+   * For the end of a pass: resolves with what `lookup` resolves to, or "again" as
+   * soon as a wake comes in (before the lookup, which is then skipped, or while it
+   * runs). A pass need not wait for an answer, such as when to look next, that a
+   * wake has made moot.
+   */
+  raceWake(lookup: () => Promise<NextPass>): Promise<NextPass> {
+    if (this.wakeAgain) return Promise.resolve("again");
+    return new Promise<NextPass>((resolve, reject) => {
+      const again = () => {
+        this.onWake = null;
+        resolve("again");
+      };
+      this.onWake = again;
+      lookup()
+        .then(resolve, reject)
+        .finally(() => {
+          if (this.onWake === again) this.onWake = null;
+        });
+    });
   }
 
   private async run(): Promise<void> {

@@ -1,0 +1,100 @@
+/**
+ * The dispatcher on a real database, with a worker session whose stream is a
+ * recorder: a NOTIFY starts a claim, a freed slot claims again only when tasks were
+ * waiting for one, and a full claim is followed by another at once.
+ */
+import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
+import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../test/support/databases.ts";
+import { insertTasks, registerWorker } from "../../test/support/factories.ts";
+import { waitFor } from "../../test/support/processes.ts";
+import { insertTasks as submitTasks } from "../db/queries/insert-tasks.ts";
+import { rows } from "../db/rows.ts";
+import { roleLogger } from "../log/logger.ts";
+import type { ConnectServerStream, CoordinatorMessage } from "../proto/index.ts";
+import { Dispatcher, POLL_MS } from "./dispatcher.ts";
+import { SessionRegistry } from "./session-registry.ts";
+import { WorkerSession } from "./worker-session.ts";
+
+const log = roleLogger("coordinator", "test");
+
+/** A worker session that records what is dispatched to it. */
+function recordingSession(id: string, concurrency: number): { session: WorkerSession; sent: CoordinatorMessage[] } {
+  const sent: CoordinatorMessage[] = [];
+  const stream = { destroyed: false, cancelled: false, write: (m: CoordinatorMessage) => sent.push(m) } as unknown as ConnectServerStream;
+  return { session: new WorkerSession(id, "w", ["default"], concurrency, stream, log), sent };
+}
+
+describeEachBackend("dispatcher", (backend) => {
+  let d: TestDatabase;
+  let dispatcher: Dispatcher | null = null;
+  beforeAll(async () => {
+    d = await openTestDatabase(backend);
+  });
+  afterAll(() => d.close());
+  beforeEach(async () => {
+    await dispatcher?.stop();
+    dispatcher = null;
+    await d.db.execute(sql`truncate tasks, task_attempts, task_events, workers cascade`);
+  });
+
+  /** A dispatcher over one recording session; `passes` counts its claim passes. */
+  async function start(concurrency: number) {
+    const registry = new SessionRegistry();
+    const { session, sent } = recordingSession(await registerWorker(d.db, { concurrency }), concurrency);
+    registry.add(session);
+    const ds = new Dispatcher(d, registry, log);
+    const counter = { passes: 0 };
+    const runOnce = ds.runOnce.bind(ds);
+    ds.runOnce = () => (counter.passes++, runOnce());
+    dispatcher = ds;
+    await ds.start();
+    return { ds, session, sent, counter };
+  }
+
+  test("a submitted task is claimed on its NOTIFY and sent to the worker", async () => {
+    const { sent, counter } = await start(4);
+    const task = { name: "t", command: "true", env: {}, queue: "default", priority: 0, runAt: null, delayMs: 0, maxRetries: 0, backoffMs: 1000, backoffFactor: 2, backoffMaxMs: 60_000, timeoutMs: null, idempotencyKey: null };
+    // Submitted after the first pass found nothing: only the NOTIFY can bring it.
+    await waitFor("the first pass", () => counter.passes >= 1);
+    await submitTasks(d.db, [task]);
+    await waitFor("the dispatch", () => sent.some((m) => m.dispatch?.name === "t"));
+  });
+
+  test("a freed slot claims again when tasks were left waiting for one, and only then", async () => {
+    await insertTasks(d.db, 2);
+    const { ds, session, sent, counter } = await start(1);
+    await waitFor("the first dispatch", () => sent.length === 1);
+    // The worker's one slot frees: the second task, left waiting, goes out well before the fallback poll.
+    session.inflight.clear();
+    ds.slotFreed();
+    await waitFor("the second dispatch", () => sent.length === 2, POLL_MS / 2);
+    // The worker was full after that claim, so freeing its slot claims again, and finds nothing.
+    const afterSecond = counter.passes;
+    session.inflight.clear();
+    ds.slotFreed();
+    await waitFor("a pass that finds nothing due", () => counter.passes > afterSecond);
+    await waitFor("the dispatcher to go idle", async () => {
+      const before = counter.passes;
+      await Bun.sleep(50);
+      return counter.passes === before;
+    });
+    // Now the worker has a free slot and nothing was left waiting: a freed slot costs no claim.
+    const idle = counter.passes;
+    ds.slotFreed();
+    await Bun.sleep(50);
+    expect(counter.passes).toBe(idle);
+    expect(sent).toHaveLength(2);
+  });
+
+  test("a task due shortly is claimed by the timer set to its run_at, never before it", async () => {
+    const { sent, counter } = await start(4);
+    await waitFor("the first pass", () => counter.passes >= 1);
+    // Inserted without a NOTIFY: only a timer (or the much later poll) can bring it.
+    const [task] = await insertTasks(d.db, 1, { runAt: sql`now() + interval '300 milliseconds'` as unknown as Date });
+    dispatcher!.wake();
+    await waitFor("the dispatch", () => sent.length === 1, POLL_MS - 300);
+    const [row] = rows<{ early: boolean }>(await d.db.execute(sql`select picked_at < run_at as early from tasks where id = ${task!.id}`));
+    expect(row!.early).toBe(false);
+  });
+});

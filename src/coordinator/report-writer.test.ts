@@ -1,0 +1,112 @@
+/**
+ * The report writer: a start is written while results are (it never queues behind
+ * them), an attempt's result waits for its own start, and on a real database an
+ * attempt whose start and result arrive together still records running first.
+ */
+import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
+import { asc, eq, sql } from "drizzle-orm";
+import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../test/support/databases.ts";
+import { insertTask, registerWorker } from "../../test/support/factories.ts";
+import { waitFor } from "../../test/support/processes.ts";
+import { attemptKey, type AttemptOutcomeWrite } from "../db/queries/apply-attempt-outcomes.ts";
+import { claimDueTasks } from "../db/queries/claim-due-tasks.ts";
+import type { AttemptRef } from "../db/queries/mark-attempts-started.ts";
+import { taskEvents, tasks } from "../db/schema/index.ts";
+import { roleLogger } from "../log/logger.ts";
+import { databaseWrites, ReportWriter, type ReportWrites } from "./report-writer.ts";
+
+const log = roleLogger("coordinator", "test");
+
+const outcome = (ref: AttemptRef): AttemptOutcomeWrite => ({
+  ...ref,
+  attemptStatus: "completed",
+  taskStatus: "completed",
+  delayMs: 0,
+  exitCode: 0,
+  error: null,
+  stdoutTail: null,
+  stderrTail: null,
+  startedAt: null,
+  message: null,
+});
+
+/** Writes that hold each batch until the test releases it, recording what was written. */
+function gatedWrites() {
+  const written: string[] = [];
+  const held: { kind: "start" | "outcome"; release: () => void }[] = [];
+  const hold = <T extends { taskId: string; attempt: number }>(kind: "start" | "outcome", items: T[]) =>
+    new Promise<Set<string>>((resolve) =>
+      held.push({
+        kind,
+        release: () => {
+          written.push(...items.map((i) => `${kind} ${i.taskId}`));
+          resolve(new Set(items.map((i) => attemptKey(i.taskId, i.attempt))));
+        },
+      }),
+    );
+  const writes: ReportWrites = { starts: (refs) => hold("start", refs), outcomes: (batch) => hold("outcome", batch) };
+  const release = (kind: "start" | "outcome") => held.splice(held.findIndex((h) => h.kind === kind), 1)[0]!.release();
+  return { writes, written, held, release };
+}
+
+test("a start is written while a batch of results is still being written", async () => {
+  const g = gatedWrites();
+  const writer = new ReportWriter(g.writes, log);
+  const result = writer.finished(outcome({ taskId: "a", attempt: 1, workerId: "w" }));
+  await waitFor("the result's write", () => g.held.length === 1);
+  const start = writer.started({ taskId: "b", attempt: 1, workerId: "w" });
+  await waitFor("the start's write", () => g.held.length === 2);
+  g.release("start");
+  expect(await start).toBe(true);
+  expect(g.written).toEqual(["start b"]);
+  g.release("outcome");
+  expect(await result).toBe(true);
+  writer.close();
+});
+
+test("an attempt's result is handed to the database only once its start is written", async () => {
+  const g = gatedWrites();
+  const writer = new ReportWriter(g.writes, log);
+  const ref = { taskId: "a", attempt: 1, workerId: "w" };
+  const start = writer.started(ref);
+  const result = writer.finished(outcome(ref));
+  // Another attempt's result does not wait for that start.
+  const other = writer.finished(outcome({ taskId: "b", attempt: 1, workerId: "w" }));
+  await waitFor("the other result's write", () => g.held.some((h) => h.kind === "outcome"));
+  g.release("outcome");
+  expect(await other).toBe(true);
+  expect(g.held.map((h) => h.kind)).toEqual(["start"]);
+  g.release("start");
+  await waitFor("the result's write", () => g.held.length === 1);
+  g.release("outcome");
+  expect(await Promise.all([start, result])).toEqual([true, true]);
+  expect(g.written).toEqual(["outcome b", "start a", "outcome a"]);
+  expect(await writer.flush(1000)).toBe(true);
+  writer.close();
+});
+
+describeEachBackend("report writer", (backend) => {
+  let d: TestDatabase;
+  beforeAll(async () => {
+    d = await openTestDatabase(backend);
+  });
+  afterAll(() => d.close());
+  beforeEach(async () => {
+    await d.db.execute(sql`truncate tasks, task_attempts, task_events, workers cascade`);
+  });
+
+  test("a start and its result reported back to back: running is recorded, then the outcome", async () => {
+    const w = await registerWorker(d.db);
+    const task = await insertTask(d.db);
+    const [claimed] = await claimDueTasks(d.db, { workerId: w, workerName: "w", queues: ["default"], limit: 1 });
+    const writer = new ReportWriter(databaseWrites(d.db), log);
+    const ref = { taskId: claimed!.id, attempt: claimed!.attempt, workerId: w };
+    expect(await Promise.all([writer.started(ref), writer.finished(outcome(ref))])).toEqual([true, true]);
+    const [row] = await d.db.select().from(tasks).where(eq(tasks.id, task.id));
+    expect(row!.status).toBe("completed");
+    expect(row!.startedAt).not.toBeNull();
+    const events = await d.db.select().from(taskEvents).where(eq(taskEvents.taskId, task.id)).orderBy(asc(taskEvents.id));
+    expect(events.map((e) => e.status)).toEqual(["picked", "running", "completed"]);
+    writer.close();
+  });
+});
