@@ -58,3 +58,13 @@ test("one entry per attempt: a second report of the same attempt replaces the fi
   expect(box.size).toBe(2);
   expect(box.unsent()[0]!.error).toBe("second");
 });
+
+test("a second report of an attempt already sent goes out again", () => {
+  const box = new ResultOutbox();
+  box.add(report("a", 1, { error: "first" }));
+  box.markSent(box.unsent()[0]!, 1);
+  expect(box.unsent()).toEqual([]);
+  box.add(report("a", 1, { error: "second" }));
+  expect(box.unsent().map((r) => r.error)).toEqual(["second"]);
+  expect(box.confirmOlderThan(0, 1e12)).toBe(0);
+});

@@ -160,6 +160,7 @@ class SpawnThread {
   spawning = 0;
   ready = false;
   dead = false;
+  #outgoing: ToThread[] = [];
   #lastError = "";
   readonly #readyTimer: Timer;
 
@@ -198,8 +199,20 @@ class SpawnThread {
     this.worker.terminate();
   }
 
+  /**
+   * Messages go out once per burst, as one array: dispatches arrive several per gRPC
+   * read, and each postMessage cost the worker's event loop far more than its few
+   * bytes (16 % of its CPU in a throughput profile with one post per message).
+   */
   #post(message: ToThread): void {
-    if (!this.dead) this.worker.postMessage(message);
+    if (this.dead) return;
+    if (this.#outgoing.push(message) === 1) queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    const batch = this.#outgoing;
+    this.#outgoing = [];
+    if (!this.dead) this.worker.postMessage(batch);
   }
 
   #onMessage(m: FromThread): void {

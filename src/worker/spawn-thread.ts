@@ -2,7 +2,7 @@
  * Spawn thread: the entry of a Bun Worker thread that runs task processes with
  * `runProcess`, so the vfork wait of each spawn blocks this thread instead of the
  * worker's event loop (see spawn-pool.ts). The main thread sends start, cancel and
- * kill; this thread answers ready once, then started and done per attempt.
+ * kill (in arrays, one per burst); this thread answers ready once, then started and done per attempt.
  *
  * `bun build --compile` must list this file as an extra entrypoint (package.json's
  * "build" script): a compiled binary holds only the entrypoints it was given.
@@ -40,7 +40,10 @@ function start(id: number, opts: RunProcessOptions): void {
 // Posted before any start is handled, so a thread that never said ready never spawned anything.
 post({ type: "ready" });
 
-self.onmessage = ({ data }: MessageEvent<ToThread>) => {
-  if (data.type === "start") start(data.id, data.opts);
-  else running.get(data.id)?.[data.type](data.reason);
+// The pool sends its messages in bursts, as arrays (see SpawnThread#post).
+self.onmessage = ({ data }: MessageEvent<ToThread[]>) => {
+  for (const m of data) {
+    if (m.type === "start") start(m.id, m.opts);
+    else running.get(m.id)?.[m.type](m.reason);
+  }
 };
