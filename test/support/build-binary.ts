@@ -11,7 +11,7 @@ const ROOT = join(import.meta.dir, "../..");
 export function buildCommand(outfile: string): string {
   const script: string = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts.build;
   if (!/ --outfile taskflow\b/.test(script)) throw new Error(`unexpected build script: ${script}`);
-  return script.replace(/^bun /, `'${process.execPath}' `).replace(/ --outfile taskflow\b/, ` --outfile '${outfile}'`);
+  return script.replace(/\bbun build /, `'${process.execPath}' build `).replace(/ --outfile taskflow\b/, ` --outfile '${outfile}'`);
 }
 
 /** Runs the build; throws with the compiler's output when it fails. */
