@@ -14,6 +14,7 @@
  * Each submission keeps its own outcome: if a shared insert fails, each of its
  * submissions is inserted again alone, so one bad task fails only its request.
  */
+import { MicroBatcher } from "../../core/micro-batcher.ts";
 import type { InsertedTask, NewTask } from "../../db/queries/insert-tasks.ts";
 
 export interface SubmitCoalescerOptions {
@@ -23,47 +24,38 @@ export interface SubmitCoalescerOptions {
   maxBatch: number;
 }
 
-interface Waiting {
-  task: NewTask;
-  resolve: (r: InsertedTask) => void;
-  reject: (e: unknown) => void;
-}
+/** One submission's own outcome: its task, or the error its request answers with. */
+type Outcome = { task: InsertedTask } | { error: unknown };
 
+/**
+ * The batching is the shared MicroBatcher's. Its flush here never throws, so the
+ * batcher's retry-until-written (right for worker reports) never applies: a failed
+ * submission fails its request, which the client may send again.
+ */
 export class SubmitCoalescer {
-  private waiting: Waiting[] = [];
-  private inFlight = 0;
+  private readonly batcher: MicroBatcher<NewTask, Outcome>;
 
   constructor(
     /** Inserts tasks all or nothing, answering one entry per task in order (insertTasks). */
-    private readonly insert: (tasks: NewTask[]) => Promise<InsertedTask[]>,
-    private readonly opts: SubmitCoalescerOptions,
-  ) {}
-
-  submit(task: NewTask): Promise<InsertedTask> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ task, resolve, reject });
-      this.startInserts();
-    });
+    insert: (tasks: NewTask[]) => Promise<InsertedTask[]>,
+    opts: SubmitCoalescerOptions,
+  ) {
+    this.batcher = new MicroBatcher((tasks) => insertEachOutcome(insert, tasks), opts);
   }
 
-  private startInserts(): void {
-    while (this.waiting.length > 0 && this.inFlight < this.opts.maxInFlight) {
-      const batch = this.waiting.splice(0, this.opts.maxBatch);
-      this.inFlight++;
-      void this.write(batch).finally(() => {
-        this.inFlight--;
-        this.startInserts();
-      });
-    }
+  async submit(task: NewTask): Promise<InsertedTask> {
+    const outcome = await this.batcher.add(task);
+    if ("error" in outcome) throw outcome.error;
+    return outcome.task;
   }
+}
 
-  private async write(batch: Waiting[]): Promise<void> {
-    try {
-      const results = await this.insert(batch.map((w) => w.task));
-      batch.forEach((w, i) => w.resolve(results[i]!));
-    } catch (err) {
-      if (batch.length === 1) return batch[0]!.reject(err);
-      await Promise.all(batch.map((w) => this.insert([w.task]).then(([r]) => w.resolve(r!), w.reject)));
-    }
+/** Inserts the tasks together; if that fails, each alone, so one bad task fails only itself. */
+async function insertEachOutcome(insert: (tasks: NewTask[]) => Promise<InsertedTask[]>, tasks: NewTask[]): Promise<Outcome[]> {
+  try {
+    return (await insert(tasks)).map((task) => ({ task }));
+  } catch (error) {
+    if (tasks.length === 1) return [{ error }];
+    return Promise.all(tasks.map((t) => insert([t]).then(([task]) => ({ task: task! }), (e: unknown) => ({ error: e }))));
   }
 }
