@@ -32,6 +32,8 @@ export interface ConnectDeps {
   workerTimeoutMs: number;
   /** This coordinator's address, recorded on the worker row. */
   address: string;
+  /** This coordinator's id (its row in `coordinators`), recorded on the worker row. */
+  coordinatorId: string;
   registry: SessionRegistry;
   reports: ReportWriter;
   /** Called when a worker joined or attempts were handed back: due tasks may wait. */
@@ -64,6 +66,8 @@ export function handleConnect(stream: ConnectServerStream, deps: ConnectDeps): v
   }, HELLO_TIMEOUT_MS);
 
   stream.on("data", (msg: WorkerMessageOutput) => {
+    // Any message proves the worker lives; the liveness monitor records it even while heartbeat writes lag.
+    if (session) session.heardAt = performance.now();
     // Acknowledged on arrival, not after the database write: the ack says "this
     // coordinator hears you", which a slow or restarting database does not change.
     if (msg.body === "heartbeat" && session && !session.closed) session.send({ heartbeat_ack: {} });
@@ -120,6 +124,7 @@ async function openSession(stream: ConnectServerStream, hello: HelloOutput, deps
       version: hello.version,
       draining: hello.draining,
       coordinator: deps.address,
+      coordinatorId: deps.coordinatorId,
     },
     hello.previous_worker_id || null,
   );

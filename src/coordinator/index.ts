@@ -1,4 +1,5 @@
 /** The coordinator role: hands due tasks to connected workers over gRPC and watches their liveness. */
+import { randomUUID } from "node:crypto";
 import type { Config } from "../config/config.ts";
 import type { Service } from "../core/lifecycle.ts";
 import type { Database } from "../db/client.ts";
@@ -16,6 +17,9 @@ import { SessionRegistry } from "./session-registry.ts";
 export function coordinatorServices(config: Config, database: Database): Service[] {
   const log = roleLogger("coordinator");
   const registry = new SessionRegistry();
+  // A new identity per process: the liveness rule tells a restarted coordinator from the one before it.
+  const coordinatorId = randomUUID();
+  const address = `${config.grpc.host}:${config.grpc.port}`;
   const reports = new ReportWriter(databaseWrites(database.db), log.getChild("reports"));
   const dispatcher = new Dispatcher(database, registry, log.getChild("dispatcher"));
   const wake = () => dispatcher.wake();
@@ -28,7 +32,8 @@ export function coordinatorServices(config: Config, database: Database): Service
         token: config.token,
         heartbeatMs: config.heartbeatMs,
         workerTimeoutMs: config.workerTimeoutMs,
-        address: `${config.grpc.host}:${config.grpc.port}`,
+        address,
+        coordinatorId,
         registry,
         reports,
         wake,
@@ -47,7 +52,7 @@ export function coordinatorServices(config: Config, database: Database): Service
   };
   return [
     flushReports,
-    new LivenessMonitor(database.db, registry, config.workerTimeoutMs, wake, log.getChild("liveness")),
+    new LivenessMonitor(database, registry, { coordinatorId, address, workerTimeoutMs: config.workerTimeoutMs, onLost: wake }, log.getChild("liveness")),
     new CancelRelay(database, registry, log),
     dispatcher,
     new ScheduleTicker(database, log.getChild("schedules")),

@@ -1,58 +1,81 @@
 /**
- * Declares workers dead when their heartbeats stop (judged by the database's clock)
- * and fails their live attempts as lost, so those tasks are retried. A long task on
- * a heartbeating worker is never touched: only silence kills a session.
+ * Declares workers dead when their heartbeats stop and fails their live attempts as
+ * lost, so those tasks are retried. A long task on a heartbeating worker is never
+ * touched: only silence kills a session.
  *
- * Silence proves something only while heartbeats could be recorded: after the
- * database was unreachable, no worker is declared dead until it has answered for a
- * whole worker timeout again. Otherwise a database restart longer than the timeout
- * would kill every session (and retry every running task) the moment it came back,
- * before any heartbeat could land.
+ * Silence proves something only while heartbeats could be recorded. Each pass first
+ * records this coordinator's presence and the workers it hears
+ * (recordCoordinatorPresence), then asks the database to judge (markDeadWorkers,
+ * where the rule lives): a worker's silence counts only over time its coordinator
+ * was recording. A pass that fails, or comes later than it should (a query waiting
+ * out a restart), starts this coordinator's recording anew, so a database outage of
+ * any length kills no live worker.
  */
 import * as grpc from "@grpc/grpc-js";
+import { coerceError } from "../core/errors.ts";
 import type { Service } from "../core/lifecycle.ts";
-import type { Db } from "../db/client.ts";
+import type { Database } from "../db/client.ts";
 import { markDeadWorkers } from "../db/queries/mark-dead-workers.ts";
-import { pingDatabase } from "../db/queries/ping-database.ts";
+import { markCoordinatorStopped, recordCoordinatorPresence, retireCoordinators } from "../db/queries/record-coordinator-presence.ts";
 import type { Logger } from "../log/logger.ts";
 import type { SessionRegistry } from "./session-registry.ts";
+
+/** A coordinator silent this long (and at least three worker timeouts) counts as gone: its workers are judged without it. */
+const COORDINATOR_GONE_MS_MIN = 15_000;
+
+export interface LivenessOptions {
+  /** This coordinator's id and address (its row in `coordinators`). */
+  coordinatorId: string;
+  address: string;
+  workerTimeoutMs: number;
+  /** Called when attempts were lost: due tasks may wait. */
+  onLost: () => void;
+}
 
 export class LivenessMonitor implements Service {
   readonly name = "liveness-monitor";
   private timer: Timer | null = null;
   private pass: Promise<void> | null = null;
-  /** Since when (ms) the database has answered without a long gap; null: it just failed or stalled. */
-  private answeringSince: number | null = Number.NEGATIVE_INFINITY;
-  /** When the database last answered a pass (ms). */
-  private lastAnswerAt = Date.now();
+  /** The last pass failed or stalled: the next one starts recording anew. */
+  private interrupted = true;
+  /** When the last successful pass started (performance.now()). */
+  private lastPassAt = Number.NEGATIVE_INFINITY;
+  /** When passes started failing (performance.now()); null while they succeed. */
+  private failingSince: number | null = null;
+  private started = false;
 
   constructor(
-    private readonly db: Db,
+    private readonly database: Database,
     private readonly registry: SessionRegistry,
-    private readonly workerTimeoutMs: number,
-    private readonly onLost: () => void,
+    private readonly opts: LivenessOptions,
     private readonly log: Logger,
   ) {}
 
   /** Checks often enough to declare a silent worker dead within a fraction of the timeout. */
   get intervalMs(): number {
-    return Math.max(50, Math.min(1000, Math.floor(this.workerTimeoutMs / 5)));
+    return Math.max(50, Math.min(1000, Math.floor(this.opts.workerTimeoutMs / 5)));
   }
 
-  /** A gap this long between two answers of the database means heartbeats could not be recorded. */
+  /** A gap this long between two passes means heartbeats may have gone unrecorded. */
   get stallMs(): number {
-    return Math.max(this.workerTimeoutMs / 2, 2 * this.intervalMs + 500);
+    return Math.max(this.opts.workerTimeoutMs / 2, 2 * this.intervalMs + 500);
+  }
+
+  get goneMs(): number {
+    return Math.max(3 * this.opts.workerTimeoutMs, COORDINATOR_GONE_MS_MIN);
   }
 
   async start(): Promise<void> {
-    // A fresh start judges at once (as before any outage); only a failure or stall starts a wait.
-    this.answeringSince = Number.NEGATIVE_INFINITY;
-    this.lastAnswerAt = Date.now();
+    this.interrupted = true;
+    await this.recordPresence();
+    await retireCoordinators(this.database.db, this.opts.coordinatorId, this.database.kind === "pglite");
+    this.started = true;
     this.timer = setInterval(() => {
       this.pass ??= this.tick()
         .catch((err) => {
-          this.answeringSince = null;
-          this.log.warn("liveness check failed: {error}", { error: String((err as Error)?.message ?? err) });
+          this.interrupted = true;
+          this.failingSince ??= performance.now();
+          this.log.warn("liveness check failed: {error}", { error: coerceError(err).message });
         })
         .finally(() => (this.pass = null));
     }, this.intervalMs);
@@ -62,36 +85,52 @@ export class LivenessMonitor implements Service {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.pass;
+    if (!this.started) return;
+    this.started = false;
+    // Its workers fail over now instead of waiting out this coordinator's silence.
+    await markCoordinatorStopped(this.database.db, this.opts.coordinatorId).catch((err) =>
+      this.log.warn("could not record that this coordinator stopped: {error}", { error: coerceError(err).message }),
+    );
   }
 
-  /**
-   * A timer pass: declares deaths only once the database has answered for a whole
-   * worker timeout. A pass that fails, or a database silent for longer than a pass
-   * should ever take (a query waiting out a restart), starts that wait again.
-   */
+  /** A timer pass: record presence and the workers heard, then let the database judge. */
   private async tick(): Promise<void> {
-    await pingDatabase(this.db);
-    const now = Date.now();
-    if (now - this.lastAnswerAt > this.stallMs) this.answeringSince = null;
-    this.lastAnswerAt = now;
-    this.answeringSince ??= now;
-    if (now - this.answeringSince < this.workerTimeoutMs) return;
+    await this.recordPresence();
     await this.runOnce();
-    this.lastAnswerAt = Date.now();
+  }
+
+  /** Records this coordinator's presence and the heartbeats it heard; a late pass starts recording anew. */
+  async recordPresence(): Promise<void> {
+    const startedAt = performance.now();
+    const interrupted = this.interrupted || startedAt - this.lastPassAt > this.stallMs;
+    const heard = this.registry.all().map((s) => ({ workerId: s.id, agoMs: Math.round(startedAt - s.heardAt) }));
+    await recordCoordinatorPresence(this.database.db, { id: this.opts.coordinatorId, address: this.opts.address, interrupted, heard });
+    if (this.failingSince !== null) {
+      this.log.info("the database answers again after {ms} ms: workers' silence counts again from now", { ms: Math.round(startedAt - this.failingSince) });
+      this.failingSince = null;
+    }
+    // A pass that itself took too long leaves a gap behind it: the next one starts anew.
+    this.interrupted = performance.now() - startedAt > this.stallMs;
+    this.lastPassAt = startedAt;
   }
 
   async runOnce(): Promise<void> {
-    const dead = await markDeadWorkers(this.db, this.workerTimeoutMs);
+    const dead = await markDeadWorkers(this.database.db, {
+      coordinatorId: this.opts.coordinatorId,
+      timeoutMs: this.opts.workerTimeoutMs,
+      goneMs: this.goneMs,
+      freshMs: this.stallMs,
+    });
     for (const w of dead) {
       this.log.warn("worker {worker} declared dead after {timeoutMs} ms without a heartbeat; {lost} attempt(s) lost", {
         worker: w.name,
         workerId: w.id,
-        timeoutMs: this.workerTimeoutMs,
+        timeoutMs: this.opts.workerTimeoutMs,
         lost: w.lostAttempts,
       });
       // If its stream is still open here (a frozen process), end it: it must come back as a new session.
       this.registry.get(w.id)?.close(grpc.status.FAILED_PRECONDITION, "worker session was declared dead; reconnect");
     }
-    if (dead.length > 0) this.onLost();
+    if (dead.length > 0) this.opts.onLost();
   }
 }

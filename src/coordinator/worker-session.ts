@@ -21,6 +21,8 @@ export class WorkerSession {
   readonly finishing = new Map<string, Promise<unknown>>();
   draining = false;
   closed = false;
+  /** When this coordinator last heard from the worker (performance.now()): the liveness monitor records it. */
+  heardAt = performance.now();
 
   constructor(
     readonly id: string,

@@ -37,3 +37,16 @@ export async function registerWorker(db: Db, overrides: Partial<WorkerHello> = {
   };
   return (await openWorkerSession(db, hello, null)).id;
 }
+
+/**
+ * A coordinator row that has recorded without a gap for `recordingForMs` and was last
+ * seen `seenAgoMs` ago (both by the database's clock); returns its id.
+ */
+export async function insertCoordinator(db: Db, o: { recordingForMs?: number; seenAgoMs?: number; stopped?: boolean } = {}): Promise<string> {
+  const id = crypto.randomUUID();
+  await db.execute(sql`
+    insert into coordinators (id, address, recording_since, last_seen_at, stopped_at)
+    values (${id}, ${`test:${++n}`}, now() - ${o.recordingForMs ?? 0} * interval '1 millisecond',
+            now() - ${o.seenAgoMs ?? 0} * interval '1 millisecond', ${o.stopped ? sql`now()` : null})`);
+  return id;
+}

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
 import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../../test/support/databases.ts";
-import { insertTask, insertTasks, registerWorker } from "../../../test/support/factories.ts";
+import { insertCoordinator, insertTask, insertTasks, registerWorker } from "../../../test/support/factories.ts";
 import { openDatabase } from "../client.ts";
 import { rows } from "../rows.ts";
 import { taskAttempts, taskEvents, tasks, workers } from "../schema/index.ts";
@@ -108,13 +108,15 @@ describeEachBackend("engine queries", (backend) => {
   });
 
   test("a worker silent past the timeout is declared dead and its attempts are lost and retried", async () => {
-    const w = await registerWorker(d.db);
+    const coordinatorId = await insertCoordinator(d.db, { recordingForMs: 600_000 });
+    const judge = { coordinatorId, timeoutMs: 60_000, goneMs: 180_000, freshMs: 30_000 };
+    const w = await registerWorker(d.db, { coordinatorId });
     const retry = await insertTask(d.db, { maxRetries: 2, backoffMs: 1 });
     const last = await insertTask(d.db, { maxRetries: 0 });
     await claimDueTasks(d.db, { workerId: w, workerName: "w", queues: ["default"], limit: 10 });
-    expect(await markDeadWorkers(d.db, 60_000)).toEqual([]);
+    expect(await markDeadWorkers(d.db, judge)).toEqual([]);
     await d.db.update(workers).set({ lastHeartbeatAt: new Date(Date.now() - 120_000) }).where(eq(workers.id, w));
-    const dead = await markDeadWorkers(d.db, 60_000);
+    const dead = await markDeadWorkers(d.db, judge);
     expect(dead).toMatchObject([{ id: w, lostAttempts: 2 }]);
     const rows = await d.db.select().from(tasks);
     expect(rows.find((r) => r.id === retry.id)!.status).toBe("scheduled");

@@ -17,7 +17,10 @@ export interface WorkerHello {
   concurrency: number;
   version: string;
   draining: boolean;
+  /** The address of the coordinator holding the stream. */
   coordinator: string;
+  /** That coordinator's id (its row in `coordinators`); null outside a coordinator (tests, tools). */
+  coordinatorId?: string | null;
 }
 
 /**
@@ -28,7 +31,7 @@ export async function openWorkerSession(db: Executor, hello: WorkerHello, previo
   const status = hello.draining ? "draining" : "alive";
   if (previousId && /^[0-9a-f-]{36}$/i.test(previousId)) {
     const resumed = rows<{ id: string }>(await db.execute(sql`
-      update workers set status = ${status}, coordinator = ${hello.coordinator}, last_heartbeat_at = now(),
+      update workers set status = ${status}, coordinator = ${hello.coordinator}, coordinator_id = ${hello.coordinatorId ?? null}, last_heartbeat_at = now(),
         concurrency = ${hello.concurrency}, queues = ${toTextArray(hello.queues)}::text[]
       where id = ${previousId} and status <> 'dead' returning id`));
     if (resumed[0]) {
@@ -37,9 +40,9 @@ export async function openWorkerSession(db: Executor, hello: WorkerHello, previo
     }
   }
   const created = rows<{ id: string }>(await db.execute(sql`
-    insert into workers (name, host, pid, status, queues, concurrency, version, coordinator)
+    insert into workers (name, host, pid, status, queues, concurrency, version, coordinator, coordinator_id)
     values (${hello.name}, ${hello.host}, ${hello.pid}, ${status}, ${toTextArray(hello.queues)}::text[],
-            ${hello.concurrency}, ${hello.version}, ${hello.coordinator})
+            ${hello.concurrency}, ${hello.version}, ${hello.coordinator}, ${hello.coordinatorId ?? null})
     returning id`));
   await notifyWorker(db, { id: created[0]!.id, name: hello.name, status });
   return { id: created[0]!.id, resumed: false };

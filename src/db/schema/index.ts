@@ -3,4 +3,5 @@ export * from "./tasks.ts";
 export * from "./task-attempts.ts";
 export * from "./task-events.ts";
 export * from "./workers.ts";
+export * from "./coordinators.ts";
 export * from "./schedules.ts";

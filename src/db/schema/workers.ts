@@ -19,6 +19,8 @@ export const workers = pgTable(
     version: text("version").notNull(),
     /** The coordinator holding its stream (host:port of that coordinator). */
     coordinator: text("coordinator"),
+    /** That coordinator's row in `coordinators`: its liveness decides when this worker's silence counts. */
+    coordinatorId: uuid("coordinator_id"),
     startedAt: timestamp("started_at", tz).notNull().defaultNow(),
     /** Judged by the database's clock, never the worker's. */
     lastHeartbeatAt: timestamp("last_heartbeat_at", tz).notNull().defaultNow(),
