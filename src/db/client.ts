@@ -22,6 +22,11 @@ export interface Database {
   kind: "postgres" | "pglite";
   /** Calls `onMessage` for each NOTIFY on `channel`; resolves once listening. Returns a stop function. */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * One round trip within `timeoutMs` on a connection of its own (never queued behind
+   * the pool's work), to tell a database that is away from one that is busy.
+   */
+  probe(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -75,6 +80,7 @@ function openPostgres(url: string, opts: OpenOptions): Database {
     // grows to 10–20 s, long enough for workers to be declared dead meanwhile.
     backoff: (attempt: number) => (0.5 + Math.random() / 2) * Math.min(3 ** attempt / 100, 1),
   });
+  const probe = new PostgresProbe(url);
   return {
     db: drizzlePostgres(client, { schema }),
     kind: "postgres",
@@ -83,8 +89,44 @@ function openPostgres(url: string, opts: OpenOptions): Database {
       const sub = await client.listen(channel, onMessage);
       return () => sub.unlisten();
     },
-    close: () => client.end({ timeout: 5 }),
+    probe: (timeoutMs) => probe.run(timeoutMs),
+    close: async () => {
+      await probe.close();
+      await client.end({ timeout: 5 });
+    },
   };
+}
+
+/**
+ * The probe's own single connection. A probe that fails or times out drops it, so
+ * the next probe connects afresh at once (no reconnect backoff, no connect left
+ * hanging from the last try).
+ */
+class PostgresProbe {
+  #client: postgres.Sql | null = null;
+
+  constructor(private readonly url: string) {}
+
+  async run(timeoutMs: number): Promise<void> {
+    const client = (this.#client ??= postgres(this.url, { max: 1, connect_timeout: Math.ceil(timeoutMs / 1000) + 1, idle_timeout: 60, onnotice: () => {} }));
+    let timer: Timer | undefined;
+    const query = client`select 1`.execute();
+    query.catch(() => {});
+    try {
+      await Promise.race([query, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)))]);
+    } catch (err) {
+      if (this.#client === client) this.#client = null;
+      void client.end({ timeout: 0 }).catch(() => {});
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#client?.end({ timeout: 1 }).catch(() => {});
+    this.#client = null;
+  }
 }
 
 async function openPglite(dataDir: string): Promise<Database> {
@@ -108,6 +150,8 @@ async function openPglite(dataDir: string): Promise<Database> {
       const unlisten = await client.listen(channel, onMessage);
       return unlisten;
     },
+    // In this process: never unreachable.
+    probe: async () => {},
     close: () => client.close(),
   };
 }

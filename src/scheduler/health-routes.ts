@@ -3,6 +3,7 @@ import { Type } from "@sinclair/typebox";
 import { Elysia } from "elysia";
 import type { Db } from "../db/client.ts";
 import { migrationsApplied } from "../db/migrate.ts";
+import type { DatabaseGate } from "./database-gate.ts";
 import { errorAnswer, jsonAnswer } from "./openapi/route-docs.ts";
 
 /** How long /readyz waits for the database before it answers 503. */
@@ -11,7 +12,7 @@ const READY_CHECK_TIMEOUT_MS = 2000;
 const LiveJsonSchema = Type.Object({ status: Type.Literal("ok") });
 const ReadyJsonSchema = Type.Object({ status: Type.Literal("ready") });
 
-export function healthRoutes(db: Db) {
+export function healthRoutes(db: Db, gate: DatabaseGate) {
   return new Elysia({ name: "health" })
     .get("/healthz", () => ({ status: "ok" }), {
       detail: { summary: "Liveness: 200 while the process lives", tags: ["health"], responses: { 200: jsonAnswer("alive", LiveJsonSchema) } },
@@ -19,8 +20,10 @@ export function healthRoutes(db: Db) {
     .get(
       "/readyz",
       async ({ set }) => {
-        const problem = await readinessProblem(db);
+        // While the gate knows the database is away, say so at once.
+        const problem = gate.down ? "database unavailable" : await readinessProblem(db);
         if (problem === null) return { status: "ready" };
+        if (!gate.down) gate.suspect();
         set.status = 503;
         return { error: "not_ready", message: problem, details: [] };
       },

@@ -1,4 +1,5 @@
 /** Builds the scheduler's Elysia app from its feature plugins; tests call `app.handle()` on it. */
+import { sql } from "drizzle-orm";
 import { Elysia } from "elysia";
 import type { Config } from "../config/config.ts";
 import type { Db } from "../db/client.ts";
@@ -8,6 +9,7 @@ import { authRoutes } from "./auth/routes.ts";
 import type { ChangeFeed } from "./change-feed.ts";
 import { dashboardRoutes } from "./dashboard/index.ts";
 import { eventRoutes } from "./events/routes.ts";
+import { databaseGate, DatabaseGate } from "./database-gate.ts";
 import { healthRoutes } from "./health-routes.ts";
 import { httpErrors } from "./http-errors.ts";
 import { httpMetrics } from "./metrics/http-metrics.ts";
@@ -25,19 +27,23 @@ export interface HttpAppDeps {
   /** The process's change feed, for live dashboards and /api/events. */
   feed: ChangeFeed;
   config: Config;
+  /** Answers 503 at once while the database is away (default: a gate probing through `db`, for in-process tests). */
+  gate?: DatabaseGate;
 }
 
 export function buildHttpApp(deps: HttpAppDeps) {
   const metrics = new SchedulerMetrics(deps.db, deps.log.getChild("metrics"), deps.feed);
   const token = deps.config.token;
+  const gate = deps.gate ?? new DatabaseGate(async () => void (await deps.db.execute(sql`select 1`)), deps.log.getChild("gate"));
   // Error mapping and the body limit come first: Elysia applies hooks only to routes added after them.
   // The auth guard runs before routing and the body limit, so it covers every route and refuses before reading.
   return new Elysia()
-    .use(httpErrors(deps.log))
+    .use(httpErrors(deps.log, () => gate.down || gate.suspect()))
     .use(httpMetrics(metrics.instruments))
     .use(authGuard({ token, insecure: deps.config.insecure, log: deps.log.getChild("auth") }))
+    .use(databaseGate(gate))
     .use(bodyLimit())
-    .use(healthRoutes(deps.db))
+    .use(healthRoutes(deps.db, gate))
     .use(authRoutes({ token, log: deps.log.getChild("auth") }))
     .use(taskRoutes(deps.db, deps.log.getChild("tasks")))
     .use(scheduleRoutes(deps.db))

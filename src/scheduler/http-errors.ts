@@ -9,6 +9,9 @@ import { Elysia } from "elysia";
 import { ConflictError, NotFoundError, UnavailableError, ValidationError, type FieldProblem } from "../core/errors.ts";
 import type { Logger } from "../log/logger.ts";
 
+/** Seconds a client should wait before retrying a 503 (the Retry-After header). */
+export const RETRY_AFTER_S = 2;
+
 /** Every error answer's shape; `$id` names it `Error` in the OpenAPI document. */
 export const ErrorBodySchema = Type.Object(
   {
@@ -98,11 +101,19 @@ function isConnectionError(err: unknown): boolean {
   return false;
 }
 
-export function httpErrors(log: Logger) {
+/**
+ * The error plugin. A 503 tells the client when to retry, and a lost connection makes
+ * the database gate probe (`onUnavailable`), so the requests after it are refused at once.
+ */
+export function httpErrors(log: Logger, onUnavailable: () => void = () => {}) {
   return new Elysia({ name: "http-errors" }).onError({ as: "global" }, ({ code, error, set }) => {
     const { status, body } = toHttpError(code, error, log);
     set.status = status;
     set.headers["content-type"] = "application/json";
+    if (status === 503) {
+      set.headers["retry-after"] = String(RETRY_AFTER_S);
+      onUnavailable();
+    }
     return body;
   });
 }

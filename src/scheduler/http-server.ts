@@ -1,5 +1,4 @@
 /** The scheduler's HTTP server as a Service: binds the Elysia app to --http. */
-import type { Elysia } from "elysia";
 import type { HostPort } from "../config/config.ts";
 import type { Service } from "../core/lifecycle.ts";
 import type { Logger } from "../log/logger.ts";
@@ -18,8 +17,8 @@ export class HttpServer implements Service {
   private server: ReturnType<typeof Bun.serve> | null = null;
 
   constructor(
-    // Elysia's generic parameters vary with the plugins used; the server only needs fetch().
-    private readonly app: Elysia<any, any, any, any, any, any, any>,
+    /** The app's fetch (wrapped so that no request waits on a database that is away). */
+    private readonly fetch: (req: Request) => Promise<Response>,
     private readonly addr: HostPort,
     private readonly log: Logger,
   ) {}
@@ -34,7 +33,7 @@ export class HttpServer implements Service {
       this.server = Bun.serve({
         hostname: this.addr.host,
         port: this.addr.port,
-        fetch: (req) => this.app.fetch(req),
+        fetch: this.fetch,
         maxRequestBodySize: BUN_BODY_LIMIT_BYTES,
         // SSE streams stay open for hours; they send keep-alive comments instead.
         idleTimeout: 0,
