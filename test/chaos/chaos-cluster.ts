@@ -103,6 +103,8 @@ export interface ClusterOptions {
   /** A label for the run folder and logs. */
   name: string;
   coordinators?: number;
+  /** The PostgreSQL server to make the cluster's database on (default: the battery's, chaosDatabaseUrl()). */
+  serverUrl?: string;
 }
 
 export class ChaosCluster {
@@ -125,9 +127,8 @@ export class ChaosCluster {
   }
 
   static async start(opts: ClusterOptions): Promise<ChaosCluster> {
-    chaosDatabaseUrl();
     const c = new ChaosCluster(opts);
-    const db = await createPostgresDatabase();
+    const db = await createPostgresDatabase(opts.serverUrl ?? chaosDatabaseUrl());
     c.databaseUrl = db.url;
     c.#drop = db.drop;
     c.sql = postgres(db.url, { max: 4, onnotice: () => {}, connect_timeout: 5 });

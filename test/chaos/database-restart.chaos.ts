@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { ChaosCluster, percentile, randomInt } from "./chaos-cluster.ts";
 import { ledgerCommand, readLedger } from "./ledger.ts";
-import { assertLocalServer, ensurePostgresRunning, pgctl, postgresReady } from "./postgres-server.ts";
+import { PrivatePostgres } from "./private-postgres.ts";
 import { recordResult, summary } from "./report.ts";
 import { bySize } from "./sizes.ts";
 import { waitFor } from "../support/processes.ts";
@@ -25,19 +25,20 @@ const HANG_MS = 10_000;
 const QUICK_MS = 1000;
 
 const TESTS = 1;
+let server: PrivatePostgres;
 let cluster: ChaosCluster;
 /** Tests that passed; the run folder is removed only when all did. */
 let passed = 0;
 
 beforeAll(async () => {
-  assertLocalServer();
-  await ensurePostgresRunning();
-  cluster = await ChaosCluster.start({ name: "dbrestart", coordinators: 2 });
+  server = await PrivatePostgres.start();
+  cluster = await ChaosCluster.start({ name: "dbrestart", coordinators: 2, serverUrl: server.url });
 });
 
 afterAll(async () => {
-  await ensurePostgresRunning();
+  await server?.ensureRunning();
   await cluster?.stop();
+  await server?.destroy();
   if (passed === TESTS && !process.env.TASKFLOW_CHAOS_KEEP) cluster?.removeFiles();
   else if (cluster) console.log(`chaos logs kept in ${cluster.dir}`);
 });
@@ -91,7 +92,7 @@ class SteadyClient {
 
 async function waitPostgres(ready: boolean, timeoutMs = 60_000): Promise<number> {
   const t0 = Date.now();
-  await waitFor(`PostgreSQL to be ${ready ? "up" : "down"}`, async () => (await postgresReady()) === ready, timeoutMs, 50);
+  await waitFor(`PostgreSQL to be ${ready ? "up" : "down"}`, async () => (await server.ready()) === ready, timeoutMs, 50);
   return Date.now() - t0;
 }
 
@@ -130,7 +131,7 @@ test(`database restart: ${TASKS} tasks through a fast restart and a ${DOWN_MS} m
     await Bun.sleep(3000);
     // 1. A fast restart.
     let from = Date.now();
-    await pgctl("restart", "fast");
+    await server.restart();
     let downMs = Date.now() - from;
     await cluster.waitApiReady(60_000);
     downs.push({ kind: "restart -m fast", from, to: Date.now(), downMs, recoveredMs: Date.now() - from });
@@ -138,9 +139,9 @@ test(`database restart: ${TASKS} tasks through a fast restart and a ${DOWN_MS} m
     await Bun.sleep(3000);
     // 2. An immediate stop (a crash, for clients), 10 s down, then a start.
     from = Date.now();
-    await pgctl("stop", "immediate");
+    await server.stop("immediate");
     await Bun.sleep(DOWN_MS);
-    await pgctl("start");
+    await server.start();
     downMs = Date.now() - from;
     await waitPostgres(true);
     await cluster.waitApiReady(60_000);
@@ -148,7 +149,7 @@ test(`database restart: ${TASKS} tasks through a fast restart and a ${DOWN_MS} m
     cluster.fault("database stop -m immediate", "*", from, Date.now());
     await Bun.sleep(2000);
   } finally {
-    await ensurePostgresRunning();
+    await server.ensureRunning();
     await client.stop();
   }
 

@@ -22,19 +22,19 @@ export interface TestDatabase extends Database {
   url: string | null;
 }
 
-/** Makes a fresh, empty database on PostgreSQL and returns its URL and a drop function. */
-export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  if (!TEST_DATABASE_URL) throw new Error("TASKFLOW_TEST_DATABASE_URL is not set");
+/** Makes a fresh, empty database on a PostgreSQL server (default: the test server) and returns its URL and a drop function. */
+export async function createPostgresDatabase(serverUrl = TEST_DATABASE_URL): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (!serverUrl) throw new Error("TASKFLOW_TEST_DATABASE_URL is not set");
   const name = `taskflow_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   await admin.end();
-  const url = new URL(TEST_DATABASE_URL);
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     drop: async () => {
-      const a = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+      const a = postgres(serverUrl, { max: 1, onnotice: () => {} });
       await a.unsafe(`drop database if exists ${name} with (force)`);
       await a.end();
     },
