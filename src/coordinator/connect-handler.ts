@@ -6,6 +6,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { outcomeOf } from "../core/retry-policy.ts";
 import type { Db } from "../db/client.ts";
+import { databaseErrorMessage, isConnectionError } from "../db/connection-errors.ts";
 import { attemptKey, type AttemptOutcomeWrite } from "../db/queries/apply-attempt-outcomes.ts";
 import { loseAttempts, retryMessage } from "../db/queries/lose-attempts.ts";
 import { currentAttempts } from "../db/queries/mark-attempts-started.ts";
@@ -22,6 +23,8 @@ import { WorkerSession } from "./worker-session.ts";
 const ORPHAN_MIN_AGE_MS = 5000;
 /** A stream must say Hello within this long. */
 const HELLO_TIMEOUT_MS = 10_000;
+/** While the database is away, a Hello is tried again this often (the worker waits for its Welcome meanwhile). */
+const HELLO_RETRY_MS = 500;
 
 export interface ConnectDeps {
   db: Db;
@@ -80,11 +83,11 @@ export function handleConnect(stream: ConnectServerStream, deps: ConnectDeps): v
         if (session) return await handleMessage(session, msg, deps, track);
         if (msg.body !== "hello" || !msg.hello) return void early.push(msg);
         clearTimeout(helloTimer);
-        session = await openSession(stream, msg.hello, deps);
+        session = await openSessionWhenDatabaseAnswers(stream, msg.hello, deps, () => ended);
         if (!session) return;
         for (const m of early.splice(0)) await handleMessage(session, m, deps, track);
       } catch (err) {
-        log.error("handling a message from worker {worker} failed: {error}", { worker: session?.name ?? stream.getPeer(), error: String(err) });
+        log.error("handling a message from worker {worker} failed: {error}", { worker: session?.name ?? stream.getPeer(), error: databaseErrorMessage(err) });
         // A session we cannot keep consistent is closed; the worker reconnects and resumes.
         stream.emit("error", { code: grpc.status.UNAVAILABLE, details: "coordinator error; reconnect" });
       }
@@ -108,6 +111,24 @@ export function handleConnect(stream: ConnectServerStream, deps: ConnectDeps): v
   });
   stream.on("cancelled", finish);
   stream.on("error", finish);
+}
+
+/**
+ * Opens the session, waiting out a database outage: closing the stream would only
+ * send the worker into reconnect backoff, so it would come back later than the
+ * database does (and risk being judged silent). Null when the stream ended meanwhile.
+ */
+async function openSessionWhenDatabaseAnswers(stream: ConnectServerStream, hello: HelloOutput, deps: ConnectDeps, ended: () => boolean): Promise<WorkerSession | null> {
+  for (let logged = false; ; logged = true) {
+    try {
+      return await openSession(stream, hello, deps);
+    } catch (err) {
+      if (!isConnectionError(err) || ended()) throw err;
+      if (!logged) deps.log.info("worker {worker} waits for the database to open its session ({error})", { worker: hello.name, error: databaseErrorMessage(err) });
+      await Bun.sleep(HELLO_RETRY_MS);
+      if (ended()) return null;
+    }
+  }
 }
 
 /** Opens (or resumes) the worker's session; null when the stream ended meanwhile (the worker gave up waiting). */
@@ -178,7 +199,7 @@ async function onHeartbeat(session: WorkerSession, hb: HeartbeatOutput, deps: Co
   } catch (err) {
     // Nothing changed: keep the stream (closing it would only send the worker into
     // reconnect backoff while the database is away); the next heartbeat tries again.
-    deps.log.warn("could not record a heartbeat of {worker}: {error}", { worker: session.name, error: String((err as Error)?.message ?? err) });
+    deps.log.warn("could not record a heartbeat of {worker}: {error}", { worker: session.name, error: databaseErrorMessage(err) });
     return;
   }
   if (!alive) {
@@ -190,7 +211,13 @@ async function onHeartbeat(session: WorkerSession, hb: HeartbeatOutput, deps: Co
     session.draining = true;
     deps.log.info("worker {worker} is draining", { worker: session.name });
   }
-  await reconcile(session, hb.running.map((r) => attemptKey(r.task_id, r.attempt)), deps);
+  try {
+    await reconcile(session, hb.running.map((r) => attemptKey(r.task_id, r.attempt)), deps);
+  } catch (err) {
+    // The database went away mid-heartbeat: the next heartbeat reconciles. Only other errors end the session.
+    if (!isConnectionError(err)) throw err;
+    deps.log.warn("could not reconcile the attempts of {worker}: {error}", { worker: session.name, error: databaseErrorMessage(err) });
+  }
 }
 
 /**

@@ -12,9 +12,9 @@
  * any length kills no live worker.
  */
 import * as grpc from "@grpc/grpc-js";
-import { coerceError } from "../core/errors.ts";
 import type { Service } from "../core/lifecycle.ts";
 import type { Database } from "../db/client.ts";
+import { databaseErrorMessage } from "../db/connection-errors.ts";
 import { markDeadWorkers } from "../db/queries/mark-dead-workers.ts";
 import { markCoordinatorStopped, recordCoordinatorPresence, retireCoordinators } from "../db/queries/record-coordinator-presence.ts";
 import type { Logger } from "../log/logger.ts";
@@ -75,7 +75,7 @@ export class LivenessMonitor implements Service {
         .catch((err) => {
           this.interrupted = true;
           this.failingSince ??= performance.now();
-          this.log.warn("liveness check failed: {error}", { error: coerceError(err).message });
+          this.log.warn("liveness check failed: {error}", { error: databaseErrorMessage(err) });
         })
         .finally(() => (this.pass = null));
     }, this.intervalMs);
@@ -89,7 +89,7 @@ export class LivenessMonitor implements Service {
     this.started = false;
     // Its workers fail over now instead of waiting out this coordinator's silence.
     await markCoordinatorStopped(this.database.db, this.opts.coordinatorId).catch((err) =>
-      this.log.warn("could not record that this coordinator stopped: {error}", { error: coerceError(err).message }),
+      this.log.warn("could not record that this coordinator stopped: {error}", { error: databaseErrorMessage(err) }),
     );
   }
 

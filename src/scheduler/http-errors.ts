@@ -7,6 +7,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { Elysia } from "elysia";
 import { ConflictError, NotFoundError, UnavailableError, ValidationError, type FieldProblem } from "../core/errors.ts";
+import { isConnectionError } from "../db/connection-errors.ts";
 import type { Logger } from "../log/logger.ts";
 
 /** Seconds a client should wait before retrying a 503 (the Retry-After header). */
@@ -90,21 +91,6 @@ function validationProblems(err: unknown): FieldProblem[] {
   return out.length ? out : [{ path: "/", message: "invalid request" }];
 }
 
-const CONNECTION_ERROR_CODES = ["ECONNREFUSED", "ECONNRESET", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECT_TIMEOUT", "CONNECTION_DESTROYED", "57P01", "57P03"];
-
-/** True for a lost or refused database connection, also when wrapped (drizzle's DrizzleQueryError keeps it as `cause`). */
-function isConnectionError(err: unknown): boolean {
-  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && CONNECTION_ERROR_CODES.includes(code)) return true;
-  }
-  return false;
-}
-
-/**
- * The error plugin. A 503 tells the client when to retry, and a lost connection makes
- * the database gate probe (`onUnavailable`), so the requests after it are refused at once.
- */
 export function httpErrors(log: Logger, onUnavailable: () => void = () => {}) {
   return new Elysia({ name: "http-errors" }).onError({ as: "global" }, ({ code, error, set }) => {
     const { status, body } = toHttpError(code, error, log);

@@ -150,9 +150,10 @@ export class ChaosCluster {
     }, timeoutMs, 50);
   }
 
-  async startCoordinator(): Promise<ChaosProcess> {
+  /** Starts a coordinator, on the cluster's database or through another URL to it (a proxy the test controls). */
+  async startCoordinator(o: { databaseUrl?: string } = {}): Promise<ChaosProcess> {
     const n = this.coordinators.length + 1;
-    const args = ["--role=coordinator", `--database-url=${this.databaseUrl}`, `--grpc=127.0.0.1:${freePort()}`, ...this.#timing];
+    const args = ["--role=coordinator", `--database-url=${o.databaseUrl ?? this.databaseUrl}`, `--grpc=127.0.0.1:${freePort()}`, ...this.#timing];
     const p = new ChaosProcess(`coordinator-${n}`, args, join(this.dir, `coordinator-${n}.log`), {});
     this.coordinators.push(p);
     await this.waitCoordinatorListening(p);

@@ -1,43 +1,66 @@
 // Chaos 7, database restart: while tasks run and a client keeps submitting, the
-// PostgreSQL server restarts (-m fast), then stops (-m immediate) for 10 s and
-// starts again. While it is down the API answers 503 quickly (no 500, no hang);
-// every task that got a 201 is there afterwards and finishes; every process carries
-// on without a restart, LISTEN included (dispatch on NOTIFY, cancel relay, SSE feed).
+// PostgreSQL server restarts (-m fast), stops (-m fast) for 15 s as a restart does on
+// a slow machine, then stops (-m immediate) for 10 s and starts again. While it is
+// down the API answers 503 quickly (no 500, no hang); no live worker is declared
+// dead and no attempt is retried as lost; every task that got a 201 is there
+// afterwards and finishes; every process carries on without a restart, LISTEN
+// included (dispatch on NOTIFY, cancel relay, SSE feed).
 //
-// This restarts the machine's shared PostgreSQL server: run it alone (CI runs the
-// battery as its own step). The server is started again whatever happens.
+// The server is the test's own (private-postgres.ts), so other tests on the shared
+// server carry on meanwhile. Limits that depend on the machine's speed derive from
+// what the test measures before the faults.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { ChaosCluster, percentile, randomInt } from "./chaos-cluster.ts";
 import { ledgerCommand, readLedger } from "./ledger.ts";
 import { PrivatePostgres } from "./private-postgres.ts";
+import { TcpProxy } from "./tcp-proxy.ts";
 import { recordResult, summary } from "./report.ts";
-import { bySize } from "./sizes.ts";
+import { bySize, WORKER_TIMEOUT_MS } from "./sizes.ts";
 import { waitFor } from "../support/processes.ts";
 
 const TASKS = bySize(5000, 500);
 const WORKERS = 4;
 const SLOTS = 8;
 const SLEEP_MS = [500, 3000];
+/** The immediate stop's downtime (a crash, for clients). */
 const DOWN_MS = 10_000;
+/** A fast stop held down this long: what `restart -m fast` takes on a slow machine (a long shutdown checkpoint). */
+const SLOW_RESTART_MS = 15_000;
+/**
+ * After the slow restart, the second coordinator's database link stays cut this much
+ * longer (a coordinator slow to reconnect): longer than a worker timeout, so its
+ * workers' heartbeats go unrecorded while the other coordinator already judges.
+ */
+const LAGGING_COORDINATOR_MS = 3 * WORKER_TIMEOUT_MS;
 /** A request slower than this counts as a hang (the client gives up). */
 const HANG_MS = 10_000;
-/** "Quickly": the 99th percentile of answers while the database is down stays under this. */
-const QUICK_MS = 1000;
+/** No answer while the database is down may take longer than this (the gate's design bound is ~2 s). */
+const ANSWER_WHILE_DOWN_MS = 5000;
+/** Tasks that must complete between two faults, so each fault hits a cluster that is working again. */
+const PROGRESS_BETWEEN_FAULTS = bySize(100, 20);
 
 const TESTS = 1;
 let server: PrivatePostgres;
+/** The second coordinator's link to the database. */
+let laggingLink: TcpProxy;
 let cluster: ChaosCluster;
 /** Tests that passed; the run folder is removed only when all did. */
 let passed = 0;
 
 beforeAll(async () => {
   server = await PrivatePostgres.start();
-  cluster = await ChaosCluster.start({ name: "dbrestart", coordinators: 2, serverUrl: server.url });
+  cluster = await ChaosCluster.start({ name: "dbrestart", coordinators: 1, serverUrl: server.url });
+  laggingLink = new TcpProxy("127.0.0.1", server.port);
+  const viaLink = new URL(cluster.databaseUrl);
+  viaLink.port = String(await laggingLink.start());
+  await cluster.startCoordinator({ databaseUrl: viaLink.toString() });
 });
 
 afterAll(async () => {
+  laggingLink?.heal();
   await server?.ensureRunning();
   await cluster?.stop();
+  await laggingLink?.stop();
   await server?.destroy();
   if (passed === TESTS && !process.env.TASKFLOW_CHAOS_KEEP) cluster?.removeFiles();
   else if (cluster) console.log(`chaos logs kept in ${cluster.dir}`);
@@ -104,7 +127,7 @@ async function probeDispatch(queue: string): Promise<number> {
   return r[0]!.ms;
 }
 
-test(`database restart: ${TASKS} tasks through a fast restart and a ${DOWN_MS} ms immediate stop`, async () => {
+test(`database restart: ${TASKS} tasks through a fast restart, a ${SLOW_RESTART_MS} ms fast stop and a ${DOWN_MS} ms immediate stop`, async () => {
   const [a, b] = cluster.coordinatorAddresses as [string, string];
   const names = Array.from({ length: WORKERS }, (_, i) => `dbw-${i + 1}`);
   names.forEach((n, i) => cluster.startWorker(n, { concurrency: SLOTS, coordinators: i % 2 ? [b, a] : [a, b] }));
@@ -112,6 +135,8 @@ test(`database restart: ${TASKS} tasks through a fast restart and a ${DOWN_MS} m
   cluster.startWorker("probe-a", { concurrency: 1, queues: "probe-a", coordinators: [a] });
   cluster.startWorker("probe-b", { concurrency: 1, queues: "probe-b", coordinators: [b] });
   for (const n of [...names, "probe-a", "probe-b"]) await cluster.waitWorkerAlive(n);
+  // What this machine takes, measured before any fault: the limits after the faults derive from these.
+  const spawnMs = await measureSpawnMs();
   const before = { a: await probeDispatch("probe-a"), b: await probeDispatch("probe-b") };
 
   const tasks = Array.from({ length: TASKS }, (_, i) => ({
@@ -127,34 +152,44 @@ test(`database restart: ${TASKS} tasks through a fast restart and a ${DOWN_MS} m
   const client = new SteadyClient(cluster, 100);
   client.start();
   const downs: Array<{ kind: string; from: number; to: number; downMs: number; recoveredMs: number }> = [];
-  try {
-    await Bun.sleep(3000);
-    // 1. A fast restart.
-    let from = Date.now();
-    await server.restart();
-    let downMs = Date.now() - from;
-    await cluster.waitApiReady(60_000);
-    downs.push({ kind: "restart -m fast", from, to: Date.now(), downMs, recoveredMs: Date.now() - from });
-    cluster.fault("database restart -m fast", "*", from, Date.now());
-    await Bun.sleep(3000);
-    // 2. An immediate stop (a crash, for clients), 10 s down, then a start.
-    from = Date.now();
-    await server.stop("immediate");
-    await Bun.sleep(DOWN_MS);
-    await server.start();
-    downMs = Date.now() - from;
+  /** Runs one outage, records it as a fault on every worker, then waits for the API and for tasks to flow again. */
+  const outage = async (kind: string, act: () => Promise<void>) => {
+    await waitProgress(PROGRESS_BETWEEN_FAULTS);
+    const from = Date.now();
+    await act();
+    const downMs = Date.now() - from;
     await waitPostgres(true);
     await cluster.waitApiReady(60_000);
-    downs.push({ kind: "stop -m immediate, start", from, to: Date.now(), downMs, recoveredMs: Date.now() - from });
-    cluster.fault("database stop -m immediate", "*", from, Date.now());
-    await Bun.sleep(2000);
+    downs.push({ kind, from, to: Date.now(), downMs, recoveredMs: Date.now() - from });
+    cluster.fault(`database ${kind}`, "*", from, Date.now());
+  };
+  try {
+    await outage("restart -m fast", () => server.restart());
+    await outage(`stop -m fast, ${SLOW_RESTART_MS} ms down, start; coordinator 2 back ${LAGGING_COORDINATOR_MS} ms later`, async () => {
+      laggingLink.cut();
+      await server.stop("fast");
+      await Bun.sleep(SLOW_RESTART_MS); // the outage itself, not a synchronization
+      await server.start();
+      await cluster.waitApiReady(60_000);
+      await Bun.sleep(LAGGING_COORDINATOR_MS); // the lag itself, not a synchronization
+      laggingLink.heal();
+    });
+    await outage(`stop -m immediate, ${DOWN_MS} ms down, start`, async () => {
+      await server.stop("immediate");
+      await Bun.sleep(DOWN_MS); // the outage itself, not a synchronization
+      await server.start();
+    });
+    await waitProgress(PROGRESS_BETWEEN_FAULTS);
   } finally {
     await server.ensureRunning();
     await client.stop();
   }
 
   const accepted = [...batchAccepted, ...client.accepted];
-  const counts = await cluster.waitAllFinished(bySize(900_000, 120_000));
+  // Enough for the whole backlog at a quarter of the slots' pace, plus every spawn: generous on a slow machine.
+  const meanSleepMs = (SLEEP_MS[0]! + SLEEP_MS[1]!) / 2;
+  const finishMs = 120_000 + (4 * accepted.length * (meanSleepMs + spawnMs)) / (WORKERS * SLOTS);
+  const counts = await cluster.waitAllFinished(finishMs);
   const report = await cluster.check(accepted);
   // A 503 can hide a committed submission (the commit's answer lost with the connection):
   // such tasks exist without a 201, and must run like any other.
@@ -165,7 +200,6 @@ test(`database restart: ${TASKS} tasks through a fast restart and a ${DOWN_MS} m
   for (let i = 0; i < 5; i++) {
     after.a.push(await probeDispatch("probe-a"));
     after.b.push(await probeDispatch("probe-b"));
-    await Bun.sleep(randomInt(100, 400));
   }
   // the cancel relay (a cancel reaches the running process at once),
   const cancelId = await cluster.submit({ name: "cancel me", command: ledgerCommand({ sleep: 60 }), env: cluster.ledgerEnv, queue: "probe-a" });
@@ -182,8 +216,11 @@ test(`database restart: ${TASKS} tasks through a fast restart and a ${DOWN_MS} m
   for (const x of client.answers) byStatus[String(x.status)] = (byStatus[String(x.status)] ?? 0) + 1;
   const unavailable = client.answers.filter((x) => x.status === 503);
   const processes = [cluster.scheduler, ...cluster.coordinators, ...cluster.workers.values()];
+  const workerDeaths = cluster.coordinatorLog().split("declared dead").length - 1;
+  const lostRetries = Object.entries(report.stats.retryReasons).filter(([reason]) => reason.includes("lost") || reason.includes("no longer had"));
   recordResult("database-restart", {
     tasks: TASKS,
+    spawnMs,
     steadySubmitted: client.answers.length,
     steadyAccepted: client.accepted.length,
     answersByStatus: byStatus,
@@ -196,7 +233,7 @@ test(`database restart: ${TASKS} tasks through a fast restart and a ${DOWN_MS} m
     dispatchMsAfter: { a: summary(after.a), b: summary(after.b) },
     cancelMsAfter: cancelMs,
     sseAfter: sseOk,
-    workerDeaths: cluster.coordinatorLog().split("declared dead").length - 1,
+    workerDeaths,
     counts,
     stats: report.stats,
   });
@@ -204,21 +241,43 @@ test(`database restart: ${TASKS} tasks through a fast restart and a ${DOWN_MS} m
   expect(counts).toEqual({ completed: report.tasks.size });
   expect(createdWithout201).toBeLessThanOrEqual(client.answers.filter((x) => x.status !== 201).length);
   // Only 201s and 503s: no 500, and no request left hanging until the client gave up;
-  // while the database is down, answers come quickly (the tail is reported above).
+  // while the database is down, every answer comes within the bound (the tail is reported above).
   expect(Object.keys(byStatus).sort()).toEqual(["201", "503"]);
   expect(Math.max(...client.answers.map((x) => x.ms))).toBeLessThan(HANG_MS);
-  expect(percentile(during.map((x) => x.ms), 99)).toBeLessThan(QUICK_MS);
+  expect(Math.max(...during.map((x) => x.ms))).toBeLessThan(ANSWER_WHILE_DOWN_MS);
   expect(unavailable.length).toBeGreaterThan(0);
+  // Every worker lived throughout: none was declared dead, and no attempt was retried as lost.
+  expect(workerDeaths).toBe(0);
+  expect(lostRetries).toEqual([]);
   // Nobody restarted: one pid per process, all still running.
   for (const p of processes) {
     expect(p.pids).toHaveLength(1);
     expect(p.running).toBe(true);
   }
-  expect(Math.max(...after.a, ...after.b)).toBeLessThan(1000);
-  expect(cancelMs).toBeLessThan(3000);
+  // Dispatch on NOTIFY and the cancel relay work as they did before the faults (limits scale with what was measured then).
+  expect(Math.max(...after.a, ...after.b)).toBeLessThan(Math.max(1000, 10 * Math.max(before.a, before.b)));
+  expect(cancelMs).toBeLessThan(3000 + 10 * spawnMs);
   expect(sseOk).toBe(true);
   passed++;
-}, bySize(1_200_000, 240_000));
+}, bySize(1_800_000, 600_000));
+
+/** Waits until `n` more tasks have completed than now (the cluster is making progress). */
+async function waitProgress(n: number): Promise<void> {
+  const done = async () => (await cluster.statusCounts()).completed ?? 0;
+  const target = (await done()) + n;
+  await waitFor(`${n} more tasks to complete`, async () => (await done()) >= target, 120_000, 100);
+}
+
+/** How long one `/bin/sh -c true` takes to spawn and exit here (median of 20): forking is slow on some machines. */
+async function measureSpawnMs(): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t0 = performance.now();
+    await Bun.spawn(["/bin/sh", "-c", "true"]).exited;
+    times.push(performance.now() - t0);
+  }
+  return percentile(times, 50);
+}
 
 /** Submits a task with GET /api/events open; true when the task's event arrives within 5 s. */
 async function sseSeesNewTask(): Promise<boolean> {
