@@ -12,7 +12,7 @@ import { openDatabase, type Database } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import { roleLogger } from "../log/logger.ts";
 import { ChangeFeed } from "./change-feed.ts";
-import { answerWithinOutage, DatabaseGate } from "./database-gate.ts";
+import { DatabaseGate } from "./database-gate.ts";
 import { buildHttpApp } from "./http-app.ts";
 import { HttpServer } from "./http-server.ts";
 
@@ -64,7 +64,7 @@ describe.skipIf(!TEST_DATABASE_URL)("answers while PostgreSQL is away [postgres]
     gate = new DatabaseGate((ms) => database.probe(ms), log);
     await gate.start();
     const app = buildHttpApp({ db: database.db, log, feed: new ChangeFeed(database, log), config, gate });
-    server = new HttpServer(answerWithinOutage(gate, async (req) => app.fetch(req)), { host: "127.0.0.1", port: 0 }, log);
+    server = new HttpServer(app, { host: "127.0.0.1", port: 0 }, log, gate);
     await server.start();
     base = `http://127.0.0.1:${server.port}`;
   });

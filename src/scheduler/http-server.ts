@@ -1,7 +1,9 @@
 /** The scheduler's HTTP server as a Service: binds the Elysia app to --http. */
+import type { Elysia } from "elysia";
 import type { HostPort } from "../config/config.ts";
 import type { Service } from "../core/lifecycle.ts";
 import type { Logger } from "../log/logger.ts";
+import { answerWithinOutage, type DatabaseGate } from "./database-gate.ts";
 
 /** SPEC §3: request bodies over 1 MiB get 413 (enforced by the app: request-body.ts). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -17,10 +19,12 @@ export class HttpServer implements Service {
   private server: ReturnType<typeof Bun.serve> | null = null;
 
   constructor(
-    /** The app's fetch (wrapped so that no request waits on a database that is away). */
-    private readonly fetch: (req: Request) => Promise<Response>,
+    // Elysia's generic parameters vary with the plugins used; the server only needs fetch().
+    private readonly app: Elysia<any, any, any, any, any, any, any>,
     private readonly addr: HostPort,
     private readonly log: Logger,
+    /** When given, no request waits on a database that is away (answerWithinOutage). */
+    private readonly gate: DatabaseGate | null = null,
   ) {}
 
   /** The bound port (useful with --http=HOST:0). */
@@ -33,7 +37,7 @@ export class HttpServer implements Service {
       this.server = Bun.serve({
         hostname: this.addr.host,
         port: this.addr.port,
-        fetch: this.fetch,
+        fetch: this.gate ? answerWithinOutage(this.gate, async (req) => this.app.fetch(req)) : (req) => this.app.fetch(req),
         maxRequestBodySize: BUN_BODY_LIMIT_BYTES,
         // SSE streams stay open for hours; they send keep-alive comments instead.
         idleTimeout: 0,

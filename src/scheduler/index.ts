@@ -4,7 +4,7 @@ import type { Service } from "../core/lifecycle.ts";
 import type { Database } from "../db/client.ts";
 import { roleLogger } from "../log/logger.ts";
 import { ChangeFeed } from "./change-feed.ts";
-import { answerWithinOutage, DatabaseGate } from "./database-gate.ts";
+import { DatabaseGate } from "./database-gate.ts";
 import { buildHttpApp } from "./http-app.ts";
 import { HttpServer } from "./http-server.ts";
 
@@ -14,5 +14,5 @@ export function schedulerServices(config: Config, database: Database): Service[]
   const gate = new DatabaseGate((timeoutMs) => database.probe(timeoutMs), log.getChild("gate"));
   const app = buildHttpApp({ db: database.db, log, feed, config, gate });
   // The feed starts first so the server never serves a stream before it listens.
-  return [feed, gate, new HttpServer(answerWithinOutage(gate, async (req) => app.fetch(req)), config.http, log)];
+  return [feed, gate, new HttpServer(app, config.http, log, gate)];
 }

@@ -19,8 +19,7 @@ describeEachBackend("request bodies over 1 MiB on a real server", (backend) => {
   beforeAll(async () => {
     api = await TestApi.open(backend);
     const log = roleLogger("scheduler", "test");
-    const app = buildTestApp(api.database);
-    server = new HttpServer(async (req) => app.fetch(req), { host: "127.0.0.1", port: 0 }, log);
+    server = new HttpServer(buildTestApp(api.database), { host: "127.0.0.1", port: 0 }, log);
     await server.start();
     base = `http://127.0.0.1:${server.port}`;
   });
