@@ -38,7 +38,8 @@ async function main(): Promise<number> {
     await lifecycle.stop(SHUTDOWN_SLACK_MS);
     return 0;
   }
-  log.info("taskflow {version} running: {roles}", { version: VERSION, roles: config.roles.join(", ") });
+  const dashboard = config.roles.includes("scheduler") ? `; dashboard at http://${config.http.host}:${config.http.port}` : "";
+  log.info("taskflow {version} running: {roles}{dashboard}", { version: VERSION, roles: config.roles.join(", "), dashboard });
   const signal = await waitForSignal();
   log.info("{signal}: stopping", { signal });
   await lifecycle.stop(config.shutdownGraceMs + SHUTDOWN_SLACK_MS);
