@@ -259,6 +259,8 @@ async function onFinished(session: WorkerSession, f: TaskFinishedOutput, deps: C
   // The worker freed the slot before reporting: refill it while the result is written,
   // so a slot's next claim overlaps this write instead of waiting for it.
   session.inflight.delete(key);
+  const stopped = session.stopping.get(key);
+  session.stopping.delete(key);
   const writing = deps.reports.finished(write);
   session.finishing.set(key, writing);
   deps.slotFreed();
@@ -272,6 +274,9 @@ async function onFinished(session: WorkerSession, f: TaskFinishedOutput, deps: C
   if (applied && outcome.status === "scheduled") deps.wake();
   if (applied) {
     deps.log.info("task {taskId} attempt {attempt} {status} on {worker}", { taskId: f.task_id, attempt: f.attempt, status: outcome.status === "scheduled" ? "failed, retry scheduled" : outcome.status, worker: session.name, exitCode: f.exit_code ?? null });
+  } else if (stopped !== undefined) {
+    // The end of an attempt this coordinator asked to kill: expected, and already recorded as cancelled.
+    deps.log.debug("task {taskId} attempt {attempt} ended on {worker} after it was stopped ({reason})", { taskId: f.task_id, attempt: f.attempt, worker: session.name, reason: stopped });
   } else {
     deps.log.warn("refused result of task {taskId} attempt {attempt} from {worker}: the attempt is no longer current", { taskId: f.task_id, attempt: f.attempt, worker: session.name });
   }

@@ -93,7 +93,7 @@ test("never runs more than its concurrency: an over-dispatch is refused as 'work
   c.send({ cancel: { task_id: "nope", attempt: 1, reason: "x" } });
   c.send({ cancel: { task_id: "long", attempt: 1, reason: "cancelled by a user" } });
   const killed = await waitFor("cancelled result", () => c.all("finished").find((f) => f.task_id === "long"));
-  expect(killed.error).toBe("cancelled: cancelled by a user");
+  expect(killed.error).toBe("cancelled by a user");
   expect(killed.exit_code).toBeUndefined();
 });
 

@@ -15,6 +15,7 @@ import { createCoordinatorClient, type CancelOutput, type CoordinatorMessageOutp
 import { CoordinatorConnection } from "./coordinator-connection.ts";
 import { ResultOutbox, type FinishedReport } from "./result-outbox.ts";
 import { refusedReport, TaskSlots, type ProcessStarter, type RunningAttempt } from "./task-slots.ts";
+import { isCancelledError } from "./process-runner.ts";
 
 /** A result counts as delivered once its stream stayed up this many heartbeats after the write... */
 const CONFIRM_HEARTBEATS = 2;
@@ -168,7 +169,8 @@ export class WorkerService implements Service {
 
   #onCancel(c: CancelOutput): void {
     const ids = { taskId: c.task_id, attempt: c.attempt, reason: c.reason };
-    if (this.#slots.cancel(c.task_id, c.attempt, c.reason)) this.#log.info("cancelling task {taskId} attempt {attempt}: {reason}", ids);
+    // Debug: the attempt's end says "cancelled" at info once the process is gone.
+    if (this.#slots.cancel(c.task_id, c.attempt, c.reason)) this.#log.debug("cancelling task {taskId} attempt {attempt}: {reason}", ids);
     else this.#log.debug("ignored cancel of task {taskId} attempt {attempt}, which does not run here: {reason}", ids);
   }
 
@@ -196,7 +198,9 @@ export class WorkerService implements Service {
 
   #onAttemptFinished(a: RunningAttempt, report: FinishedReport): void {
     const details = { taskId: a.taskId, attempt: a.attempt, exitCode: report.exit_code ?? null, error: report.error, ms: report.finished_at_ms - report.started_at_ms };
-    if (report.error) this.#log.info("task {taskId} attempt {attempt} failed after {ms} ms: {error}", details);
+    if (report.error && isCancelledError(report.error)) {
+      this.#log.info("task {taskId} attempt {attempt} cancelled after {ms} ms: {why}", { ...details, why: report.error.replace(/^cancelled:? */, "") });
+    } else if (report.error) this.#log.info("task {taskId} attempt {attempt} failed after {ms} ms: {error}", details);
     else this.#log.info("task {taskId} attempt {attempt} completed in {ms} ms (exit code {exitCode})", details);
     this.#outbox.add(report);
     this.#sendResults();
