@@ -176,6 +176,10 @@ test("start() does not wait for a coordinator; failures are logged once, not per
   const failures = logLines.filter((l) => l.includes("cannot reach coordinator"));
   const warned = failures.filter((l) => l.includes('"level":"warning"'));
   expect(warned.length).toBeLessThan(failures.length);
+  // In words, with the next try; grpc-js's own text only at debug.
+  expect(JSON.parse(warned[0]!).message).toMatch(/^cannot reach coordinator 127\.0\.0\.1:\d+: connection refused: nothing listens on that port .*; next try in \d+\.\d s$/);
+  expect(warned.some((l) => l.includes("UNAVAILABLE") || l.includes("Resolution note"))).toBe(false);
+  expect(failures.some((l) => l.includes('"level":"debug"') && l.includes("UNAVAILABLE"))).toBe(true);
 });
 
 test("stop(): drains, waits for the running task, delivers its result and hangs up cleanly", async () => {
