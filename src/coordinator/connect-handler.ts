@@ -17,6 +17,7 @@ import type { ConnectServerStream, HeartbeatOutput, HelloOutput, TaskFinishedOut
 import type { ReportWriter } from "./report-writer.ts";
 import type { SessionRegistry } from "./session-registry.ts";
 import { WorkerSession } from "./worker-session.ts";
+import { plural } from "../core/plural.ts";
 
 /** A live attempt the worker does not report is lost only once it is this old, so a claim racing a heartbeat is not. */
 const ORPHAN_MIN_AGE_MS = 5000;
@@ -215,7 +216,7 @@ async function reconcile(session: WorkerSession, reportedKeys: string[], deps: C
   if (orphans.length === 0) return;
   const refs = orphans.map((o) => ({ taskId: o.taskId, attempt: o.attempt, workerId: session.id }));
   const n = await deps.db.transaction((tx) => loseAttempts(tx, { attempts: refs }, `worker ${session.name} no longer had the attempt`));
-  deps.log.warn("{n} attempt(s) missing on worker {worker} were failed as lost", { n, worker: session.name });
+  deps.log.warn("{attempts} missing on worker {worker} failed as lost", { n, attempts: plural(n, "attempt"), worker: session.name });
   deps.wake();
 }
 
@@ -294,7 +295,7 @@ async function endSession(session: WorkerSession, deps: ConnectDeps): Promise<vo
     await markWorkerLeft(deps.db, session.id).catch((err) => deps.log.warn("recording that {worker} left failed: {error}", { worker: session.name, error: String(err) }));
     deps.log.info("worker {worker} left after draining", { worker: session.name });
   } else {
-    deps.log.info("worker {worker} disconnected ({n} attempts in flight)", { worker: session.name, n: session.inflight.size });
+    deps.log.info("worker {worker} disconnected ({attempts} in flight)", { worker: session.name, n: session.inflight.size, attempts: plural(session.inflight.size, "attempt") });
   }
 }
 

@@ -16,6 +16,7 @@ import { markDeadWorkers } from "../db/queries/mark-dead-workers.ts";
 import { pingDatabase } from "../db/queries/ping-database.ts";
 import type { Logger } from "../log/logger.ts";
 import type { SessionRegistry } from "./session-registry.ts";
+import { plural } from "../core/plural.ts";
 
 export class LivenessMonitor implements Service {
   readonly name = "liveness-monitor";
@@ -83,11 +84,12 @@ export class LivenessMonitor implements Service {
   async runOnce(): Promise<void> {
     const dead = await markDeadWorkers(this.db, this.workerTimeoutMs);
     for (const w of dead) {
-      this.log.warn("worker {worker} declared dead after {timeoutMs} ms without a heartbeat; {lost} attempt(s) lost", {
+      this.log.warn("worker {worker} declared dead after {timeoutMs} ms without a heartbeat; {attempts} lost", {
         worker: w.name,
         workerId: w.id,
         timeoutMs: this.workerTimeoutMs,
         lost: w.lostAttempts,
+        attempts: plural(w.lostAttempts, "attempt"),
       });
       // If its stream is still open here (a frozen process), end it: it must come back as a new session.
       this.registry.get(w.id)?.close(grpc.status.FAILED_PRECONDITION, "worker session was declared dead; reconnect");

@@ -5,6 +5,7 @@ import type { Service } from "../core/lifecycle.ts";
 import type { Logger } from "../log/logger.ts";
 import { MEMORY_DATA_DIR, openDatabase, type Database, type OpenOptions } from "./client.ts";
 import { migrate } from "./migrate.ts";
+import { plural } from "../core/plural.ts";
 
 export class DatabaseService implements Service {
   readonly name = "database";
@@ -28,7 +29,7 @@ export class DatabaseService implements Service {
     try {
       this.opened = await openDatabase(this.opts);
       const applied = await migrate(this.opened.db);
-      this.log.info("database ready ({where}), {applied} migration(s) applied", { where, applied });
+      this.log.info("database ready ({where}), {migrations} applied", { where, applied, migrations: plural(applied, "migration") });
     } catch (err) {
       await this.stop();
       throw new Error(`cannot open the database (${where}): ${describeDbError(err)}`);

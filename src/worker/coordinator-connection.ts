@@ -20,6 +20,7 @@ import {
 import { bearerTokenMetadata } from "../proto/metadata.ts";
 import { connectFailureReason, retryIn } from "./connect-failure.ts";
 import { reconnectDelayMs } from "./reconnect-backoff.ts";
+import { plural } from "../core/plural.ts";
 
 /** A stream that is open but not welcomed within this long is given up (a wedged or wrong peer). */
 export const WELCOME_TIMEOUT_MS = 10_000;
@@ -194,7 +195,7 @@ export class CoordinatorConnection {
       this.#watchSilence(dial, message.welcome.worker_timeout_ms);
       const { log } = this.opts;
       const details = { address: dial.address, workerId: message.welcome.worker_id, failures: this.#failures };
-      if (this.#failures > 0) log.info("connected to coordinator {address} as worker {workerId} after {failures} failed attempt(s)", details);
+      if (this.#failures > 0) log.info("connected to coordinator {address} as worker {workerId} after {failed}", { ...details, failed: plural(this.#failures, "failed try", "failed tries") });
       else log.info("connected to coordinator {address} as worker {workerId}", details);
       this.#failures = 0;
       this.#lastFailure = "";

@@ -83,7 +83,7 @@ test("never runs more than its concurrency: an over-dispatch is refused as 'work
   c.send(dispatch("long", "sleep 30"));
   c.send(dispatch("extra", "echo never"));
   const [refused] = await waitFor("refusal", () => nonEmpty(c.all("finished")));
-  expect(refused).toMatchObject({ task_id: "extra", attempt: 1, error: "worker full: all 1 slot(s) busy" });
+  expect(refused).toMatchObject({ task_id: "extra", attempt: 1, error: "worker full: its one slot is busy" });
   expect(refused!.exit_code).toBeUndefined();
   await waitFor("heartbeat listing the long task", () => c.all("heartbeat").some((h) => h.running.length === 1 && h.running[0]!.task_id === "long"));
   expect(c.all("started").map((s) => s.task_id)).toEqual(["long"]);

@@ -40,7 +40,8 @@ function startUpdater(env: Record<string, string>): Updater {
   let out = "";
   void (async () => {
     const decoder = new TextDecoder();
-    for await (const chunk of proc.stderr) out += decoder.decode(chunk, { stream: true });
+    const reader = proc.stderr.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) out += decoder.decode(r.value, { stream: true });
   })();
   cleanups.push(() => proc.kill("SIGKILL"));
   return { proc, log: () => out };
