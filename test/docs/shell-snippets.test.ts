@@ -149,4 +149,4 @@ test("the README's flaky task, submitted as written, is retried by a real worker
   } finally {
     p.kill("SIGKILL");
   }
-});
+}, 60_000);
