@@ -57,6 +57,7 @@ test("says Hello with its identity and token, heartbeats, runs a dispatch and re
   expect(hello).toMatchObject({ name: "test-worker", concurrency: 2, queues: ["default", "q2"], pid: process.pid, draining: false, running: [], previous_worker_id: "" });
   expect(hello!.version).toMatch(/^\d+\.\d+\.\d+/);
   expect(c.last!.token).toBe("s3cret");
+  expect(logLines.map((l) => JSON.parse(l).message)).toContain(`worker test-worker started: 2 slots, queues default,q2, coordinator ${c.address}`);
   await waitFor("two heartbeats", () => c.all("heartbeat").length >= 2);
   expect(w.workerId).toBe("w-1");
 

@@ -99,6 +99,7 @@ export class WorkerService implements Service {
     this.#log.info("worker {name} started: {slots}, queues {queues}, coordinator {coordinators}", {
       name: c.name,
       concurrency: c.concurrency,
+      slots: plural(c.concurrency, "slot"),
       queues: c.queues.join(","),
       coordinators: c.coordinators.join(","),
     });
