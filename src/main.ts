@@ -38,8 +38,10 @@ async function main(): Promise<number> {
     await lifecycle.stop(SHUTDOWN_SLACK_MS);
     return 0;
   }
-  const dashboard = config.roles.includes("scheduler") ? `; dashboard at http://${config.http.host}:${config.http.port}` : "";
-  log.info("taskflow {version} running: {roles}{dashboard}", { version: VERSION, roles: config.roles.join(", "), dashboard });
+  const running = { version: VERSION, roles: config.roles.join(", ") };
+  if (config.roles.includes("scheduler")) {
+    log.info("taskflow {version} running: {roles}; dashboard at {dashboard}", { ...running, dashboard: `http://${config.http.host}:${config.http.port}` });
+  } else log.info("taskflow {version} running: {roles}", running);
   const signal = await waitForSignal();
   log.info("{signal}: stopping", { signal });
   await lifecycle.stop(config.shutdownGraceMs + SHUTDOWN_SLACK_MS);
