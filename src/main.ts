@@ -38,7 +38,10 @@ async function main(): Promise<number> {
     await lifecycle.stop(SHUTDOWN_SLACK_MS);
     return 0;
   }
-  log.info("taskflow {version} running: {roles}", { version: VERSION, roles: config.roles.join(", ") });
+  const running = { version: VERSION, roles: config.roles.join(", ") };
+  if (config.roles.includes("scheduler")) {
+    log.info("taskflow {version} running: {roles}; dashboard at {dashboard}", { ...running, dashboard: `http://${config.http.host}:${config.http.port}` });
+  } else log.info("taskflow {version} running: {roles}", running);
   const signal = await waitForSignal();
   log.info("{signal}: stopping", { signal });
   await lifecycle.stop(config.shutdownGraceMs + SHUTDOWN_SLACK_MS);

@@ -75,6 +75,13 @@ describe("config precedence", () => {
     expect(parseConfig(["--help"], {}).command).toBe("help");
     expect(parseConfig([], {}).command).toBe("run");
   });
+
+  test("-h, --version and -v are the usual aliases of help and version", () => {
+    expect(parseConfig(["-h"], {}).command).toBe("help");
+    expect(parseConfig(["--version"], {}).command).toBe("version");
+    expect(parseConfig(["-v"], {}).command).toBe("version");
+    expect(() => parseConfig(["--version=1"], {})).toThrow("--version takes no value");
+  });
 });
 
 describe("config errors name the flag and what it accepts", () => {

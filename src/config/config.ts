@@ -52,6 +52,9 @@ export class ConfigError extends Error {
 
 const QUEUE_RE = /^[a-z0-9_-]{1,64}$/;
 
+/** `--help`/`-h` and `--version`/`-v`: the usual spellings of the `help` and `version` commands. */
+const COMMAND_FLAGS = { help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" } } as const;
+
 /** Parses argv (without the executable and script) and env into a command and a Config. */
 export function parseConfig(argv: string[], env: Record<string, string | undefined>, isTty = false): { command: Command; config: Config } {
   const options = Object.fromEntries(
@@ -59,13 +62,14 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   );
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: { ...options, ...COMMAND_FLAGS }, allowPositionals: true, strict: true });
   } catch (err) {
     throw new ConfigError(describeParseError(err));
   }
   const positionals = parsed.positionals;
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values.help) return { command: "help", config: undefined as never };
+  if (values.version) return { command: "version", config: undefined as never };
 
   const command = parseCommand(positionals);
   const raw = (name: string): string | undefined => {
@@ -160,7 +164,7 @@ function describeParseError(err: unknown): string {
   if (unknown) return `unknown flag ${unknown[1]} (see taskflow --help)`;
   const needsValue = msg.match(/Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/);
   if (needsValue) return `${needsValue[1]} needs a value, e.g. ${needsValue[1]}=VALUE (see taskflow --help)`;
-  const noValue = msg.match(/Option '(--[\w-]+)' does not take an argument/);
+  const noValue = msg.match(/Option '(?:-\w, )?(--[\w-]+)' does not take an argument/);
   if (noValue) return `${noValue[1]} takes no value (see taskflow --help)`;
   return `${msg.split("\n")[0]} (see taskflow --help)`;
 }

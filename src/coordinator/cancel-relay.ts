@@ -32,7 +32,7 @@ export class CancelRelay implements Service {
   relay(c: CancelRequest): void {
     const session = this.registry.get(c.worker_id);
     if (!session) return;
-    this.log.info("cancelling task {taskId} attempt {attempt} on {worker}: {reason}", { taskId: c.task_id, attempt: c.attempt, worker: session.name, reason: c.reason });
+    this.log.debug("cancelling task {taskId} attempt {attempt} on {worker}: {reason}", { taskId: c.task_id, attempt: c.attempt, worker: session.name, reason: c.reason });
     session.cancel(c.task_id, c.attempt, c.reason);
   }
 }

@@ -18,6 +18,7 @@ import type { ConnectServerStream, HeartbeatOutput, HelloOutput, TaskFinishedOut
 import type { ReportWriter } from "./report-writer.ts";
 import type { SessionRegistry } from "./session-registry.ts";
 import { WorkerSession } from "./worker-session.ts";
+import { plural } from "../core/plural.ts";
 
 /** A live attempt the worker does not report is lost only once it is this old, so a claim racing a heartbeat is not. */
 const ORPHAN_MIN_AGE_MS = 5000;
@@ -247,7 +248,7 @@ async function reconcile(session: WorkerSession, reportedKeys: string[], deps: C
   if (orphans.length === 0) return;
   const refs = orphans.map((o) => ({ taskId: o.taskId, attempt: o.attempt, workerId: session.id }));
   const n = await deps.db.transaction((tx) => loseAttempts(tx, { attempts: refs }, `worker ${session.name} no longer had the attempt`));
-  deps.log.warn("{n} attempt(s) missing on worker {worker} were failed as lost", { n, worker: session.name });
+  deps.log.warn("{attempts} missing on worker {worker} failed as lost", { n, attempts: plural(n, "attempt"), worker: session.name });
   deps.wake();
 }
 
@@ -291,6 +292,8 @@ async function onFinished(session: WorkerSession, f: TaskFinishedOutput, deps: C
   // The worker freed the slot before reporting: refill it while the result is written,
   // so a slot's next claim overlaps this write instead of waiting for it.
   session.inflight.delete(key);
+  const stopped = session.stopping.get(key);
+  session.stopping.delete(key);
   const writing = deps.reports.finished(write);
   session.finishing.set(key, writing);
   deps.slotFreed();
@@ -304,6 +307,9 @@ async function onFinished(session: WorkerSession, f: TaskFinishedOutput, deps: C
   if (applied && outcome.status === "scheduled") deps.wake();
   if (applied) {
     deps.log.info("task {taskId} attempt {attempt} {status} on {worker}", { taskId: f.task_id, attempt: f.attempt, status: outcome.status === "scheduled" ? "failed, retry scheduled" : outcome.status, worker: session.name, exitCode: f.exit_code ?? null });
+  } else if (stopped !== undefined) {
+    // The end of an attempt this coordinator asked to kill: expected, and already recorded as cancelled.
+    deps.log.debug("task {taskId} attempt {attempt} ended on {worker} after it was stopped ({reason})", { taskId: f.task_id, attempt: f.attempt, worker: session.name, reason: stopped });
   } else {
     deps.log.warn("refused result of task {taskId} attempt {attempt} from {worker}: the attempt is no longer current", { taskId: f.task_id, attempt: f.attempt, worker: session.name });
   }
@@ -321,7 +327,7 @@ async function endSession(session: WorkerSession, deps: ConnectDeps): Promise<vo
     await markWorkerLeft(deps.db, session.id).catch((err) => deps.log.warn("recording that {worker} left failed: {error}", { worker: session.name, error: String(err) }));
     deps.log.info("worker {worker} left after draining", { worker: session.name });
   } else {
-    deps.log.info("worker {worker} disconnected ({n} attempts in flight)", { worker: session.name, n: session.inflight.size });
+    deps.log.info("worker {worker} disconnected ({attempts} in flight)", { worker: session.name, n: session.inflight.size, attempts: plural(session.inflight.size, "attempt") });
   }
 }
 

@@ -19,6 +19,7 @@ import { markDeadWorkers } from "../db/queries/mark-dead-workers.ts";
 import { markCoordinatorStopped, recordCoordinatorPresence, retireCoordinators } from "../db/queries/record-coordinator-presence.ts";
 import type { Logger } from "../log/logger.ts";
 import type { SessionRegistry } from "./session-registry.ts";
+import { plural } from "../core/plural.ts";
 
 /** A coordinator silent this long (and at least three worker timeouts) counts as gone: its workers are judged without it. */
 const COORDINATOR_GONE_MS_MIN = 15_000;
@@ -122,11 +123,12 @@ export class LivenessMonitor implements Service {
       freshMs: this.stallMs,
     });
     for (const w of dead) {
-      this.log.warn("worker {worker} declared dead after {timeoutMs} ms without a heartbeat; {lost} attempt(s) lost", {
+      this.log.warn("worker {worker} declared dead after {timeoutMs} ms without a heartbeat; {attempts} lost", {
         worker: w.name,
         workerId: w.id,
         timeoutMs: this.opts.workerTimeoutMs,
         lost: w.lostAttempts,
+        attempts: plural(w.lostAttempts, "attempt"),
       });
       // If its stream is still open here (a frozen process), end it: it must come back as a new session.
       this.registry.get(w.id)?.close(grpc.status.FAILED_PRECONDITION, "worker session was declared dead; reconnect");

@@ -19,6 +19,8 @@ export class WorkerSession {
    * the database until the write lands: reconcile and endSession wait for them.
    */
   readonly finishing = new Map<string, Promise<unknown>>();
+  /** Why each attempt this session was told to kill was stopped, by attempt key, until its result arrives. */
+  readonly stopping = new Map<string, string>();
   draining = false;
   closed = false;
   /** When this coordinator last heard from the worker (performance.now()): the liveness monitor records it. */
@@ -66,6 +68,7 @@ export class WorkerSession {
    * records the attempt's exit and output.
    */
   cancel(taskId: string, attempt: number, reason: string): void {
+    this.stopping.set(attemptKey(taskId, attempt), reason);
     this.send({ cancel: { task_id: taskId, attempt, reason } });
   }
 

@@ -1,8 +1,11 @@
 /** The database as a Service: opened and migrated first, closed last. */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Service } from "../core/lifecycle.ts";
 import type { Logger } from "../log/logger.ts";
-import { openDatabase, type Database, type OpenOptions } from "./client.ts";
+import { MEMORY_DATA_DIR, openDatabase, type Database, type OpenOptions } from "./client.ts";
 import { migrate } from "./migrate.ts";
+import { plural } from "../core/plural.ts";
 
 export class DatabaseService implements Service {
   readonly name = "database";
@@ -21,10 +24,12 @@ export class DatabaseService implements Service {
 
   async start(): Promise<void> {
     const where = this.opts.databaseUrl ? "PostgreSQL" : `embedded PostgreSQL in ${this.opts.dataDir}`;
+    // Creating an embedded database takes seconds: say so before the wait, not after.
+    this.log.info(openingMessage(this.opts));
     try {
       this.opened = await openDatabase(this.opts);
       const applied = await migrate(this.opened.db);
-      this.log.info("database ready ({where}), {applied} migration(s) applied", { where, applied });
+      this.log.info("database ready ({where}), {migrations} applied", { where, applied, migrations: plural(applied, "migration") });
     } catch (err) {
       await this.stop();
       throw new Error(`cannot open the database (${where}): ${describeDbError(err)}`);
@@ -36,6 +41,15 @@ export class DatabaseService implements Service {
     this.opened = null;
     await d?.close();
   }
+}
+
+/** What start() is about to do, in words; the URL is never logged (it may hold a password). */
+export function openingMessage(opts: Pick<OpenOptions, "databaseUrl" | "dataDir">): string {
+  if (opts.databaseUrl) return "connecting to PostgreSQL…";
+  if (opts.dataDir === MEMORY_DATA_DIR) return "initialising an in-memory embedded database (a few seconds; nothing is kept)…";
+  // PG_VERSION is the first thing initdb writes and exists in every initialised data folder.
+  if (!existsSync(join(opts.dataDir, "PG_VERSION"))) return `initialising the embedded database in ${opts.dataDir} (first start, a few seconds)…`;
+  return `opening the embedded database in ${opts.dataDir}…`;
 }
 
 function describeDbError(err: unknown): string {

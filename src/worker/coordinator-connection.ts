@@ -18,7 +18,9 @@ import {
   type WorkerMessage,
 } from "../proto/index.ts";
 import { bearerTokenMetadata } from "../proto/metadata.ts";
+import { connectFailureReason, retryIn } from "./connect-failure.ts";
 import { reconnectDelayMs } from "./reconnect-backoff.ts";
+import { plural } from "../core/plural.ts";
 
 /** A stream that is open but not welcomed within this long is given up (a wedged or wrong peer). */
 export const WELCOME_TIMEOUT_MS = 10_000;
@@ -193,7 +195,7 @@ export class CoordinatorConnection {
       this.#watchSilence(dial, message.welcome.worker_timeout_ms);
       const { log } = this.opts;
       const details = { address: dial.address, workerId: message.welcome.worker_id, failures: this.#failures };
-      if (this.#failures > 0) log.info("connected to coordinator {address} as worker {workerId} after {failures} failed attempt(s)", details);
+      if (this.#failures > 0) log.info("connected to coordinator {address} as worker {workerId} after {failed}", { ...details, failed: plural(this.#failures, "failed try", "failed tries") });
       else log.info("connected to coordinator {address} as worker {workerId}", details);
       this.#failures = 0;
       this.#lastFailure = "";
@@ -253,7 +255,8 @@ export class CoordinatorConnection {
       delay = 0;
       this.opts.events.declaredDead?.();
     } else if (wasWelcomed) {
-      log.warn("lost coordinator {address} ({reason}); reconnecting", { address, reason });
+      log.warn("lost coordinator {address} ({why}); reconnecting", { address, why: connectFailureReason(status.details) });
+      log.debug("lost coordinator {address} ({reason})", { address, reason });
       this.#failures = 1;
       this.#addressIndex++;
       delay = reconnectDelayMs(this.#failures, this.opts.random);
@@ -270,18 +273,20 @@ export class CoordinatorConnection {
   /** Every refused token; other failures only when they start, change, or every FAILURE_LOG_EVERY-th time. */
   #logFailure(address: string, code: number, reason: string, delay: number): void {
     const { log } = this.opts;
-    const details = { address, reason, failures: this.#failures, retryMs: delay };
+    const details = { address, reason, failures: this.#failures, retryMs: delay, retryIn: retryIn(delay) };
     if (code === grpc.status.UNAUTHENTICATED) {
       log.error("coordinator {address} refused this worker's token ({reason}): check --token (TASKFLOW_TOKEN); retrying", details);
       return;
     }
-    const changed = reason !== this.#lastFailure;
-    this.#lastFailure = reason;
-    if (this.#failures === 1 || changed || this.#failures % FAILURE_LOG_EVERY === 0) {
-      log.warn("cannot reach coordinator {address} ({reason}); attempt {failures}, retrying", details);
-    } else {
-      log.debug("cannot reach coordinator {address} ({reason}); attempt {failures}, retrying", details);
-    }
+    // Compared in words: grpc-js puts a timestamp into some details.
+    const why = connectFailureReason(reason);
+    const changed = why !== this.#lastFailure;
+    this.#lastFailure = why;
+    const loud = this.#failures === 1 || changed || this.#failures % FAILURE_LOG_EVERY === 0;
+    // The words at warn; grpc-js's nested detail only for whoever debugs.
+    const words = { address, why, failures: this.#failures, retryMs: delay, retryIn: details.retryIn };
+    if (loud) log.warn("cannot reach coordinator {address}: {why}; next try in {retryIn}", words);
+    log.debug("cannot reach coordinator {address} ({reason}); attempt {failures}, next try in {retryIn}", details);
   }
 
   /** Drops a dial without waiting for its status. */

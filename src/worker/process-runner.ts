@@ -182,12 +182,27 @@ function supervise(proc: TaskProcess, opts: RunProcessOptions, startedAt: number
     startedAt,
     started: Promise.resolve({ pid: pgid, startedAt }),
     done,
-    cancel: (reason) => stopFor({ reason: "cancelled", error: `cancelled: ${reason}` }),
+    cancel: (reason) => stopFor({ reason: "cancelled", error: cancelledError(reason) }),
     kill: (reason) => {
-      stopFor({ reason: "cancelled", error: `cancelled: ${reason}` });
+      stopFor({ reason: "cancelled", error: cancelledError(reason) });
       if (!ended) stopper.killNow();
     },
   };
+}
+
+/**
+ * The error of an attempt stopped on request, saying "cancelled" once.
+ * @example
+ * cancelledError("worker shutting down"); // "cancelled: worker shutting down"
+ * cancelledError("cancelled by a user"); // "cancelled by a user"
+ */
+export function cancelledError(reason: string): string {
+  return reason.startsWith("cancelled") ? reason : `cancelled: ${reason}`;
+}
+
+/** True for an error made by cancelledError: the attempt was stopped, it did not fail. */
+export function isCancelledError(error: string): boolean {
+  return error.startsWith("cancelled");
 }
 
 function exitError(exitCode: number | null, signal: string | null): string {

@@ -143,5 +143,5 @@ test("a thread that cannot be added while others run: the pool keeps the ones it
   expect(results.map((r) => r.exitCode)).toEqual(runs.map(() => 0));
   expect(pool.threadCount).toBe(1);
   expect(pool.inProcess).toBe(false);
-  expect(lines.filter((l) => l.level === "warn").map((l) => l.message)).toEqual(["running on {n} spawn thread(s) only ({why})"]);
+  expect(lines.filter((l) => l.level === "warn").map((l) => l.message)).toEqual(["running on {threads} only ({why})"]);
 });

@@ -18,6 +18,7 @@ import { SHARE_ENV } from "node:worker_threads";
 import { roleLogger, type Logger } from "../log/logger.ts";
 import { runProcess, signalGroup, type ProcessHandle, type ProcessResult, type ProcessStart, type RunProcessOptions } from "./process-runner.ts";
 import type { FromThread, ToThread } from "./spawn-thread.ts";
+import { plural } from "../core/plural.ts";
 
 /**
  * The most spawn threads: 4, or 2 on a single core. A spawn waits (in vfork) rather
@@ -118,7 +119,7 @@ export class SpawnPool {
       else {
         // The threads we have still work: keep them, grow no further.
         this.#max = this.#threads.length;
-        this.#log.warn("running on {n} spawn thread(s) only ({why})", { n: this.#max, why });
+        this.#log.warn("running on {threads} only ({why})", { n: this.#max, threads: plural(this.#max, "spawn thread"), why });
       }
       return null;
     }
@@ -141,7 +142,7 @@ export class SpawnPool {
       return;
     }
     if (thread.attempts.size > 0) {
-      this.#log.error("a spawn thread died ({why}): killing the {n} task process group(s) it supervised, which end as lost", { why, n: thread.attempts.size });
+      this.#log.error("a spawn thread died ({why}): killing the {groups} it supervised, which end as lost", { why, n: thread.attempts.size, groups: plural(thread.attempts.size, "task process group") });
     }
     for (const p of thread.attempts.values()) p.lose(why);
   }

@@ -15,6 +15,8 @@ import { createCoordinatorClient, type CancelOutput, type CoordinatorMessageOutp
 import { CoordinatorConnection } from "./coordinator-connection.ts";
 import { ResultOutbox, type FinishedReport } from "./result-outbox.ts";
 import { refusedReport, TaskSlots, type ProcessStarter, type RunningAttempt } from "./task-slots.ts";
+import { isCancelledError } from "./process-runner.ts";
+import { plural } from "../core/plural.ts";
 
 /** A result counts as delivered once its stream stayed up this many heartbeats after the write... */
 const CONFIRM_HEARTBEATS = 2;
@@ -94,9 +96,10 @@ export class WorkerService implements Service {
     });
     this.#connection.start();
     this.#heartbeatTimer = setInterval(() => this.#tick(), c.heartbeatMs);
-    this.#log.info("worker {name} started: {concurrency} slot(s), queues {queues}, coordinator {coordinators}", {
+    this.#log.info("worker {name} started: {slots}, queues {queues}, coordinator {coordinators}", {
       name: c.name,
       concurrency: c.concurrency,
+      slots: plural(c.concurrency, "slot"),
       queues: c.queues.join(","),
       coordinators: c.coordinators.join(","),
     });
@@ -150,8 +153,8 @@ export class WorkerService implements Service {
     if (outcome.kind === "duplicate") {
       this.#log.warn("ignored a repeated dispatch of task {taskId} attempt {attempt}: it is running here", ids);
     } else if (outcome.kind === "full") {
-      this.#log.warn("coordinator dispatched task {taskId} attempt {attempt} with all {concurrency} slot(s) busy: refusing it", { ...ids, concurrency: this.#slots.capacity });
-      this.#refuse(d, `worker full: all ${this.#slots.capacity} slot(s) busy`);
+      this.#log.warn("coordinator dispatched task {taskId} attempt {attempt} with all {slots} busy: refusing it", { ...ids, concurrency: this.#slots.capacity, slots: plural(this.#slots.capacity, "slot") });
+      this.#refuse(d, `worker full: ${this.#slots.capacity === 1 ? "its one slot is" : `all ${this.#slots.capacity} slots are`} busy`);
     } else {
       // The pid comes back from a spawn thread; added now, this runs before the result is reported.
       void outcome.attempt.started.then((a) => this.#reportStarted(a));
@@ -168,7 +171,8 @@ export class WorkerService implements Service {
 
   #onCancel(c: CancelOutput): void {
     const ids = { taskId: c.task_id, attempt: c.attempt, reason: c.reason };
-    if (this.#slots.cancel(c.task_id, c.attempt, c.reason)) this.#log.info("cancelling task {taskId} attempt {attempt}: {reason}", ids);
+    // Debug: the attempt's end says "cancelled" at info once the process is gone.
+    if (this.#slots.cancel(c.task_id, c.attempt, c.reason)) this.#log.debug("cancelling task {taskId} attempt {attempt}: {reason}", ids);
     else this.#log.debug("ignored cancel of task {taskId} attempt {attempt}, which does not run here: {reason}", ids);
   }
 
@@ -179,7 +183,7 @@ export class WorkerService implements Service {
    */
   #stopStaleAttempts(): void {
     const n = this.#slots.cancelAll(STALE_REASON);
-    if (n > 0) this.#log.warn("this worker's session was declared dead: stopping its {n} running task(s), now retried elsewhere", { n });
+    if (n > 0) this.#log.warn("this worker's session was declared dead: stopping its {running}, now retried elsewhere", { n, running: plural(n, "running task") });
   }
 
   #drain(why: string): void {
@@ -196,7 +200,9 @@ export class WorkerService implements Service {
 
   #onAttemptFinished(a: RunningAttempt, report: FinishedReport): void {
     const details = { taskId: a.taskId, attempt: a.attempt, exitCode: report.exit_code ?? null, error: report.error, ms: report.finished_at_ms - report.started_at_ms };
-    if (report.error) this.#log.info("task {taskId} attempt {attempt} failed after {ms} ms: {error}", details);
+    if (report.error && isCancelledError(report.error)) {
+      this.#log.info("task {taskId} attempt {attempt} cancelled after {ms} ms: {why}", { ...details, why: report.error.replace(/^cancelled:? */, "") });
+    } else if (report.error) this.#log.info("task {taskId} attempt {attempt} failed after {ms} ms: {error}", details);
     else this.#log.info("task {taskId} attempt {attempt} completed in {ms} ms (exit code {exitCode})", details);
     this.#outbox.add(report);
     this.#sendResults();
@@ -229,7 +235,7 @@ export class WorkerService implements Service {
     this.#drain("stopping");
     const graceMs = this.#config.shutdownGraceMs;
     if (this.#slots.size > 0) {
-      this.#log.info("waiting up to {graceMs} ms for {n} running task(s)", { graceMs, n: this.#slots.size });
+      this.#log.info("waiting up to {graceMs} ms for {running}", { graceMs, n: this.#slots.size, running: plural(this.#slots.size, "running task") });
       if (!(await this.#slots.idle(graceMs))) await this.#killRunning(graceMs);
     }
     this.#closing = true;
@@ -240,11 +246,11 @@ export class WorkerService implements Service {
   /** Stops what outlived the grace: TERM, then KILL; their results record the kill. */
   async #killRunning(graceMs: number): Promise<void> {
     const n = this.#slots.cancelAll(SHUTDOWN_REASON);
-    this.#log.warn("grace of {graceMs} ms is over: stopping {n} task(s)", { graceMs, n });
+    this.#log.warn("grace of {graceMs} ms is over: stopping {tasks}", { graceMs, n, tasks: plural(n, "task") });
     if (await this.#slots.idle(SHUTDOWN_TERM_WAIT_MS)) return;
     const left = this.#slots.killAll(SHUTDOWN_REASON);
-    this.#log.warn("{n} task(s) ignored SIGTERM: killing them", { n: left });
-    if (!(await this.#slots.idle(SHUTDOWN_KILL_WAIT_MS))) this.#log.error("{n} task(s) did not die after SIGKILL", { n: this.#slots.size });
+    this.#log.warn("{tasks} ignored SIGTERM: killing them", { n: left, tasks: plural(left, "task") });
+    if (!(await this.#slots.idle(SHUTDOWN_KILL_WAIT_MS))) this.#log.error("{tasks} did not die after SIGKILL", { n: this.#slots.size, tasks: plural(this.#slots.size, "task") });
   }
 
   /** Delivers the outbox (reconnecting if need be), then ends the stream cleanly, within FLUSH_TIMEOUT_MS. */
@@ -262,7 +268,7 @@ export class WorkerService implements Service {
     // A clean end means the coordinator read every result written before it.
     if (clean) this.#outbox.confirmSent();
     if (this.#outbox.size > 0) {
-      this.#log.warn("{n} result(s) may not have reached the coordinator; it will fail those attempts as lost and retry them", { n: this.#outbox.size });
+      this.#log.warn("{results} may not have reached the coordinator; it will fail those attempts as lost and retry them", { n: this.#outbox.size, results: plural(this.#outbox.size, "result") });
     }
     this.#log.info("worker stopped");
   }

@@ -67,6 +67,15 @@ describe.skipIf(!hasCompose)("Compose accepts compose.yaml", () => {
     expect(config.services.nginx!.environment!.TASKFLOW_DOMAIN).toBe("tasks.example.com");
   });
 
+  test("with the tls and duckdns profiles, which add certbot and the DuckDNS updater", () => {
+    const r = composeConfig(exampleEnv({ TASKFLOW_DOMAIN: "tasks.duckdns.org", LETSENCRYPT_EMAIL: "ops@example.com", DUCKDNS_TOKEN: "tok-123", COMPOSE_PROFILES: "tls,duckdns" }));
+    expect({ exitCode: r.exitCode, stderr: r.stderr }).toEqual({ exitCode: 0, stderr: expect.any(String) });
+    const config = Bun.YAML.parse(r.stdout) as { services: Record<string, { environment?: Record<string, string>; entrypoint?: string[] }> };
+    expect(Object.keys(config.services)).toEqual(expect.arrayContaining(["certbot", "duckdns"]));
+    expect(config.services.duckdns!.environment).toMatchObject({ DUCKDNS_TOKEN: "tok-123", TASKFLOW_DOMAIN: "tasks.duckdns.org" });
+    expect(config.services.duckdns!.entrypoint).toEqual(["/bin/sh", "/opt/taskflow/duckdns.sh"]);
+  });
+
   test.each(["TASKFLOW_TOKEN", "POSTGRES_PASSWORD"])("refuses to run with %s empty, saying where to set it", (name) => {
     const r = composeConfig(exampleEnv({ [name]: "" }));
     expect(r.exitCode).not.toBe(0);
@@ -127,10 +136,16 @@ describe("compose.yaml's rules", () => {
     for (const [, s] of taskflowServices) expect(serviceEnv(s).TASKFLOW_LOG_FORMAT).toBe("json");
   });
 
-  test("several workers; certbot only in the tls profile", () => {
+  test("several workers; certbot only in the tls profile, the DuckDNS updater only in duckdns", () => {
     expect(Number(compose.services.worker!.deploy?.replicas)).toBeGreaterThanOrEqual(2);
     expect(compose.services.certbot!.profiles).toEqual(["tls"]);
-    for (const [name, s] of Object.entries(compose.services)) if (name !== "certbot") expect(s.profiles).toBeUndefined();
+    expect(compose.services.duckdns!.profiles).toEqual(["duckdns"]);
+    for (const [name, s] of Object.entries(compose.services)) if (name !== "certbot" && name !== "duckdns") expect(s.profiles).toBeUndefined();
+  });
+
+  test("the DuckDNS token stays out of compose.yaml and has no default", () => {
+    expect(serviceEnv(loadCompose(exampleEnv()).services.duckdns!).DUCKDNS_TOKEN).toBe("");
+    expect(serviceEnv(loadCompose(exampleEnv({ DUCKDNS_TOKEN: "tok-9" })).services.duckdns!).DUCKDNS_TOKEN).toBe("tok-9");
   });
 
   test("every file compose.yaml mounts exists, and nginx's hook is executable (the image skips it otherwise)", () => {

@@ -37,6 +37,8 @@ test("version and bad flags", () => {
   const v = run(["version"]);
   expect(v.exitCode).toBe(0);
   expect(v.stdout.toString()).toMatch(/^taskflow \d+\.\d+\.\d+\n$/);
+  for (const alias of ["--version", "-v"]) expect(run([alias]).stdout.toString()).toBe(v.stdout.toString());
+  expect(run(["-h"]).stdout.toString()).toBe(run(["--help"]).stdout.toString());
   const bad = run(["--role=banana"]);
   expect(bad.exitCode).toBe(2);
   expect(bad.stderr.toString().trim().split("\n")).toHaveLength(1);
@@ -64,6 +66,12 @@ test("migrate, then --role=all serves /readyz from an empty folder, on a new and
     } finally {
       p.kill("SIGKILL");
     }
+    // The first line says what the wait is for, before the database is ready.
+    const messages = (await new Response(p.stderr).text()).trim().split("\n").map((l) => (JSON.parse(l) as { message: string }).message);
+    expect(messages[0]).toBe(
+      round === "new" ? `initialising the embedded database in ${dataDir} (first start, a few seconds)…` : `opening the embedded database in ${dataDir}…`,
+    );
+    expect(messages[1]).toStartWith("database ready");
   }
   expect(readdirSync(workDir).sort()).toEqual(["data", "fresh"]);
 });

@@ -61,7 +61,7 @@ describe(`worker engine [${process.env.TASKFLOW_TEST_DATABASE_URL ? "postgres" :
   }, TEST_TIMEOUT_MS);
 
   test("cancel: a scheduled task never runs; a running one is killed with its whole group and the kill is recorded", async () => {
-    cluster.startWorker("cancel-w", "q-cancel");
+    const worker = cluster.startWorker("cancel-w", "q-cancel");
     const later = await cluster.submit({ name: "later", command: "echo never", queue: "q-cancel", delay_ms: 60_000 });
     expect((await cluster.post(`/api/tasks/${later.id}/cancel`)).status).toBe("cancelled");
     const pidFile = join(dir, "cancel.pids");
@@ -74,7 +74,16 @@ describe(`worker engine [${process.env.TASKFLOW_TEST_DATABASE_URL ? "postgres" :
     const t = await cluster.waitTask(id, (t) => t.attempts[0]?.finished_at != null, "the kill to be recorded on the attempt", 10_000);
     expect(t).toMatchObject({ status: "cancelled", attempt: 1 });
     expect(t.attempts[0]).toMatchObject({ status: "cancelled", exit_code: null, stdout_tail: "started\n" });
-    expect(t.attempts[0]!.error).toContain("cancelled");
+    expect(t.attempts[0]!.error).toBe("cancelled by a user");
+    // A cancel is no failure and its result no stale one: one info line on the worker, no warning anywhere.
+    type Line = { level: string; message: string };
+    const about = (out: string) => out.split("\n").filter((l) => l.includes(id)).map((l) => JSON.parse(l) as Line);
+    const workerLines = about(worker.output()).filter((l) => l.level !== "debug");
+    expect(workerLines.filter((l) => l.message.includes("cancel")).map((l) => [l.level, l.message.replace(/\d+ ms/, "N ms")])).toEqual([
+      ["info", `task ${id} attempt 1 cancelled after N ms: by a user`],
+    ]);
+    expect(workerLines.some((l) => l.message.includes("failed"))).toBe(false);
+    expect(about(cluster.coordinatorOutput()).filter((l) => l.level === "warning" || l.level === "error")).toEqual([]);
     const untouched = await cluster.task(later.id);
     expect(untouched).toMatchObject({ status: "cancelled", attempt: 0 });
   }, TEST_TIMEOUT_MS);

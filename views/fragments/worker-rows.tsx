@@ -2,6 +2,7 @@
  * The rows of the workers table: the page renders them and the stream sends them
  * again (the whole body) whenever workers change or heartbeats move on.
  */
+import { plural } from "../../src/core/plural.ts";
 import type { WorkerRow } from "../../src/db/schema/index.ts";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { Age, RelativeTime } from "../components/time.tsx";
@@ -44,7 +45,7 @@ function WorkerRowView({ worker: w, now }: { worker: WorkerRow; now: Date }) {
       </td>
       <td data-label="Heartbeat">{dead ? <RelativeTime at={w.stoppedAt ?? w.lastHeartbeatAt} now={now} /> : <Age since={w.lastHeartbeatAt} now={now} />}</td>
       <td data-label="Running" class="num">
-        <span class="load" title={`${w.running} of ${w.concurrency} slots busy`}>
+        <span class="load" title={`${w.running} of ${plural(w.concurrency, "slot")} busy`}>
           <span class="load-text" safe>
             {`${w.running} / ${w.concurrency}`}
           </span>

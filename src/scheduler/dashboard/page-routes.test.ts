@@ -156,8 +156,9 @@ describeEachBackend("dashboard pages", (backend) => {
 
   test("the workers page lists sessions with status, heartbeat, load, queues, version and uptime", async () => {
     await registerWorker(t.db, { name: "alpha", host: "box-1", queues: ["default", "mail"], concurrency: 4, version: "9.9.9" });
+    await registerWorker(t.db, { name: "solo", concurrency: 1 });
     const { html } = await t.page("/workers");
-    for (const text of ["alpha", "box-1", "badge-alive", "0 / 4", ">mail<", "9.9.9", 'data-rel="age"']) expect(html).toContain(text);
+    for (const text of ["alpha", "box-1", "badge-alive", "0 / 4", ">mail<", "9.9.9", 'data-rel="age"', 'title="0 of 4 slots busy"', 'title="0 of 1 slot busy"']) expect(html).toContain(text);
     expect(html).toContain('sse-swap="workers"');
   });
 

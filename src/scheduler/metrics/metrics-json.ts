@@ -6,6 +6,7 @@ import { t, type Static } from "elysia";
 import type { MetricObjectWithValues, MetricValue, MetricValueWithName } from "prom-client";
 import { FINISHED_COUNT_CAP, type FinishedCounts, type MetricsSnapshot } from "../../db/queries/metrics-snapshot.ts";
 import type { Instruments } from "./instruments.ts";
+import { processMemory } from "./process-memory.ts";
 import { BUCKET_MS, type Throughput } from "./throughput.ts";
 
 const count = t.Number({ minimum: 0 });
@@ -23,6 +24,13 @@ export const MetricsJsonSchema = t.Object({
   tasks: t.Object({
     by_status: counts(["created", "scheduled", "picked", "running", "completed", "failed", "cancelled"]),
     finished_counts_capped_at: t.Number({ description: "completed, failed and cancelled are counted up to this many each, refreshed every 15 s" }),
+    counted_at: t.Object(
+      {
+        live: t.Union([t.String({ format: "date-time" }), t.Null()], { description: "when created, scheduled, picked and running (and by_queue) were counted; at most 1 s before generated_at" }),
+        finished: t.Union([t.String({ format: "date-time" }), t.Null()], { description: "when completed, failed and cancelled were counted; up to 15 s before generated_at" }),
+      },
+      { description: "the two groups of by_status are read at different times; null when the database could not be read" },
+    ),
     by_queue: t.Array(
       t.Object({ queue: t.String(), created: count, scheduled: count, picked: count, running: count, due: count, lag_seconds: count }),
       { description: "queues with waiting or live tasks" },
@@ -52,20 +60,34 @@ export const MetricsJsonSchema = t.Object({
   dispatch_lag_seconds: Histogram,
   http_requests: t.Object({ total: count, by_status: t.Record(t.String(), count) }),
   event_stream_clients: count,
-  process: t.Object({ started_at: t.String({ format: "date-time" }), resident_memory_bytes: count, heap_used_bytes: count }),
+  process: t.Object({
+    started_at: t.String({ format: "date-time" }),
+    resident_memory_bytes: t.Number({ minimum: 0, description: "what the process holds in RAM (RSS)" }),
+    heap_used_bytes: t.Number({ minimum: 0, description: "live JavaScript objects; part of the resident memory" }),
+    heap_total_bytes: t.Number({ minimum: 0, description: "memory the JavaScript heap has taken from the system" }),
+    external_bytes: t.Number({ minimum: 0, description: "ArrayBuffers and WebAssembly memories (embedded PostgreSQL) as allocated; much of it may never be resident" }),
+  }),
 }, { $id: "Metrics" });
 export type MetricsJson = Static<typeof MetricsJsonSchema>;
+
+/** A database read and when it was made. */
+export interface Dated<T> {
+  value: T;
+  at: Date;
+}
 
 const STARTED_AT = new Date(Date.now() - process.uptime() * 1000);
 
 /** Builds the answer; `since` is when the counters started counting. */
 export async function metricsJson(
-  s: MetricsSnapshot | null,
-  finished: FinishedCounts | null,
+  live: Dated<MetricsSnapshot> | null,
+  finishedRead: Dated<FinishedCounts> | null,
   m: Instruments,
   throughput: Throughput,
   since: Date,
 ): Promise<MetricsJson> {
+  const s = live?.value ?? null;
+  const finished = finishedRead?.value ?? null;
   const queues = s?.queues ?? [];
   const sumOf = (k: "created" | "scheduled" | "picked" | "running") => queues.reduce((a, q) => a + q.counts[k], 0);
   const outcomes = await Promise.all([m.submitted, m.completed, m.failed, m.retried, m.cancelled].map((c) => c.get()));
@@ -88,6 +110,7 @@ export async function metricsJson(
     tasks: {
       by_status: { created: sumOf("created"), scheduled: sumOf("scheduled"), picked: sumOf("picked"), running: sumOf("running"), ...(finished ?? { completed: 0, failed: 0, cancelled: 0 }) },
       finished_counts_capped_at: FINISHED_COUNT_CAP,
+      counted_at: { live: live?.at.toISOString() ?? null, finished: finishedRead?.at.toISOString() ?? null },
       by_queue: queues.map((q) => ({ queue: q.queue, ...q.counts, due: q.due, lag_seconds: q.lagSeconds })),
     },
     running_attempts: sumOf("running"),
@@ -107,7 +130,18 @@ export async function metricsJson(
     dispatch_lag_seconds: histogramJson(await m.dispatchLag.get()),
     http_requests: { total: Object.values(byStatus).reduce((a, n) => a + n, 0), by_status: byStatus },
     event_stream_clients: (await m.eventClients.get()).values[0]?.value ?? 0,
-    process: { started_at: STARTED_AT.toISOString(), resident_memory_bytes: process.memoryUsage.rss(), heap_used_bytes: process.memoryUsage().heapUsed },
+    process: processJson(),
+  };
+}
+
+function processJson(): MetricsJson["process"] {
+  const m = processMemory();
+  return {
+    started_at: STARTED_AT.toISOString(),
+    resident_memory_bytes: m.residentBytes,
+    heap_used_bytes: m.heapUsedBytes,
+    heap_total_bytes: m.heapTotalBytes,
+    external_bytes: m.externalBytes,
   };
 }
 

@@ -43,3 +43,24 @@ test("with the database gone, /metrics and /api/metrics still answer and say so"
   expect(json.status).toBe(200);
   expect((await json.json()).database_up).toBe(false);
 });
+
+test("/api/metrics: the heap is part of the resident memory, and each group of counts says when it was counted", async () => {
+  const res = await s.send("GET", "/api/metrics");
+  const body = (await res.json()) as {
+    generated_at: string;
+    tasks: { counted_at: { live: string; finished: string } };
+    process: { resident_memory_bytes: number; heap_used_bytes: number; heap_total_bytes: number; external_bytes: number };
+  };
+  const p = body.process;
+  // Under Bun, memoryUsage().heapUsed includes PGlite's WebAssembly memory and can exceed the RSS.
+  expect(p.heap_used_bytes).toBeGreaterThan(0);
+  expect(p.heap_used_bytes).toBeLessThan(p.resident_memory_bytes);
+  expect(p.heap_total_bytes).toBeGreaterThan(0);
+  expect(p.external_bytes).toBeGreaterThan(0);
+  const generated = Date.parse(body.generated_at);
+  const { live, finished } = body.tasks.counted_at;
+  expect(generated - Date.parse(live)).toBeGreaterThanOrEqual(0);
+  expect(generated - Date.parse(live)).toBeLessThan(1500);
+  expect(generated - Date.parse(finished)).toBeGreaterThanOrEqual(0);
+  expect(generated - Date.parse(finished)).toBeLessThan(16_000);
+});

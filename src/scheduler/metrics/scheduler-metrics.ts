@@ -39,19 +39,20 @@ export class SchedulerMetrics {
   }
 
   /** The database gauges, at most SNAPSHOT_TTL_MS old; null when the database cannot be read. */
-  snapshot(): Promise<MetricsSnapshot | null> {
-    return this.live();
+  async snapshot(): Promise<MetricsSnapshot | null> {
+    return (await this.live())?.value ?? null;
   }
 
-  /** A database read shared by every caller for `ttlMs`; null (and a warning) when it fails. */
-  private cachedRead<T>(what: string, ttlMs: number, read: (db: Db) => Promise<T>): () => Promise<T | null> {
-    let cached: { at: number; value: Promise<T | null> } | null = null;
+  /** A database read, with when it was made, shared by every caller for `ttlMs`; null (and a warning) when it fails. */
+  private cachedRead<T>(what: string, ttlMs: number, read: (db: Db) => Promise<T>): () => Promise<{ value: T; at: Date } | null> {
+    let cached: { at: number; value: Promise<{ value: T; at: Date } | null> } | null = null;
     return () => {
       const now = Date.now();
       if (cached && now - cached.at < ttlMs) return cached.value;
       let timer: Timer | undefined;
       const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${READ_TIMEOUT_MS} ms`)), READ_TIMEOUT_MS)));
-      const value: Promise<T | null> = Promise.race([read(this.db), timeout])
+      const value: Promise<{ value: T; at: Date } | null> = Promise.race([read(this.db), timeout])
+        .then((v) => ({ value: v, at: new Date(now) }))
         .finally(() => clearTimeout(timer))
         .catch((err) => {
           this.log.warn("metrics could not read the {what}: {error}", { what, error: String((err as Error)?.message ?? err) });
@@ -76,6 +77,7 @@ export class SchedulerMetrics {
 
   /** The same facts as JSON (GET /api/metrics and the `metrics` event). */
   async json(): Promise<MetricsJson> {
+    // The finished counts are older than the live ones: the answer gives each its time.
     const [snapshot, finished] = await Promise.all([this.live(), this.finished()]);
     return metricsJson(snapshot, finished, this.instruments, this.throughput, this.since);
   }

@@ -25,6 +25,7 @@ import { BATCH_MAX_TASKS, NewTaskBody, TaskBatchBody, TaskBatchJsonSchema, TaskD
 import { taskDetailJson, taskJson } from "./task-json.ts";
 import { SubmitCoalescer } from "./submit-coalescer.ts";
 import { validateNewTask, validateTaskBatch, type Checked } from "./validate-task.ts";
+import { plural } from "../../core/plural.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const tags = ["tasks"];
@@ -69,7 +70,7 @@ export function taskRoutes(db: Db, log: Logger) {
         const results = await insertTasks(db, valid(validateTaskBatch(await readJsonBody(request))));
         set.status = 201;
         const created = results.filter((r) => r.created);
-        log.info("{n} task(s) submitted in a batch ({first} … {last})", { n: created.length, first: created[0]?.task.id ?? "-", last: created.at(-1)?.task.id ?? "-" });
+        log.info("{tasks} submitted in a batch ({first} … {last})", { n: created.length, tasks: plural(created.length, "task"), first: created[0]?.task.id ?? "-", last: created.at(-1)?.task.id ?? "-" });
         for (const r of created) log.debug("task {taskId} submitted ({name}, queue {queue})", { taskId: r.task.id, name: r.task.name, queue: r.task.queue });
         return { tasks: results.map((r) => taskJson(r.task)) };
       },
