@@ -232,7 +232,8 @@ async function reconcile(session: WorkerSession, reportedKeys: string[], deps: C
   const live = await liveAttemptsOf(deps.db, session.id);
   const liveKeys = new Set(live.map((l) => attemptKey(l.taskId, l.attempt)));
   for (const key of reportedKeys) {
-    if (liveKeys.has(key)) continue;
+    // Asked to stop already (a user's cancel, a timeout): the kill is on its way, nothing is stale.
+    if (liveKeys.has(key) || session.stopping.has(key)) continue;
     const [taskId, attempt] = splitKey(key);
     deps.log.warn("worker {worker} runs task {taskId} attempt {attempt}, which is no longer current: killing it", { worker: session.name, taskId, attempt });
     session.cancel(taskId, attempt, "attempt is no longer current");
