@@ -194,6 +194,11 @@ async function handleMessage(session: WorkerSession, msg: WorkerMessageOutput, d
 }
 
 async function onHeartbeat(session: WorkerSession, hb: HeartbeatOutput, deps: ConnectDeps): Promise<void> {
+  // Before the database hears of it: once the workers table says "draining", no new dispatch may follow.
+  if (hb.draining && !session.draining) {
+    session.draining = true;
+    deps.log.info("worker {worker} is draining", { worker: session.name });
+  }
   let alive: boolean;
   try {
     alive = await recordHeartbeat(deps.db, session.id, hb.running.length, hb.draining);
@@ -207,10 +212,6 @@ async function onHeartbeat(session: WorkerSession, hb: HeartbeatOutput, deps: Co
     deps.log.warn("refused a heartbeat from {worker}: it was declared dead; it must reconnect as a new session", { worker: session.name, workerId: session.id });
     session.close(grpc.status.FAILED_PRECONDITION, "worker session was declared dead; reconnect");
     return;
-  }
-  if (hb.draining && !session.draining) {
-    session.draining = true;
-    deps.log.info("worker {worker} is draining", { worker: session.name });
   }
   try {
     await reconcile(session, hb.running.map((r) => attemptKey(r.task_id, r.attempt)), deps);
