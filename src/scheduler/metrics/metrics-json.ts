@@ -6,6 +6,7 @@ import { t, type Static } from "elysia";
 import type { MetricObjectWithValues, MetricValue, MetricValueWithName } from "prom-client";
 import { FINISHED_COUNT_CAP, type FinishedCounts, type MetricsSnapshot } from "../../db/queries/metrics-snapshot.ts";
 import type { Instruments } from "./instruments.ts";
+import { RetentionJsonSchema } from "./retention-json.ts";
 import { BUCKET_MS, type Throughput } from "./throughput.ts";
 
 const count = t.Number({ minimum: 0 });
@@ -53,6 +54,7 @@ export const MetricsJsonSchema = t.Object({
   http_requests: t.Object({ total: count, by_status: t.Record(t.String(), count) }),
   event_stream_clients: count,
   process: t.Object({ started_at: t.String({ format: "date-time" }), resident_memory_bytes: count, heap_used_bytes: count }),
+  retention: RetentionJsonSchema,
 }, { $id: "Metrics" });
 export type MetricsJson = Static<typeof MetricsJsonSchema>;
 
@@ -65,7 +67,7 @@ export async function metricsJson(
   m: Instruments,
   throughput: Throughput,
   since: Date,
-): Promise<MetricsJson> {
+): Promise<Omit<MetricsJson, "retention">> {
   const queues = s?.queues ?? [];
   const sumOf = (k: "created" | "scheduled" | "picked" | "running") => queues.reduce((a, q) => a + q.counts[k], 0);
   const outcomes = await Promise.all([m.submitted, m.completed, m.failed, m.retried, m.cancelled].map((c) => c.get()));
