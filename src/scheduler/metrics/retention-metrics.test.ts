@@ -4,8 +4,7 @@ import { sql } from "drizzle-orm";
 import { insertTask } from "../../../test/support/factories.ts";
 import { parsePrometheusText, sampleValue } from "../../../test/support/prometheus-text.ts";
 import { openSecuredApp, type SecuredApp } from "../../../test/security/support.ts";
-import { roleLogger } from "../../log/logger.ts";
-import { Pruner } from "../../coordinator/pruner.ts";
+import { pruneFinishedTasks } from "../../db/queries/prune-finished-tasks.ts";
 
 let s: SecuredApp;
 beforeAll(async () => {
@@ -15,7 +14,7 @@ beforeAll(async () => {
   await insertTask(db, { status: "completed", finishedAt: ago(3) });
   await insertTask(db, { status: "completed", finishedAt: ago(0.5) });
   await insertTask(db, { status: "failed", finishedAt: ago(500) });
-  await new Pruner(db, { completed: 3_600_000, failed: null, cancelled: null, workers: null }, roleLogger("coordinator", "test"), { restFactor: 0 }).runOnce();
+  await pruneFinishedTasks(db, { status: "completed", olderThanMs: 3_600_000, limit: 100 });
 });
 afterAll(() => s.close());
 
