@@ -10,6 +10,7 @@ import { getSchedule } from "../db/queries/list-schedules.ts";
 import { pruneFinishedTasks } from "../db/queries/prune-finished-tasks.ts";
 import { retentionStats } from "../db/queries/retention-stats.ts";
 import { retryTask } from "../db/queries/retry-task.ts";
+import { tickDueSchedules } from "../db/queries/tick-schedules.ts";
 import { rows } from "../db/rows.ts";
 import { pruneTotals, schedules, taskAttempts, taskEvents, tasks, workers, type TaskRow } from "../db/schema/index.ts";
 import { roleLogger } from "../log/logger.ts";
@@ -17,6 +18,8 @@ import { Pruner } from "./pruner.ts";
 
 const HOUR = 3_600_000;
 const log = roleLogger("coordinator", "pruner-test");
+/** A schedule's task template as the API stores it. */
+const TEMPLATE = { command: "true", env: {}, queue: "default", priority: 0, max_retries: 0, backoff_ms: 1000, backoff_factor: 2, backoff_max_ms: 3_600_000, timeout_ms: null };
 const OFF: RetentionPolicy = { completed: null, failed: null, cancelled: null, workers: null };
 
 describeEachBackend("pruner", (backend) => {
@@ -166,12 +169,18 @@ describeEachBackend("pruner", (backend) => {
     const t = await task("failed", 100 * HOUR);
     const [s] = await d.db
       .insert(schedules)
-      .values({ name: "nightly", cron: "0 3 * * *", template: { command: "true" }, lastTaskId: t.id, lastRunAt: new Date() })
+      .values({ name: "nightly", cron: "0 3 * * *", template: TEMPLATE, lastTaskId: t.id, lastRunAt: new Date() })
       .returning();
     expect((await getSchedule(d.db, s!.id))!.schedule).toMatchObject({ lastTaskStatus: "failed", lastTaskPruned: false });
     await pruner({ failed: HOUR }).runOnce();
     expect(await ids()).toEqual([]);
     expect((await getSchedule(d.db, s!.id))!.schedule).toMatchObject({ lastTaskId: t.id, lastTaskStatus: "failed", lastTaskPruned: true });
+    // The next run's task replaces the saved status.
+    await d.db.update(schedules).set({ nextRunAt: sql`now() - interval '1 second'` as unknown as Date }).where(eq(schedules.id, s!.id));
+    const { ticks } = await tickDueSchedules(d.db, 10);
+    expect((await getSchedule(d.db, s!.id))!.schedule).toMatchObject({ lastTaskId: ticks[0]!.taskId, lastTaskStatus: "scheduled", lastTaskPruned: false });
+    const [row] = await d.db.select({ saved: schedules.lastTaskStatus }).from(schedules).where(eq(schedules.id, s!.id));
+    expect(row!.saved).toBeNull();
   });
 
   test("retention stats: totals per table, age of the oldest kept finished task, database size", async () => {
