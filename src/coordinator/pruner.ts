@@ -88,7 +88,7 @@ export class Pruner implements Service {
     }
     this.halted = false;
     const policy = [...this.plan.tasks.map((t) => `${t.status} ${formatDuration(t.olderThanMs)}`), ...(this.plan.workersOlderThanMs === null ? [] : [`dead workers ${formatDuration(this.plan.workersOlderThanMs)}`])];
-    this.log.debug("pruning past retention: {policy}", { policy: policy.join(", ") });
+    this.log.info("pruning past retention: {policy}", { policy: policy.join(", ") });
     this.schedule(FIRST_PASS_DELAY_MS);
   }
 
