@@ -5,8 +5,9 @@
  * their rows `skip locked`, so pruners split the work without a leader and never
  * remove a row twice.
  *
- * Pacing: after each batch the pruner rests at least as long as the batch took
- * (so it uses at most about half of one connection), and between passes it waits
+ * Pacing: after each batch the pruner rests twice as long as the batch took (so
+ * it keeps at most a third of one connection busy, and rests longer when the
+ * database is busy and batches slow down), and between passes it waits
  * `intervalMs` (with jitter, so coordinators drift apart). After downtime it
  * catches up at that same steady rate, never in a burst.
  *
@@ -22,8 +23,9 @@ import { pruneFinishedTasks } from "../db/queries/prune-finished-tasks.ts";
 import { vacuumPrunedTables } from "../db/queries/vacuum-pruned-tables.ts";
 import type { Logger } from "../log/logger.ts";
 
-export const PRUNE_BATCH_DEFAULT = 1000;
+export const PRUNE_BATCH_DEFAULT = 500;
 export const PRUNE_INTERVAL_MS_DEFAULT = 60_000;
+export const PRUNE_REST_FACTOR_DEFAULT = 2;
 /** The first pass waits this long after start, so a starting coordinator serves workers first. */
 const FIRST_PASS_DELAY_MS = 5000;
 /** A batch slower than this is logged: the tables or their indexes need a look. */
@@ -34,7 +36,7 @@ export interface PrunerOptions {
   batchSize?: number;
   /** Time between passes once caught up. */
   intervalMs?: number;
-  /** Rest after each batch, as a multiple of the batch's own time (1: at most half the time busy; 0 in tests). */
+  /** Rest after each batch, as a multiple of the batch's own time (2: busy at most a third of the time; 0 in tests). */
   restFactor?: number;
   /** VACUUM after a pass that removed rows (embedded PGlite, which has no autovacuum). */
   vacuum?: boolean;
@@ -72,7 +74,7 @@ export class Pruner implements Service {
     this.plan = planFromPolicy(policy);
     this.batchSize = opts.batchSize ?? PRUNE_BATCH_DEFAULT;
     this.intervalMs = opts.intervalMs ?? PRUNE_INTERVAL_MS_DEFAULT;
-    this.restFactor = opts.restFactor ?? 1;
+    this.restFactor = opts.restFactor ?? PRUNE_REST_FACTOR_DEFAULT;
     this.vacuum = opts.vacuum ?? false;
   }
 
