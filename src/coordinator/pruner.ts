@@ -28,6 +28,8 @@ export const PRUNE_INTERVAL_MS_DEFAULT = 60_000;
 export const PRUNE_REST_FACTOR_DEFAULT = 2;
 /** The first pass waits this long after start, so a starting coordinator serves workers first. */
 const FIRST_PASS_DELAY_MS = 5000;
+/** The first batch of a backlog; each next one doubles, up to the batch size. */
+const FIRST_BATCH = 25;
 /** A batch slower than this is logged: the tables or their indexes need a look. */
 const SLOW_BATCH_MS = 1000;
 
@@ -110,8 +112,8 @@ export class Pruner implements Service {
     const started = performance.now();
     const total: PruneResult = { tasks: 0, attempts: 0, events: 0, workers: 0, vacuumed: false };
     for (const target of this.plan.tasks) {
-      await this.batches(async () => {
-        const r = await pruneFinishedTasks(this.db, { ...target, limit: this.batchSize });
+      await this.batches(async (limit) => {
+        const r = await pruneFinishedTasks(this.db, { ...target, limit });
         total.tasks += r.tasks;
         total.attempts += r.attempts;
         total.events += r.events;
@@ -120,8 +122,8 @@ export class Pruner implements Service {
     }
     const workersAge = this.plan.workersOlderThanMs;
     if (workersAge !== null) {
-      await this.batches(async () => {
-        const n = await pruneDeadWorkers(this.db, { olderThanMs: workersAge, limit: this.batchSize });
+      await this.batches(async (limit) => {
+        const n = await pruneDeadWorkers(this.db, { olderThanMs: workersAge, limit });
         total.workers += n;
         return n;
       }, "dead worker sessions");
@@ -140,14 +142,21 @@ export class Pruner implements Service {
     return total;
   }
 
-  /** Runs `batch` until it removes less than a full batch, resting between batches. */
-  private async batches(batch: () => Promise<number>, what: string): Promise<void> {
+  /**
+   * Runs `batch` until it removes less than it was asked to, resting between
+   * batches. A backlog starts with small batches, doubling up to the batch size:
+   * the first ones read cold pages, and a full-size first batch stalled commits
+   * (and so dispatch) for up to a second in the retention bench.
+   */
+  private async batches(batch: (limit: number) => Promise<number>, what: string): Promise<void> {
+    let limit = Math.min(this.batchSize, FIRST_BATCH);
     while (!this.halted) {
       const t0 = performance.now();
-      const n = await batch();
+      const n = await batch(limit);
       const took = performance.now() - t0;
       if (took > SLOW_BATCH_MS) this.log.warn("pruning {n} {what} took {ms} ms", { n, what, ms: Math.round(took) });
-      if (n < this.batchSize) return;
+      if (n < limit) return;
+      limit = Math.min(this.batchSize, limit * 2);
       await this.rest(took * this.restFactor);
     }
   }
