@@ -6,10 +6,12 @@
  * coordinators run against the same PostgreSQL (the embedded database serves one
  * process: stop taskflow before pruning its data directory).
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { formatDuration } from "../core/duration.ts";
 import type { PrunePlan } from "../core/retention.ts";
-import type { Db } from "../db/client.ts";
+import { MEMORY_DATA_DIR, type Db } from "../db/client.ts";
 import { DatabaseService } from "../db/database-service.ts";
 import { countPrunableTasks, countPrunableWorkers } from "../db/queries/count-prunable.ts";
 import { pruneDeadWorkers } from "../db/queries/prune-dead-workers.ts";
@@ -29,6 +31,11 @@ export interface PruneReport {
 
 /** Runs the prune in `config.prune` and writes its report to `out`; answers the exit code. */
 export async function runPruneCommand(config: Config, out: (text: string) => void): Promise<number> {
+  const inUse = embeddedInUse(config);
+  if (inUse) {
+    process.stderr.write(`taskflow prune: ${inUse}\n`);
+    return 1;
+  }
   const service = new DatabaseService(config, roleLogger("db"));
   try {
     await service.start();
@@ -45,6 +52,18 @@ export async function runPruneCommand(config: Config, out: (text: string) => voi
   } finally {
     await service.stop();
   }
+}
+
+/**
+ * Two processes on one PGlite data directory corrupt it. PGlite keeps a
+ * postmaster.pid there while it is open (with a made-up pid, so whether its
+ * process still lives cannot be told): refuse while it is there.
+ */
+function embeddedInUse(config: Config): string | null {
+  if (config.databaseUrl || config.dataDir === MEMORY_DATA_DIR) return null;
+  const pidFile = join(config.dataDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return null;
+  return `the embedded database in ${config.dataDir} is open in another process (${pidFile} exists): stop that taskflow first (if none runs, it did not stop cleanly: start and stop it once, or delete that file)`;
 }
 
 async function countAll(db: Db, plan: PrunePlan): Promise<PruneReport> {

@@ -118,6 +118,23 @@ describeEachBackend("taskflow prune", (backend) => {
     expect(await remaining()).toMatchObject({ tasks: 1, names: "waiting" });
   }, 60_000);
 
+  // Two processes on one PGlite data directory would corrupt it.
+  if (backend === "pglite") {
+    test("on an embedded database that another process has open, it refuses and changes nothing", async () => {
+      const before = await remaining();
+      const held = await openDatabase({ databaseUrl: null, dataDir });
+      try {
+        const r = await prune(["--older-than=0"]);
+        expect(r.code).toBe(1);
+        expect(r.stdout).toBe("");
+        expect(r.stderr).toContain(`taskflow prune: the embedded database in ${dataDir} is open in another process`);
+      } finally {
+        await held.close();
+      }
+      expect(await remaining()).toEqual(before);
+    }, 60_000);
+  }
+
   test("a bad prune flag exits 2 with one line", async () => {
     const r = await prune(["--older-than=soon"]);
     expect(r.code).toBe(2);
