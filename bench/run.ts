@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { footprintScenario } from "./scenarios/footprint.ts";
 import { latencyScenario } from "./scenarios/latency.ts";
 import { precisionScenario } from "./scenarios/precision.ts";
+import { retentionScenario } from "./scenarios/retention.ts";
 import { scaleScenario } from "./scenarios/scale.ts";
 import { submitScenario } from "./scenarios/submit.ts";
 import { throughputScenario } from "./scenarios/throughput.ts";
@@ -27,6 +28,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<void
   precision: precisionScenario,
   scale: scaleScenario,
   footprint: footprintScenario,
+  retention: retentionScenario,
 };
 
 async function main(): Promise<number> {
@@ -52,8 +54,8 @@ async function main(): Promise<number> {
     bun: Bun.version,
     load: (await Bun.file("/proc/loadavg").text().catch(() => "")).split(" ").slice(0, 3).join(" "),
   };
-  const { submit, throughput, latency, precision, scale } = opts;
-  const sizes = { smoke: opts.smoke, submit, throughput, latency, precision, scale };
+  const { submit, throughput, latency, precision, scale, retention } = opts;
+  const sizes = { smoke: opts.smoke, submit, throughput, latency, precision, scale, retention };
   process.stdout.write(`${JSON.stringify({ type: "run", ...machine, scenarios: opts.scenarios, ...sizes })}\n`);
   const logDir = mkdtempSync(join(tmpdir(), "taskflow-bench-logs-"));
   const ctx: BenchContext = { opts, report: new Report(opts.jsonOut), logDir, results: {} };

@@ -25,6 +25,7 @@ async function main(): Promise<number> {
   if (command === "version") return print(`taskflow ${VERSION}\n`);
 
   setupLogging({ format: config.logFormat, level: config.logLevel });
+  if (command === "prune") return (await import("./cli/prune-command.ts")).runPruneCommand(config, (text) => process.stdout.write(text));
   const log = roleLogger("main");
   const lifecycle = new Lifecycle(log);
   const services = command === "migrate" ? [new (await import("./db/database-service.ts")).DatabaseService(config, roleLogger("db"))] : await roleServices(config);

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { niceMax } from "./fragments/throughput-chart.tsx";
-import { absoluteTime, ageText, formatDuration, relativeTime } from "./format.ts";
+import { absoluteTime, ageText, formatBytes, formatDuration, relativeTime } from "./format.ts";
 
 test("durations in the two largest units that matter", () => {
   expect([0, 850, 1_500, 59_000, 61_000, 3_600_000, 3_723_000, 90_000_000].map(formatDuration)).toEqual([
@@ -21,4 +21,8 @@ test("relative times, past and future", () => {
 
 test("chart scale tops are round and even", () => {
   expect([0, 1, 2, 3, 7, 10, 11, 130, 999].map(niceMax)).toEqual([2, 2, 2, 4, 8, 10, 20, 200, 1000]);
+});
+
+test("sizes in binary units", () => {
+  expect([0, 1023, 1024, 12_345_678, 5 * 1024 ** 3].map(formatBytes)).toEqual(["0 B", "1023 B", "1.0 KiB", "11.8 MiB", "5.0 GiB"]);
 });

@@ -10,6 +10,7 @@ export const OVERVIEW_EVENTS = {
   workers: "workers-summary",
   queues: "queues",
   failures: "failures",
+  retention: "retention",
 } as const;
 
 /** Task list: row updates and new rows as out-of-band swaps by element id. */

@@ -90,8 +90,9 @@ async function rawLatencyOnBigTable(sql: Sql, rate: number, seconds: number): Pr
  * spread over the last 7 days (2% failed), each with one attempt and its five
  * events, and future tasks due over the day after tomorrow with their two events.
  * Triggers (the NOTIFY on task_events) and FK checks are off for the load only.
+ * `olderByDays` moves the whole history that much further into the past.
  */
-export async function loadHistory(sql: Sql, history: number, future: number): Promise<void> {
+export async function loadHistory(sql: Sql, history: number, future: number, olderByDays = 0): Promise<void> {
   await truncateTasks(sql);
   await sql.begin(async (tx) => {
     await tx`set local session_replication_role = replica`;
@@ -109,7 +110,8 @@ export async function loadHistory(sql: Sql, history: number, future: number): Pr
              c + interval '5 ms', c + interval '10 ms', c + interval '60 ms',
              case when s = 'failed' then 1 else 0 end, case when s = 'failed' then 'exit code 1' end, c + interval '60 ms'
       from generate_series(1, ${history}::int) g,
-           lateral (select now() - interval '7 days' + (g::float8 / ${history}) * interval '7 days' - interval '1 minute' as c,
+           lateral (select now() - interval '7 days' + (g::float8 / ${history}) * interval '7 days' - interval '1 minute'
+                           - ${olderByDays}::int * interval '1 day' as c,
                            case when g % 50 = 0 then 'failed' else 'completed' end as s) x`;
     await tx`
       insert into task_attempts (task_id, attempt, worker, status, picked_at, started_at, finished_at, exit_code, error, stdout_tail)

@@ -40,10 +40,17 @@ export async function withCluster<T>(
   db: ScratchDatabase,
   mode: ClusterMode,
   fn: (c: Cluster) => Promise<T>,
-  extra: { noWorker?: boolean; concurrency?: number } = {},
+  extra: { noWorker?: boolean; concurrency?: number; args?: string[] } = {},
 ): Promise<T> {
   const cluster = await Cluster.start(
-    { ...taskflowCommand(ctx), databaseUrl: db.url, mode, concurrency: extra.concurrency ?? ctx.opts.throughput.concurrency, noWorker: extra.noWorker },
+    {
+      ...taskflowCommand(ctx),
+      databaseUrl: db.url,
+      mode,
+      concurrency: extra.concurrency ?? ctx.opts.throughput.concurrency,
+      noWorker: extra.noWorker,
+      extraArgs: extra.args,
+    },
     db.sql,
   );
   try {

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 
-export const SCENARIOS = ["submit", "throughput", "latency", "precision", "scale", "footprint"] as const;
+export const SCENARIOS = ["submit", "throughput", "latency", "precision", "scale", "footprint", "retention"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -32,6 +32,7 @@ export interface BenchOptions {
   latency: { rate: number; seconds: number };
   precision: { tasks: number; windowSeconds: number; leadSeconds: number };
   scale: { history: number; future: number; pageSamples: number };
+  retention: { history: number; rate: number; baselineSeconds: number; deadlineSeconds: number };
 }
 
 const FULL = {
@@ -49,6 +50,10 @@ const FULL = {
   history: 1_000_000,
   future: 100_000,
   "page-samples": 20,
+  "prune-history": 1_000_000,
+  "prune-rate": 200,
+  "prune-baseline-seconds": 30,
+  "prune-deadline": 600,
 };
 
 const SMOKE: typeof FULL = {
@@ -66,6 +71,10 @@ const SMOKE: typeof FULL = {
   history: 20_000,
   future: 2_000,
   "page-samples": 3,
+  "prune-history": 5_000,
+  "prune-rate": 100,
+  "prune-baseline-seconds": 2,
+  "prune-deadline": 60,
 };
 
 export const USAGE = `usage: npm run bench -- [SCENARIO...] [--smoke] [--flag=N ...]
@@ -142,5 +151,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     latency: { rate: size("rate"), seconds: size("seconds") },
     precision: { tasks: size("precision-tasks"), windowSeconds: size("precision-window"), leadSeconds: size("precision-lead") },
     scale: { history: size("history"), future: size("future"), pageSamples: size("page-samples") },
+    retention: {
+      history: size("prune-history"),
+      rate: size("prune-rate"),
+      baselineSeconds: size("prune-baseline-seconds"),
+      deadlineSeconds: size("prune-deadline"),
+    },
   };
 }

@@ -32,6 +32,8 @@ export interface ClusterOptions extends TaskflowCommand {
   concurrency: number;
   /** Start no worker (e.g. submit, where nothing must run). */
   noWorker?: boolean;
+  /** More flags for the scheduler and coordinator processes (e.g. retention policies). */
+  extraArgs?: string[];
 }
 
 /** The repository root: `bun src/main.ts` needs its tsconfig; the binary does not care. */
@@ -90,12 +92,13 @@ export class Cluster {
     const c = new Cluster(opts);
     const db = opts.databaseUrl ? [`--database-url=${opts.databaseUrl}`] : [`--data-dir=${opts.dataDir}`];
     const worker = [`--concurrency=${opts.concurrency}`, "--name=bench-worker"];
+    const extra = opts.extraArgs ?? [];
     if (opts.mode === "all") {
       const roles = opts.noWorker ? "--role=scheduler,coordinator" : "--role=all";
-      c.processes.push(startTaskflow(opts, "all", [roles, ...db, `--http=${c.api}`, `--grpc=${c.grpc}`, ...worker]));
+      c.processes.push(startTaskflow(opts, "all", [roles, ...db, `--http=${c.api}`, `--grpc=${c.grpc}`, ...worker, ...extra]));
     } else {
-      c.processes.push(startTaskflow(opts, "scheduler", ["--role=scheduler", ...db, `--http=${c.api}`]));
-      c.processes.push(startTaskflow(opts, "coordinator", ["--role=coordinator", ...db, `--grpc=${c.grpc}`]));
+      c.processes.push(startTaskflow(opts, "scheduler", ["--role=scheduler", ...db, `--http=${c.api}`, ...extra]));
+      c.processes.push(startTaskflow(opts, "coordinator", ["--role=coordinator", ...db, `--grpc=${c.grpc}`, ...extra]));
       if (!opts.noWorker) c.processes.push(startTaskflow(opts, "worker", ["--role=worker", `--coordinator=${c.grpc}`, ...worker]));
     }
     try {

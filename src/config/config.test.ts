@@ -93,7 +93,14 @@ describe("config errors name the flag and what it accepts", () => {
     [["--http=127.0.0.1:99999"], {}, /--http="127.0.0.1:99999" must be HOST:PORT/],
     [["--concurrency=0"], {}, /--concurrency="0" must be a whole number from 1/],
     [["--concurrency=two"], {}, /--concurrency="two" must be a whole number/],
-    [["--heartbeat=-5"], {}, /--heartbeat="-5" must be a whole number/],
+    [["--heartbeat=-5"], {}, /--heartbeat="-5" must be a duration from 10ms to 1h, e.g. 500ms, 2s/],
+    [["--worker-timeout=soon"], {}, /--worker-timeout="soon" must be a duration from 100ms to 1d/],
+    [["--retain-completed=7"], {}, /--retain-completed="7" has no unit; write e.g. 7d, 7h or 7m \(or 0 to turn it off\)/],
+    [[], { TASKFLOW_RETAIN_FAILED: "a month" }, /TASKFLOW_RETAIN_FAILED="a month" is not a duration such as/],
+    [["--retain-workers=-1d"], {}, /--retain-workers="-1d" is negative/],
+    [["prune", "--status=done"], {}, /--status "done" is not a finished status; accepts a comma list of completed, failed, cancelled/],
+    [["prune", "--older-than=3"], {}, /--older-than="3" has no unit/],
+    [["--dry-run"], {}, /--dry-run is a flag of taskflow prune only/],
     [["--queues=Bad Queue"], {}, /--queues: bad queue "Bad Queue"; accepts a comma list/],
     [["--log-level=loud"], {}, /--log-level="loud" must be one of debug, info, warn, error/],
     [["--log-format=xml"], {}, /--log-format="xml" must be one of pretty, json/],
@@ -127,6 +134,42 @@ describe("config errors name the flag and what it accepts", () => {
     expect(parse(["--http=[::1]:8080"]).http.host).toBe("::1");
     // A worker binds nothing: its own --http does not matter.
     expect(parse(["--role=worker", "--http=0.0.0.0:1"]).roles).toEqual(["worker"]);
+  });
+});
+
+describe("durations and retention", () => {
+  test("the millisecond flags take human durations and still take bare milliseconds", () => {
+    expect(parse(["--heartbeat=500ms", "--worker-timeout=15s"]).heartbeatMs).toBe(500);
+    expect(parse(["--worker-timeout=15s"]).workerTimeoutMs).toBe(15_000);
+    expect(parse(["--shutdown-grace=1m"]).shutdownGraceMs).toBe(60_000);
+    expect(parse([], { TASKFLOW_WORKER_TIMEOUT_MS: "12000" }).workerTimeoutMs).toBe(12_000);
+  });
+
+  test("retention defaults: 7d completed, 30d failed, 7d cancelled, 1d dead workers", () => {
+    expect(parse([]).retention).toEqual({ completed: 7 * 86_400_000, failed: 30 * 86_400_000, cancelled: 7 * 86_400_000, workers: 86_400_000 });
+  });
+
+  test("retention from flags and env; 0 and forever turn a policy off", () => {
+    const c = parse(["--retain-completed=1m", "--retain-failed=forever"], { TASKFLOW_RETAIN_CANCELLED: "0", TASKFLOW_RETAIN_WORKERS: "12h" });
+    expect(c.retention).toEqual({ completed: 60_000, failed: null, cancelled: null, workers: 43_200_000 });
+    expect(parse(["--retain-completed=2h"], { TASKFLOW_RETAIN_COMPLETED: "1h" }).retention.completed).toBe(7_200_000);
+  });
+
+  test("taskflow prune follows the policies unless told an age and statuses", () => {
+    const run = (argv: string[], env: Record<string, string> = {}) => parseConfig(["prune", ...argv], env);
+    expect(run([]).command).toBe("prune");
+    expect(run(["--retain-failed=0"]).config.prune).toEqual({
+      plan: { tasks: [{ status: "completed", olderThanMs: 604_800_000 }, { status: "cancelled", olderThanMs: 604_800_000 }], workersOlderThanMs: 86_400_000 },
+      dryRun: false,
+    });
+    expect(run(["--older-than=1h", "--dry-run"]).config.prune).toEqual({
+      plan: { tasks: ["completed", "failed", "cancelled"].map((status) => ({ status, olderThanMs: 3_600_000 })) as never, workersOlderThanMs: 86_400_000 },
+      dryRun: true,
+    });
+    // --status narrows to tasks: dead worker sessions are left alone.
+    expect(run(["--status=failed", "--older-than=0"]).config.prune!.plan).toEqual({ tasks: [{ status: "failed", olderThanMs: 0 }], workersOlderThanMs: null });
+    expect(run(["--status=completed,failed"]).config.prune!.plan.tasks.map((t) => t.status)).toEqual(["completed", "failed"]);
+    expect(parse([]).prune).toBeNull();
   });
 });
 

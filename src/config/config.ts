@@ -5,21 +5,25 @@
  */
 import { parseArgs } from "node:util";
 import { cpus, hostname } from "node:os";
+import { DurationError, formatDuration, parseDuration } from "../core/duration.ts";
+import type { RetentionPolicy } from "../core/retention.ts";
 import {
   DATA_DIR_DEFAULT,
   FLAGS,
   GRPC_DEFAULT,
   HEARTBEAT_MS_DEFAULT,
   HTTP_DEFAULT,
+  PRUNE_FLAGS,
   SHUTDOWN_GRACE_MS_DEFAULT,
   WORKER_TIMEOUT_MS_DEFAULT,
 } from "./flags.ts";
+import { parsePruneRequest, parseRetentionPolicy, type PruneRequest } from "./retention-options.ts";
 
 export type Role = "scheduler" | "coordinator" | "worker";
 export const ROLES: Role[] = ["scheduler", "coordinator", "worker"];
 export type LogFormat = "pretty" | "json";
 export type LogLevel = "debug" | "info" | "warn" | "error";
-export type Command = "run" | "migrate" | "version" | "help";
+export type Command = "run" | "migrate" | "version" | "prune" | "help";
 
 export interface HostPort {
   host: string;
@@ -44,6 +48,10 @@ export interface Config {
   shutdownGraceMs: number;
   logFormat: LogFormat;
   logLevel: LogLevel;
+  /** How long finished tasks and dead worker sessions are kept (coordinators prune). */
+  retention: RetentionPolicy;
+  /** What `taskflow prune` removes; null for other commands. */
+  prune: PruneRequest | null;
 }
 
 export class ConfigError extends Error {
@@ -58,7 +66,7 @@ const COMMAND_FLAGS = { help: { type: "boolean", short: "h" }, version: { type: 
 /** Parses argv (without the executable and script) and env into a command and a Config. */
 export function parseConfig(argv: string[], env: Record<string, string | undefined>, isTty = false): { command: Command; config: Config } {
   const options = Object.fromEntries(
-    FLAGS.map((f) => [f.name, { type: f.boolean ? ("boolean" as const) : ("string" as const) }]),
+    [...FLAGS, ...PRUNE_FLAGS].map((f) => [f.name, { type: f.boolean ? ("boolean" as const) : ("string" as const) }]),
   );
   let parsed;
   try {
@@ -73,16 +81,19 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
 
   const command = parseCommand(positionals);
   const raw = (name: string): string | undefined => {
-    const flag = FLAGS.find((f) => f.name === name)!;
+    const flag = [...FLAGS, ...PRUNE_FLAGS].find((f) => f.name === name)!;
     const v = values[name];
     if (typeof v === "string") return v;
     if (typeof v === "boolean") return v ? "true" : "false";
-    return env[flag.env];
+    return flag.env ? env[flag.env] : undefined;
   };
   const flagLabel = (name: string) => {
-    const flag = FLAGS.find((f) => f.name === name)!;
-    return typeof values[name] !== "undefined" ? `--${name}` : env[flag.env] !== undefined ? `${flag.env}` : `--${name}`;
+    const flag = [...FLAGS, ...PRUNE_FLAGS].find((f) => f.name === name)!;
+    return typeof values[name] !== "undefined" ? `--${name}` : flag.env && env[flag.env] !== undefined ? `${flag.env}` : `--${name}`;
   };
+  const reader = (name: string) => ({ value: raw(name), label: flagLabel(name) });
+  const pruneOnly = PRUNE_FLAGS.find((f) => values[f.name] !== undefined);
+  if (pruneOnly && command !== "prune") throw new ConfigError(`--${pruneOnly.name} is a flag of taskflow prune only (see taskflow --help)`);
 
   const config: Config = {
     roles: parseRoles(raw("role") ?? "all", flagLabel("role")),
@@ -97,12 +108,15 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     token: nonEmpty(raw("token")),
     insecure: parseBool(raw("insecure"), flagLabel("insecure")),
     grpcTls: { cert: nonEmpty(raw("grpc-tls-cert")), key: nonEmpty(raw("grpc-tls-key")), ca: nonEmpty(raw("grpc-tls-ca")) },
-    heartbeatMs: parseInt(raw("heartbeat"), flagLabel("heartbeat"), HEARTBEAT_MS_DEFAULT, 10, 3_600_000),
-    workerTimeoutMs: parseInt(raw("worker-timeout"), flagLabel("worker-timeout"), WORKER_TIMEOUT_MS_DEFAULT, 100, 86_400_000),
-    shutdownGraceMs: parseInt(raw("shutdown-grace"), flagLabel("shutdown-grace"), SHUTDOWN_GRACE_MS_DEFAULT, 0, 86_400_000),
+    heartbeatMs: parseDurationFlag(raw("heartbeat"), flagLabel("heartbeat"), HEARTBEAT_MS_DEFAULT, 10, 3_600_000),
+    workerTimeoutMs: parseDurationFlag(raw("worker-timeout"), flagLabel("worker-timeout"), WORKER_TIMEOUT_MS_DEFAULT, 100, 86_400_000),
+    shutdownGraceMs: parseDurationFlag(raw("shutdown-grace"), flagLabel("shutdown-grace"), SHUTDOWN_GRACE_MS_DEFAULT, 0, 86_400_000),
     logFormat: parseChoice(raw("log-format"), flagLabel("log-format"), ["pretty", "json"], isTty ? "pretty" : "json"),
     logLevel: parseChoice(raw("log-level"), flagLabel("log-level"), ["debug", "info", "warn", "error"], "info"),
+    retention: parseRetentionPolicy(reader),
+    prune: null,
   };
+  if (command === "prune") config.prune = parsePruneRequest(reader, config.retention, values["dry-run"] === true);
   // A worker in the same process as a coordinator dials that coordinator unless told otherwise.
   if (raw("coordinator") === undefined && config.roles.includes("coordinator")) {
     config.coordinators = [localCoordinatorAddress(config.grpc, config.grpcTls.cert !== null)];
@@ -154,8 +168,8 @@ export function isLoopback(host: string): boolean {
 
 function parseCommand(positionals: string[]): Command {
   if (positionals.length === 0) return "run";
-  if (positionals.length === 1 && (positionals[0] === "migrate" || positionals[0] === "version")) return positionals[0];
-  throw new ConfigError(`unknown command "${positionals.join(" ")}": expected migrate, version, or flags only (see --help)`);
+  if (positionals.length === 1 && (positionals[0] === "migrate" || positionals[0] === "version" || positionals[0] === "prune")) return positionals[0];
+  throw new ConfigError(`unknown command "${positionals.join(" ")}": expected migrate, version, prune, or flags only (see --help)`);
 }
 
 function describeParseError(err: unknown): string {
@@ -220,6 +234,24 @@ function parseInt(v: string | undefined, label: string, dflt: number, min: numbe
   const n = Number(v.trim());
   if (!/^\d+$/.test(v.trim()) || n < min || n > max) throw new ConfigError(`${label}="${v}" must be a whole number from ${min} to ${max}`);
   return n;
+}
+
+/** A duration flag (`2s`, `500ms`; a bare number is milliseconds, as these flags always took). */
+function parseDurationFlag(v: string | undefined, label: string, dflt: number, min: number, max: number): number {
+  if (v === undefined || v.trim() === "") return dflt;
+  let value: number;
+  try {
+    value = parseDuration(v);
+  } catch (err) {
+    if (!(err instanceof DurationError)) throw err;
+    throw new ConfigError(durationRange(v, label, min, max));
+  }
+  if (value < min || value > max) throw new ConfigError(durationRange(v, label, min, max));
+  return value;
+}
+
+function durationRange(v: string, label: string, min: number, max: number): string {
+  return `${label}="${v}" must be a duration from ${formatDuration(min)} to ${formatDuration(max)}, e.g. 500ms, 2s, 1m (a bare number is ms)`;
 }
 
 function parseBool(v: string | undefined, label: string): boolean {

@@ -10,6 +10,11 @@ export const DATA_DIR_DEFAULT = "./taskflow-data";
 export const HEARTBEAT_MS_DEFAULT = 2000;
 export const WORKER_TIMEOUT_MS_DEFAULT = 10000;
 export const SHUTDOWN_GRACE_MS_DEFAULT = 30000;
+/** Retention defaults: failures are kept longer, they are what people come back to read. */
+export const RETAIN_COMPLETED_DEFAULT = "7d";
+export const RETAIN_FAILED_DEFAULT = "30d";
+export const RETAIN_CANCELLED_DEFAULT = "7d";
+export const RETAIN_WORKERS_DEFAULT = "1d";
 
 export interface FlagSpec {
   /** Flag name without the leading dashes. */
@@ -36,11 +41,22 @@ export const FLAGS: FlagSpec[] = [
   { name: "grpc-tls-cert", env: "TASKFLOW_GRPC_TLS_CERT", defaultText: "none", help: "gRPC TLS certificate (server; client cert for mutual TLS)" },
   { name: "grpc-tls-key", env: "TASKFLOW_GRPC_TLS_KEY", defaultText: "none", help: "gRPC TLS private key" },
   { name: "grpc-tls-ca", env: "TASKFLOW_GRPC_TLS_CA", defaultText: "none", help: "gRPC CA: verifies the peer (mutual TLS on the coordinator)" },
-  { name: "heartbeat", env: "TASKFLOW_HEARTBEAT_MS", defaultText: String(HEARTBEAT_MS_DEFAULT), help: "worker heartbeat interval, ms" },
-  { name: "worker-timeout", env: "TASKFLOW_WORKER_TIMEOUT_MS", defaultText: String(WORKER_TIMEOUT_MS_DEFAULT), help: "a worker silent this long (ms) is dead" },
-  { name: "shutdown-grace", env: "TASKFLOW_SHUTDOWN_GRACE_MS", defaultText: String(SHUTDOWN_GRACE_MS_DEFAULT), help: "on SIGTERM, how long running tasks may finish (ms) before they are killed" },
+  { name: "heartbeat", env: "TASKFLOW_HEARTBEAT_MS", defaultText: "2s", help: "worker heartbeat interval (a duration; a bare number is ms)" },
+  { name: "worker-timeout", env: "TASKFLOW_WORKER_TIMEOUT_MS", defaultText: "10s", help: "a worker silent this long is dead (a duration; a bare number is ms)" },
+  { name: "shutdown-grace", env: "TASKFLOW_SHUTDOWN_GRACE_MS", defaultText: "30s", help: "on SIGTERM, how long running tasks may finish before they are killed (a duration; a bare number is ms)" },
+  { name: "retain-completed", env: "TASKFLOW_RETAIN_COMPLETED", defaultText: RETAIN_COMPLETED_DEFAULT, help: "coordinator: prune completed tasks this long after they finished (0 or forever: never)" },
+  { name: "retain-failed", env: "TASKFLOW_RETAIN_FAILED", defaultText: RETAIN_FAILED_DEFAULT, help: "coordinator: prune failed tasks this long after they finished (0 or forever: never)" },
+  { name: "retain-cancelled", env: "TASKFLOW_RETAIN_CANCELLED", defaultText: RETAIN_CANCELLED_DEFAULT, help: "coordinator: prune cancelled tasks this long after they finished (0 or forever: never)" },
+  { name: "retain-workers", env: "TASKFLOW_RETAIN_WORKERS", defaultText: RETAIN_WORKERS_DEFAULT, help: "coordinator: prune dead worker sessions this long after they stopped (0 or forever: never)" },
   { name: "log-format", env: "TASKFLOW_LOG_FORMAT", defaultText: "pretty on a TTY, else json", help: "log output: pretty or json" },
   { name: "log-level", env: "TASKFLOW_LOG_LEVEL", defaultText: "info", help: "debug, info, warn, error" },
+];
+
+/** Flags of `taskflow prune` only (no env variables: they describe one run). */
+export const PRUNE_FLAGS: FlagSpec[] = [
+  { name: "older-than", env: "", defaultText: "the --retain-* policies", help: "prune finished tasks that finished longer ago than this (0: all finished)" },
+  { name: "status", env: "", defaultText: "completed,failed,cancelled", help: "which finished tasks: a comma list of completed, failed, cancelled" },
+  { name: "dry-run", env: "", defaultText: "off", help: "count what would be removed; remove nothing", boolean: true },
 ];
 
 /** The text of `taskflow --help`. */
@@ -56,10 +72,16 @@ export function helpText(): string {
     "  taskflow [--role=all|scheduler|coordinator|worker[,ROLE...]] [flags]",
     "  taskflow migrate        apply database migrations and exit",
     "  taskflow version        print the version and exit (also --version, -v)",
+    "  taskflow prune          remove finished tasks (and dead worker sessions) past retention now, and exit",
     "  taskflow --help         this text (also -h)",
+    "",
+    "durations: 500ms, 90s, 15m, 12h, 7d, 2w (a bare number is milliseconds)",
     "",
     "flags (flags beat env variables, env beats defaults):",
     ...rows,
+    "",
+    "taskflow prune flags (with --database-url / --data-dir; without --status it also prunes dead worker sessions):",
+    ...PRUNE_FLAGS.map((f) => `  ${(f.boolean ? `--${f.name}` : `--${f.name}=VALUE`).padEnd(26)} ${f.help}\n  ${"".padEnd(26)} default ${f.defaultText}`),
     "",
   ].join("\n");
 }

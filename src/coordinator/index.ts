@@ -9,6 +9,7 @@ import { handleConnect } from "./connect-handler.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { GrpcServer } from "./grpc-server.ts";
 import { LivenessMonitor } from "./liveness-monitor.ts";
+import { Pruner } from "./pruner.ts";
 import { databaseWrites, ReportWriter } from "./report-writer.ts";
 import { ScheduleTicker } from "./schedule-ticker.ts";
 import { SessionRegistry } from "./session-registry.ts";
@@ -56,6 +57,7 @@ export function coordinatorServices(config: Config, database: Database): Service
     new CancelRelay(database, registry, log),
     dispatcher,
     new ScheduleTicker(database, log.getChild("schedules")),
+    new Pruner(database.db, config.retention, log.getChild("pruner"), { vacuum: database.kind === "pglite" }),
     server,
   ];
 }

@@ -63,6 +63,12 @@ export function executePrepared(db: Pick<Db, "_">, query: SQL): Promise<unknown>
 }
 
 export const MEMORY_DATA_DIR = "memory://";
+/**
+ * PGlite runs PostgreSQL in single-user mode: no checkpointer, so a checkpoint comes
+ * only when the WAL reaches max_wal_size, and the data directory carries up to that
+ * much WAL (1 GB by default) whatever retention prunes. 64 MB keeps it small.
+ */
+const PGLITE_WAL_LIMITS = ["-c", "max_wal_size=64MB", "-c", "min_wal_size=32MB"];
 const POOL_SIZE_DEFAULT = 10;
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
@@ -142,6 +148,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     pgliteWasmModule,
     initdbWasmModule,
     fsBundle: Bun.file(pgliteData),
+    startParams: [...PGlite.defaultStartParams, ...PGLITE_WAL_LIMITS],
   });
   return {
     db: drizzlePglite(client, { schema }) as unknown as Db,

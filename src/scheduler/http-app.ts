@@ -32,7 +32,7 @@ export interface HttpAppDeps {
 }
 
 export function buildHttpApp(deps: HttpAppDeps) {
-  const metrics = new SchedulerMetrics(deps.db, deps.log.getChild("metrics"), deps.feed);
+  const metrics = new SchedulerMetrics(deps.db, deps.log.getChild("metrics"), deps.feed, deps.config.retention);
   const token = deps.config.token;
   const gate = deps.gate ?? new DatabaseGate(async () => void (await deps.db.execute(sql`select 1`)), deps.log.getChild("gate"));
   // Error mapping and the body limit come first: Elysia applies hooks only to routes added after them.
@@ -50,7 +50,7 @@ export function buildHttpApp(deps: HttpAppDeps) {
     .use(workerRoutes(deps.db))
     .use(metricsRoutes(metrics))
     .use(eventRoutes({ feed: deps.feed, metrics, log: deps.log.getChild("events") }))
-    .use(dashboardRoutes({ db: deps.db, feed: deps.feed, log: deps.log, signOut: token !== null }))
+    .use(dashboardRoutes({ db: deps.db, feed: deps.feed, log: deps.log, signOut: token !== null, retention: () => metrics.retention.read() }))
     // Last: it documents the routes added before it.
     .use(openapiRoutes());
 }

@@ -98,7 +98,12 @@ function LastRun({ schedule: s, now }: { schedule: ScheduleView; now: Date }) {
   return (
     <span class="last-run">
       <RelativeTime at={s.lastRunAt} now={now} absolute />
-      {s.lastTaskId !== null && (
+      {s.lastTaskId !== null && s.lastTaskPruned && (
+        <span title="The task of the last run was pruned (retention); its status is kept">
+          {s.lastTaskStatus === null ? <span class="muted">task deleted</span> : <StatusBadge status={s.lastTaskStatus} />} <span class="muted">pruned</span>
+        </span>
+      )}
+      {s.lastTaskId !== null && !s.lastTaskPruned && (
         <a href={`/tasks/${s.lastTaskId}`} class="badge-link" title="Open the task of the last run">
           {s.lastTaskStatus === null ? <span class="muted">task deleted</span> : <StatusBadge status={s.lastTaskStatus} />}
         </a>

@@ -3,8 +3,10 @@ import type { TaskStatus, WorkerStatus } from "../../src/core/task-status.ts";
 import type { QueueLag } from "../../src/db/queries/dashboard-queue-lag.ts";
 import type { MinuteCount } from "../../src/db/queries/dashboard-throughput.ts";
 import type { TaskRow } from "../../src/db/schema/index.ts";
+import type { RetentionFacts } from "../../src/scheduler/metrics/retention-reader.ts";
 import { QueueLagTable } from "../fragments/queue-lag.tsx";
 import { RecentFailures } from "../fragments/recent-failures.tsx";
+import { RetentionSummary } from "../fragments/retention-summary.tsx";
 import { StatusCounts } from "../fragments/status-counts.tsx";
 import { ThroughputChart } from "../fragments/throughput-chart.tsx";
 import { WorkersSummary } from "../fragments/workers-summary.tsx";
@@ -20,6 +22,8 @@ export interface OverviewData {
   throughput: MinuteCount[];
   queues: QueueLag[];
   failures: TaskRow[];
+  /** Retention policies and stats; null when not available (tests without them). */
+  retention: RetentionFacts | null;
 }
 
 export function OverviewPage({ data, now, actions }: { data: OverviewData; now: Date } & PageChrome) {
@@ -65,6 +69,12 @@ export function OverviewPage({ data, now, actions }: { data: OverviewData; now: 
             </h2>
             <div sse-swap={OVERVIEW_EVENTS.failures}>
               <RecentFailures tasks={data.failures} now={now} />
+            </div>
+          </section>
+          <section class="panel" aria-labelledby="h-retention">
+            <h2 id="h-retention">Retention</h2>
+            <div sse-swap={OVERVIEW_EVENTS.retention}>
+              <RetentionSummary retention={data.retention} />
             </div>
           </section>
         </div>

@@ -29,6 +29,6 @@ export async function insertSchedule(db: Db, s: NewSchedule): Promise<{ schedule
     const nextRunAt = s.paused ? null : nextRunAfter(s.cron, s.timezone, now);
     const [row] = await tx.insert(schedules).values({ ...s, nextRunAt }).returning();
     await notifyScheduleChanges(tx, [{ id: row!.id, change: "created" }]);
-    return { schedule: { ...row!, lastTaskStatus: null }, now };
+    return { schedule: { ...row!, lastTaskStatus: null, lastTaskPruned: false }, now };
   });
 }

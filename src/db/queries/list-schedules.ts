@@ -8,9 +8,14 @@ import { rows } from "../rows.ts";
 import { schedules, tasks, type ScheduleRow } from "../schema/index.ts";
 import type { Executor } from "./record-transitions.ts";
 
-/** A schedule row with the status of its last task (null before the first tick, or when that task was deleted). */
+/**
+ * A schedule row with the status of its last task: read from the task while it is
+ * kept, else the status the pruner saved when it removed it (null before the first tick).
+ */
 export interface ScheduleView extends ScheduleRow {
   lastTaskStatus: string | null;
+  /** True when the last task was pruned: its status is known, its page is gone. */
+  lastTaskPruned: boolean;
 }
 
 export interface ScheduleListing {
@@ -21,7 +26,8 @@ export interface ScheduleListing {
 
 const viewColumns = {
   ...getTableColumns(schedules),
-  lastTaskStatus: tasks.status,
+  lastTaskStatus: sql<string | null>`coalesce(${tasks.status}, ${schedules.lastTaskStatus})`,
+  lastTaskPruned: sql<boolean>`(${tasks.id} is null and ${schedules.lastTaskId} is not null)`.mapWith(Boolean),
   // Read through a timestamptz column's mapper, so both drivers give a Date.
   now: sql`now()`.mapWith(schedules.createdAt),
 };

@@ -109,7 +109,9 @@ async function advance(tx: Executor, ticks: Tick[], broken: BrokenSchedule[]): P
   if (values.length === 0) return;
   await tx.execute(sql`
     update schedules s
-    set next_run_at = v.next, last_run_at = coalesce(v.last, s.last_run_at), last_task_id = coalesce(v.task, s.last_task_id), updated_at = now()
+    set next_run_at = v.next, last_run_at = coalesce(v.last, s.last_run_at), last_task_id = coalesce(v.task, s.last_task_id),
+        -- A new last task: the status saved when the previous one was pruned no longer applies.
+        last_task_status = case when v.task is null then s.last_task_status end, updated_at = now()
     from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(id uuid, next timestamptz, last timestamptz, task uuid)
     where s.id = v.id`);
 }

@@ -5,3 +5,4 @@ export * from "./task-events.ts";
 export * from "./workers.ts";
 export * from "./coordinators.ts";
 export * from "./schedules.ts";
+export * from "./prune-totals.ts";

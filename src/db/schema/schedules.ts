@@ -18,6 +18,8 @@ export const schedules = pgTable("schedules", {
   nextRunAt: timestamp("next_run_at", tz),
   lastRunAt: timestamp("last_run_at", tz),
   lastTaskId: uuid("last_task_id"),
+  /** The last task's final status, written when the pruner removes that task, so the schedule still shows it. */
+  lastTaskStatus: text("last_task_status"),
   createdAt: timestamp("created_at", tz).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", tz).notNull().defaultNow(),
 }, (t) => [

@@ -1,4 +1,5 @@
 /** workers: one row per worker session (a process connected to a coordinator, until declared dead). */
+import { sql } from "drizzle-orm";
 import { index, integer, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 const tz = { withTimezone: true, precision: 6 } as const;
@@ -27,7 +28,11 @@ export const workers = pgTable(
     /** When it was declared dead or left. */
     stoppedAt: timestamp("stopped_at", tz),
   },
-  (t) => [index("workers_status_idx").on(t.status, t.lastHeartbeatAt)],
+  (t) => [
+    index("workers_status_idx").on(t.status, t.lastHeartbeatAt),
+    // The pruner: dead sessions, oldest stop first.
+    index("workers_dead_stopped_idx").on(t.stoppedAt).where(sql`status = 'dead'`),
+  ],
 );
 
 export type WorkerRow = typeof workers.$inferSelect;

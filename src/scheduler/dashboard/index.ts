@@ -11,6 +11,7 @@ import type { ChangeFeed } from "../change-feed.ts";
 import { assetRoutes } from "./asset-routes.ts";
 import { formRoutes } from "./form-routes.ts";
 import { DashboardLive, type DashboardLoaders } from "./live-data.ts";
+import type { RetentionLoader } from "./overview-data.ts";
 import { liveRoutes } from "./live-routes.ts";
 import { pageRoutes } from "./page-routes.ts";
 import { scheduleDashboardRoutes } from "./schedule-routes.ts";
@@ -23,10 +24,12 @@ export interface DashboardDeps {
   signOut?: boolean;
   /** Replaces data loaders (tests count them). */
   loaders?: Partial<DashboardLoaders>;
+  /** The retention facts for the overview (shared with the metrics). */
+  retention?: RetentionLoader;
 }
 
 export function dashboardRoutes(deps: DashboardDeps) {
-  const live = new DashboardLive(deps.db, deps.feed, deps.log.getChild("dashboard"), deps.loaders);
+  const live = new DashboardLive(deps.db, deps.feed, deps.log.getChild("dashboard"), deps.loaders, deps.retention);
   const ctx = { db: deps.db, live, chrome: deps.signOut ? { actions: SignOutForm() } : {} };
   return new Elysia()
     .use(assetRoutes())

@@ -21,7 +21,7 @@ import { TASK_DETAIL_EVENTS } from "../../../views/live-events.ts";
 import type { OverviewData } from "../../../views/pages/overview.tsx";
 import type { ChangeFeed, FeedBatch } from "../change-feed.ts";
 import { LiveSnapshot } from "./live-snapshot.ts";
-import { CappedFinishedCounts, loadOverview, overviewEvents } from "./overview-data.ts";
+import { CappedFinishedCounts, loadOverview, overviewEvents, type RetentionLoader } from "./overview-data.ts";
 import { SharedTaskDetails } from "./shared-task-details.ts";
 
 /** Aggregates are recomputed at most this often, however many clients watch. */
@@ -85,10 +85,11 @@ export class DashboardLive {
     readonly feed: ChangeFeed,
     readonly log: Logger,
     loaders: Partial<DashboardLoaders> = {},
+    retention?: RetentionLoader,
   ) {
     const finished = new CappedFinishedCounts();
     const load: DashboardLoaders = {
-      overview: (d) => loadOverview(d, finished.read),
+      overview: (d) => loadOverview(d, finished.read, retention),
       workers: (d) => listWorkers(d),
       task: getTask,
       schedules: async (d) => (await listSchedules(d)).schedules,

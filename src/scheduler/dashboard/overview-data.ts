@@ -1,5 +1,5 @@
 /**
- * Loads everything the overview shows (six small queries, whose cost follows the
+ * Loads everything the overview shows (six small queries plus the cached retention facts, whose cost follows the
  * live backlog and the last hour, not the history) and renders its panels once for
  * every client. Finished tasks are counted up to FINISHED_COUNT_CAP, as the metrics
  * do, and shown as "100,000+" beyond it.
@@ -12,27 +12,33 @@ import { FINISHED_COUNT_CAP, finishedCounts, type FinishedCounts } from "../../d
 import type { Db } from "../../db/client.ts";
 import { QueueLagTable } from "../../../views/fragments/queue-lag.tsx";
 import { RecentFailures } from "../../../views/fragments/recent-failures.tsx";
+import { RetentionSummary } from "../../../views/fragments/retention-summary.tsx";
 import { StatusCounts } from "../../../views/fragments/status-counts.tsx";
 import { ThroughputChart } from "../../../views/fragments/throughput-chart.tsx";
 import { WorkersSummary } from "../../../views/fragments/workers-summary.tsx";
 import { OVERVIEW_EVENTS } from "../../../views/live-events.ts";
 import type { OverviewData } from "../../../views/pages/overview.tsx";
+import type { RetentionFacts } from "../metrics/retention-reader.ts";
 
 /** Counts finished tasks (capped); see CappedFinishedCounts. */
 export type FinishedCounter = (db: Db) => Promise<FinishedCounts>;
 
-export async function loadOverview(db: Db, finished: FinishedCounter = finishedCounts): Promise<OverviewData> {
-  const [active, done, workerCounts, throughput, queues, failures] = await Promise.all([
+/** The retention facts (cached by the scheduler's RetentionReader). */
+export type RetentionLoader = () => Promise<RetentionFacts | null>;
+
+export async function loadOverview(db: Db, finished: FinishedCounter = finishedCounts, retentionFacts: RetentionLoader = async () => null): Promise<OverviewData> {
+  const [active, done, workerCounts, throughput, queues, failures, retention] = await Promise.all([
     countTasksByStatus(db, ["created", "picked", "running"] as const),
     finished(db),
     countWorkersByStatus(db),
     throughputPerMinute(db),
     queueLag(db),
     recentFailures(db),
+    retentionFacts(),
   ]);
   // queueLag already counted every scheduled task, per queue.
   const scheduled = queues.reduce((n, q) => n + q.waiting, 0);
-  return { taskCounts: { ...active, scheduled, ...done }, countCap: FINISHED_COUNT_CAP, workerCounts, throughput, queues, failures };
+  return { taskCounts: { ...active, scheduled, ...done }, countCap: FINISHED_COUNT_CAP, workerCounts, throughput, queues, failures, retention };
 }
 
 /** The overview's panels as SSE events (event name → fragment), the same fragments the page renders. */
@@ -43,6 +49,7 @@ export function overviewEvents(data: OverviewData, now: Date): Record<string, st
     [OVERVIEW_EVENTS.workers]: WorkersSummary({ counts: data.workerCounts }) as string,
     [OVERVIEW_EVENTS.queues]: QueueLagTable({ queues: data.queues }) as string,
     [OVERVIEW_EVENTS.failures]: RecentFailures({ tasks: data.failures, now }) as string,
+    [OVERVIEW_EVENTS.retention]: RetentionSummary({ retention: data.retention }) as string,
   };
 }
 

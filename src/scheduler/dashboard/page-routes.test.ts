@@ -34,6 +34,12 @@ describeEachBackend("dashboard pages", (backend) => {
     expect(html).toMatch(/<span class="count-n">1<\/span><span class="badge badge-alive">alive<\/span>/);
     expect(html).toContain("exit code 7");
     expect(html).toContain('sse-connect="/live/overview"');
+    // Retention: the policies (defaults), the oldest kept finished task, the database size.
+    expect(html).toMatch(/<h2 id="h-retention">Retention<\/h2>/);
+    expect(html).toMatch(/badge-completed">completed<\/span><\/td><td class="num">7d<\/td><td class="num">(\d+ (ms|s))<\/td>/);
+    expect(html).toMatch(/badge-failed">failed<\/span><\/td><td class="num">30d<\/td>/);
+    expect(html).toMatch(/<td>dead workers<\/td><td class="num">1d<\/td>/);
+    expect(html).toMatch(/Database \d+\.\d MiB · pruned so far: 0 tasks, 0 events, 0 worker sessions/);
     // Nothing from elsewhere: every script and stylesheet is served by taskflow.
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
   });

@@ -64,6 +64,11 @@ export function createInstruments() {
       registers,
     }),
     eventClients: gauge("taskflow_event_stream_clients", "Open /api/events streams."),
+    // Retention: read from the database (prune_totals and the tasks' index), the same from every scheduler.
+    pruned: new Counter({ name: "taskflow_pruned_total", help: "Rows removed by retention pruning since the database was made, by table.", labelNames: ["table"], registers }),
+    oldestFinished: gauge("taskflow_oldest_finished_task_age_seconds", "Age of the oldest finished task still kept, by status (absent when none).", ["status"]),
+    databaseSize: gauge("taskflow_database_size_bytes", "Size of the database on disk (pg_database_size)."),
+    retention: gauge("taskflow_retention_seconds", "Retention policy of this process, by target (completed, failed, cancelled, workers); absent when kept forever.", ["target"]),
   };
   // Process facts, read at scrape time.
   new Gauge({ name: "taskflow_build_info", help: "taskflow's version; always 1.", labelNames: ["version"], registers, collect() { this.set({ version: VERSION }, 1); } });

@@ -7,6 +7,7 @@ import type { MetricObjectWithValues, MetricValue, MetricValueWithName } from "p
 import { FINISHED_COUNT_CAP, type FinishedCounts, type MetricsSnapshot } from "../../db/queries/metrics-snapshot.ts";
 import type { Instruments } from "./instruments.ts";
 import { processMemory } from "./process-memory.ts";
+import { RetentionJsonSchema } from "./retention-json.ts";
 import { BUCKET_MS, type Throughput } from "./throughput.ts";
 
 const count = t.Number({ minimum: 0 });
@@ -67,6 +68,7 @@ export const MetricsJsonSchema = t.Object({
     heap_total_bytes: t.Number({ minimum: 0, description: "memory the JavaScript heap has taken from the system" }),
     external_bytes: t.Number({ minimum: 0, description: "ArrayBuffers and WebAssembly memories (embedded PostgreSQL) as allocated; much of it may never be resident" }),
   }),
+  retention: RetentionJsonSchema,
 }, { $id: "Metrics" });
 export type MetricsJson = Static<typeof MetricsJsonSchema>;
 
@@ -85,7 +87,7 @@ export async function metricsJson(
   m: Instruments,
   throughput: Throughput,
   since: Date,
-): Promise<MetricsJson> {
+): Promise<Omit<MetricsJson, "retention">> {
   const s = live?.value ?? null;
   const finished = finishedRead?.value ?? null;
   const queues = s?.queues ?? [];

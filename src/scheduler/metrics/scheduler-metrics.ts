@@ -5,12 +5,15 @@
  * `metrics` events of every open stream), so readers never multiply queries; the
  * capped counts of finished tasks (JSON only) are dearer and kept longer.
  */
+import type { RetentionPolicy } from "../../core/retention.ts";
 import type { Db } from "../../db/client.ts";
 import { finishedCounts, metricsSnapshot, type FinishedCounts, type MetricsSnapshot } from "../../db/queries/metrics-snapshot.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { ChangeFeed } from "../change-feed.ts";
 import { createInstruments, type Instruments } from "./instruments.ts";
 import { metricsJson, type MetricsJson } from "./metrics-json.ts";
+import { RETENTION_TTL_MS, RetentionReader, type RetentionFacts } from "./retention-reader.ts";
+import { retentionJson } from "./retention-json.ts";
 import { Throughput } from "./throughput.ts";
 import { recordBatch } from "./transition-recorder.ts";
 
@@ -28,12 +31,16 @@ export class SchedulerMetrics {
   readonly since = new Date();
   private readonly live = this.cachedRead("gauges", SNAPSHOT_TTL_MS, metricsSnapshot);
   private readonly finished = this.cachedRead("finished task counts", FINISHED_TTL_MS, finishedCounts);
+  /** Retention policies and stats, shared with the dashboard's overview. */
+  readonly retention: RetentionReader;
 
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
     feed: ChangeFeed | undefined,
+    policy: RetentionPolicy,
   ) {
+    this.retention = new RetentionReader(db, policy, log);
     // The feed clears its listeners when it stops; nothing to undo here.
     feed?.subscribe((batch) => recordBatch(this.instruments, this.throughput, batch));
   }
@@ -67,7 +74,9 @@ export class SchedulerMetrics {
 
   /** The Prometheus text exposition of every metric. */
   async prometheus(): Promise<string> {
-    this.setGauges(await this.snapshot());
+    const [snapshot, retention] = await Promise.all([this.snapshot(), this.retention.read()]);
+    this.setGauges(snapshot);
+    this.setRetention(retention);
     return this.instruments.registry.metrics();
   }
 
@@ -78,8 +87,20 @@ export class SchedulerMetrics {
   /** The same facts as JSON (GET /api/metrics and the `metrics` event). */
   async json(): Promise<MetricsJson> {
     // The finished counts are older than the live ones: the answer gives each its time.
-    const [snapshot, finished] = await Promise.all([this.live(), this.finished()]);
-    return metricsJson(snapshot, finished, this.instruments, this.throughput, this.since);
+    const [snapshot, finished, retention] = await Promise.all([this.live(), this.finished(), this.retention.read()]);
+    return { ...(await metricsJson(snapshot, finished, this.instruments, this.throughput, this.since)), retention: retentionJson(retention, RETENTION_TTL_MS) };
+  }
+
+  private setRetention(f: RetentionFacts): void {
+    const m = this.instruments;
+    for (const g of [m.oldestFinished, m.databaseSize, m.retention]) g.reset();
+    for (const [target, ms] of Object.entries(f.policy)) if (ms !== null) m.retention.set({ target }, ms / 1000);
+    if (!f.stats) return;
+    // A counter kept in the database: set to its total (prom-client counters only add).
+    m.pruned.reset();
+    for (const [table, n] of Object.entries(f.stats.prunedTotal)) m.pruned.inc({ table }, n);
+    for (const [status, age] of Object.entries(f.stats.oldestFinishedAgeSeconds)) if (age !== null) m.oldestFinished.set({ status }, age);
+    m.databaseSize.set(f.stats.databaseSizeBytes);
   }
 
   private setGauges(s: MetricsSnapshot | null): void {

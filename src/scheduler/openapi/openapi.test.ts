@@ -108,7 +108,7 @@ test("every $ref points at a component", () => {
 
 test("the observability routes document their answers", () => {
   const metrics = jsonSchemaOf(doc.paths["/api/metrics"].get, "200");
-  expect(Object.keys(metrics.properties)).toEqual(expect.arrayContaining(["tasks", "workers", "throughput", "queue_lag_seconds", "totals"]));
+  expect(Object.keys(metrics.properties)).toEqual(expect.arrayContaining(["tasks", "workers", "throughput", "queue_lag_seconds", "totals", "retention"]));
   expect(doc.paths["/metrics"].get.responses["200"].content["text/plain"]).toBeDefined();
   expect(doc.paths["/api/events"].get.responses["200"].content["text/event-stream"]).toBeDefined();
   expect(doc.paths["/api/events"].get.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: "last-event-id", in: "header" })]));

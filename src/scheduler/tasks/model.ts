@@ -58,7 +58,12 @@ export const NewTaskBody = Type.Object(
       int(1, INT32_MAX, { default: BACKOFF_MAX_MS_DEFAULT, description: "retry delay cap; at least backoff_ms when both are given" }),
     ),
     timeout_ms: Type.Optional(Type.Union([int(1, INT32_MAX), Type.Null()], { default: null })),
-    idempotency_key: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX_CHARS }), Type.Null()], { default: null })),
+    idempotency_key: Type.Optional(
+      Type.Union([Type.String({ minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX_CHARS }), Type.Null()], {
+        default: null,
+        description: "the same key again answers 200 with the first task, while that task is retained; once retention prunes it, the key makes a new task",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
