@@ -27,6 +27,8 @@ export interface FollowOptions {
   onlyAttempt?: number;
   streams: { stdout: boolean; stderr: boolean };
   signal?: AbortSignal;
+  /** Told when the server stops answering; following goes on trying (task-watcher.ts). */
+  onServerLost?(err: Error): void;
 }
 
 /** Prints each attempt's output as it ends; resolves with the task once it is final (or the attempt asked for ended), null if aborted. */
@@ -45,7 +47,7 @@ export async function followOutput(api: ApiClient, taskId: string, sink: OutputS
     if (done) result = task;
     return done;
   };
-  await watchTasks(api, check, { ids: new Set([taskId]), signal: opts.signal });
+  await watchTasks(api, check, { ids: new Set([taskId]), signal: opts.signal, onServerLost: opts.onServerLost });
   return result;
 }
 

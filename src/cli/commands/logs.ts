@@ -33,9 +33,16 @@ export async function run({ args, output, api: connect }: CommandContext): Promi
   const onSigint = () => stop.abort();
   process.on("SIGINT", onSigint);
   try {
-    await followOutput(api, id, sink, { fromAttempt: from, onlyAttempt: attempt, streams, signal: stop.signal });
+    await followOutput(api, id, sink, {
+      fromAttempt: from,
+      onlyAttempt: attempt,
+      streams,
+      signal: stop.signal,
+      onServerLost: (err) => output.err(output.paintErr("dim", `taskflow: ${err.message}; still trying\n`)),
+    });
   } finally {
     process.off("SIGINT", onSigint);
   }
-  return 0;
+  // Ctrl-C, as a shell reports a command stopped by SIGINT.
+  return stop.signal.aborted ? 130 : 0;
 }

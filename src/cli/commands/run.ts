@@ -34,7 +34,12 @@ export async function run({ args, output, api: connect }: CommandContext): Promi
   const interrupt = new InterruptHandler(api, task.id, mode, output, note, following);
   process.on("SIGINT", interrupt.handle);
   try {
-    const final = await followOutput(api, task.id, sink(output, note), { fromAttempt: 1, streams: { stdout: true, stderr: true }, signal: following.signal });
+    const final = await followOutput(api, task.id, sink(output, note), {
+      fromAttempt: 1,
+      streams: { stdout: true, stderr: true },
+      signal: following.signal,
+      onServerLost: (err) => note(`${err.message}; still trying`),
+    });
     if (interrupt.outcome === "detach") {
       note(`detached; task ${shortId(task.id)} goes on (taskflow logs -f ${shortId(task.id)})`);
       return INTERRUPTED_EXIT;

@@ -42,7 +42,7 @@ export async function run({ args, output, api: connect }: CommandContext): Promi
         }
         return pending.size === 0;
       },
-      { ids: pending, signal: stop.signal },
+      { ids: pending, signal: stop.signal, onServerLost: (err) => quiet || output.err(`taskflow: ${err.message}; still trying\n`) },
     );
   } finally {
     if (timer) clearTimeout(timer);
