@@ -34,7 +34,7 @@ beforeAll(() => {
       // No event stream: the follower must get there by polling alone.
       if (path !== `/api/tasks/${ID}`) return Response.json({ error: "not_found", message: "no such route", details: [] }, { status: 404 });
       const a = answers[Math.min(gets++, answers.length - 1)]!;
-      if (a === 503) return Response.json({ error: "unavailable", message: "the database is unavailable; retry shortly", details: [] }, { status: 503 });
+      if (typeof a === "number") return Response.json({ error: "unavailable", message: "the database is unavailable; retry shortly", details: [] }, { status: 503 });
       return Response.json({ id: ID, attempt: a.attempts.length, ...a });
     },
   });

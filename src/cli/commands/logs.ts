@@ -23,7 +23,7 @@ export async function run({ args, output, api: connect }: CommandContext): Promi
     if (wanted === undefined) throw new CliError(`task ${id} has not started an attempt yet (taskflow logs -f waits for it)`);
     const a = task.attempts.find((x) => x.attempt === wanted);
     if (!a) throw new CliError(`task ${id} has no attempt ${wanted} (it has ${task.attempts.length})`);
-    if (a.finished_at === null) output.err(output.paintErr("dim", `taskflow: attempt ${a.attempt} is still ${a.status}; its output comes when it ends (taskflow logs -f)\n`));
+    if (a.finished_at === null) output.err(`${output.paintErr("dim", `taskflow: attempt ${a.attempt} is still ${a.status}; its output comes when it ends (taskflow logs -f)`)}\n`);
     printAttempt(a, sink, streams);
     return 0;
   }
@@ -38,7 +38,7 @@ export async function run({ args, output, api: connect }: CommandContext): Promi
       onlyAttempt: attempt,
       streams,
       signal: stop.signal,
-      onServerLost: (err) => output.err(output.paintErr("dim", `taskflow: ${err.message}; still trying\n`)),
+      onServerLost: (err) => output.err(`${output.paintErr("dim", `taskflow: ${err.message}; still trying`)}\n`),
     });
   } finally {
     process.off("SIGINT", onSigint);

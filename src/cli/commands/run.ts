@@ -27,7 +27,7 @@ export async function run({ args, output, api: connect }: CommandContext): Promi
   const body = taskBody(args, shellCommand(args.command, "run"), { retries: 0 });
   const api = connect();
   const task = await api.post<TaskJson>("/api/tasks", body);
-  const note = (text: string) => output.err(output.paintErr("dim", `taskflow: ${text}\n`));
+  const note = (text: string) => output.err(`${output.paintErr("dim", `taskflow: ${text}`)}\n`);
   if (output.stderrIsTty) note(`task ${shortId(task.id)} submitted; Ctrl-C to cancel or detach`);
 
   const following = new AbortController();
