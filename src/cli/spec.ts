@@ -85,7 +85,7 @@ export const SPECS: CommandSpec[] = [
     usage: ["taskflow run [flags] -- COMMAND [ARG...]"],
     options: {
       ...TASK,
-      "on-interrupt": { type: "string", value: "ask|cancel|detach", choices: ["ask", "cancel", "detach"], help: "on Ctrl-C: ask (on a terminal; else cancel), cancel the task, or detach and leave it running" },
+      "on-interrupt": { type: "string", value: "MODE", choices: ["ask", "cancel", "detach"], help: "on Ctrl-C: ask (the default; without a terminal: cancel), cancel the task, or detach and leave it running" },
       ...CONNECTION,
     },
     takesCommand: true,
