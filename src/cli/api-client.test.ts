@@ -22,7 +22,7 @@ beforeAll(() => {
       }
       if (url.pathname === "/api/schedules") return json(200, { schedules: [{ id: A, name: "nightly" }] });
       if (url.pathname === "/401") return json(401, { error: "unauthorized", message: "missing or wrong token", details: [] });
-      if (url.pathname === "/422") return json(422, { error: "validation_failed", message: "bad", details: [{ path: "/priority", message: "must be at most 100" }, { path: "/env/A B", message: "bad name" }] });
+      if (url.pathname === "/422") return json(422, { error: "validation_failed", message: "bad", details: [{ path: "/priority", message: "must be at most 100" }, { path: "/env/A B", message: "bad name" }, { path: "/task/max_retries", message: "must be at most 100" }] });
       if (url.pathname === "/409") return json(409, { error: "conflict", message: "task x has already finished", details: [] });
       if (url.pathname === "/503") return json(503, { error: "unavailable", message: "the database is unavailable; retry shortly", details: [] });
       if (url.pathname === "/html") return new Response("<html>", { status: 502 });
@@ -39,7 +39,7 @@ test("each refusal is one line a user can act on", async () => {
   const api = new ApiClient(base, null);
   expect(await message(api.get("/401"))).toBe(`ApiError: ${base} needs a token (401): give it with --token-file, TASKFLOW_TOKEN or --token`);
   expect(await message(new ApiClient(base, "t").get("/401"))).toBe(`ApiError: ${base} refused the token (401): check --token, --token-file or TASKFLOW_TOKEN`);
-  expect(await message(api.post("/422", {}))).toBe("ApiError: invalid: priority must be at most 100; env/A B bad name");
+  expect(await message(api.post("/422", {}))).toBe("ApiError: invalid: priority must be at most 100; env/A B bad name; task/max_retries (--retries) must be at most 100");
   expect(await message(api.post("/409"))).toBe("ApiError: task x has already finished");
   expect(await message(api.get("/503"))).toBe(`ApiError: ${base} is unavailable for now (503): the database is unavailable; retry shortly`);
   expect(await message(api.get("/html"))).toBe(`CliError: ${base} answered 502 with a body that is not JSON: is --url pointing at taskflow?`);

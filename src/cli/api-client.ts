@@ -15,6 +15,18 @@ interface ApiErrorBody {
   details?: { path: string; message: string }[];
 }
 
+/** API fields set by a CLI flag of another name, so a 422 can name the flag the user typed. */
+const FIELD_FLAGS: Record<string, string> = {
+  max_retries: "--retries",
+  backoff_ms: "--backoff",
+  timeout_ms: "--timeout",
+  delay_ms: "--in",
+  run_at: "--at",
+  idempotency_key: "--idempotency-key",
+  q: "--search",
+  schedule_id: "--schedule",
+};
+
 /** A refusal from the server, with its HTTP status and error code. */
 export class ApiError extends CliError {
   override name = "ApiError";
@@ -106,6 +118,16 @@ function unreachable(baseUrl: string, err: unknown): string {
   return `cannot reach taskflow at ${baseUrl} (${why}): is it running? Point --url or TASKFLOW_URL at its --http address`;
 }
 
+/**
+ * A field's path as the user knows it.
+ * @example fieldLabel("/task/max_retries") // "task/max_retries (--retries)"
+ */
+function fieldLabel(path: string): string {
+  const name = path.replace(/^\//, "") || "body";
+  const flag = FIELD_FLAGS[name.split("/").at(-1)!];
+  return flag ? `${name} (${flag})` : name;
+}
+
 /** One line for a non-2xx answer. */
 export function describeRefusal(status: number, body: ApiErrorBody, baseUrl: string, sentToken: boolean): ApiError {
   const code = body.error ?? `http_${status}`;
@@ -120,7 +142,7 @@ export function describeRefusal(status: number, body: ApiErrorBody, baseUrl: str
         code,
       );
     case 422: {
-      const fields = (body.details ?? []).map((d) => `${d.path.replace(/^\//, "") || "body"} ${d.message}`);
+      const fields = (body.details ?? []).map((d) => `${fieldLabel(d.path)} ${d.message}`);
       return new ApiError(fields.length > 0 ? `invalid: ${fields.join("; ")}` : message, status, code);
     }
     case 503:
