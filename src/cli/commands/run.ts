@@ -4,7 +4,7 @@
  * the task or detach from it (--on-interrupt decides without asking).
  */
 import { createInterface } from "node:readline";
-import type { ApiClient } from "../api-client.ts";
+import { ApiError, type ApiClient } from "../api-client.ts";
 import { FINAL_STATUSES, type TaskDetailJson, type TaskJson } from "../api-types.ts";
 import { stringFlag } from "../args.ts";
 import { UsageError } from "../errors.ts";
@@ -115,8 +115,9 @@ class InterruptHandler {
       await this.api.post(`/api/tasks/${this.taskId}/cancel`);
       this.note(`cancelling task ${shortId(this.taskId)}`);
     } catch (err) {
-      // 409: it finished meanwhile; the follower reports how.
-      this.note(err instanceof Error ? err.message : String(err));
+      // 409: it finished meanwhile, so run ends as if not interrupted, with the task's exit code.
+      if (err instanceof ApiError && err.status === 409) this.outcome = null;
+      else this.note(err instanceof Error ? err.message : String(err));
     }
     setTimeout(() => this.following.abort(), CANCEL_SETTLE_MS).unref();
   }
