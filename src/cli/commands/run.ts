@@ -119,7 +119,7 @@ class InterruptHandler {
       if (err instanceof ApiError && err.status === 409) this.outcome = null;
       else this.note(err instanceof Error ? err.message : String(err));
     }
-    setTimeout(() => this.following.abort(), CANCEL_SETTLE_MS).unref();
+    if (this.outcome === "cancel") setTimeout(() => this.following.abort(), CANCEL_SETTLE_MS).unref();
   }
 
   private async ask(): Promise<void> {
