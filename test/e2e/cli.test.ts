@@ -142,14 +142,19 @@ describe("submit, wait, get, logs", () => {
 
 describe("ls", () => {
   test("--json equals the API's answer; the table has a row per task with its short id", async () => {
-    await cli(["submit", "--name", "listed", "--", "true"]);
-    const r = await cli(["ls", "--json", "--status", "scheduled,picked,running,completed", "--limit", "5"]);
-    expect(JSON.parse(r.stdout)).toEqual(await api("/api/tasks?status=scheduled,picked,running,completed&limit=5"));
-    const all = JSON.parse((await cli(["ls", "--json"])).stdout);
-    expect(all).toEqual(await api("/api/tasks"));
+    // Tasks of their own that have finished, so no other test's task changes between the two reads.
+    const ids: string[] = [];
+    for (const n of [1, 2]) ids.push((await cli(["submit", "--name", `listed ${n}`, "--", "true"])).stdout.trim());
+    expect((await cli(["wait", "--quiet", ...ids])).code).toBe(0);
+    const r = await cli(["ls", "--json", "--search", "listed", "--status", "completed,failed", "--limit", "5"]);
+    const answer = await api("/api/tasks?q=listed&status=completed,failed&limit=5");
+    expect(answer.tasks.map((t: { id: string }) => t.id).sort()).toEqual([...ids].sort());
+    expect(JSON.parse(r.stdout)).toEqual(answer);
+    const all = JSON.parse((await cli(["ls", "--json", "--all", "--search", "listed"])).stdout);
+    expect(all).toEqual({ tasks: answer.tasks, next_cursor: null });
     const table = await cli(["ls", "--search", "listed"]);
     expect(table.stdout.split("\n")[0]).toMatch(/^ID\s+NAME\s+STATUS\s+ATTEMPT\s+WORKER\s+AGE\s+DURATION$/);
-    expect(table.stdout).toContain(`${all.tasks.find((t: any) => t.name === "listed").id.slice(0, 8)}  listed`);
+    expect(table.stdout).toContain(`${ids[0]!.slice(0, 8)}  listed 1  completed`);
     expect(table.stdout).not.toContain("\x1b[");
   });
 });
