@@ -2,6 +2,7 @@
  * taskflow's entry point: parse config, pick the roles, start their services,
  * stop them in reverse on SIGINT/SIGTERM. Bad flags exit 2 with one line.
  */
+import { isClientCommand } from "./cli/command-names.ts";
 import { ConfigError, parseConfig, type Config } from "./config/config.ts";
 import { helpText } from "./config/flags.ts";
 import { Lifecycle, type Service } from "./core/lifecycle.ts";
@@ -12,6 +13,8 @@ import { roleLogger, setupLogging } from "./log/logger.ts";
 const SHUTDOWN_SLACK_MS = 10_000;
 
 async function main(): Promise<number> {
+  // Client subcommands (taskflow run, ls, …) load only the CLI, never server code.
+  if (isClientCommand(process.argv[2])) return (await import("./cli/run-client.ts")).runClient(process.argv.slice(2));
   let parsed;
   try {
     parsed = parseConfig(process.argv.slice(2), process.env, Boolean(process.stderr.isTTY));

@@ -3,6 +3,7 @@
  * One table drives parsing, `--help` and the docs, so they can never disagree.
  */
 import { cpus } from "node:os";
+import { clientCommandsHelp } from "../cli/help-text.ts";
 
 export const HTTP_DEFAULT = "127.0.0.1:8080";
 export const GRPC_DEFAULT = "127.0.0.1:50051";
@@ -76,6 +77,9 @@ export function helpText(): string {
     "  taskflow --help         this text (also -h)",
     "",
     "durations: 500ms, 90s, 15m, 12h, 7d, 2w (a bare number is milliseconds)",
+    "",
+    "client commands (talk to a scheduler's API; taskflow help COMMAND for each):",
+    ...clientCommandsHelp(),
     "",
     "flags (flags beat env variables, env beats defaults):",
     ...rows,

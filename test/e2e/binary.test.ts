@@ -75,3 +75,33 @@ test("migrate, then --role=all serves /readyz from an empty folder, on a new and
   }
   expect(readdirSync(workDir).sort()).toEqual(["data", "fresh"]);
 });
+
+test("the client CLI runs from an empty folder: run prints both streams and exits with the command's code", async () => {
+  const cliDir = mkdtempSync(join(tmpdir(), "taskflow-cli-"));
+  const http = freePort();
+  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", TASKFLOW_URL: `http://127.0.0.1:${http}` };
+  const server = Bun.spawn([bin, "--role=all", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`], {
+    cwd: workDir,
+    env: { ...env, TASKFLOW_LOG_FORMAT: "json" },
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+  try {
+    await waitReady(env.TASKFLOW_URL, undefined, 60_000);
+    const started = performance.now();
+    const help = Bun.spawnSync([bin, "ls", "--help"], { cwd: cliDir, env });
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout.toString()).toContain("--watch");
+    const run = Bun.spawnSync([bin, "run", "--", "sh", "-c", "echo out; echo err >&2; exit 7"], { cwd: cliDir, env });
+    expect({ code: run.exitCode, out: run.stdout.toString(), err: run.stderr.toString() }).toEqual({ code: 7, out: "out\n", err: "err\n" });
+    const ls = Bun.spawnSync([bin, "ls", "--json"], { cwd: cliDir, env });
+    expect(JSON.parse(ls.stdout.toString()).tasks).toHaveLength(1);
+    const completion = Bun.spawnSync([bin, "completion", "bash"], { cwd: cliDir, env });
+    expect(Bun.spawnSync(["bash", "-n", "-c", completion.stdout.toString()]).exitCode).toBe(0);
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect(readdirSync(cliDir)).toEqual([]);
+  } finally {
+    server.kill("SIGKILL");
+    rmSync(cliDir, { recursive: true, force: true });
+  }
+}, 120_000);

@@ -22,6 +22,8 @@ export interface TaskListFilter {
   nameContains: string | null;
   /** Only the tasks this schedule made (served by the index tasks_schedule_created_idx). */
   scheduleId: string | null;
+  /** Only ids in this inclusive range: an id prefix as the bounds of the ids that start with it (a primary key range scan). */
+  idRange?: { from: string; to: string } | null;
   limit: number;
   /** Start after this position (the previous page's `next`). */
   after: TaskPosition | null;
@@ -65,6 +67,7 @@ function conditions(f: TaskListFilter): SQL[] {
   if (f.queue !== null) out.push(eq(tasks.queue, f.queue));
   // `is not null` spelled out matches the partial index's predicate, so the planner need not prove it.
   if (f.scheduleId !== null) out.push(eq(tasks.scheduleId, f.scheduleId), isNotNull(tasks.scheduleId));
+  if (f.idRange) out.push(sql`${tasks.id} between ${f.idRange.from}::uuid and ${f.idRange.to}::uuid`);
   if (f.nameContains !== null) out.push(ilike(tasks.name, `%${escapeLike(f.nameContains)}%`));
   if (f.after !== null) {
     out.push(sql`(${tasks.createdAt}, ${tasks.id}) < ((${f.after.createdAt}::timestamp at time zone 'UTC'), ${f.after.id}::uuid)`);

@@ -18,6 +18,7 @@ export const TaskListQuery = Type.Object({
   queue: Type.Optional(Type.String({ pattern: QUEUE_PATTERN, description: "only tasks of this queue" })),
   q: Type.Optional(Type.String({ maxLength: SEARCH_MAX_CHARS, description: "only tasks whose name contains this text (case-insensitive)" })),
   schedule_id: Type.Optional(Type.String({ format: "uuid", description: "only tasks this schedule made" })),
+  id_prefix: Type.Optional(Type.String({ maxLength: 36, description: "only tasks whose id starts with this (e.g. the first 8 characters, as the CLI shows them)", examples: ["7d1c2a4e"] })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT, description: "page size" })),
   cursor: Type.Optional(Type.String({ description: "the next_cursor of the previous page" })),
 });

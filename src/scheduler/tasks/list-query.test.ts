@@ -1,10 +1,10 @@
 import { expect, test } from "bun:test";
-import { decodeCursor, encodeCursor, LIST_LIMIT_DEFAULT, parseListQuery } from "./list-query.ts";
+import { decodeCursor, encodeCursor, idPrefixRange, LIST_LIMIT_DEFAULT, parseListQuery } from "./list-query.ts";
 
 const parse = (q: string) => parseListQuery(new URLSearchParams(q));
 
 test("defaults: every status, any queue, limit 50, first page", () => {
-  expect(parse("")).toEqual({ ok: true, value: { statuses: [], queue: null, nameContains: null, scheduleId: null, limit: LIST_LIMIT_DEFAULT, after: null } });
+  expect(parse("")).toEqual({ ok: true, value: { statuses: [], queue: null, nameContains: null, scheduleId: null, idRange: null, limit: LIST_LIMIT_DEFAULT, after: null } });
 });
 
 test("status as a comma list or repeated, deduplicated", () => {
@@ -18,6 +18,11 @@ test("schedule_id: a UUID, lowercased; the dashboard names it `schedule`", () =>
   expect(parseListQuery(new URLSearchParams(`schedule=${id}`), { schedule: "schedule" })).toMatchObject({ ok: true, value: { scheduleId: id.toLowerCase() } });
   // Under the API's names, the dashboard's parameter is not a filter.
   expect(parse(`schedule=${id}`)).toMatchObject({ ok: true, value: { scheduleId: null } });
+});
+
+test("id_prefix: the start of an id, as the range of ids that begin with it", () => {
+  expect(parse("id_prefix=7D1C2A4E-00")).toMatchObject({ ok: true, value: { idRange: { from: "7d1c2a4e-0000-0000-0000-000000000000", to: "7d1c2a4e-00ff-ffff-ffff-ffffffffffff" } } });
+  expect(idPrefixRange("7d1c2a4e-0000-4000-8000-000000000001")).toEqual({ from: "7d1c2a4e-0000-4000-8000-000000000001", to: "7d1c2a4e-0000-4000-8000-000000000001" });
 });
 
 test("the cursor round-trips and keeps microseconds", () => {

@@ -18,6 +18,8 @@ const QUEUE = new RegExp(QUEUE_PATTERN);
 const POSITION = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6})\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** An id's shape as printed, with x for each hex digit: a `git`-style short id is a start of it. */
+const ID_SHAPE = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
 
 export interface ListQueryNames {
   /** The schedule filter's parameter: `schedule_id` in the API, `schedule` in the dashboard's URLs. */
@@ -40,6 +42,8 @@ export function parseListQuery(query: URLSearchParams, names: ListQueryNames = A
   const scheduleId = one(names.schedule);
   // Checked here so that a malformed id is a 422 naming it, not a uuid cast error in PostgreSQL.
   if (scheduleId !== null && !UUID.test(scheduleId)) bad(names.schedule, "must be a schedule id (a UUID)");
+  const idPrefix = one("id_prefix");
+  if (idPrefix !== null && !ID_SHAPE.startsWith(idPrefix.replace(/[0-9a-f]/gi, "x"))) bad("id_prefix", "must be the start of a task id (hex digits and dashes as in 7d1c2a4e-0000-…)");
   const limitText = one("limit");
   const limit = limitText === null ? LIST_LIMIT_DEFAULT : Number(limitText);
   if (!/^\d+$/.test(limitText ?? "0") || limit < 1 || limit > LIST_LIMIT_MAX) bad("limit", `must be an integer from 1 to ${LIST_LIMIT_MAX}`);
@@ -47,7 +51,17 @@ export function parseListQuery(query: URLSearchParams, names: ListQueryNames = A
   const after = cursorText === null ? null : decodeCursor(cursorText);
   if (cursorText !== null && after === null) bad("cursor", "is not a next_cursor given by this API");
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, value: { statuses, queue, nameContains: q, scheduleId: scheduleId?.toLowerCase() ?? null, limit, after } };
+  return { ok: true, value: { statuses, queue, nameContains: q, scheduleId: scheduleId?.toLowerCase() ?? null, idRange: idPrefix === null ? null : idPrefixRange(idPrefix), limit, after } };
+}
+
+/**
+ * The ids that start with a prefix, as an inclusive range of UUIDs.
+ * @example idPrefixRange("7d1c2a4e") // { from: "7d1c2a4e-0000-0000-0000-000000000000", to: "7d1c2a4e-ffff-ffff-ffff-ffffffffffff" }
+ */
+export function idPrefixRange(prefix: string): { from: string; to: string } {
+  const hex = prefix.toLowerCase().replaceAll("-", "");
+  const uuid = (h: string) => `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  return { from: uuid(hex.padEnd(32, "0")), to: uuid(hex.padEnd(32, "f")) };
 }
 
 export function encodeCursor(p: TaskPosition): string {

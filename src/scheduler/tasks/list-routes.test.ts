@@ -129,6 +129,22 @@ describeEachBackend("GET /api/tasks", (backend) => {
     }
   });
 
+  test("id_prefix lists the tasks whose id starts with it, with or without its dashes; a malformed one is 422, named", async () => {
+    const ids = ["7d1c2a4e-0000-4000-8000-000000000001", "7d1c2a4e-0000-4000-8000-000000000002", "7d1c2a4f-0000-4000-8000-000000000003"];
+    for (const id of ids) await api.db.insert(tasks).values({ id, name: id.slice(-1), command: "true", status: "scheduled" });
+    const listed = async (p: string) => ((await api.get(`/api/tasks?id_prefix=${p}`)).body.tasks as Listed[]).map((t) => t.id).sort();
+    expect(await listed("7d1c2a4e")).toEqual(ids.slice(0, 2));
+    expect(await listed("7D1C2A4E-0000-4000-8000-00000000000")).toEqual(ids.slice(0, 2));
+    expect(await listed("7d1c2a4e-0000-4000-8000-000000000002")).toEqual([ids[1]!]);
+    expect(await listed("7d1c2a4")).toEqual(ids);
+    expect(await listed("7d1c2a40")).toEqual([]);
+    for (const bad of ["xyz", "7d1c2a4e0", "7d1c2a4e--", "%25"]) {
+      const r = await api.get(`/api/tasks?id_prefix=${bad}`);
+      expect(r.status).toBe(422);
+      expect(r.body.details.map((d: { path: string }) => d.path)).toEqual(["/id_prefix"]);
+    }
+  });
+
   test("the limit is capped at 500", async () => {
     await api.db.execute(sql`insert into tasks (name, command, status) select 't' || i, 'true', 'scheduled' from generate_series(1, 501) i`);
     const r = await api.get("/api/tasks?limit=500");
