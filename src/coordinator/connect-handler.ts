@@ -1,16 +1,17 @@
 /**
  * Serves one worker's Connect stream: checks the token, turns the Hello into a
  * session (resuming the previous one when it is still alive), then applies
- * heartbeats, starts and results, all fenced by attempt and session.
+ * heartbeats, starts and results. Results are fenced by attempt and session in
+ * db/queries/record-attempt-outcomes.ts; the checks here only exit early.
  */
 import * as grpc from "@grpc/grpc-js";
-import { outcomeOf } from "../core/retry-policy.ts";
+import { attemptKey, attemptOutcome, parseAttemptKey } from "../core/attempt.ts";
 import type { Db } from "../db/client.ts";
-import { attemptKey, type AttemptOutcomeWrite } from "../db/queries/apply-attempt-outcomes.ts";
-import { loseAttempts, retryMessage } from "../db/queries/lose-attempts.ts";
+import { loseAttempts } from "../db/queries/lose-attempts.ts";
 import { currentAttempts } from "../db/queries/mark-attempts-started.ts";
 import { liveAttemptsOf, markWorkerLeft, openWorkerSession, recordHeartbeat } from "../db/queries/worker-sessions.ts";
 import { loadInflight } from "../db/queries/load-inflight.ts";
+import type { AttemptOutcomeWrite } from "../db/queries/record-attempt-outcomes.ts";
 import type { Logger } from "../log/logger.ts";
 import { hasBearerToken } from "../proto/metadata.ts";
 import type { ConnectServerStream, HeartbeatOutput, HelloOutput, TaskFinishedOutput, TaskStartedOutput, WorkerMessageOutput } from "../proto/index.ts";
@@ -200,7 +201,7 @@ async function reconcile(session: WorkerSession, reportedKeys: string[], deps: C
   const liveKeys = new Set(live.map((l) => attemptKey(l.taskId, l.attempt)));
   for (const key of reportedKeys) {
     if (liveKeys.has(key)) continue;
-    const [taskId, attempt] = splitKey(key);
+    const { taskId, attempt } = parseAttemptKey(key);
     deps.log.warn("worker {worker} runs task {taskId} attempt {attempt}, which is no longer current: killing it", { worker: session.name, taskId, attempt });
     session.cancel(taskId, attempt, "attempt is no longer current");
   }
@@ -235,26 +236,22 @@ async function onStarted(session: WorkerSession, s: TaskStartedOutput, deps: Con
 async function onFinished(session: WorkerSession, f: TaskFinishedOutput, deps: ConnectDeps): Promise<void> {
   const key = attemptKey(f.task_id, f.attempt);
   const task = session.inflight.get(key);
+  // An early exit, not a second rule: a result this session never dispatched cannot
+  // be current. The fence that decides is the write's WHERE clause.
   if (!task) {
     deps.log.warn("refused result of task {taskId} attempt {attempt} from {worker}: not an attempt in flight to it", { taskId: f.task_id, attempt: f.attempt, worker: session.name });
     return;
   }
-  const succeeded = f.exit_code === 0 && !f.error;
-  const outcome = outcomeOf(succeeded, task);
-  const error = succeeded ? null : f.error || `exit code ${f.exit_code}`;
+  const outcome = attemptOutcome({ kind: "finished", exitCode: f.exit_code ?? null, error: f.error || null }, task);
   const write: AttemptOutcomeWrite = {
     taskId: f.task_id,
     attempt: f.attempt,
     workerId: session.id,
-    attemptStatus: succeeded ? "completed" : "failed",
-    taskStatus: outcome.status,
-    delayMs: outcome.status === "scheduled" ? outcome.delayMs : 0,
+    ...outcome,
     exitCode: f.exit_code ?? null,
-    error,
     stdoutTail: outputText(f.stdout_tail),
     stderrTail: outputText(f.stderr_tail),
     startedAt: f.started_at_ms ? new Date(f.started_at_ms) : null,
-    message: succeeded ? null : retryMessage(outcome.status === "scheduled" ? outcome.delayMs : null, f.attempt, task.maxRetries, error ?? "failed"),
   };
   // The worker freed the slot before reporting: refill it while the result is written,
   // so a slot's next claim overlaps this write instead of waiting for it.
@@ -269,9 +266,9 @@ async function onFinished(session: WorkerSession, f: TaskFinishedOutput, deps: C
     session.finishing.delete(key);
   }
   // A retry's run_at is new to the dispatcher, whose timer must learn it (no NOTIFY announces it).
-  if (applied && outcome.status === "scheduled") deps.wake();
+  if (applied && outcome.taskStatus === "scheduled") deps.wake();
   if (applied) {
-    deps.log.info("task {taskId} attempt {attempt} {status} on {worker}", { taskId: f.task_id, attempt: f.attempt, status: outcome.status === "scheduled" ? "failed, retry scheduled" : outcome.status, worker: session.name, exitCode: f.exit_code ?? null });
+    deps.log.info("task {taskId} attempt {attempt} {status} on {worker}", { taskId: f.task_id, attempt: f.attempt, status: outcome.taskStatus === "scheduled" ? "failed, retry scheduled" : outcome.taskStatus, worker: session.name, exitCode: f.exit_code ?? null });
   } else {
     deps.log.warn("refused result of task {taskId} attempt {attempt} from {worker}: the attempt is no longer current", { taskId: f.task_id, attempt: f.attempt, worker: session.name });
   }
@@ -297,9 +294,4 @@ async function endSession(session: WorkerSession, deps: ConnectDeps): Promise<vo
 export function outputText(bytes: Buffer | Uint8Array | undefined): string | null {
   if (!bytes || bytes.length === 0) return null;
   return new TextDecoder("utf-8", { fatal: false }).decode(bytes).replaceAll("\u0000", "\uFFFD");
-}
-
-function splitKey(key: string): [string, number] {
-  const i = key.lastIndexOf(":");
-  return [key.slice(0, i), Number(key.slice(i + 1))];
 }

@@ -10,8 +10,9 @@
  */
 import { MicroBatcher } from "../core/micro-batcher.ts";
 import type { Db } from "../db/client.ts";
-import { applyAttemptOutcomes, attemptKey, type AttemptOutcomeWrite } from "../db/queries/apply-attempt-outcomes.ts";
-import { markAttemptsStarted, type AttemptRef } from "../db/queries/mark-attempts-started.ts";
+import { attemptKey, type AttemptRef } from "../core/attempt.ts";
+import { markAttemptsStarted } from "../db/queries/mark-attempts-started.ts";
+import { recordAttemptOutcomes, type AttemptOutcomeWrite } from "../db/queries/record-attempt-outcomes.ts";
 import type { Logger } from "../log/logger.ts";
 
 /** Reports per statement: keeps statements and NOTIFY fan-out reasonable. */
@@ -30,7 +31,7 @@ export interface ReportWrites {
 }
 
 export function databaseWrites(db: Db): ReportWrites {
-  return { starts: (refs) => markAttemptsStarted(db, refs), outcomes: (writes) => applyAttemptOutcomes(db, writes) };
+  return { starts: (refs) => markAttemptsStarted(db, refs), outcomes: (writes) => recordAttemptOutcomes(db, writes) };
 }
 
 export class ReportWriter {
@@ -64,10 +65,11 @@ export class ReportWriter {
     return writing;
   }
 
-  /** Resolves true when the outcome was applied to its task (false: a stale attempt, refused). */
+  /** Resolves true when the outcome was applied to its task (false: refused by the fence, the attempt is not current). */
   async finished(outcome: AttemptOutcomeWrite): Promise<boolean> {
     const start = this.startsWriting.get(attemptKey(outcome.taskId, outcome.attempt));
-    // Whether the start landed or not, the result is written: it carries its own fencing.
+    // Whether the start landed or not, the result goes to the fence
+    // (db/queries/record-attempt-outcomes.ts), which refuses it if the attempt is not current.
     if (start) await start.catch(() => {});
     return this.outcomes.add(outcome);
   }

@@ -4,7 +4,7 @@
  * never has more than its concurrency running.
  */
 import type { ClaimedTask } from "../db/queries/claim-due-tasks.ts";
-import { attemptKey } from "../db/queries/apply-attempt-outcomes.ts";
+import { attemptKey } from "../core/attempt.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ConnectServerStream, CoordinatorMessage } from "../proto/index.ts";
 

@@ -1,5 +1,6 @@
 /** Tasks finished per minute over the last hour, for the overview's chart (minutes by the database clock). */
 import { sql } from "drizzle-orm";
+import { statusListSql, statusSql } from "../sql.ts";
 import type { Db } from "../client.ts";
 import { rows } from "../rows.ts";
 
@@ -23,10 +24,10 @@ export async function throughputPerMinute(db: Db, minutes = 60): Promise<MinuteC
         select m from generate_series(date_trunc('minute', now()) - ${span} * interval '1 minute', date_trunc('minute', now()), interval '1 minute') as m
       ), finished as (
         select date_trunc('minute', finished_at) as m,
-               count(*) filter (where status = 'completed') as completed,
-               count(*) filter (where status = 'failed') as failed
+               count(*) filter (where status = ${statusSql("completed")}) as completed,
+               count(*) filter (where status = ${statusSql("failed")}) as failed
         from tasks
-        where status in ('completed', 'failed') and finished_at >= date_trunc('minute', now()) - ${span} * interval '1 minute'
+        where status in ${statusListSql(["completed", "failed"])} and finished_at >= date_trunc('minute', now()) - ${span} * interval '1 minute'
         group by 1
       )
       select extract(epoch from span.m) * 1000 as minute_ms, coalesce(finished.completed, 0) as completed, coalesce(finished.failed, 0) as failed

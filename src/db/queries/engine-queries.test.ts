@@ -6,7 +6,8 @@ import { insertTask, insertTasks, registerWorker } from "../../../test/support/f
 import { openDatabase } from "../client.ts";
 import { rows } from "../rows.ts";
 import { taskAttempts, taskEvents, tasks, workers } from "../schema/index.ts";
-import { applyAttemptOutcomes, attemptKey, type AttemptOutcomeWrite } from "./apply-attempt-outcomes.ts";
+import { attemptKey } from "../../core/attempt.ts";
+import { recordAttemptOutcomes, type AttemptOutcomeWrite } from "./record-attempt-outcomes.ts";
 import { claimDueTasks } from "./claim-due-tasks.ts";
 import { markAttemptsStarted } from "./mark-attempts-started.ts";
 import { markDeadWorkers } from "./mark-dead-workers.ts";
@@ -83,16 +84,16 @@ describeEachBackend("engine queries", (backend) => {
     expect(await msUntilNextDue(d.db, ["default", "q2"])).toBeLessThanOrEqual(5_000);
   });
 
-  test("results are fenced by attempt and worker session; a stale result changes nothing", async () => {
+  test("the fence: a result for an attempt that is not current is refused here (another session, a duplicate)", async () => {
     const w1 = await registerWorker(d.db);
     const w2 = await registerWorker(d.db);
     const t = await insertTask(d.db, { maxRetries: 1 });
     const [c] = await claimDueTasks(d.db, { workerId: w1, workerName: "w1", queues: ["default"], limit: 1 });
     expect((await markAttemptsStarted(d.db, [{ taskId: t.id, attempt: 1, workerId: w1 }])).size).toBe(1);
     // A result from another session for the same attempt is refused.
-    expect((await applyAttemptOutcomes(d.db, [outcome({ taskId: t.id, attempt: 1, workerId: w2 })])).size).toBe(0);
+    expect((await recordAttemptOutcomes(d.db, [outcome({ taskId: t.id, attempt: 1, workerId: w2 })])).size).toBe(0);
     // A failure with a retry left reschedules with the delay.
-    const applied = await applyAttemptOutcomes(d.db, [
+    const applied = await recordAttemptOutcomes(d.db, [
       outcome({ taskId: c!.id, attempt: 1, workerId: w1, attemptStatus: "failed", taskStatus: "scheduled", delayMs: 60_000, exitCode: 1, error: "exit code 1" }),
     ]);
     expect([...applied]).toEqual([attemptKey(t.id, 1)]);
@@ -100,7 +101,7 @@ describeEachBackend("engine queries", (backend) => {
     expect(row!.status).toBe("scheduled");
     expect(row!.runAt.getTime() - Date.now()).toBeGreaterThan(50_000);
     // The same result again (a duplicate) is refused.
-    expect((await applyAttemptOutcomes(d.db, [outcome({ taskId: t.id, attempt: 1, workerId: w1 })])).size).toBe(0);
+    expect((await recordAttemptOutcomes(d.db, [outcome({ taskId: t.id, attempt: 1, workerId: w1 })])).size).toBe(0);
     const [again] = await d.db.select().from(tasks).where(eq(tasks.id, t.id));
     expect(again!.status).toBe("scheduled");
     const events = (await d.db.select().from(taskEvents).where(eq(taskEvents.taskId, t.id)).orderBy(taskEvents.id)).map((e) => e.status);

@@ -11,7 +11,8 @@
  * - worker sessions by status, and live sessions by the coordinator holding them.
  */
 import { sql } from "drizzle-orm";
-import { TERMINAL_STATUSES, type TaskStatus } from "../../core/task-status.ts";
+import { statusListSql, statusSql } from "../sql.ts";
+import { TERMINAL_STATUSES, UNFINISHED_STATUSES, type TaskStatus } from "../../core/task-status.ts";
 import type { Db } from "../client.ts";
 import { rows } from "../rows.ts";
 
@@ -43,9 +44,9 @@ export async function metricsSnapshot(db: Db): Promise<MetricsSnapshot> {
   const liveRows = rows<{ queue: string; status: string; n: number | string; due: number | string; lag_s: number | string | null }>(
     await db.execute(sql`
       select queue, status, count(*) as n,
-             count(*) filter (where status = 'scheduled' and run_at <= now()) as due,
-             extract(epoch from now() - min(run_at) filter (where status = 'scheduled' and run_at <= now())) as lag_s
-      from tasks where status in ('created', 'scheduled', 'picked', 'running')
+             count(*) filter (where status = ${statusSql("scheduled")} and run_at <= now()) as due,
+             extract(epoch from now() - min(run_at) filter (where status = ${statusSql("scheduled")} and run_at <= now())) as lag_s
+      from tasks where status in ${statusListSql(UNFINISHED_STATUSES)}
       group by queue, status`),
   );
   const workerRows = rows<{ status: string; coordinator: string | null; n: number | string }>(

@@ -1,5 +1,6 @@
 /** msUntilNextDue: how long until the nearest scheduled task of these queues is due, by the database's clock. */
 import { sql } from "drizzle-orm";
+import { statusSql } from "../sql.ts";
 import { executePrepared } from "../client.ts";
 import { rows } from "../rows.ts";
 import { toTextArray } from "./claim-due-tasks.ts";
@@ -11,7 +12,7 @@ export async function msUntilNextDue(db: Executor, queues: string[]): Promise<nu
   const r = rows<{ ms: string | number | null }>(
     await executePrepared(db, sql`
       select extract(epoch from (min(run_at) - now())) * 1000 as ms
-      from tasks where status = 'scheduled' and queue = any(${toTextArray(queues)}::text[])`),
+      from tasks where status = ${statusSql("scheduled")} and queue = any(${toTextArray(queues)}::text[])`),
   );
   const ms = r[0]?.ms;
   return ms === null || ms === undefined ? null : Number(ms);

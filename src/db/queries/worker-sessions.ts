@@ -6,6 +6,8 @@ import { sql } from "drizzle-orm";
 import { WORKER_CHANNEL, notifySql, type WorkerChange } from "../channels.ts";
 import { executePrepared } from "../client.ts";
 import { rows } from "../rows.ts";
+import { statusListSql } from "../sql.ts";
+import { ACTIVE_STATUSES } from "../../core/task-status.ts";
 import { toTextArray } from "./claim-due-tasks.ts";
 import type { Executor } from "./record-transitions.ts";
 
@@ -70,7 +72,7 @@ export async function markWorkerLeft(db: Executor, workerId: string): Promise<vo
 export async function liveAttemptsOf(db: Executor, workerId: string): Promise<{ taskId: string; attempt: number; ageMs: number }[]> {
   const r = rows<{ id: string; attempt: number; age_ms: string | number }>(await db.execute(sql`
     select id, attempt, extract(epoch from (now() - picked_at)) * 1000 as age_ms
-    from tasks where worker_id = ${workerId} and status in ('picked', 'running')`));
+    from tasks where worker_id = ${workerId} and status in ${statusListSql(ACTIVE_STATUSES)}`));
   return r.map((x) => ({ taskId: x.id, attempt: Number(x.attempt), ageMs: Number(x.age_ms) }));
 }
 

@@ -10,6 +10,7 @@
  * `"priority": "5"` should be refused, not coerced.
  */
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { BACKOFF_FACTOR_DEFAULT, BACKOFF_MAX_MS_DEFAULT, BACKOFF_MS_DEFAULT, MAX_RETRIES_DEFAULT } from "../../core/retry-policy.ts";
 import { TASK_STATUSES } from "../../core/task-status.ts";
 
 export const NAME_MAX_CHARS = 200;
@@ -24,14 +25,10 @@ export const PRIORITY_MIN = -100;
 export const PRIORITY_MAX = 100;
 export const DELAY_MAX_MS = 365 * 24 * 3600 * 1000;
 export const MAX_RETRIES_MAX = 100;
-export const MAX_RETRIES_DEFAULT = 3;
 export const BACKOFF_MS_MAX = 86_400_000;
-export const BACKOFF_MS_DEFAULT = 1000;
 export const BACKOFF_FACTOR_MAX = 10;
-export const BACKOFF_FACTOR_DEFAULT = 2;
 /** PostgreSQL int4 max: timers and intervals stay far from overflow. */
 export const INT32_MAX = 2_147_483_647;
-export const BACKOFF_MAX_MS_DEFAULT = 3_600_000;
 export const IDEMPOTENCY_KEY_MAX_CHARS = 200;
 export const BATCH_MAX_TASKS = 1000;
 

@@ -1,41 +1,33 @@
 /**
- * applyAttemptOutcomes: the one writer of finished attempts (success, failure, timeout,
- * lost worker, kill). Fenced by (task, attempt, worker session): a result for an
- * attempt that is no longer current changes nothing and is reported as rejected.
+ * recordAttemptOutcomes: the one writer of ended attempts (success, failure,
+ * timeout, lost worker, kill), and **the fence**: a result for an attempt that is
+ * not current is refused here. An outcome changes its task only while the task's
+ * (attempt, worker session) is still the outcome's and the task is live (picked or
+ * running); anything else (a result from a worker declared dead, a result after a
+ * cancel or a user's retry, a duplicate) changes no task and is reported as refused.
+ * The coordinator's in-memory checks only exit early; this WHERE clause is the rule.
+ *
  * One statement updates the attempts, the tasks and the timeline for a whole batch.
  */
 import { sql } from "drizzle-orm";
+import { attemptKey, type AttemptOutcome, type AttemptRef } from "../../core/attempt.ts";
+import { ACTIVE_STATUSES } from "../../core/task-status.ts";
 import { executePrepared } from "../client.ts";
 import { rows } from "../rows.ts";
+import { statusListSql, statusSql } from "../sql.ts";
 import type { Executor } from "./record-transitions.ts";
 
-export interface AttemptOutcomeWrite {
-  taskId: string;
-  attempt: number;
-  workerId: string;
-  /** What happened to the attempt. */
-  attemptStatus: "completed" | "failed" | "lost";
-  /** Where the task goes: done, failed for good, or back to scheduled for a retry. */
-  taskStatus: "completed" | "failed" | "scheduled";
-  /** Retry delay, for taskStatus "scheduled". */
-  delayMs: number;
+/** An attempt's outcome (core/attempt.ts:attemptOutcome) with what the worker reported. */
+export interface AttemptOutcomeWrite extends AttemptRef, AttemptOutcome {
   exitCode: number | null;
-  error: string | null;
   stdoutTail: string | null;
   stderrTail: string | null;
   /** When the worker started the process, if the start was never recorded. */
   startedAt: Date | null;
-  /** Timeline note (e.g. "retry 1 of 3 in 2.0 s: exit code 1"). */
-  message: string | null;
 }
 
-/** A (task, attempt) pair as a string key. */
-export function attemptKey(taskId: string, attempt: number): string {
-  return `${taskId}:${attempt}`;
-}
-
-/** Applies outcomes; returns the keys of the attempts that were current and so changed their task. */
-export async function applyAttemptOutcomes(db: Executor, outcomes: AttemptOutcomeWrite[]): Promise<Set<string>> {
+/** Records outcomes; returns the keys of the attempts that were current and so changed their task (the others were refused). */
+export async function recordAttemptOutcomes(db: Executor, outcomes: AttemptOutcomeWrite[]): Promise<Set<string>> {
   if (outcomes.length === 0) return new Set();
   const input = JSON.stringify(
     outcomes.map((o) => ({
@@ -70,12 +62,13 @@ export async function applyAttemptOutcomes(db: Executor, outcomes: AttemptOutcom
     ), changed as (
       update tasks t
       set status = i.task_status,
-          run_at = case when i.task_status = 'scheduled' then now() + i.delay_ms * interval '1 millisecond' else t.run_at end,
+          run_at = case when i.task_status = ${statusSql("scheduled")} then now() + i.delay_ms * interval '1 millisecond' else t.run_at end,
           started_at = coalesce(t.started_at, i.started_at),
-          finished_at = case when i.task_status = 'scheduled' then null else now() end,
+          finished_at = case when i.task_status = ${statusSql("scheduled")} then null else now() end,
           exit_code = i.exit_code, error = i.error, updated_at = now()
       from input i
-      where t.id = i.task_id and t.attempt = i.attempt and t.worker_id = i.worker_id and t.status in ('picked', 'running')
+      -- The fence: only the current attempt, on its own worker session, of a live task.
+      where t.id = i.task_id and t.attempt = i.attempt and t.worker_id = i.worker_id and t.status in ${statusListSql(ACTIVE_STATUSES)}
       returning t.id, t.attempt, t.status, t.worker
     ), events as (
       insert into task_events (task_id, attempt, status, worker, message)
