@@ -24,3 +24,26 @@ export function statusSql(status: TaskStatus): SQL {
 export function statusListSql(statuses: readonly TaskStatus[]): SQL {
   return sql.raw(`(${statuses.map((s) => `'${s}'`).join(", ")})`);
 }
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `s` is a UUID (any version), the form of every id in the database. */
+export function isUuid(s: string): boolean {
+  return UUID_PATTERN.test(s);
+}
+
+/**
+ * A PostgreSQL text[] literal, the same on both drivers: one parameter whatever
+ * the count, so the statement text never changes. Use as `${textArray(xs)}::text[]`.
+ */
+export function textArray(items: readonly string[]): string {
+  return `{${items.map((s) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(",")}}`;
+}
+
+/**
+ * A PostgreSQL uuid[] literal (`${uuidArray(ids)}::uuid[]`). Anything that is not a
+ * UUID is left out rather than failing the statement.
+ */
+export function uuidArray(ids: readonly string[]): string {
+  return `{${ids.filter(isUuid).join(",")}}`;
+}

@@ -7,7 +7,7 @@ import { openTestDatabase, type Backend, type TestDatabase } from "../../test/su
 import { parseConfig } from "../config/config.ts";
 import type { Database } from "../db/client.ts";
 import { roleLogger } from "../log/logger.ts";
-import { ChangeFeed } from "./change-feed.ts";
+import { ChangeFeed } from "./live/change-feed.ts";
 import { buildHttpApp } from "./http-app.ts";
 
 /** The scheduler's app on `database` with default config (no token) and an unstarted change feed. */

@@ -1,6 +1,6 @@
 /** The scheduler's app in-process with a chosen config, for the security tests (app.handle, no server). */
 import { parseConfig } from "../../src/config/config.ts";
-import { ChangeFeed } from "../../src/scheduler/change-feed.ts";
+import { ChangeFeed } from "../../src/scheduler/live/change-feed.ts";
 import { buildHttpApp } from "../../src/scheduler/http-app.ts";
 import { roleLogger } from "../../src/log/logger.ts";
 import { openTestDatabase, type Backend, type TestDatabase } from "../support/databases.ts";

@@ -8,7 +8,7 @@ import type { Db } from "../../db/client.ts";
 import { roleLogger } from "../../log/logger.ts";
 import { openTestDatabase, type Backend, type TestDatabase } from "../../../test/support/databases.ts";
 import { waitFor } from "../../../test/support/processes.ts";
-import { ChangeFeed } from "../change-feed.ts";
+import { ChangeFeed } from "../live/change-feed.ts";
 import { buildHttpApp } from "../http-app.ts";
 
 export interface SseEvent {

@@ -7,7 +7,7 @@ import { Elysia } from "elysia";
 import type { Db } from "../../db/client.ts";
 import type { Logger } from "../../log/logger.ts";
 import { SignOutForm } from "../../../views/pages/login.tsx";
-import type { ChangeFeed } from "../change-feed.ts";
+import type { ChangeFeed } from "../live/change-feed.ts";
 import { assetRoutes } from "./asset-routes.ts";
 import { formRoutes } from "./form-routes.ts";
 import { DashboardLive, type DashboardLoaders } from "./live-data.ts";

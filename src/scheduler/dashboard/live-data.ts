@@ -19,7 +19,8 @@ import { TaskTimeline } from "../../../views/fragments/task-timeline.tsx";
 import { WorkerRows } from "../../../views/fragments/worker-rows.tsx";
 import { TASK_DETAIL_EVENTS } from "../../../views/live-events.ts";
 import type { OverviewData } from "../../../views/pages/overview.tsx";
-import type { ChangeFeed, FeedBatch } from "../change-feed.ts";
+import type { ChangeFeed, FeedBatch } from "../live/change-feed.ts";
+import { followFeed, formatPosition } from "../live/follow-feed.ts";
 import { LiveSnapshot } from "./live-snapshot.ts";
 import { CappedFinishedCounts, loadOverview, overviewEvents } from "./overview-data.ts";
 import { SharedTaskDetails } from "./shared-task-details.ts";
@@ -71,8 +72,6 @@ export interface FollowHandlers {
 }
 
 export class DashboardLive {
-  /** Tells this process's feed positions from another's (seq restarts at 0 with each process). */
-  readonly epoch = crypto.randomUUID().slice(0, 8);
   readonly overview: LiveSnapshot<RenderedOverview>;
   readonly workers: LiveSnapshot<RenderedWorkers>;
   readonly schedules: LiveSnapshot<RenderedSchedules>;
@@ -132,7 +131,7 @@ export class DashboardLive {
 
   /** The feed position now, as pages embed it in their stream URL (and streams send as event ids). */
   position(seq = this.feed.lastSeq): string {
-    return `${this.epoch}-${seq}`;
+    return formatPosition(this.feed.epoch, seq);
   }
 
   /**
@@ -151,22 +150,7 @@ export class DashboardLive {
    * (nobody read rows then) resyncs too. Returns the unsubscribe function.
    */
   follow(from: string | null, handlers: FollowHandlers, opts: { rows?: boolean } = {}): () => void {
-    const rows = opts.rows ?? false;
-    const seq = this.seqOf(from);
-    if (seq === null) {
-      handlers.resync();
-      return this.feed.subscribe((b) => handlers.batch(b), { rows });
-    }
-    const replayed: FeedBatch[] = [];
-    let replaying = true;
-    const last = this.feed.lastSeq;
-    const off = this.feed.subscribe((b) => (replaying ? replayed.push(b) : handlers.batch(b)), { afterSeq: seq, rows });
-    replaying = false;
-    // The feed keeps a bounded history: a gap means batches were forgotten.
-    const complete = (seq === last || replayed[0]?.seq === seq + 1) && (!rows || replayed.every((b) => b.rowsLoaded));
-    if (complete) for (const b of replayed) handlers.batch(b);
-    else handlers.resync();
-    return off;
+    return followFeed(this.feed, from, { batch: (b) => handlers.batch(b), resync: () => handlers.resync() }, opts);
   }
 
   /** A task's list row rendered once per batch, whoever shows it. */
@@ -177,14 +161,6 @@ export class DashboardLive {
     let html = rows.get(key);
     if (html === undefined) rows.set(key, (html = TaskRow({ task, now: new Date(), oob }) as string));
     return html;
-  }
-
-  /** The sequence number in a position of this process, or null for another process's or a malformed one. */
-  private seqOf(position: string | null): number | null {
-    const m = position === null ? null : /^([0-9a-f]{8})-(\d{1,15})$/.exec(position);
-    if (!m || m[1] !== this.epoch) return null;
-    const seq = Number(m[2]);
-    return seq <= this.feed.lastSeq ? seq : null;
   }
 }
 

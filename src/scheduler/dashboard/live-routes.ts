@@ -20,7 +20,7 @@ import { LIST_LIMIT_MAX, parseListQuery } from "../tasks/list-query.ts";
 import type { DashboardContext } from "./dashboard-context.ts";
 import type { DashboardLive, FollowHandlers } from "./live-data.ts";
 import type { LiveSnapshot } from "./live-snapshot.ts";
-import { sseResponse, type SseSink } from "./sse-stream.ts";
+import { sseResponse, type SseSink } from "../live/sse-writer.ts";
 import { DASHBOARD_LIST_NAMES, filterView, TaskListFollower } from "./task-list-live.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -37,7 +37,7 @@ export function liveRoutes({ db, live }: DashboardContext) {
 
 /** Sends a snapshot's events now and whenever it changes, skipping fragments identical to the last sent. */
 function snapshotStream<T>(request: Request, snapshot: LiveSnapshot<T>, events: (value: T) => [string, string][], log: Logger): Response {
-  return sseResponse(request, (sink) => {
+  return sseResponse((sink) => {
     const send = sender(sink);
     const publish = (value: T) => {
       for (const [event, html] of events(value)) send(event, html);
@@ -45,7 +45,7 @@ function snapshotStream<T>(request: Request, snapshot: LiveSnapshot<T>, events: 
     const off = snapshot.subscribe(publish);
     snapshot.latest().then(publish, (err) => log.warn("dashboard stream could not load its first update: {error}", { error: String(err) }));
     return off;
-  });
+  }, { signal: request.signal, log });
 }
 
 function taskListStream(request: Request, db: Db, live: DashboardLive): Response {
@@ -56,7 +56,7 @@ function taskListStream(request: Request, db: Db, live: DashboardLive): Response
   const ids = (params.get("ids") ?? "").split(",").filter((id) => UUID.test(id)).slice(0, LIST_LIMIT_MAX);
   // After a reconnect, rows inserted over the lost connection are unknown here: start over from the database.
   const from = request.headers.get("last-event-id") === null ? params.get("after") : null;
-  return sseResponse(request, (sink) => {
+  return sseResponse((sink) => {
     const filter = filterView(f);
     const follower = new TaskListFollower(filter, f.after === null, ids, { row: (b, t, oob) => live.taskRow(b, t, oob) });
     const serial = serialQueue(live.log);
@@ -76,14 +76,14 @@ function taskListStream(request: Request, db: Db, live: DashboardLive): Response
     };
     // The rows to render come with each batch: the feed loads them once for every open list.
     return live.follow(from, handlers, { rows: true });
-  });
+  }, { signal: request.signal, log: live.log });
 }
 
 function taskStream(request: Request, live: DashboardLive, rawId: string): Response {
   if (!UUID.test(rawId)) return new Response("no such task", { status: 404 });
   const id = rawId.toLowerCase();
   const from = request.headers.get("last-event-id") ?? new URL(request.url).searchParams.get("after");
-  return sseResponse(request, (sink) => {
+  return sseResponse((sink) => {
     const send = sender(sink);
     const serial = serialQueue(live.log);
     const push = (seq: number) =>
@@ -97,7 +97,7 @@ function taskStream(request: Request, live: DashboardLive, rawId: string): Respo
       },
       resync: () => push(live.feed.lastSeq),
     });
-  });
+  }, { signal: request.signal, log: live.log });
 }
 
 /** Sends an event unless this stream already sent the same fragment for it. */

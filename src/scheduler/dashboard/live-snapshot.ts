@@ -8,7 +8,7 @@
  * since notifications arrive a moment after the writes that caused them.
  */
 import type { Logger } from "../../log/logger.ts";
-import type { FeedBatch, FeedListener } from "../change-feed.ts";
+import type { FeedBatch, FeedListener } from "../live/change-feed.ts";
 
 export interface LiveSnapshotOptions<T> {
   load: () => Promise<T>;

@@ -13,7 +13,7 @@ import { insertSchedule, type NewSchedule } from "../../db/queries/insert-schedu
 import { tickDueSchedules } from "../../db/queries/tick-schedules.ts";
 import { updateSchedule } from "../../db/queries/update-schedule.ts";
 import { schedules } from "../../db/schema/index.ts";
-import type { FeedBatch } from "../change-feed.ts";
+import type { FeedBatch } from "../live/change-feed.ts";
 import { DashboardTestApp, type SseReader } from "./dashboard-test-app.ts";
 import { affectsSchedules } from "./live-data.ts";
 

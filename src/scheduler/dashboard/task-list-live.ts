@@ -9,7 +9,7 @@
 import type { TaskListFilter } from "../../db/queries/list-tasks.ts";
 import type { TaskRow as Task } from "../../db/schema/index.ts";
 import type { ListQueryNames } from "../tasks/list-query.ts";
-import type { FeedBatch } from "../change-feed.ts";
+import type { FeedBatch } from "../live/change-feed.ts";
 import { TASK_ROWS_ID, TaskRows } from "../../../views/fragments/task-row.tsx";
 import { listUrl, filterParams, TasksNotice, type TaskListFilterView } from "../../../views/pages/tasks.tsx";
 

@@ -8,7 +8,7 @@
 import type { Db } from "../../db/client.ts";
 import { finishedCounts, metricsSnapshot, type FinishedCounts, type MetricsSnapshot } from "../../db/queries/metrics-snapshot.ts";
 import type { Logger } from "../../log/logger.ts";
-import type { ChangeFeed } from "../change-feed.ts";
+import type { ChangeFeed } from "../live/change-feed.ts";
 import { createInstruments, type Instruments } from "./instruments.ts";
 import { metricsJson, type MetricsJson } from "./metrics-json.ts";
 import { Throughput } from "./throughput.ts";

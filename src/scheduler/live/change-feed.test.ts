@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
-import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../test/support/databases.ts";
-import { insertTask, insertTasks } from "../../test/support/factories.ts";
-import { waitFor } from "../../test/support/processes.ts";
-import type { Database } from "../db/client.ts";
-import { TASK_CHANNEL, type TaskChange } from "../db/channels.ts";
-import { recordTransitions } from "../db/queries/record-transitions.ts";
-import { notifyScheduleChanges } from "../db/queries/schedule-channel.ts";
-import { tasks } from "../db/schema/index.ts";
-import { roleLogger } from "../log/logger.ts";
-import { approxBytes, ChangeFeed, HISTORY_MAX_BATCHES, HISTORY_MAX_BYTES, taskRowsQuery, type FeedBatch } from "./change-feed.ts";
+import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../../test/support/databases.ts";
+import { insertTask, insertTasks } from "../../../test/support/factories.ts";
+import { waitFor } from "../../../test/support/processes.ts";
+import type { Database } from "../../db/client.ts";
+import { TASK_CHANNEL, type TaskChange } from "../../db/channels.ts";
+import { recordTransitions } from "../../db/queries/record-transitions.ts";
+import { notifyScheduleChanges } from "../../db/queries/schedule-channel.ts";
+import { tasks } from "../../db/schema/index.ts";
+import { roleLogger } from "../../log/logger.ts";
+import { taskRowsQuery } from "../../db/queries/load-feed-rows.ts";
+import { approxBytes, ChangeFeed, HISTORY_MAX_BATCHES, HISTORY_MAX_BYTES, type FeedBatch } from "./change-feed.ts";
 
 const changesOf = (batches: FeedBatch[], id?: string) => batches.flatMap((x) => x.taskChanges).filter((c) => id === undefined || c.id === id);
 /** Ends the linger of an earlier row reader, so the test starts with nobody reading rows. */

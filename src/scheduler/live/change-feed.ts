@@ -15,14 +15,17 @@
  * Recent batches are kept, bounded in batches and in estimated bytes, so a
  * reconnecting client can resume after its Last-Event-ID; a kept batch whose rows
  * were not loaded tells a row reader to start over instead (`rowsLoaded`).
+ * Positions in the feed (`epoch` and `seq`) are what every SSE stream uses as
+ * event ids (see feed-position.ts).
  */
-import { sql } from "drizzle-orm";
-import type { Service } from "../core/lifecycle.ts";
-import type { Database, Db } from "../db/client.ts";
-import { parsePayload, TASK_CHANNEL, WORKER_CHANNEL, type TaskChange, type WorkerChange } from "../db/channels.ts";
-import { SCHEDULE_CHANNEL, type ScheduleChange } from "../db/queries/schedule-channel.ts";
-import { tasks, workers, type TaskRow, type WorkerRow } from "../db/schema/index.ts";
-import type { Logger } from "../log/logger.ts";
+import { coerceError } from "../../core/errors.ts";
+import type { Service } from "../../core/lifecycle.ts";
+import type { Database } from "../../db/client.ts";
+import { parsePayload, TASK_CHANNEL, WORKER_CHANNEL, type TaskChange, type WorkerChange } from "../../db/channels.ts";
+import { loadFeedRows } from "../../db/queries/load-feed-rows.ts";
+import { SCHEDULE_CHANNEL, type ScheduleChange } from "../../db/queries/schedule-channel.ts";
+import type { TaskRow, WorkerRow } from "../../db/schema/index.ts";
+import type { Logger } from "../../log/logger.ts";
 
 export interface FeedBatch {
   /** Increasing per process; SSE event ids. */
@@ -66,6 +69,8 @@ const RETRY_MAX_MS = 2000;
 
 export class ChangeFeed implements Service {
   readonly name = "change-feed";
+  /** Random per feed (so per process): tells this feed's positions from another process's or an earlier run's, since seq restarts at 0. */
+  readonly epoch = crypto.randomUUID().slice(0, 8);
   private readonly listeners = new Set<FeedListener>();
   private readonly history: { batch: FeedBatch; bytes: number }[] = [];
   private historyBytes = 0;
@@ -184,19 +189,13 @@ export class ChangeFeed implements Service {
   private async loadRows(notices: Notice[]): Promise<{ tasks: TaskRow[]; workers: WorkerRow[] } | null> {
     const taskIds = [...new Set(notices.flatMap((n) => (n.kind === "task" ? [n.change.id] : [])))];
     const workerIds = [...new Set(notices.flatMap((n) => (n.kind === "worker" ? [n.change.id] : [])))];
-    const db = this.database.db;
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
         this.loads++;
-        // Prepared (any name makes postgres.js prepare): the text never changes, so it is parsed once per connection.
-        const [t, w] = await Promise.all([
-          taskIds.length ? taskRowsQuery(db, taskIds).prepare("change_feed_tasks").execute() : [],
-          workerIds.length ? workerRowsQuery(db, workerIds).prepare("change_feed_workers").execute() : [],
-        ]);
-        return { tasks: t, workers: w };
+        return await loadFeedRows(this.database.db, taskIds, workerIds);
       } catch (err) {
         if (this.stopped) break;
-        this.log.warn("change feed could not load rows: {error}", { error: String((err as Error)?.message ?? err) });
+        this.log.warn("change feed could not load rows: {error}", { error: coerceError(err).message });
         await Bun.sleep(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempt - 1)));
       }
     }
@@ -218,7 +217,7 @@ export class ChangeFeed implements Service {
       try {
         l(batch);
       } catch (err) {
-        this.log.warn("a change feed subscriber failed: {error}", { error: String(err) });
+        this.log.warn("a change feed subscriber failed: {error}", { error: coerceError(err).message });
       }
     }
   }
@@ -231,26 +230,6 @@ export class ChangeFeed implements Service {
       this.historyBytes -= this.history.shift()!.bytes;
     }
   }
-}
-
-/** The rows of these tasks: one statement text (and one parameter) whatever their number. */
-export function taskRowsQuery(db: Db, ids: string[]) {
-  return db.select().from(tasks).where(sql`${tasks.id} = any(${uuidArray(ids)}::uuid[])`);
-}
-
-export function workerRowsQuery(db: Db, ids: string[]) {
-  return db.select().from(workers).where(sql`${workers.id} = any(${uuidArray(ids)}::uuid[])`);
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/**
- * A PostgreSQL array literal of uuids: one parameter whatever the count, so the
- * statement text never changes. Anything else (a stray NOTIFY) is left out rather
- * than failing every retry of the load.
- */
-function uuidArray(ids: string[]): string {
-  return `{${ids.filter((id) => UUID.test(id)).join(",")}}`;
 }
 
 /** Roughly what a kept batch holds in memory: a fixed cost per change and row, plus its strings (UTF-16). */
