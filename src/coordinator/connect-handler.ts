@@ -8,8 +8,11 @@ import * as grpc from "@grpc/grpc-js";
 import { attemptKey, attemptOutcome, parseAttemptKey } from "../core/attempt.ts";
 import type { Db } from "../db/client.ts";
 import { loseAttempts } from "../db/queries/lose-attempts.ts";
-import { currentAttempts } from "../db/queries/mark-attempts-started.ts";
-import { liveAttemptsOf, markWorkerLeft, openWorkerSession, recordHeartbeat } from "../db/queries/worker-sessions.ts";
+import { currentAttempts } from "../db/queries/current-attempts.ts";
+import { listLiveAttempts } from "../db/queries/list-live-attempts.ts";
+import { markWorkerLeft } from "../db/queries/mark-worker-left.ts";
+import { openWorkerSession } from "../db/queries/open-worker-session.ts";
+import { recordHeartbeat } from "../db/queries/record-heartbeat.ts";
 import { loadInflight } from "../db/queries/load-inflight.ts";
 import type { AttemptOutcomeWrite } from "../db/queries/record-attempt-outcomes.ts";
 import type { Logger } from "../log/logger.ts";
@@ -197,7 +200,7 @@ async function onHeartbeat(session: WorkerSession, hb: HeartbeatOutput, deps: Co
 async function reconcile(session: WorkerSession, reportedKeys: string[], deps: ConnectDeps): Promise<void> {
   // Only attempts in flight before the query may be judged by it: a dispatch racing it is not in its snapshot.
   const inflightBefore = [...session.inflight.keys()];
-  const live = await liveAttemptsOf(deps.db, session.id);
+  const live = await listLiveAttempts(deps.db, session.id);
   const liveKeys = new Set(live.map((l) => attemptKey(l.taskId, l.attempt)));
   for (const key of reportedKeys) {
     if (liveKeys.has(key)) continue;

@@ -3,8 +3,7 @@
  * and the attempts in flight to it. Dispatch only fills free slots, so a worker
  * never has more than its concurrency running.
  */
-import type { ClaimedTask } from "../db/queries/claim-due-tasks.ts";
-import { attemptKey } from "../core/attempt.ts";
+import { attemptKey, type ClaimedTask } from "../core/attempt.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ConnectServerStream, CoordinatorMessage } from "../proto/index.ts";
 

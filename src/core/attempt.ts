@@ -29,6 +29,21 @@ export function parseAttemptKey(key: string): { taskId: string; attempt: number 
   return { taskId: key.slice(0, i), attempt: Number(key.slice(i + 1)) };
 }
 
+/** What a coordinator needs to dispatch an attempt and, later, to judge its result. */
+export interface ClaimedTask {
+  id: string;
+  attempt: number;
+  name: string;
+  command: string;
+  env: Record<string, string>;
+  queue: string;
+  timeoutMs: number | null;
+  maxRetries: number;
+  backoffMs: number;
+  backoffFactor: number;
+  backoffMaxMs: number;
+}
+
 /** How an attempt ended. */
 export type AttemptEnd =
   /** The worker reported the process's end: exit code 0 and no error is success. */

@@ -17,8 +17,8 @@ import { openDatabase } from "../../src/db/client.ts";
 import { attemptKey } from "../../src/core/attempt.ts";
 import { recordAttemptOutcomes, type AttemptOutcomeWrite } from "../../src/db/queries/record-attempt-outcomes.ts";
 import { claimDueTasks } from "../../src/db/queries/claim-due-tasks.ts";
-import { openWorkerSession } from "../../src/db/queries/worker-sessions.ts";
-import { rows } from "../../src/db/rows.ts";
+import { openWorkerSession } from "../../src/db/queries/open-worker-session.ts";
+import { rows } from "../../src/db/sql.ts";
 
 const [url, name, claimersArg, queue] = process.argv.slice(2);
 const claimers = Number(claimersArg);

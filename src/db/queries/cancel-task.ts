@@ -10,7 +10,8 @@ import { ACTIVE_STATUSES, canCancel, type TaskStatus } from "../../core/task-sta
 import type { Db } from "../client.ts";
 import { CANCEL_CHANNEL, notifySql, type CancelRequest } from "../channels.ts";
 import { taskAttempts, tasks, type TaskRow } from "../schema/index.ts";
-import { recordTransitions, type Executor } from "./record-transitions.ts";
+import { recordTransitions } from "./record-transitions.ts";
+import type { Executor } from "../sql.ts";
 
 /**
  * Marks task `id` cancelled and returns it. A live attempt (picked or running) is

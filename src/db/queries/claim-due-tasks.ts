@@ -12,31 +12,15 @@
  * index probe each, so a few per claim in practice (priorities span −100…100).
  */
 import { sql, type SQL } from "drizzle-orm";
+import type { ClaimedTask } from "../../core/attempt.ts";
 import { executePrepared } from "../client.ts";
-import type { Executor } from "./record-transitions.ts";
-import { rows } from "../rows.ts";
-import { statusSql } from "../sql.ts";
+import { type Executor, rows, statusSql, textArray } from "../sql.ts";
 
 export interface ClaimRequest {
   workerId: string;
   workerName: string;
   queues: string[];
   limit: number;
-}
-
-/** What a coordinator needs to dispatch an attempt and, later, to judge its result. */
-export interface ClaimedTask {
-  id: string;
-  attempt: number;
-  name: string;
-  command: string;
-  env: Record<string, string>;
-  queue: string;
-  timeoutMs: number | null;
-  maxRetries: number;
-  backoffMs: number;
-  backoffFactor: number;
-  backoffMaxMs: number;
 }
 
 export interface ClaimedRow {
@@ -60,7 +44,7 @@ export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<Cl
     with recursive levels as (
       select q.queue, (select t.priority from tasks t where t.status = ${statusSql("scheduled")} and t.queue = q.queue
                        order by t.priority desc nulls last limit 1) as priority
-      from unnest(${toTextArray(req.queues)}::text[]) as q(queue)
+      from unnest(${textArray(req.queues)}::text[]) as q(queue)
       union all
       select l.queue, (select t.priority from tasks t where t.status = ${statusSql("scheduled")} and t.queue = l.queue and t.priority < l.priority
                        order by t.priority desc nulls last limit 1)
@@ -123,9 +107,4 @@ export function toClaimedTask(r: ClaimedRow): ClaimedTask {
     backoffFactor: Number(r.backoff_factor),
     backoffMaxMs: Number(r.backoff_max_ms),
   };
-}
-
-/** A PostgreSQL text[] literal, the same on both drivers. */
-export function toTextArray(items: string[]): string {
-  return `{${items.map((s) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(",")}}`;
 }

@@ -4,7 +4,6 @@ import { eq, sql } from "drizzle-orm";
 import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../../test/support/databases.ts";
 import { insertTask, insertTasks, registerWorker } from "../../../test/support/factories.ts";
 import { openDatabase } from "../client.ts";
-import { rows } from "../rows.ts";
 import { taskAttempts, taskEvents, tasks, workers } from "../schema/index.ts";
 import { attemptKey } from "../../core/attempt.ts";
 import { recordAttemptOutcomes, type AttemptOutcomeWrite } from "./record-attempt-outcomes.ts";
@@ -12,7 +11,9 @@ import { claimDueTasks } from "./claim-due-tasks.ts";
 import { markAttemptsStarted } from "./mark-attempts-started.ts";
 import { markDeadWorkers } from "./mark-dead-workers.ts";
 import { msUntilNextDue } from "./next-due.ts";
-import { openWorkerSession, recordHeartbeat } from "./worker-sessions.ts";
+import { openWorkerSession } from "./open-worker-session.ts";
+import { recordHeartbeat } from "./record-heartbeat.ts";
+import { rows } from "../sql.ts";
 
 const outcome = (o: Partial<AttemptOutcomeWrite> & Pick<AttemptOutcomeWrite, "taskId" | "attempt" | "workerId">): AttemptOutcomeWrite => ({
   attemptStatus: "completed",

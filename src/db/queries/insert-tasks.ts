@@ -15,10 +15,8 @@
 import { sql } from "drizzle-orm";
 import { executePrepared, type Db } from "../client.ts";
 import { WAKE_CHANNEL } from "../channels.ts";
-import { rows as resultRows } from "../rows.ts";
-import { statusSql } from "../sql.ts";
 import { tasks, type TaskRow } from "../schema/index.ts";
-import type { Executor } from "./record-transitions.ts";
+import { type Executor, rows as resultRows, statusSql } from "../sql.ts";
 
 /** A task as submitted, already validated and with defaults applied. */
 export interface NewTask {

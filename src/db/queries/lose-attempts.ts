@@ -7,10 +7,8 @@ import { sql, type SQL } from "drizzle-orm";
 import { attemptOutcome, type AttemptRef } from "../../core/attempt.ts";
 import { ACTIVE_STATUSES } from "../../core/task-status.ts";
 import { executePrepared } from "../client.ts";
-import { rows } from "../rows.ts";
-import { statusListSql } from "../sql.ts";
 import { recordAttemptOutcomes, type AttemptOutcomeWrite } from "./record-attempt-outcomes.ts";
-import type { Executor } from "./record-transitions.ts";
+import { attemptRefsSql, type Executor, rows, statusListSql, uuidArray } from "../sql.ts";
 
 interface LiveAttemptRow {
   id: string;
@@ -50,8 +48,7 @@ export async function loseAttempts(tx: Executor, selector: LostSelector, reason:
 
 function where(selector: LostSelector): SQL {
   if ("workerIds" in selector) {
-    return sql`worker_id = any(${`{${selector.workerIds.join(",")}}`}::uuid[])`;
+    return sql`worker_id = any(${uuidArray(selector.workerIds)}::uuid[])`;
   }
-  const input = JSON.stringify(selector.attempts.map((a) => ({ task_id: a.taskId, attempt: a.attempt, worker_id: a.workerId })));
-  return sql`(id, attempt, worker_id) in (select task_id, attempt, worker_id from jsonb_to_recordset(${input}::jsonb) as i(task_id uuid, attempt int, worker_id uuid))`;
+  return sql`(id, attempt, worker_id) in (select task_id, attempt, worker_id from ${attemptRefsSql(selector.attempts)})`;
 }

@@ -5,18 +5,14 @@
 import { sql } from "drizzle-orm";
 import { executePrepared } from "../client.ts";
 import { attemptKey, type AttemptRef } from "../../core/attempt.ts";
-import { ACTIVE_STATUSES } from "../../core/task-status.ts";
-import { rows } from "../rows.ts";
-import { statusListSql, statusSql } from "../sql.ts";
-import type { Executor } from "./record-transitions.ts";
+import { attemptRefsSql, type Executor, rows, statusSql } from "../sql.ts";
 
 /** Returns the keys of the attempts that moved to running. */
 export async function markAttemptsStarted(db: Executor, started: AttemptRef[]): Promise<Set<string>> {
   if (started.length === 0) return new Set();
-  const input = JSON.stringify(started.map((s) => ({ task_id: s.taskId, attempt: s.attempt, worker_id: s.workerId })));
   const result = await executePrepared(db, sql`
     with input as (
-      select * from jsonb_to_recordset(${input}::jsonb) as i(task_id uuid, attempt int, worker_id uuid)
+      select * from ${attemptRefsSql(started)}
     ), attempts as (
       update task_attempts a set status = ${statusSql("running")}, started_at = now()
       from input i
@@ -31,17 +27,5 @@ export async function markAttemptsStarted(db: Executor, started: AttemptRef[]): 
       insert into task_events (task_id, attempt, status, worker) select id, attempt, ${statusSql("running")}, worker from changed
     )
     select id, attempt from changed`);
-  return new Set(rows<{ id: string; attempt: number }>(result).map((r) => attemptKey(r.id, Number(r.attempt))));
-}
-
-/** Of these attempts, the keys that are still current and live (picked or running) on their worker. */
-export async function currentAttempts(db: Executor, refs: AttemptRef[]): Promise<Set<string>> {
-  if (refs.length === 0) return new Set();
-  const input = JSON.stringify(refs.map((s) => ({ task_id: s.taskId, attempt: s.attempt, worker_id: s.workerId })));
-  const result = await executePrepared(db, sql`
-    select t.id, t.attempt from tasks t
-    join jsonb_to_recordset(${input}::jsonb) as i(task_id uuid, attempt int, worker_id uuid)
-      on t.id = i.task_id and t.attempt = i.attempt and t.worker_id = i.worker_id
-    where t.status in ${statusListSql(ACTIVE_STATUSES)}`);
   return new Set(rows<{ id: string; attempt: number }>(result).map((r) => attemptKey(r.id, Number(r.attempt))));
 }

@@ -8,9 +8,8 @@ import { sql } from "drizzle-orm";
 import { ACTIVE_STATUSES } from "../../core/task-status.ts";
 import type { Db } from "../client.ts";
 import { notifySql, WORKER_CHANNEL } from "../channels.ts";
-import { rows } from "../rows.ts";
-import { statusListSql } from "../sql.ts";
 import { loseAttempts } from "./lose-attempts.ts";
+import { rows, statusListSql } from "../sql.ts";
 
 export interface DeadWorker {
   id: string;

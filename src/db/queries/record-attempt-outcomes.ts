@@ -13,9 +13,7 @@ import { sql } from "drizzle-orm";
 import { attemptKey, type AttemptOutcome, type AttemptRef } from "../../core/attempt.ts";
 import { ACTIVE_STATUSES } from "../../core/task-status.ts";
 import { executePrepared } from "../client.ts";
-import { rows } from "../rows.ts";
-import { statusListSql, statusSql } from "../sql.ts";
-import type { Executor } from "./record-transitions.ts";
+import { type Executor, rows, statusListSql, statusSql } from "../sql.ts";
 
 /** An attempt's outcome (core/attempt.ts:attemptOutcome) with what the worker reported. */
 export interface AttemptOutcomeWrite extends AttemptRef, AttemptOutcome {

@@ -18,11 +18,10 @@ import { TaskSummary } from "../../../views/fragments/task-summary.tsx";
 import { TaskTimeline } from "../../../views/fragments/task-timeline.tsx";
 import { WorkerRows } from "../../../views/fragments/worker-rows.tsx";
 import { TASK_DETAIL_EVENTS } from "../../../views/live-events.ts";
-import type { OverviewData } from "../../../views/pages/overview.tsx";
 import type { ChangeFeed, FeedBatch } from "../live/change-feed.ts";
 import { followFeed, formatPosition } from "../live/follow-feed.ts";
 import { LiveSnapshot } from "./live-snapshot.ts";
-import { CappedFinishedCounts, loadOverview, overviewEvents } from "./overview-data.ts";
+import { CappedFinishedCounts, loadOverview, overviewEvents, type OverviewData } from "./overview-data.ts";
 import { SharedTaskDetails } from "./shared-task-details.ts";
 
 /** Aggregates are recomputed at most this often, however many clients watch. */

@@ -6,7 +6,7 @@
  */
 import { Elysia } from "elysia";
 import { getTask } from "../../db/queries/get-task.ts";
-import { getSchedule } from "../../db/queries/list-schedules.ts";
+import { getSchedule } from "../../db/queries/get-schedule.ts";
 import { listTasks } from "../../db/queries/list-tasks.ts";
 import { LIVE_PATHS } from "../../../views/live-events.ts";
 import { NEW_TASK_DEFAULTS, NewTaskPage } from "../../../views/pages/new-task.tsx";

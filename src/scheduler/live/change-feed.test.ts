@@ -6,7 +6,7 @@ import { waitFor } from "../../../test/support/processes.ts";
 import type { Database } from "../../db/client.ts";
 import { TASK_CHANNEL, type TaskChange } from "../../db/channels.ts";
 import { recordTransitions } from "../../db/queries/record-transitions.ts";
-import { notifyScheduleChanges } from "../../db/queries/schedule-channel.ts";
+import { notifyScheduleChanges } from "../../db/channels.ts";
 import { tasks } from "../../db/schema/index.ts";
 import { roleLogger } from "../../log/logger.ts";
 import { taskRowsQuery } from "../../db/queries/load-feed-rows.ts";

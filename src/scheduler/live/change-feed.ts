@@ -21,9 +21,8 @@
 import { coerceError } from "../../core/errors.ts";
 import type { Service } from "../../core/lifecycle.ts";
 import type { Database } from "../../db/client.ts";
-import { parsePayload, TASK_CHANNEL, WORKER_CHANNEL, type TaskChange, type WorkerChange } from "../../db/channels.ts";
+import { parsePayload, SCHEDULE_CHANNEL, TASK_CHANNEL, WORKER_CHANNEL, type ScheduleChange, type TaskChange, type WorkerChange } from "../../db/channels.ts";
 import { loadFeedRows } from "../../db/queries/load-feed-rows.ts";
-import { SCHEDULE_CHANNEL, type ScheduleChange } from "../../db/queries/schedule-channel.ts";
 import type { TaskRow, WorkerRow } from "../../db/schema/index.ts";
 import type { Logger } from "../../log/logger.ts";
 

@@ -1,9 +1,9 @@
-/** The tasks that failed for good most recently, for the overview. */
+/** listRecentFailures: the tasks that failed for good most recently, newest first. */
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { tasks, type TaskRow } from "../schema/index.ts";
 
-export async function recentFailures(db: Db, limit = 8): Promise<TaskRow[]> {
+export async function listRecentFailures(db: Db, limit = 8): Promise<TaskRow[]> {
   return recentFailuresQuery(db, limit);
 }
 

@@ -1,8 +1,7 @@
-/** Tasks finished per minute over the last hour, for the overview's chart (minutes by the database clock). */
+/** throughputPerMinute: tasks finished per minute over the last hour (minutes by the database clock). */
 import { sql } from "drizzle-orm";
-import { statusListSql, statusSql } from "../sql.ts";
 import type { Db } from "../client.ts";
-import { rows } from "../rows.ts";
+import { rows, statusListSql, statusSql } from "../sql.ts";
 
 export interface MinuteCount {
   /** Start of the minute. */

@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
 import { sql, type SQL } from "drizzle-orm";
 import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../../test/support/databases.ts";
-import { insertTask, insertTasks, registerWorker } from "../../../test/support/factories.ts";
-import { countTasksByStatus, countWorkersByStatus } from "./dashboard-counts.ts";
-import { queueLag } from "./dashboard-queue-lag.ts";
-import { recentFailures, recentFailuresQuery } from "./dashboard-recent-failures.ts";
-import { throughputPerMinute } from "./dashboard-throughput.ts";
-import { finishedCounts } from "./metrics-snapshot.ts";
+import { insertTask, insertTasks } from "../../../test/support/factories.ts";
+import { finishedCounts } from "./finished-counts.ts";
+import { listRecentFailures, recentFailuresQuery } from "./list-recent-failures.ts";
+import { throughputPerMinute } from "./throughput-per-minute.ts";
 import type { Db } from "../client.ts";
-import { rows } from "../rows.ts";
+import { rows } from "../sql.ts";
 
 /** The statement a query function sends (it gets no rows back). */
 async function sqlOf(run: (db: Db) => Promise<unknown>): Promise<SQL> {
@@ -19,7 +17,7 @@ async function sqlOf(run: (db: Db) => Promise<unknown>): Promise<SQL> {
 
 const ago = (ms: number) => sql`now() - ${ms} * interval '1 millisecond'` as unknown as Date;
 
-describeEachBackend("dashboard queries", (backend) => {
+describeEachBackend("reads of finished tasks (tasks_status_finished_idx)", (backend) => {
   let d: TestDatabase;
   beforeAll(async () => {
     d = await openTestDatabase(backend);
@@ -27,12 +25,6 @@ describeEachBackend("dashboard queries", (backend) => {
   afterAll(() => d.close());
   beforeEach(async () => {
     await d.db.execute(sql`truncate tasks, task_attempts, task_events, workers`);
-  });
-
-  test("counts tasks in the statuses asked for, each present", async () => {
-    await insertTasks(d.db, 3, { status: "running" });
-    await insertTasks(d.db, 2, { status: "failed" });
-    expect(await countTasksByStatus(d.db, ["created", "picked", "running"])).toEqual({ created: 0, picked: 0, running: 3 });
   });
 
   test("finished tasks are counted up to the cap, through the finished index", async () => {
@@ -60,16 +52,6 @@ describeEachBackend("dashboard queries", (backend) => {
     }
   });
 
-  test("counts live workers and recently dead ones", async () => {
-    await registerWorker(d.db);
-    await registerWorker(d.db, { draining: true });
-    const old = await registerWorker(d.db);
-    const recent = await registerWorker(d.db);
-    await d.db.execute(sql`update workers set status = 'dead', stopped_at = now() - interval '2 days' where id = ${old}`);
-    await d.db.execute(sql`update workers set status = 'dead', stopped_at = now() where id = ${recent}`);
-    expect(await countWorkersByStatus(d.db)).toEqual({ alive: 1, draining: 1, dead: 1 });
-  });
-
   test("throughput: 60 minutes oldest first, finished tasks counted in their minute", async () => {
     await insertTasks(d.db, 2, { status: "completed", finishedAt: ago(0) });
     await insertTask(d.db, { status: "failed", finishedAt: ago(0) });
@@ -84,26 +66,11 @@ describeEachBackend("dashboard queries", (backend) => {
     expect(minutes.at(-1)!.minute.getTime()).toBeLessThanOrEqual(Date.now());
   });
 
-  test("queue lag: the oldest due scheduled task per queue; future tasks wait but add no lag", async () => {
-    await insertTask(d.db, { queue: "mail", runAt: ago(30_000) });
-    await insertTask(d.db, { queue: "mail", runAt: ago(5_000) });
-    await insertTask(d.db, { queue: "later", runAt: ago(-3600_000) });
-    await insertTask(d.db, { queue: "done", status: "completed", runAt: ago(99_000) });
-    const lag = await queueLag(d.db);
-    expect(lag.map((l) => [l.queue, l.waiting, l.due])).toEqual([
-      ["later", 1, 0],
-      ["mail", 2, 2],
-    ]);
-    expect(lag[0]!.lagMs).toBe(0);
-    expect(lag[1]!.lagMs).toBeGreaterThanOrEqual(29_000);
-    expect(lag[1]!.lagMs).toBeLessThan(60_000);
-  });
-
   test("recent failures: newest failure first, failed tasks only", async () => {
     const older = await insertTask(d.db, { status: "failed", finishedAt: ago(60_000), error: "exit 1" });
     const newer = await insertTask(d.db, { status: "failed", finishedAt: ago(1_000), error: "exit 2" });
     await insertTask(d.db, { status: "completed", finishedAt: ago(0) });
-    expect((await recentFailures(d.db)).map((t) => t.id)).toEqual([newer.id, older.id]);
-    expect(await recentFailures(d.db, 1)).toHaveLength(1);
+    expect((await listRecentFailures(d.db)).map((t) => t.id)).toEqual([newer.id, older.id]);
+    expect(await listRecentFailures(d.db, 1)).toHaveLength(1);
   });
 });

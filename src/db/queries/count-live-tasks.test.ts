@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../../test/support/databases.ts";
-import { insertTask, insertTasks, registerWorker } from "../../../test/support/factories.ts";
-import { finishedCounts, metricsSnapshot } from "./metrics-snapshot.ts";
+import { insertTask, insertTasks } from "../../../test/support/factories.ts";
+import { countLiveTasks } from "./count-live-tasks.ts";
+import { finishedCounts } from "./finished-counts.ts";
 
 const ago = (ms: number) => sql`now() - ${ms} * interval '1 millisecond'` as unknown as Date;
 
-describeEachBackend("metricsSnapshot", (backend) => {
+describeEachBackend("countLiveTasks", (backend) => {
   let d: TestDatabase;
   beforeAll(async () => {
     d = await openTestDatabase(backend);
@@ -22,7 +23,7 @@ describeEachBackend("metricsSnapshot", (backend) => {
     await insertTasks(d.db, 2, { queue: "mail", status: "running" });
     await insertTask(d.db, { queue: "video", status: "picked" });
     await insertTasks(d.db, 3, { queue: "mail", status: "completed" });
-    const s = await metricsSnapshot(d.db);
+    const s = { queues: await countLiveTasks(d.db) };
     expect(s.queues.map((q) => [q.queue, q.counts, q.due])).toEqual([
       ["mail", { created: 0, scheduled: 2, picked: 0, running: 2 }, 1],
       ["video", { created: 0, scheduled: 0, picked: 1, running: 0 }, 0],
@@ -31,16 +32,5 @@ describeEachBackend("metricsSnapshot", (backend) => {
     expect(s.queues[0]!.lagSeconds).toBeLessThan(60);
     expect(s.queues[1]!.lagSeconds).toBe(0);
     expect(await finishedCounts(d.db)).toEqual({ completed: 3, failed: 0, cancelled: 0 });
-  });
-
-  test("workers by status, and live ones by coordinator", async () => {
-    await registerWorker(d.db, { coordinator: "c1:50051" });
-    await registerWorker(d.db, { coordinator: "c1:50051", draining: true });
-    await registerWorker(d.db, { coordinator: "c2:50051" });
-    const dead = await registerWorker(d.db, { coordinator: "c2:50051" });
-    await d.db.execute(sql`update workers set status = 'dead' where id = ${dead}`);
-    const s = await metricsSnapshot(d.db);
-    expect(s.workers).toEqual({ alive: 2, draining: 1, dead: 1 });
-    expect(s.connectedByCoordinator).toEqual({ "c1:50051": 2, "c2:50051": 1 });
   });
 });
