@@ -15,7 +15,7 @@ import type { Db } from "../db/client.ts";
 import { markDeadWorkers } from "../db/queries/mark-dead-workers.ts";
 import { pingDatabase } from "../db/queries/ping-database.ts";
 import type { Logger } from "../log/logger.ts";
-import type { SessionRegistry } from "./session-registry.ts";
+import type { SessionRegistry } from "./session/session-registry.ts";
 
 export class LivenessMonitor implements Service {
   readonly name = "liveness-monitor";

@@ -3,9 +3,10 @@
  * and the attempts in flight to it. Dispatch only fills free slots, so a worker
  * never has more than its concurrency running.
  */
-import { attemptKey, type ClaimedTask } from "../core/attempt.ts";
-import type { Logger } from "../log/logger.ts";
-import type { ConnectServerStream, CoordinatorMessage } from "../proto/index.ts";
+import { attemptKey, type ClaimedTask } from "../../core/attempt.ts";
+import { coerceError } from "../../core/errors.ts";
+import type { Logger } from "../../log/logger.ts";
+import type { ConnectServerStream, CoordinatorMessage } from "../../proto/index.ts";
 
 /** Policy facts kept per attempt in flight, to judge its result without a lookup. */
 export type InflightAttempt = ClaimedTask;
@@ -77,7 +78,7 @@ export class WorkerSession {
       this.stream.write(msg);
       return true;
     } catch (err) {
-      this.log.warn("writing to worker {worker} failed: {error}", { worker: this.name, error: String(err) });
+      this.log.warn("writing to worker {worker} failed: {error}", { worker: this.name, error: coerceError(err).message });
       return false;
     }
   }
