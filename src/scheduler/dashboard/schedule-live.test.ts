@@ -14,7 +14,8 @@ import { tickDueSchedules } from "../../db/queries/tick-schedules.ts";
 import { updateSchedule } from "../../db/queries/update-schedule.ts";
 import { schedules } from "../../db/schema/index.ts";
 import type { FeedBatch } from "../live/change-feed.ts";
-import { DashboardTestApp, type SseReader } from "./dashboard-test-app.ts";
+import { SchedulerTestApp } from "../../../test/support/scheduler-app.ts";
+import type { SseReader } from "../../../test/support/sse.ts";
 import { affectsSchedules } from "./live-data.ts";
 
 const CLIENTS = 50;
@@ -32,11 +33,11 @@ describe("affectsSchedules", () => {
 });
 
 describeEachBackend("dashboard schedules live", (backend) => {
-  let t: DashboardTestApp;
+  let t: SchedulerTestApp;
   let open: SseReader[] = [];
   let baseline = 0;
   beforeAll(async () => {
-    t = await DashboardTestApp.open(backend);
+    t = await SchedulerTestApp.open(backend);
     baseline = t.feed.subscribers;
   });
   afterAll(() => t.close());

@@ -4,15 +4,15 @@
  * end or fail a stream. Not used by taskflow itself.
  */
 import * as grpc from "@grpc/grpc-js";
-import { serverCredentials } from "../proto/credentials.ts";
+import { serverCredentials } from "../../src/proto/credentials.ts";
 import {
   coordinatorService,
   onWorkerMessage,
   type ConnectServerStream,
   type CoordinatorMessage,
   type WorkerMessageOutput,
-} from "../proto/index.ts";
-import { readBearerToken } from "../proto/metadata.ts";
+} from "../../src/proto/index.ts";
+import { readBearerToken } from "../../src/proto/metadata.ts";
 
 /** One Connect stream as the fake saw it. */
 export interface FakeStream {
