@@ -3,6 +3,7 @@
  * Every problem becomes a ConfigError with one line a user can act on; main.ts
  * prints it and exits 2.
  */
+import { coerceError } from "../core/errors.ts";
 import { parseArgs } from "node:util";
 import { cpus, hostname } from "node:os";
 import {
@@ -14,6 +15,7 @@ import {
   SHUTDOWN_GRACE_MS_DEFAULT,
   WORKER_TIMEOUT_MS_DEFAULT,
 } from "./flags.ts";
+import { isQueueName } from "../core/queue-name.ts";
 
 export type Role = "scheduler" | "coordinator" | "worker";
 export const ROLES: Role[] = ["scheduler", "coordinator", "worker"];
@@ -49,8 +51,6 @@ export interface Config {
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
-
-const QUEUE_RE = /^[a-z0-9_-]{1,64}$/;
 
 /** Parses argv (without the executable and script) and env into a command and a Config. */
 export function parseConfig(argv: string[], env: Record<string, string | undefined>, isTty = false): { command: Command; config: Config } {
@@ -155,7 +155,7 @@ function parseCommand(positionals: string[]): Command {
 }
 
 function describeParseError(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = coerceError(err).message;
   const unknown = msg.match(/Unknown option '([^']+)'/);
   if (unknown) return `unknown flag ${unknown[1]} (see taskflow --help)`;
   const needsValue = msg.match(/Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/);
@@ -204,7 +204,7 @@ function parseCoordinators(v: string, label: string): string[] {
 
 function parseQueues(v: string, label: string): string[] {
   const list = [...new Set(v.split(",").map((s) => s.trim()).filter(Boolean))];
-  const bad = list.find((q) => !QUEUE_RE.test(q));
+  const bad = list.find((q) => !isQueueName(q));
   if (list.length === 0 || bad !== undefined) {
     throw new ConfigError(`${label}: ${bad === undefined ? "empty" : `bad queue "${bad}"`}; accepts a comma list of names of 1–64 characters [a-z0-9_-]`);
   }

@@ -9,6 +9,7 @@
  * would kill every session (and retry every running task) the moment it came back,
  * before any heartbeat could land.
  */
+import { coerceError } from "../core/errors.ts";
 import * as grpc from "@grpc/grpc-js";
 import type { Service } from "../core/lifecycle.ts";
 import type { Db } from "../db/client.ts";
@@ -52,7 +53,7 @@ export class LivenessMonitor implements Service {
       this.pass ??= this.tick()
         .catch((err) => {
           this.answeringSince = null;
-          this.log.warn("liveness check failed: {error}", { error: String((err as Error)?.message ?? err) });
+          this.log.warn("liveness check failed: {error}", { error: coerceError(err).message });
         })
         .finally(() => (this.pass = null));
     }, this.intervalMs);

@@ -8,6 +8,7 @@
  * results. An attempt's result is queued only once its own start is written, so
  * the attempt still records `running` before its outcome.
  */
+import { coerceError } from "../core/errors.ts";
 import { MicroBatcher } from "../core/micro-batcher.ts";
 import type { Db } from "../db/client.ts";
 import { attemptKey, type AttemptRef } from "../core/attempt.ts";
@@ -42,7 +43,7 @@ export class ReportWriter {
 
   constructor(writes: ReportWrites, log: Logger) {
     const onRetry = (err: unknown, n: number) =>
-      log.warn("writing worker reports failed (try {n}), retrying: {error}", { n, error: String((err as Error)?.message ?? err) });
+      log.warn("writing worker reports failed (try {n}), retrying: {error}", { n, error: coerceError(err).message });
     this.starts = new MicroBatcher(async (refs: AttemptRef[]) => {
       const started = await writes.starts(refs);
       return refs.map((r) => started.has(attemptKey(r.taskId, r.attempt)));

@@ -13,6 +13,7 @@
  * Missed ticks (everything was down past several due times) collapse into the
  * most recent one: the due time used is the latest match at or before now().
  */
+import { coerceError } from "../../core/errors.ts";
 import { and, asc, lte, sql } from "drizzle-orm";
 import { latestRunAtOrBefore, nextRunAfter } from "../../core/cron.ts";
 import type { Db } from "../client.ts";
@@ -80,7 +81,7 @@ export async function tickDueSchedules(db: Db, limit: number): Promise<TickBatch
           nextRunAt: nextRunAfter(s.cron, s.timezone, dueAt > now ? dueAt : now),
         });
       } catch (err) {
-        broken.push({ scheduleId: s.id, error: err instanceof Error ? err.message : String(err) });
+        broken.push({ scheduleId: s.id, error: coerceError(err).message });
       }
     }
     // The same insert as the task API: created + scheduled events and the wake-up NOTIFY (a savepoint inside this transaction).

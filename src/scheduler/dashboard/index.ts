@@ -10,7 +10,7 @@ import { SignOutForm } from "../../../views/pages/login.tsx";
 import type { ChangeFeed } from "../live/change-feed.ts";
 import { assetRoutes } from "./asset-routes.ts";
 import { formRoutes } from "./form-routes.ts";
-import { DashboardLive, type DashboardLoaders } from "./live-data.ts";
+import { DashboardLive, type DashboardLoaders } from "./dashboard-live.ts";
 import { liveRoutes } from "./live-routes.ts";
 import { pageRoutes } from "./page-routes.ts";
 import { scheduleDashboardRoutes } from "./schedule-routes.ts";

@@ -11,6 +11,7 @@
  * Task streams carry feed positions as event ids, so a reconnect (Last-Event-ID)
  * or a freshly loaded page resumes exactly where it left off.
  */
+import { coerceError } from "../../core/errors.ts";
 import { Elysia } from "elysia";
 import type { Db } from "../../db/client.ts";
 import { listTasks } from "../../db/queries/list-tasks.ts";
@@ -18,12 +19,12 @@ import type { Logger } from "../../log/logger.ts";
 import { LIVE_PATHS, SCHEDULES_EVENT, TASK_LIST_EVENT, WORKERS_EVENT } from "../../../views/live-events.ts";
 import { LIST_LIMIT_MAX, parseListQuery } from "../tasks/list-query.ts";
 import type { DashboardContext } from "./dashboard-context.ts";
-import type { DashboardLive, FollowHandlers } from "./live-data.ts";
+import type { DashboardLive, FollowHandlers } from "./dashboard-live.ts";
 import type { LiveSnapshot } from "./live-snapshot.ts";
 import { sseResponse, type SseSink } from "../live/sse-writer.ts";
 import { DASHBOARD_LIST_NAMES, filterView, TaskListFollower } from "./task-list-live.ts";
+import { isUuid } from "../../core/uuid.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const hide = { detail: { hide: true } };
 
 export function liveRoutes({ db, live }: DashboardContext) {
@@ -43,7 +44,7 @@ function snapshotStream<T>(request: Request, snapshot: LiveSnapshot<T>, events: 
       for (const [event, html] of events(value)) send(event, html);
     };
     const off = snapshot.subscribe(publish);
-    snapshot.latest().then(publish, (err) => log.warn("dashboard stream could not load its first update: {error}", { error: String(err) }));
+    snapshot.latest().then(publish, (err) => log.warn("dashboard stream could not load its first update: {error}", { error: coerceError(err).message }));
     return off;
   }, { signal: request.signal, log });
 }
@@ -53,7 +54,7 @@ function taskListStream(request: Request, db: Db, live: DashboardLive): Response
   const checked = parseListQuery(params, DASHBOARD_LIST_NAMES);
   if (!checked.ok) return new Response("bad task list filters", { status: 422 });
   const f = checked.value;
-  const ids = (params.get("ids") ?? "").split(",").filter((id) => UUID.test(id)).slice(0, LIST_LIMIT_MAX);
+  const ids = (params.get("ids") ?? "").split(",").filter(isUuid).slice(0, LIST_LIMIT_MAX);
   // After a reconnect, rows inserted over the lost connection are unknown here: start over from the database.
   const from = request.headers.get("last-event-id") === null ? params.get("after") : null;
   return sseResponse((sink) => {
@@ -80,7 +81,7 @@ function taskListStream(request: Request, db: Db, live: DashboardLive): Response
 }
 
 function taskStream(request: Request, live: DashboardLive, rawId: string): Response {
-  if (!UUID.test(rawId)) return new Response("no such task", { status: 404 });
+  if (!isUuid(rawId)) return new Response("no such task", { status: 404 });
   const id = rawId.toLowerCase();
   const from = request.headers.get("last-event-id") ?? new URL(request.url).searchParams.get("after");
   return sseResponse((sink) => {
@@ -114,6 +115,6 @@ function sender(sink: SseSink) {
 function serialQueue(log: Logger) {
   let tail = Promise.resolve();
   return (step: () => Promise<void>) => {
-    tail = tail.then(step).catch((err) => log.warn("dashboard stream update failed: {error}", { error: String((err as Error)?.message ?? err) }));
+    tail = tail.then(step).catch((err) => log.warn("dashboard stream update failed: {error}", { error: coerceError(err).message }));
   };
 }

@@ -16,7 +16,7 @@ import { schedules } from "../../db/schema/index.ts";
 import type { FeedBatch } from "../live/change-feed.ts";
 import { SchedulerTestApp } from "../../../test/support/scheduler-app.ts";
 import type { SseReader } from "../../../test/support/sse.ts";
-import { affectsSchedules } from "./live-data.ts";
+import { affectsSchedules } from "./dashboard-live.ts";
 
 const CLIENTS = 50;
 const TEMPLATE = { command: "true", env: {}, queue: "default", priority: 0, max_retries: 0, backoff_ms: 1000, backoff_factor: 2, backoff_max_ms: 3_600_000, timeout_ms: null };

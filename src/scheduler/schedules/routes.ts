@@ -17,8 +17,8 @@ import type { Checked } from "../tasks/validate-task.ts";
 import { NewScheduleBody, ScheduleJsonSchema, ScheduleListJsonSchema, SchedulePatchBody } from "./model.ts";
 import { scheduleJson } from "./schedule-json.ts";
 import { validateNewSchedule, validateSchedulePatch } from "./validate-schedule.ts";
+import { isUuid } from "../../core/uuid.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const tags = ["schedules"];
 /** Bodies are read by readJsonBody (size cap, JSON only), never by Elysia's parser. */
 const parse = "none" as const;
@@ -85,6 +85,6 @@ function valid<T>(checked: Checked<T>): T {
 
 /** Ids that are not UUIDs name no schedule (404), rather than reaching PostgreSQL's uuid parser. */
 function scheduleId(id: string): string {
-  if (!UUID.test(id)) throw new NotFoundError(`no schedule with id ${id}`);
+  if (!isUuid(id)) throw new NotFoundError(`no schedule with id ${id}`);
   return id.toLowerCase();
 }

@@ -9,15 +9,14 @@ import { isTaskStatus, TASK_STATUSES } from "../../core/task-status.ts";
 import type { TaskListFilter, TaskPosition } from "../../db/queries/list-tasks.ts";
 import type { Checked } from "./validate-task.ts";
 import { parseIsoInstant } from "./iso-time.ts";
-import { QUEUE_PATTERN } from "./model.ts";
+import { isQueueName } from "../../core/queue-name.ts";
+import { isUuid } from "../../core/uuid.ts";
 
 export const LIST_LIMIT_DEFAULT = 50;
 export const LIST_LIMIT_MAX = 500;
 export const SEARCH_MAX_CHARS = 200;
-const QUEUE = new RegExp(QUEUE_PATTERN);
 const POSITION = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6})\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ListQueryNames {
   /** The schedule filter's parameter: `schedule_id` in the API, `schedule` in the dashboard's URLs. */
@@ -34,12 +33,12 @@ export function parseListQuery(query: URLSearchParams, names: ListQueryNames = A
   const statuses = [...new Set((one("status") ?? "").split(",").map((s) => s.trim()).filter(Boolean))];
   if (statuses.some((s) => !isTaskStatus(s))) bad("status", `must be a comma list of ${TASK_STATUSES.join(", ")}`);
   const queue = one("queue");
-  if (queue !== null && !QUEUE.test(queue)) bad("queue", "must be 1 to 64 characters of a-z, 0-9, _ and -");
+  if (queue !== null && !isQueueName(queue)) bad("queue", "must be 1 to 64 characters of a-z, 0-9, _ and -");
   const q = one("q");
   if (q !== null && (q.length > SEARCH_MAX_CHARS || q.includes("\u0000") || !q.isWellFormed())) bad("q", `must be text of at most ${SEARCH_MAX_CHARS} characters`);
   const scheduleId = one(names.schedule);
   // Checked here so that a malformed id is a 422 naming it, not a uuid cast error in PostgreSQL.
-  if (scheduleId !== null && !UUID.test(scheduleId)) bad(names.schedule, "must be a schedule id (a UUID)");
+  if (scheduleId !== null && !isUuid(scheduleId)) bad(names.schedule, "must be a schedule id (a UUID)");
   const limitText = one("limit");
   const limit = limitText === null ? LIST_LIMIT_DEFAULT : Number(limitText);
   if (!/^\d+$/.test(limitText ?? "0") || limit < 1 || limit > LIST_LIMIT_MAX) bad("limit", `must be an integer from 1 to ${LIST_LIMIT_MAX}`);

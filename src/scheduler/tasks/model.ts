@@ -11,6 +11,7 @@
  */
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { BACKOFF_FACTOR_DEFAULT, BACKOFF_MAX_MS_DEFAULT, BACKOFF_MS_DEFAULT, MAX_RETRIES_DEFAULT } from "../../core/retry-policy.ts";
+import { QUEUE_DEFAULT, QUEUE_PATTERN } from "../../core/queue-name.ts";
 import { TASK_STATUSES } from "../../core/task-status.ts";
 
 export const NAME_MAX_CHARS = 200;
@@ -19,8 +20,6 @@ export const COMMAND_MAX_BYTES = 65_536;
 export const ENV_MAX_VARS = 100;
 export const ENV_MAX_BYTES = 65_536;
 export const ENV_NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$";
-export const QUEUE_PATTERN = "^[a-z0-9_-]{1,64}$";
-export const QUEUE_DEFAULT = "default";
 export const PRIORITY_MIN = -100;
 export const PRIORITY_MAX = 100;
 export const DELAY_MAX_MS = 365 * 24 * 3600 * 1000;

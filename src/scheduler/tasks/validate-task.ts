@@ -8,6 +8,7 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { ValueErrorType } from "@sinclair/typebox/errors";
 import type { FieldProblem } from "../../core/errors.ts";
+import { QUEUE_DEFAULT } from "../../core/queue-name.ts";
 import { BACKOFF_FACTOR_DEFAULT, BACKOFF_MAX_MS_DEFAULT, BACKOFF_MS_DEFAULT, MAX_RETRIES_DEFAULT } from "../../core/retry-policy.ts";
 import type { NewTask } from "../../db/queries/insert-tasks.ts";
 import { parseIsoInstant } from "./iso-time.ts";
@@ -139,7 +140,7 @@ function normalize(b: m.NewTaskBody): NewTask {
     name: b.name,
     command: b.command,
     env: b.env ?? {},
-    queue: b.queue ?? m.QUEUE_DEFAULT,
+    queue: b.queue ?? QUEUE_DEFAULT,
     priority: b.priority ?? 0,
     runAt: b.run_at === undefined ? null : parseIsoInstant(b.run_at),
     delayMs: b.delay_ms ?? 0,
