@@ -15,8 +15,8 @@ import { isUuid } from "../../core/uuid.ts";
 export const LIST_LIMIT_DEFAULT = 50;
 export const LIST_LIMIT_MAX = 500;
 export const SEARCH_MAX_CHARS = 200;
-const POSITION = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6})\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
-
+/** A cursor decodes to `created_at|id`. */
+const POSITION = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6})\|([^|]+)$/;
 
 export interface ListQueryNames {
   /** The schedule filter's parameter: `schedule_id` in the API, `schedule` in the dashboard's URLs. */
@@ -57,6 +57,6 @@ export function decodeCursor(s: string): TaskPosition | null {
   if (!/^[A-Za-z0-9_-]+$/.test(s)) return null;
   const m = POSITION.exec(Buffer.from(s, "base64url").toString());
   // A well-formed but impossible time would make PostgreSQL fail the query.
-  if (!m || parseIsoInstant(`${m[1]}Z`) === null) return null;
+  if (!m || parseIsoInstant(`${m[1]}Z`) === null || !isUuid(m[2]!)) return null;
   return { createdAt: m[1]!, id: m[2]! };
 }
