@@ -3,6 +3,7 @@
  * stop them in reverse on SIGINT/SIGTERM. Bad flags exit 2 with one line.
  */
 import { isClientCommand } from "./cli/command-names.ts";
+import { coerceError } from "./core/errors.ts";
 import { ConfigError, parseConfig, type Config } from "./config/config.ts";
 import { helpText } from "./config/flags.ts";
 import { Lifecycle, type Service } from "./core/lifecycle.ts";
@@ -35,7 +36,7 @@ async function main(): Promise<number> {
   try {
     await lifecycle.start(services);
   } catch (err) {
-    log.error("{message}", { message: err instanceof Error ? err.message : String(err) });
+    log.error("{message}", { message: coerceError(err).message });
     return 1;
   }
   if (command === "migrate") {
@@ -102,7 +103,7 @@ function print(text: string): number {
 main().then(
   (code) => process.exit(code),
   (err) => {
-    process.stderr.write(`taskflow: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`taskflow: ${coerceError(err).message}\n`);
     process.exit(1);
   },
 );

@@ -3,6 +3,7 @@
  * Every problem becomes a ConfigError with one line a user can act on; main.ts
  * prints it and exits 2.
  */
+import { coerceError } from "../core/errors.ts";
 import { parseArgs } from "node:util";
 import { cpus, hostname } from "node:os";
 import { DurationError, formatDuration, parseDuration } from "../core/duration.ts";
@@ -18,6 +19,7 @@ import {
   WORKER_TIMEOUT_MS_DEFAULT,
 } from "./flags.ts";
 import { parsePruneRequest, parseRetentionPolicy, type PruneRequest } from "./retention-options.ts";
+import { isQueueName } from "../core/queue-name.ts";
 
 export type Role = "scheduler" | "coordinator" | "worker";
 export const ROLES: Role[] = ["scheduler", "coordinator", "worker"];
@@ -57,8 +59,6 @@ export interface Config {
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
-
-const QUEUE_RE = /^[a-z0-9_-]{1,64}$/;
 
 /** `--help`/`-h` and `--version`/`-v`: the usual spellings of the `help` and `version` commands. */
 const COMMAND_FLAGS = { help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" } } as const;
@@ -173,7 +173,7 @@ function parseCommand(positionals: string[]): Command {
 }
 
 function describeParseError(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = coerceError(err).message;
   const unknown = msg.match(/Unknown option '([^']+)'/);
   if (unknown) return `unknown flag ${unknown[1]} (see taskflow --help)`;
   const needsValue = msg.match(/Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/);
@@ -222,7 +222,7 @@ function parseCoordinators(v: string, label: string): string[] {
 
 function parseQueues(v: string, label: string): string[] {
   const list = [...new Set(v.split(",").map((s) => s.trim()).filter(Boolean))];
-  const bad = list.find((q) => !QUEUE_RE.test(q));
+  const bad = list.find((q) => !isQueueName(q));
   if (list.length === 0 || bad !== undefined) {
     throw new ConfigError(`${label}: ${bad === undefined ? "empty" : `bad queue "${bad}"`}; accepts a comma list of names of 1–64 characters [a-z0-9_-]`);
   }

@@ -6,7 +6,7 @@ import type { Service } from "../core/lifecycle.ts";
 import type { Database } from "../db/client.ts";
 import { CANCEL_CHANNEL, parsePayload, type CancelRequest } from "../db/channels.ts";
 import type { Logger } from "../log/logger.ts";
-import type { SessionRegistry } from "./session-registry.ts";
+import type { SessionRegistry } from "./session/session-registry.ts";
 
 export class CancelRelay implements Service {
   readonly name = "cancel-relay";

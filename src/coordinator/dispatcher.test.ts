@@ -9,12 +9,12 @@ import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../
 import { insertTasks, registerWorker } from "../../test/support/factories.ts";
 import { waitFor } from "../../test/support/processes.ts";
 import { insertTasks as submitTasks } from "../db/queries/insert-tasks.ts";
-import { rows } from "../db/rows.ts";
 import { roleLogger } from "../log/logger.ts";
 import type { ConnectServerStream, CoordinatorMessage } from "../proto/index.ts";
 import { Dispatcher, POLL_MS } from "./dispatcher.ts";
-import { SessionRegistry } from "./session-registry.ts";
-import { WorkerSession } from "./worker-session.ts";
+import { SessionRegistry } from "./session/session-registry.ts";
+import { WorkerSession } from "./session/worker-session.ts";
+import { rows } from "../db/sql.ts";
 
 const log = roleLogger("coordinator", "test");
 

@@ -13,7 +13,7 @@ import { claimDueTasks } from "../db/queries/claim-due-tasks.ts";
 import { loseAttempts } from "../db/queries/lose-attempts.ts";
 import { msUntilNextDue } from "../db/queries/next-due.ts";
 import type { Logger } from "../log/logger.ts";
-import type { SessionRegistry } from "./session-registry.ts";
+import type { SessionRegistry } from "./session/session-registry.ts";
 
 /** The fallback poll: catches anything a lost NOTIFY would have announced. */
 export const POLL_MS = 2000;

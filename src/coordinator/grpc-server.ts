@@ -6,7 +6,7 @@ import type { Logger } from "../log/logger.ts";
 import { serverCredentials, SERVER_KEEPALIVE_OPTIONS } from "../proto/credentials.ts";
 import { HealthService } from "../proto/health.ts";
 import { coordinatorService, type ConnectServerStream } from "../proto/index.ts";
-import type { SessionRegistry } from "./session-registry.ts";
+import type { SessionRegistry } from "./session/session-registry.ts";
 
 /** How long stop() lets calls finish before cutting them. */
 const SHUTDOWN_WAIT_MS = 2000;

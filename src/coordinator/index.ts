@@ -5,14 +5,14 @@ import type { Service } from "../core/lifecycle.ts";
 import type { Database } from "../db/client.ts";
 import { roleLogger } from "../log/logger.ts";
 import { CancelRelay } from "./cancel-relay.ts";
-import { handleConnect } from "./connect-handler.ts";
+import { handleConnect } from "./session/connect-stream.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { GrpcServer } from "./grpc-server.ts";
 import { LivenessMonitor } from "./liveness-monitor.ts";
 import { Pruner } from "./pruner.ts";
 import { databaseWrites, ReportWriter } from "./report-writer.ts";
 import { ScheduleTicker } from "./schedule-ticker.ts";
-import { SessionRegistry } from "./session-registry.ts";
+import { SessionRegistry } from "./session/session-registry.ts";
 
 /** Coordinator services in start order; stopping runs in reverse (server first, then loops, then reports). */
 export function coordinatorServices(config: Config, database: Database): Service[] {

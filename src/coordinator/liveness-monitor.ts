@@ -18,7 +18,7 @@ import { databaseErrorMessage } from "../db/connection-errors.ts";
 import { markDeadWorkers } from "../db/queries/mark-dead-workers.ts";
 import { markCoordinatorStopped, recordCoordinatorPresence, retireCoordinators } from "../db/queries/record-coordinator-presence.ts";
 import type { Logger } from "../log/logger.ts";
-import type { SessionRegistry } from "./session-registry.ts";
+import type { SessionRegistry } from "./session/session-registry.ts";
 import { plural } from "../core/plural.ts";
 
 /** A coordinator silent this long (and at least three worker timeouts) counts as gone: its workers are judged without it. */

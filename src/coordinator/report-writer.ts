@@ -8,10 +8,12 @@
  * results. An attempt's result is queued only once its own start is written, so
  * the attempt still records `running` before its outcome.
  */
+import { coerceError } from "../core/errors.ts";
 import { MicroBatcher } from "../core/micro-batcher.ts";
 import type { Db } from "../db/client.ts";
-import { applyAttemptOutcomes, attemptKey, type AttemptOutcomeWrite } from "../db/queries/apply-attempt-outcomes.ts";
-import { markAttemptsStarted, type AttemptRef } from "../db/queries/mark-attempts-started.ts";
+import { attemptKey, type AttemptRef } from "../core/attempt.ts";
+import { markAttemptsStarted } from "../db/queries/mark-attempts-started.ts";
+import { recordAttemptOutcomes, type AttemptOutcomeWrite } from "../db/queries/record-attempt-outcomes.ts";
 import type { Logger } from "../log/logger.ts";
 
 /** Reports per statement: keeps statements and NOTIFY fan-out reasonable. */
@@ -30,7 +32,7 @@ export interface ReportWrites {
 }
 
 export function databaseWrites(db: Db): ReportWrites {
-  return { starts: (refs) => markAttemptsStarted(db, refs), outcomes: (writes) => applyAttemptOutcomes(db, writes) };
+  return { starts: (refs) => markAttemptsStarted(db, refs), outcomes: (writes) => recordAttemptOutcomes(db, writes) };
 }
 
 export class ReportWriter {
@@ -41,7 +43,7 @@ export class ReportWriter {
 
   constructor(writes: ReportWrites, log: Logger) {
     const onRetry = (err: unknown, n: number) =>
-      log.warn("writing worker reports failed (try {n}), retrying: {error}", { n, error: String((err as Error)?.message ?? err) });
+      log.warn("writing worker reports failed (try {n}), retrying: {error}", { n, error: coerceError(err).message });
     this.starts = new MicroBatcher(async (refs: AttemptRef[]) => {
       const started = await writes.starts(refs);
       return refs.map((r) => started.has(attemptKey(r.taskId, r.attempt)));
@@ -64,10 +66,11 @@ export class ReportWriter {
     return writing;
   }
 
-  /** Resolves true when the outcome was applied to its task (false: a stale attempt, refused). */
+  /** Resolves true when the outcome was applied to its task (false: refused by the fence, the attempt is not current). */
   async finished(outcome: AttemptOutcomeWrite): Promise<boolean> {
     const start = this.startsWriting.get(attemptKey(outcome.taskId, outcome.attempt));
-    // Whether the start landed or not, the result is written: it carries its own fencing.
+    // Whether the start landed or not, the result goes to the fence
+    // (db/queries/record-attempt-outcomes.ts), which refuses it if the attempt is not current.
     if (start) await start.catch(() => {});
     return this.outcomes.add(outcome);
   }

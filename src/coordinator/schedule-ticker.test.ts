@@ -9,12 +9,12 @@ import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../
 import { waitFor } from "../../test/support/processes.ts";
 import { openDatabase, type Database } from "../db/client.ts";
 import { insertSchedule, type NewSchedule } from "../db/queries/insert-schedule.ts";
-import { dbNow } from "../db/queries/list-schedules.ts";
+import { dbNow } from "../db/queries/db-now.ts";
 import { updateSchedule } from "../db/queries/update-schedule.ts";
-import { rows } from "../db/rows.ts";
 import { schedules, taskEvents, tasks } from "../db/schema/index.ts";
 import { roleLogger } from "../log/logger.ts";
 import { ScheduleTicker } from "./schedule-ticker.ts";
+import { rows } from "../db/sql.ts";
 
 const log = roleLogger("coordinator", "test");
 const template = { command: "true", env: {}, queue: "default", priority: 0, max_retries: 0, backoff_ms: 1000, backoff_factor: 2, backoff_max_ms: 3_600_000, timeout_ms: null };

@@ -12,9 +12,9 @@
 import type { Service } from "../core/lifecycle.ts";
 import { WakeableLoop } from "../core/wakeable-loop.ts";
 import type { Database } from "../db/client.ts";
-import { parsePayload } from "../db/channels.ts";
-import { SCHEDULE_CHANNEL, type ScheduleChange } from "../db/queries/schedule-channel.ts";
-import { msUntilNextSchedule, tickDueSchedules, type TickBatch } from "../db/queries/tick-schedules.ts";
+import { parsePayload, SCHEDULE_CHANNEL, type ScheduleChange } from "../db/channels.ts";
+import { msUntilNextSchedule } from "../db/queries/next-schedule-due.ts";
+import { tickDueSchedules, type TickBatch } from "../db/queries/tick-schedules.ts";
 import type { Logger } from "../log/logger.ts";
 
 /** The fallback poll: a lost NOTIFY delays a new schedule's first tick by at most this. */

@@ -10,6 +10,7 @@
  * when autumn repeats the hour; interval jobs (`*\/15 * * * *`) skip the gap
  * and run on both occurrences of a repeated time.
  */
+import { coerceError } from "./errors.ts";
 import { Cron } from "croner";
 
 /** 5 or 6 fields only: croner's 7th (year) field is not part of the contract. */
@@ -46,7 +47,7 @@ export function cronProblem(expr: string, tz: string, now: Date = new Date()): s
   try {
     next = cron(expr, tz).nextRun(now);
   } catch (err) {
-    const reason = err instanceof Error ? err.message.replace(/^CronPattern: /, "") : String(err);
+    const reason = coerceError(err).message.replace(/^CronPattern: /, "");
     return `is not a valid cron expression (5 fields, 6 with seconds first, or a nickname like @daily): ${reason}`;
   }
   return next === null ? "never matches a future time" : null;

@@ -3,6 +3,7 @@
  * and twice. `Lifecycle` starts them in order and stops them in reverse under a
  * deadline, logging each step (the Hatchet shape).
  */
+import { coerceError } from "./errors.ts";
 import type { Logger } from "../log/logger.ts";
 
 export interface Service {
@@ -53,7 +54,7 @@ export class Lifecycle {
         if (result === "timeout") this.log.warn("{service} did not stop before the deadline", { service: s.name });
         else this.log.debug("stopped {service}", { service: s.name });
       } catch (err) {
-        this.log.error("stopping {service} failed: {error}", { service: s.name, error: String(err) });
+        this.log.error("stopping {service} failed: {error}", { service: s.name, error: coerceError(err).message });
       } finally {
         clearTimeout(timer);
       }

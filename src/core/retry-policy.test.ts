@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { hasRetryLeft, outcomeOf, retryDelayMs } from "./retry-policy.ts";
+import { hasRetryLeft, retryDelayMs } from "./retry-policy.ts";
 
 const s = { backoffMs: 1000, backoffFactor: 2, backoffMaxMs: 3_600_000 };
 
@@ -27,19 +27,12 @@ describe("retryDelayMs", () => {
   });
 });
 
-describe("outcomeOf", () => {
+describe("hasRetryLeft", () => {
   test("max_retries counts retries after the first attempt", () => {
     expect(hasRetryLeft(1, 0)).toBe(false);
     expect(hasRetryLeft(1, 1)).toBe(true);
     expect(hasRetryLeft(2, 1)).toBe(false);
     expect(hasRetryLeft(3, 3)).toBe(true);
     expect(hasRetryLeft(4, 3)).toBe(false);
-  });
-  test("success completes; failure retries with the n-th delay, then fails for good", () => {
-    const t = { ...s, maxRetries: 2 };
-    expect(outcomeOf(true, { ...t, attempt: 1 })).toEqual({ status: "completed" });
-    expect(outcomeOf(false, { ...t, attempt: 1 }, () => 0)).toEqual({ status: "scheduled", delayMs: 1000 });
-    expect(outcomeOf(false, { ...t, attempt: 2 }, () => 0)).toEqual({ status: "scheduled", delayMs: 2000 });
-    expect(outcomeOf(false, { ...t, attempt: 3 }, () => 0)).toEqual({ status: "failed" });
   });
 });

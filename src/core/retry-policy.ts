@@ -1,6 +1,7 @@
 /**
  * The retry policy (SPEC §2), as pure functions: given a task's backoff settings
- * and the attempt that just failed, whether to retry and after how long.
+ * and the attempt that just failed, whether to retry and after how long. What a
+ * finished attempt does to its task is core/attempt.ts:attemptOutcome.
  */
 
 export interface BackoffSettings {
@@ -8,6 +9,12 @@ export interface BackoffSettings {
   backoffFactor: number;
   backoffMaxMs: number;
 }
+
+/** Defaults for a task that does not set its retry settings (SPEC §2). */
+export const MAX_RETRIES_DEFAULT = 3;
+export const BACKOFF_MS_DEFAULT = 1000;
+export const BACKOFF_FACTOR_DEFAULT = 2;
+export const BACKOFF_MAX_MS_DEFAULT = 3_600_000;
 
 /** Up to this fraction of the delay is added as random jitter, spreading retry storms. */
 export const RETRY_JITTER = 0.1;
@@ -26,17 +33,4 @@ export function retryDelayMs(s: BackoffSettings, n: number, random: () => number
 /** True when a task whose attempt `attempt` failed still has a retry left (max_retries counts retries after the first). */
 export function hasRetryLeft(attempt: number, maxRetries: number): boolean {
   return attempt < maxRetries + 1;
-}
-
-export type AttemptOutcome = { status: "completed" } | { status: "failed" } | { status: "scheduled"; delayMs: number };
-
-/** What a finished attempt does to its task: complete it, retry it after a delay, or fail it for good. */
-export function outcomeOf(
-  succeeded: boolean,
-  task: BackoffSettings & { attempt: number; maxRetries: number },
-  random: () => number = Math.random,
-): AttemptOutcome {
-  if (succeeded) return { status: "completed" };
-  if (!hasRetryLeft(task.attempt, task.maxRetries)) return { status: "failed" };
-  return { status: "scheduled", delayMs: retryDelayMs(task, task.attempt, random) };
 }

@@ -11,10 +11,17 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /** Statuses a task never leaves by itself. */
 export const TERMINAL_STATUSES: readonly TaskStatus[] = ["completed", "failed", "cancelled"];
-/** Statuses with a live attempt on a worker. */
+/** Statuses with a live attempt on a worker: the only ones an attempt's end may move a task out of. */
 export const ACTIVE_STATUSES: readonly TaskStatus[] = ["picked", "running"];
+/** Statuses of tasks not yet finished (counted as live by the overview and /metrics). */
+export const UNFINISHED_STATUSES: readonly TaskStatus[] = ["created", "scheduled", "picked", "running"];
 
-const ALLOWED: Record<TaskStatus, readonly TaskStatus[]> = {
+/**
+ * Every allowed move. Queries write statuses in SQL (src/db/queries); the test
+ * src/db/queries/status-transitions.test.ts runs each of them against tasks in
+ * every status and fails on a move this table does not allow.
+ */
+export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
   created: ["scheduled", "cancelled"],
   scheduled: ["picked", "cancelled"],
   // picked → scheduled: the worker was lost before the process started, and a retry is left.
@@ -27,7 +34,7 @@ const ALLOWED: Record<TaskStatus, readonly TaskStatus[]> = {
 };
 
 export function canTransition(from: TaskStatus, to: TaskStatus): boolean {
-  return ALLOWED[from].includes(to);
+  return TRANSITIONS[from].includes(to);
 }
 
 export function isTerminal(status: TaskStatus): boolean {
@@ -36,12 +43,12 @@ export function isTerminal(status: TaskStatus): boolean {
 
 /** A user may cancel anything that has not finished. */
 export function canCancel(status: TaskStatus): boolean {
-  return !isTerminal(status);
+  return canTransition(status, "cancelled");
 }
 
 /** A user may retry a task that failed or was cancelled. */
 export function canRetry(status: TaskStatus): boolean {
-  return status === "failed" || status === "cancelled";
+  return isTerminal(status) && canTransition(status, "scheduled");
 }
 
 export function isTaskStatus(s: string): s is TaskStatus {

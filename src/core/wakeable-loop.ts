@@ -5,6 +5,7 @@
  * notifications costs one or two passes, not one each. Errors are logged and
  * retried after a backoff; the loop never dies.
  */
+import { coerceError } from "./errors.ts";
 import type { Logger } from "../log/logger.ts";
 
 /** What a pass wants next: another pass now, or the next pass in this many ms. */
@@ -83,7 +84,7 @@ export class WakeableLoop {
         if (wanted === "again") this.wakeAgain = true;
         else next = wanted;
       } catch (err) {
-        this.log.warn("{what} failed: {error}", { what: this.opts.what, error: String((err as Error)?.message ?? err) });
+        this.log.warn("{what} failed: {error}", { what: this.opts.what, error: coerceError(err).message });
         next = this.opts.errorBackoffMs;
         break;
       }

@@ -5,14 +5,20 @@
  *                      Sent by a trigger on task_events (drizzle/0001, 0003), so no writer can forget it.
  * - `taskflow_cancel`: a live attempt must be killed; the coordinator holding its worker tells it.
  * - `taskflow_worker`: a worker session changed status.
+ * - `taskflow_schedule`: a schedule was created, changed, deleted or ticked. Every
+ *                      coordinator's ticker listens, so a new or edited schedule re-arms
+ *                      its timer at once instead of at the next poll; dashboards follow it too.
  * Payloads are JSON; NOTIFY caps a payload at 8000 bytes, so lists are sent in chunks.
+ * A NOTIFY sent inside a transaction goes out when it commits.
  */
 import { sql, type SQL } from "drizzle-orm";
+import type { Executor } from "./sql.ts";
 
 export const WAKE_CHANNEL = "taskflow_wake";
 export const TASK_CHANNEL = "taskflow_task";
 export const CANCEL_CHANNEL = "taskflow_cancel";
 export const WORKER_CHANNEL = "taskflow_worker";
+export const SCHEDULE_CHANNEL = "taskflow_schedule";
 
 /**
  * One task transition as published on TASK_CHANNEL. Besides the transition, the
@@ -45,6 +51,15 @@ export interface WorkerChange {
   id: string;
   name: string;
   status: string;
+}
+
+/** "ticked" changes only last_run_at / next_run_at, so tickers need not re-arm for it. */
+export type ScheduleChangeKind = "created" | "updated" | "deleted" | "ticked";
+
+/** A schedule change as published on SCHEDULE_CHANNEL. */
+export interface ScheduleChange {
+  id: string;
+  change: ScheduleChangeKind;
 }
 
 /** Stay well under PostgreSQL's 8000-byte payload limit. */
@@ -84,4 +99,16 @@ export function parsePayload<T>(payload: string): T[] {
   } catch {
     return [];
   }
+}
+
+/** Sends `changes` on SCHEDULE_CHANNEL (when the transaction of `tx` commits). */
+export async function notifyScheduleChanges(tx: Executor, changes: ScheduleChange[]): Promise<void> {
+  const notify = notifySql(SCHEDULE_CHANNEL, changes);
+  if (notify) await tx.execute(notify);
+}
+
+/** Sends one worker session's change on WORKER_CHANNEL. */
+export async function notifyWorker(db: Executor, change: WorkerChange): Promise<void> {
+  const notify = notifySql(WORKER_CHANNEL, [change]);
+  if (notify) await db.execute(notify);
 }

@@ -4,7 +4,7 @@ import { describeEachBackend, openTestDatabase, TEST_DATABASE_URL, createPostgre
 import { waitFor } from "../../test/support/processes.ts";
 import { openDatabase } from "./client.ts";
 import { migrate, migrationsApplied, MIGRATIONS } from "./migrate.ts";
-import { rows } from "./rows.ts";
+import { rows } from "./sql.ts";
 
 describeEachBackend("migrations", (backend) => {
   let d: TestDatabase;

@@ -8,7 +8,7 @@ import { sql } from "drizzle-orm";
 import type { MigrationMeta } from "drizzle-orm/migrator";
 import { embeddedMigrations } from "./embedded-migrations.ts" with { type: "macro" };
 import type { Db } from "./client.ts";
-import { rows } from "./rows.ts";
+import { rows } from "./sql.ts";
 
 /** Arbitrary constant naming taskflow's migration lock among advisory locks. */
 const MIGRATION_LOCK_KEY = 7_345_001;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { openDatabase, type Database } from "../db/client.ts";
-import { buildTestApp } from "./http-test-client.ts";
+import { buildTestApp } from "../../test/support/scheduler-app.ts";
 
 // Port 1 on loopback refuses connections: a database that is down.
 let database: Database;

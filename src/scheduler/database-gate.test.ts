@@ -11,7 +11,7 @@ import { parseConfig } from "../config/config.ts";
 import { openDatabase, type Database } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import { roleLogger } from "../log/logger.ts";
-import { ChangeFeed } from "./change-feed.ts";
+import { ChangeFeed } from "./live/change-feed.ts";
 import { DatabaseGate } from "./database-gate.ts";
 import { buildHttpApp } from "./http-app.ts";
 import { HttpServer } from "./http-server.ts";

@@ -1,4 +1,5 @@
 /** /healthz (the process lives) and /readyz (the database answers and is migrated). */
+import { coerceError } from "../core/errors.ts";
 import { Type } from "@sinclair/typebox";
 import { Elysia } from "elysia";
 import type { Db } from "../db/client.ts";
@@ -46,7 +47,7 @@ async function readinessProblem(db: Db): Promise<string | null> {
       timeout,
     ]);
   } catch (err) {
-    return `database unavailable: ${err instanceof Error ? err.message : String(err)}`;
+    return `database unavailable: ${coerceError(err).message}`;
   } finally {
     clearTimeout(timer);
   }

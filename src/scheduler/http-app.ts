@@ -6,7 +6,7 @@ import type { Db } from "../db/client.ts";
 import type { Logger } from "../log/logger.ts";
 import { authGuard } from "./auth/guard.ts";
 import { authRoutes } from "./auth/routes.ts";
-import type { ChangeFeed } from "./change-feed.ts";
+import type { ChangeFeed } from "./live/change-feed.ts";
 import { dashboardRoutes } from "./dashboard/index.ts";
 import { eventRoutes } from "./events/routes.ts";
 import { databaseGate, DatabaseGate } from "./database-gate.ts";

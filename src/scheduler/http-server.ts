@@ -1,4 +1,5 @@
 /** The scheduler's HTTP server as a Service: binds the Elysia app to --http. */
+import { coerceError } from "../core/errors.ts";
 import type { Elysia } from "elysia";
 import type { HostPort } from "../config/config.ts";
 import type { Service } from "../core/lifecycle.ts";
@@ -43,7 +44,7 @@ export class HttpServer implements Service {
         idleTimeout: 0,
       });
     } catch (err) {
-      throw new Error(`cannot listen on --http ${this.addr.host}:${this.addr.port}: ${(err as Error).message}`);
+      throw new Error(`cannot listen on --http ${this.addr.host}:${this.addr.port}: ${coerceError(err).message}`);
     }
     this.log.info("HTTP API and dashboard on http://{address}", { address: `${this.addr.host}:${this.server.port}` });
   }

@@ -3,7 +3,7 @@ import type { Config } from "../config/config.ts";
 import type { Service } from "../core/lifecycle.ts";
 import type { Database } from "../db/client.ts";
 import { roleLogger } from "../log/logger.ts";
-import { ChangeFeed } from "./change-feed.ts";
+import { ChangeFeed } from "./live/change-feed.ts";
 import { DatabaseGate } from "./database-gate.ts";
 import { buildHttpApp } from "./http-app.ts";
 import { HttpServer } from "./http-server.ts";

@@ -3,7 +3,7 @@ import { describeEachBackend } from "../../test/support/databases.ts";
 import { roleLogger } from "../log/logger.ts";
 import { HttpServer, MAX_BODY_BYTES } from "./http-server.ts";
 import { isJsonContentType } from "./request-body.ts";
-import { buildTestApp, TestApi } from "./http-test-client.ts";
+import { buildTestApp, SchedulerTestApp } from "../../test/support/scheduler-app.ts";
 
 test("JSON content types", () => {
   for (const t of ["application/json", "Application/JSON; charset=utf-8", "application/merge-patch+json"]) expect(isJsonContentType(t)).toBe(true);
@@ -13,11 +13,11 @@ test("JSON content types", () => {
 });
 
 describeEachBackend("request bodies over 1 MiB on a real server", (backend) => {
-  let api: TestApi;
+  let api: SchedulerTestApp;
   let server: HttpServer;
   let base: string;
   beforeAll(async () => {
-    api = await TestApi.open(backend);
+    api = await SchedulerTestApp.open(backend);
     const log = roleLogger("scheduler", "test");
     server = new HttpServer(buildTestApp(api.database), { host: "127.0.0.1", port: 0 }, log);
     await server.start();

@@ -5,6 +5,7 @@
  * a reused grpc-js channel waits out its own reconnect backoff (seconds) before it
  * notices that a restarted coordinator is back.
  */
+import { coerceError } from "../core/errors.ts";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "../log/logger.ts";
 import { CHANNEL_KEEPALIVE_OPTIONS } from "../proto/credentials.ts";
@@ -305,5 +306,5 @@ export class CoordinatorConnection {
 }
 
 function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return coerceError(err).message;
 }

@@ -8,6 +8,7 @@
  * exec'd (1–3 ms with setsid); the worker therefore calls it from spawn threads
  * (spawn-pool.ts, spawn-thread.ts) and uses it directly only as their fallback.
  */
+import { coerceError } from "../core/errors.ts";
 import { readdirSync, readFileSync } from "node:fs";
 import { OutputTail } from "./output-tail.ts";
 
@@ -110,7 +111,7 @@ export function runProcess(opts: RunProcessOptions): LocalProcess {
 }
 
 function spawnFailed(err: unknown, startedAt: number): LocalProcess {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = coerceError(err).message;
   const result: ProcessResult = {
     exitCode: null,
     signal: null,

@@ -9,6 +9,7 @@
  * anyway (a silent network partition) still costs no task: the coordinator fails the
  * attempt as lost and retries it.
  */
+import { attemptKey } from "../core/attempt.ts";
 import type { RunningTask, TaskFinished } from "../proto/index.ts";
 
 /** A finished attempt's report, with the identity fields the outbox needs. */
@@ -23,11 +24,6 @@ interface Entry {
   report: FinishedReport;
   /** When it was last written on the current stream; null while it waits to be (re)sent. */
   sentAt: number | null;
-}
-
-/** The (task, attempt) pair as a key. */
-export function attemptKey(taskId: string, attempt: number): string {
-  return `${taskId}:${attempt}`;
 }
 
 export class ResultOutbox {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBinary } from "../../test/support/build-binary.ts";
 import { waitFor } from "../../test/support/processes.ts";
-import { FakeCoordinator } from "./fake-coordinator.ts";
+import { FakeCoordinator } from "../../test/support/fake-coordinator.ts";
 
 let buildDir: string;
 let workDir: string;

@@ -13,6 +13,7 @@
  * a new thread. If threads cannot start at all, the pool logs a warning and spawns
  * on the main thread as before.
  */
+import { coerceError } from "../core/errors.ts";
 import { availableParallelism } from "node:os";
 import { SHARE_ENV } from "node:worker_threads";
 import { roleLogger, type Logger } from "../log/logger.ts";
@@ -114,7 +115,7 @@ export class SpawnPool {
     try {
       worker = this.#createThread();
     } catch (err) {
-      const why = `could not create a thread: ${err instanceof Error ? err.message : String(err)}`;
+      const why = `could not create a thread: ${coerceError(err).message}`;
       if (this.#threads.length === 0) this.#fallBack(why);
       else {
         // The threads we have still work: keep them, grow no further.

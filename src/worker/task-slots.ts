@@ -6,7 +6,8 @@
  */
 import type { DispatchOutput, RunningTask } from "../proto/index.ts";
 import type { ProcessHandle, ProcessResult, RunProcessOptions } from "./process-runner.ts";
-import { attemptKey, type FinishedReport } from "./result-outbox.ts";
+import { attemptKey } from "../core/attempt.ts";
+import type { FinishedReport } from "./result-outbox.ts";
 import { spawnProcess } from "./spawn-pool.ts";
 
 /** One attempt running in a slot. */

@@ -5,7 +5,7 @@ import { afterEach, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
 import { waitFor } from "../../test/support/processes.ts";
 import { roleLogger, setupLogging } from "../log/logger.ts";
-import { FakeCoordinator } from "./fake-coordinator.ts";
+import { FakeCoordinator } from "../../test/support/fake-coordinator.ts";
 import { WorkerService, type WorkerConfig } from "./worker-service.ts";
 
 const logLines: string[] = [];

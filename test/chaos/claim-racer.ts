@@ -14,10 +14,11 @@
  */
 import { sql } from "drizzle-orm";
 import { openDatabase } from "../../src/db/client.ts";
-import { applyAttemptOutcomes, attemptKey, type AttemptOutcomeWrite } from "../../src/db/queries/apply-attempt-outcomes.ts";
+import { attemptKey } from "../../src/core/attempt.ts";
+import { recordAttemptOutcomes, type AttemptOutcomeWrite } from "../../src/db/queries/record-attempt-outcomes.ts";
 import { claimDueTasks } from "../../src/db/queries/claim-due-tasks.ts";
-import { openWorkerSession } from "../../src/db/queries/worker-sessions.ts";
-import { rows } from "../../src/db/rows.ts";
+import { openWorkerSession } from "../../src/db/queries/open-worker-session.ts";
+import { rows } from "../../src/db/sql.ts";
 
 const [url, name, claimersArg, queue] = process.argv.slice(2);
 const claimers = Number(claimersArg);
@@ -67,7 +68,7 @@ async function claimer(i: number): Promise<void> {
         message: null,
       };
     });
-    const applied = await applyAttemptOutcomes(db, outcomes);
+    const applied = await recordAttemptOutcomes(db, outcomes);
     for (const c of claimed) if (!applied.has(attemptKey(c.id, c.attempt))) out.push(`stale ${c.id} ${c.attempt}`);
   }
 }

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase, type Database } from "../../src/db/client.ts";
 import { migrate } from "../../src/db/migrate.ts";
-import { rows } from "../../src/db/rows.ts";
+import { rows } from "../../src/db/sql.ts";
 import { createPostgresDatabase, describeEachBackend } from "../support/databases.ts";
 import { taskflowCommand } from "../support/processes.ts";
 

@@ -8,8 +8,8 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import { rows } from "../../src/db/rows.ts";
 import { openSecuredApp, type SecuredApp } from "./support.ts";
+import { rows } from "../../src/db/sql.ts";
 
 const REQUESTS = 10_000;
 const SEED = Number(process.env.FUZZ_SEED ?? 20261128);

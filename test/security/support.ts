@@ -1,40 +1,14 @@
-/** The scheduler's app in-process with a chosen config, for the security tests (app.handle, no server). */
-import { parseConfig } from "../../src/config/config.ts";
-import { ChangeFeed } from "../../src/scheduler/change-feed.ts";
-import { buildHttpApp } from "../../src/scheduler/http-app.ts";
-import { roleLogger } from "../../src/log/logger.ts";
-import { openTestDatabase, type Backend, type TestDatabase } from "../support/databases.ts";
+/** For the security tests: the scheduler's one test harness with a chosen config, and request helpers. */
+import type { Backend } from "../support/databases.ts";
+import { SchedulerTestApp } from "../support/scheduler-app.ts";
 
 export const TOKEN = "tf-test-token-0123456789abcdef";
 
-export interface SecuredApp {
-  database: TestDatabase;
-  feed: ChangeFeed;
-  app: ReturnType<typeof buildHttpApp>;
-  /** Sends a request to http://localhost (or `origin`). */
-  send(method: string, path: string, init?: { headers?: Record<string, string>; body?: BodyInit; origin?: string }): Promise<Response>;
-  close(): Promise<void>;
-}
+export type SecuredApp = SchedulerTestApp;
 
 /** `flags` as on the command line, e.g. ["--token=…"]; the feed is started so /api/events works. */
-export async function openSecuredApp(flags: string[], backend: Backend = "pglite"): Promise<SecuredApp> {
-  const database = await openTestDatabase(backend);
-  const log = roleLogger("scheduler", "test");
-  const { config } = parseConfig(flags, {});
-  const feed = new ChangeFeed(database, log);
-  await feed.start();
-  const app = buildHttpApp({ db: database.db, log, feed, config });
-  return {
-    database,
-    feed,
-    app,
-    send: (method, path, init = {}) =>
-      app.handle(new Request(`${init.origin ?? "http://localhost"}${path}`, { method, headers: init.headers, body: init.body })),
-    close: async () => {
-      await feed.stop();
-      await database.close();
-    },
-  };
+export function openSecuredApp(flags: string[], backend: Backend = "pglite"): Promise<SecuredApp> {
+  return SchedulerTestApp.open(backend, flags);
 }
 
 /** A concrete path for a route template: params become a random UUID, wildcards a file name. */

@@ -1,7 +1,7 @@
 /** Test factories: rows with sensible defaults and partial overrides. */
 import { sql } from "drizzle-orm";
 import type { Db } from "../../src/db/client.ts";
-import { openWorkerSession, type WorkerHello } from "../../src/db/queries/worker-sessions.ts";
+import { openWorkerSession, type WorkerHello } from "../../src/db/queries/open-worker-session.ts";
 import { tasks, type NewTaskRow, type TaskRow } from "../../src/db/schema/index.ts";
 
 let n = 0;

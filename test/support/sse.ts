@@ -6,26 +6,39 @@ export interface SseEvent {
   data: string;
 }
 
+/** Collects a stream's events (and comments) as they arrive. */
 export class SseReader {
   readonly events: SseEvent[] = [];
   readonly comments: string[] = [];
+  /** Everything received, for framing checks. */
+  raw = "";
+  readonly response: Promise<Response>;
   private buffer = "";
   private done = false;
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   private readonly pump: Promise<void>;
 
-  constructor(res: Response) {
-    this.reader = res.body!.getReader();
+  /** `abort`, when given, is the request's: close() aborts it, as a browser leaving the page. */
+  constructor(
+    response: Response | Promise<Response>,
+    private readonly abort?: AbortController,
+  ) {
+    this.response = Promise.resolve(response);
     this.pump = this.run();
   }
 
   private async run(): Promise<void> {
     const decoder = new TextDecoder();
     try {
-      for (;;) {
+      const res = await this.response;
+      if (!res.body) return;
+      this.reader = res.body.getReader();
+      while (!this.done) {
         const { done, value } = await this.reader.read();
         if (done) break;
-        this.buffer += decoder.decode(value, { stream: true });
+        const text = decoder.decode(value, { stream: true });
+        this.raw += text;
+        this.buffer += text;
         let end: number;
         while ((end = this.buffer.indexOf("\n\n")) >= 0) {
           this.parse(this.buffer.slice(0, end));
@@ -34,19 +47,28 @@ export class SseReader {
       }
     } catch {
       // Cancelled by close(), or the server went away.
+    } finally {
+      this.done = true;
     }
-    this.done = true;
   }
 
+  /** One event block, by the SSE rules (a field's value after "field:" loses one leading space). */
   private parse(block: string): void {
-    let id: string | null = null;
     let event = "message";
+    let id: string | null = null;
     const data: string[] = [];
     for (const line of block.split("\n")) {
-      if (line.startsWith(":")) this.comments.push(line.slice(1).trim());
-      else if (line.startsWith("id: ")) id = line.slice(4);
-      else if (line.startsWith("event: ")) event = line.slice(7);
-      else if (line.startsWith("data: ")) data.push(line.slice(6));
+      if (line === "") continue;
+      if (line.startsWith(":")) {
+        this.comments.push(line.slice(1).trim());
+        continue;
+      }
+      const colon = line.indexOf(":");
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+      if (field === "event") event = value;
+      else if (field === "id") id = value;
+      else if (field === "data") data.push(value);
     }
     if (data.length > 0) this.events.push({ id, event, data: data.join("\n") });
   }
@@ -59,12 +81,24 @@ export class SseReader {
       if (found) return found;
       if (this.done) throw new Error(`the stream ended before ${what}; got ${JSON.stringify(this.events.map((e) => e.event))}`);
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.events.map((e) => `${e.event} ${e.data.slice(0, 80)}`))}`);
-      await Bun.sleep(20);
+      await Bun.sleep(10);
     }
   }
 
+  /** Waits for an event named `event` matching `pred`. */
+  next(event: string, pred: (e: SseEvent) => boolean = () => true, timeoutMs = 5000): Promise<SseEvent> {
+    return this.waitFor(`SSE event ${event}`, (e) => e.event === event && pred(e), timeoutMs);
+  }
+
+  named(event: string): SseEvent[] {
+    return this.events.filter((e) => e.event === event);
+  }
+
+  /** Disconnects, like a client leaving. */
   async close(): Promise<void> {
-    await this.reader.cancel().catch(() => {});
+    this.done = true;
+    this.abort?.abort();
+    await this.reader?.cancel().catch(() => {});
     await this.pump;
   }
 }

@@ -1,5 +1,5 @@
 /** Overview panel: per queue, tasks waiting, tasks already due, and the age of the oldest due one. */
-import type { QueueLag } from "../../src/db/queries/dashboard-queue-lag.ts";
+import type { QueueLag } from "../../src/scheduler/dashboard/overview-data.ts";
 import { formatCount, formatDuration } from "../format.ts";
 
 /** A due task older than this is shown as lagging. */

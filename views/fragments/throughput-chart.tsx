@@ -5,7 +5,7 @@
  * they keep their size on any screen. Each bar has a tooltip, and the summary
  * says the same for screen readers.
  */
-import type { MinuteCount } from "../../src/db/queries/dashboard-throughput.ts";
+import type { MinuteCount } from "../../src/db/queries/throughput-per-minute.ts";
 import { formatCount } from "../format.ts";
 
 /** Drawing units: one bar slot is 10 wide, the plot 100 high. */

@@ -8,39 +8,7 @@
  */
 import { describedBy, formControls, FormErrors, FormField } from "../components/form-field.tsx";
 import { Layout, type PageChrome } from "../layout.tsx";
-
-/** The form's fields as typed (all text, as the browser sends them). */
-export interface NewScheduleFormValues {
-  name: string;
-  cron: string;
-  timezone: string;
-  command: string;
-  queue: string;
-  priority: string;
-  max_retries: string;
-  timeout_ms: string;
-  /** NAME=value lines. */
-  env: string;
-}
-
-/** A problem per form field, plus problems no field owns. */
-export interface NewScheduleFormErrors {
-  fields: Partial<Record<keyof NewScheduleFormValues, string>>;
-  other: string[];
-}
-
-/** The form as first shown: the API's defaults. */
-export const NEW_SCHEDULE_DEFAULTS: NewScheduleFormValues = {
-  name: "",
-  cron: "",
-  timezone: "UTC",
-  command: "",
-  queue: "default",
-  priority: "0",
-  max_retries: "3",
-  timeout_ms: "",
-  env: "",
-};
+import type { NewScheduleFormErrors, NewScheduleFormValues } from "../../src/scheduler/dashboard/schedule-form.ts";
 
 /** Fields in the order the form shows them. */
 const FIELD_ORDER: (keyof NewScheduleFormValues)[] = ["name", "cron", "timezone", "command", "queue", "priority", "max_retries", "timeout_ms", "env"];

@@ -8,35 +8,7 @@
 import { describedBy, formControls, FormErrors, FormField } from "../components/form-field.tsx";
 import { attributeText } from "../attribute-text.ts";
 import { Layout, type PageChrome } from "../layout.tsx";
-
-/** The form's fields as typed (all text, as the browser sends them). */
-export interface NewTaskFormValues {
-  name: string;
-  command: string;
-  queue: string;
-  priority: string;
-  when: "now" | "at" | "delay";
-  /** datetime-local value, read in the offset below. */
-  run_at: string;
-  /** Minutes east of UTC of the browser (set by live-times.js; UTC without JavaScript). */
-  tz_offset: string;
-  delay_amount: string;
-  delay_unit: "s" | "min" | "h";
-  max_retries: string;
-  backoff_ms: string;
-  backoff_factor: string;
-  backoff_max_ms: string;
-  timeout_ms: string;
-  /** NAME=value lines. */
-  env: string;
-  idempotency_key: string;
-}
-
-/** A problem per form field (by the names above; `delay_amount` for the delay), plus problems no field owns. */
-export interface NewTaskFormErrors {
-  fields: Partial<Record<keyof NewTaskFormValues, string>>;
-  other: string[];
-}
+import type { NewTaskFormErrors, NewTaskFormValues } from "../../src/scheduler/dashboard/task-form.ts";
 
 export function NewTaskPage({ values: v, errors, now, actions }: { values: NewTaskFormValues; errors?: NewTaskFormErrors; now: Date } & PageChrome) {
   // After a refused submit the cursor starts in the first field with a problem.
@@ -145,23 +117,3 @@ export function NewTaskPage({ values: v, errors, now, actions }: { values: NewTa
 const FIELD_ORDER: (keyof NewTaskFormValues)[] = [
   "name", "command", "queue", "priority", "run_at", "delay_amount", "max_retries", "backoff_ms", "backoff_factor", "backoff_max_ms", "timeout_ms", "env", "idempotency_key",
 ];
-
-/** The form as first shown: the API's defaults. */
-export const NEW_TASK_DEFAULTS: NewTaskFormValues = {
-  name: "",
-  command: "",
-  queue: "default",
-  priority: "0",
-  when: "now",
-  run_at: "",
-  tz_offset: "0",
-  delay_amount: "",
-  delay_unit: "s",
-  max_retries: "3",
-  backoff_ms: "1000",
-  backoff_factor: "2",
-  backoff_max_ms: "3600000",
-  timeout_ms: "",
-  env: "",
-  idempotency_key: "",
-};

@@ -1,9 +1,5 @@
 /** The overview: task counts by status, throughput, workers, queue lag and recent failures, all live. */
-import type { TaskStatus, WorkerStatus } from "../../src/core/task-status.ts";
-import type { QueueLag } from "../../src/db/queries/dashboard-queue-lag.ts";
-import type { MinuteCount } from "../../src/db/queries/dashboard-throughput.ts";
-import type { TaskRow } from "../../src/db/schema/index.ts";
-import type { RetentionFacts } from "../../src/scheduler/metrics/retention-reader.ts";
+import type { OverviewData } from "../../src/scheduler/dashboard/overview-data.ts";
 import { QueueLagTable } from "../fragments/queue-lag.tsx";
 import { RecentFailures } from "../fragments/recent-failures.tsx";
 import { RetentionSummary } from "../fragments/retention-summary.tsx";
@@ -12,19 +8,6 @@ import { ThroughputChart } from "../fragments/throughput-chart.tsx";
 import { WorkersSummary } from "../fragments/workers-summary.tsx";
 import { Layout, type PageChrome } from "../layout.tsx";
 import { LIVE_PATHS, OVERVIEW_EVENTS } from "../live-events.ts";
-
-/** Everything the overview shows, loaded at once and shared by every open overview. */
-export interface OverviewData {
-  taskCounts: Record<TaskStatus, number>;
-  /** Finished statuses are counted up to this many: a count that reaches it means "at least". */
-  countCap: number;
-  workerCounts: Record<WorkerStatus, number>;
-  throughput: MinuteCount[];
-  queues: QueueLag[];
-  failures: TaskRow[];
-  /** Retention policies and stats; null when not available (tests without them). */
-  retention: RetentionFacts | null;
-}
 
 export function OverviewPage({ data, now, actions }: { data: OverviewData; now: Date } & PageChrome) {
   return (

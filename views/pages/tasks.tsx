@@ -11,14 +11,7 @@ import { TaskRows, TASK_ROWS_ID } from "../fragments/task-row.tsx";
 import { attributeText } from "../attribute-text.ts";
 import { Layout, type PageChrome } from "../layout.tsx";
 import { TASK_LIST_EVENT } from "../live-events.ts";
-
-export interface TaskListFilterView {
-  statuses: string[];
-  queue: string | null;
-  q: string | null;
-  /** Only the tasks of this schedule (its id). */
-  schedule: string | null;
-}
+import type { TaskListFilterView } from "../../src/scheduler/dashboard/task-list-live.ts";
 
 export interface TasksPageProps extends PageChrome {
   tasks: TaskRow[];

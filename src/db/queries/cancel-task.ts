@@ -4,12 +4,14 @@
  * the cancel answers 409) or waits and finds the task cancelled.
  */
 import { and, eq, sql } from "drizzle-orm";
+import { attemptOutcome } from "../../core/attempt.ts";
 import { ConflictError, NotFoundError } from "../../core/errors.ts";
 import { ACTIVE_STATUSES, canCancel, type TaskStatus } from "../../core/task-status.ts";
 import type { Db } from "../client.ts";
 import { CANCEL_CHANNEL, notifySql, type CancelRequest } from "../channels.ts";
 import { taskAttempts, tasks, type TaskRow } from "../schema/index.ts";
-import { recordTransitions, type Executor } from "./record-transitions.ts";
+import { recordTransitions } from "./record-transitions.ts";
+import type { Executor } from "../sql.ts";
 
 /**
  * Marks task `id` cancelled and returns it. A live attempt (picked or running) is
@@ -22,13 +24,14 @@ export async function cancelTask(db: Db, id: string, reason = "cancelled by a us
     const [task] = await tx.select().from(tasks).where(eq(tasks.id, id)).for("update");
     if (!task) throw new NotFoundError(`no task with id ${id}`);
     if (!canCancel(task.status as TaskStatus)) throw new ConflictError(`task ${id} is already ${task.status}`);
+    const outcome = attemptOutcome({ kind: "cancelled", reason }, task);
     const [cancelled] = await tx
       .update(tasks)
-      .set({ status: "cancelled", finishedAt: sql`now()`, error: reason, updatedAt: sql`now()` })
+      .set({ status: outcome.taskStatus, finishedAt: sql`now()`, error: outcome.error, updatedAt: sql`now()` })
       .where(eq(tasks.id, id))
       .returning();
     if (ACTIVE_STATUSES.includes(task.status as TaskStatus)) await stopLiveAttempt(tx, task, reason);
-    await recordTransitions(tx, [{ taskId: id, attempt: task.attempt, status: "cancelled", worker: task.worker, message: reason }]);
+    await recordTransitions(tx, [{ taskId: id, attempt: task.attempt, status: outcome.taskStatus, worker: task.worker, message: outcome.message }]);
     return cancelled!;
   });
 }

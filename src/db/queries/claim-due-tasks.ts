@@ -12,30 +12,15 @@
  * index probe each, so a few per claim in practice (priorities span −100…100).
  */
 import { sql, type SQL } from "drizzle-orm";
+import type { ClaimedTask } from "../../core/attempt.ts";
 import { executePrepared } from "../client.ts";
-import type { Executor } from "./record-transitions.ts";
-import { rows } from "../rows.ts";
+import { type Executor, rows, statusSql, textArray } from "../sql.ts";
 
 export interface ClaimRequest {
   workerId: string;
   workerName: string;
   queues: string[];
   limit: number;
-}
-
-/** What a coordinator needs to dispatch an attempt and, later, to judge its result. */
-export interface ClaimedTask {
-  id: string;
-  attempt: number;
-  name: string;
-  command: string;
-  env: Record<string, string>;
-  queue: string;
-  timeoutMs: number | null;
-  maxRetries: number;
-  backoffMs: number;
-  backoffFactor: number;
-  backoffMaxMs: number;
 }
 
 export interface ClaimedRow {
@@ -57,18 +42,18 @@ export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<Cl
   const limit = limitSql(req.limit);
   const result = await executePrepared(db, sql`
     with recursive levels as (
-      select q.queue, (select t.priority from tasks t where t.status = 'scheduled' and t.queue = q.queue
+      select q.queue, (select t.priority from tasks t where t.status = ${statusSql("scheduled")} and t.queue = q.queue
                        order by t.priority desc nulls last limit 1) as priority
-      from unnest(${toTextArray(req.queues)}::text[]) as q(queue)
+      from unnest(${textArray(req.queues)}::text[]) as q(queue)
       union all
-      select l.queue, (select t.priority from tasks t where t.status = 'scheduled' and t.queue = l.queue and t.priority < l.priority
+      select l.queue, (select t.priority from tasks t where t.status = ${statusSql("scheduled")} and t.queue = l.queue and t.priority < l.priority
                        order by t.priority desc nulls last limit 1)
       from levels l where l.priority is not null
     ), due as (
       select c.id from levels l
       cross join lateral (
         select t.id, t.priority, t.run_at from tasks t
-        where t.status = 'scheduled' and t.queue = l.queue and t.priority = l.priority and t.run_at <= now()
+        where t.status = ${statusSql("scheduled")} and t.queue = l.queue and t.priority = l.priority and t.run_at <= now()
         order by t.run_at
         limit ${limit}
         for update skip locked
@@ -79,17 +64,17 @@ export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<Cl
       limit ${limit}
     ), picked as (
       update tasks t
-      set status = 'picked', attempt = t.attempt + 1, worker_id = ${req.workerId}, worker = ${req.workerName},
+      set status = ${statusSql("picked")}, attempt = t.attempt + 1, worker_id = ${req.workerId}, worker = ${req.workerName},
           picked_at = now(), started_at = null, finished_at = null, exit_code = null, error = null, updated_at = now()
       from due where t.id = due.id
       returning t.id, t.attempt, t.name, t.command, t.env, t.queue, t.timeout_ms, t.max_retries,
                 t.backoff_ms, t.backoff_factor, t.backoff_max_ms, t.priority, t.run_at
     ), attempts as (
       insert into task_attempts (task_id, attempt, worker_id, worker, status)
-      select id, attempt, ${req.workerId}, ${req.workerName}, 'picked' from picked
+      select id, attempt, ${req.workerId}, ${req.workerName}, ${statusSql("picked")} from picked
     ), events as (
       insert into task_events (task_id, attempt, status, worker)
-      select id, attempt, 'picked', ${req.workerName} from picked order by priority desc, run_at
+      select id, attempt, ${statusSql("picked")}, ${req.workerName} from picked order by priority desc, run_at
     )
     select * from picked order by priority desc, run_at`);
   return rows<ClaimedRow>(result).map(toClaimedTask);
@@ -122,9 +107,4 @@ export function toClaimedTask(r: ClaimedRow): ClaimedTask {
     backoffFactor: Number(r.backoff_factor),
     backoffMaxMs: Number(r.backoff_max_ms),
   };
-}
-
-/** A PostgreSQL text[] literal, the same on both drivers. */
-export function toTextArray(items: string[]): string {
-  return `{${items.map((s) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(",")}}`;
 }

@@ -7,8 +7,9 @@ import { eq } from "drizzle-orm";
 import { NotFoundError } from "../../core/errors.ts";
 import type { Db } from "../client.ts";
 import { schedules } from "../schema/index.ts";
-import { getSchedule, type ScheduleView } from "./list-schedules.ts";
-import { notifyScheduleChanges } from "./schedule-channel.ts";
+import { getSchedule } from "./get-schedule.ts";
+import type { ScheduleView } from "./list-schedules.ts";
+import { notifyScheduleChanges } from "../channels.ts";
 
 /** Deletes schedule `id` and returns it as it was; NotFoundError when there is none. */
 export async function deleteSchedule(db: Db, id: string): Promise<{ schedule: ScheduleView; now: Date }> {

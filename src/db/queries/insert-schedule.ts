@@ -7,8 +7,9 @@
 import { nextRunAfter } from "../../core/cron.ts";
 import type { Db } from "../client.ts";
 import { schedules } from "../schema/index.ts";
-import { dbNow, type ScheduleView } from "./list-schedules.ts";
-import { notifyScheduleChanges } from "./schedule-channel.ts";
+import { dbNow } from "./db-now.ts";
+import type { ScheduleView } from "./list-schedules.ts";
+import { notifyScheduleChanges } from "../channels.ts";
 import type { ScheduleTemplate } from "./schedule-template.ts";
 
 /** A validated schedule (cron expression and time zone already checked). */

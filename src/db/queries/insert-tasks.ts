@@ -15,9 +15,8 @@
 import { sql } from "drizzle-orm";
 import { executePrepared, type Db } from "../client.ts";
 import { WAKE_CHANNEL } from "../channels.ts";
-import { rows as resultRows } from "../rows.ts";
 import { tasks, type TaskRow } from "../schema/index.ts";
-import type { Executor } from "./record-transitions.ts";
+import { type Executor, rows as resultRows, statusSql } from "../sql.ts";
 
 /** A task as submitted, already validated and with defaults applied. */
 export interface NewTask {
@@ -173,7 +172,7 @@ async function insertRows(db: Executor, rows: RowJson[]): Promise<TaskRow[]> {
       insert into tasks (id, name, command, env, queue, priority, run_at, max_retries, backoff_ms, backoff_factor,
                          backoff_max_ms, timeout_ms, idempotency_key, schedule_id, status)
       select id, name, command, env, queue, priority, coalesce(run_at, now() + delay_ms * interval '1 millisecond'),
-             max_retries, backoff_ms, backoff_factor, backoff_max_ms, timeout_ms, idempotency_key, schedule_id, 'scheduled'
+             max_retries, backoff_ms, backoff_factor, backoff_max_ms, timeout_ms, idempotency_key, schedule_id, ${statusSql("scheduled")}
       from input
       order by ord
       on conflict (idempotency_key) do nothing
@@ -181,7 +180,7 @@ async function insertRows(db: Executor, rows: RowJson[]): Promise<TaskRow[]> {
     ), events as (
       insert into task_events (task_id, attempt, status)
       select ins.id, 0, e.status
-      from ins join input on input.id = ins.id cross join (values (1, 'created'), (2, 'scheduled')) as e(n, status)
+      from ins join input on input.id = ins.id cross join (values (1, ${statusSql("created")}), (2, ${statusSql("scheduled")})) as e(n, status)
       order by input.ord, e.n
     ), wake as (
       select pg_notify(${WAKE_CHANNEL}, json_agg(queue)::text)

@@ -4,48 +4,28 @@
  */
 import { sql } from "drizzle-orm";
 import { executePrepared } from "../client.ts";
-import { rows } from "../rows.ts";
-import { attemptKey } from "./apply-attempt-outcomes.ts";
-import type { Executor } from "./record-transitions.ts";
-
-export interface AttemptRef {
-  taskId: string;
-  attempt: number;
-  workerId: string;
-}
+import { attemptKey, type AttemptRef } from "../../core/attempt.ts";
+import { attemptRefsSql, type Executor, rows, statusSql } from "../sql.ts";
 
 /** Returns the keys of the attempts that moved to running. */
 export async function markAttemptsStarted(db: Executor, started: AttemptRef[]): Promise<Set<string>> {
   if (started.length === 0) return new Set();
-  const input = JSON.stringify(started.map((s) => ({ task_id: s.taskId, attempt: s.attempt, worker_id: s.workerId })));
   const result = await executePrepared(db, sql`
     with input as (
-      select * from jsonb_to_recordset(${input}::jsonb) as i(task_id uuid, attempt int, worker_id uuid)
+      select * from ${attemptRefsSql(started)}
     ), attempts as (
-      update task_attempts a set status = 'running', started_at = now()
+      update task_attempts a set status = ${statusSql("running")}, started_at = now()
       from input i
-      where a.task_id = i.task_id and a.attempt = i.attempt and a.worker_id = i.worker_id and a.status = 'picked'
+      where a.task_id = i.task_id and a.attempt = i.attempt and a.worker_id = i.worker_id and a.status = ${statusSql("picked")}
       returning a.task_id
     ), changed as (
-      update tasks t set status = 'running', started_at = now(), updated_at = now()
+      update tasks t set status = ${statusSql("running")}, started_at = now(), updated_at = now()
       from input i
-      where t.id = i.task_id and t.attempt = i.attempt and t.worker_id = i.worker_id and t.status = 'picked'
+      where t.id = i.task_id and t.attempt = i.attempt and t.worker_id = i.worker_id and t.status = ${statusSql("picked")}
       returning t.id, t.attempt, t.worker
     ), events as (
-      insert into task_events (task_id, attempt, status, worker) select id, attempt, 'running', worker from changed
+      insert into task_events (task_id, attempt, status, worker) select id, attempt, ${statusSql("running")}, worker from changed
     )
     select id, attempt from changed`);
-  return new Set(rows<{ id: string; attempt: number }>(result).map((r) => attemptKey(r.id, Number(r.attempt))));
-}
-
-/** Of these attempts, the keys that are still current and live (picked or running) on their worker. */
-export async function currentAttempts(db: Executor, refs: AttemptRef[]): Promise<Set<string>> {
-  if (refs.length === 0) return new Set();
-  const input = JSON.stringify(refs.map((s) => ({ task_id: s.taskId, attempt: s.attempt, worker_id: s.workerId })));
-  const result = await executePrepared(db, sql`
-    select t.id, t.attempt from tasks t
-    join jsonb_to_recordset(${input}::jsonb) as i(task_id uuid, attempt int, worker_id uuid)
-      on t.id = i.task_id and t.attempt = i.attempt and t.worker_id = i.worker_id
-    where t.status in ('picked', 'running')`);
   return new Set(rows<{ id: string; attempt: number }>(result).map((r) => attemptKey(r.id, Number(r.attempt))));
 }

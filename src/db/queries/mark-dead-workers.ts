@@ -19,10 +19,11 @@
  * worker. Safe to run from every coordinator at once.
  */
 import { sql } from "drizzle-orm";
+import { ACTIVE_STATUSES } from "../../core/task-status.ts";
 import type { Db } from "../client.ts";
 import { notifySql, WORKER_CHANNEL } from "../channels.ts";
-import { rows } from "../rows.ts";
 import { loseAttempts } from "./lose-attempts.ts";
+import { rows, statusListSql } from "../sql.ts";
 
 export interface DeadWorker {
   id: string;
@@ -62,7 +63,7 @@ export async function markDeadWorkers(db: Db, judge: LivenessJudge): Promise<Dea
     // Also sweep live attempts left on sessions that are already dead (e.g. a session that left).
     const stranded = rows<{ worker_id: string }>(await tx.execute(sql`
       select distinct t.worker_id from tasks t join workers w on w.id = t.worker_id
-      where t.status in ('picked', 'running') and w.status = 'dead'`));
+      where t.status in ${statusListSql(ACTIVE_STATUSES)} and w.status = 'dead'`));
     const ids = [...new Set([...dead.map((d) => d.id), ...stranded.map((s) => s.worker_id)])];
     if (ids.length === 0) return [];
     const out: DeadWorker[] = [];

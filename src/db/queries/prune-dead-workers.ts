@@ -6,7 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import { executePrepared, type Db } from "../client.ts";
-import { rows } from "../rows.ts";
+import { rows } from "../sql.ts";
 import { addToPruneTotals } from "./prune-totals.ts";
 
 /** Removes up to `limit` dead sessions stopped more than `olderThanMs` ago; answers how many. */

@@ -16,7 +16,7 @@
 import { sql } from "drizzle-orm";
 import type { FinishedStatus } from "../../core/retention.ts";
 import { executePrepared, type Db } from "../client.ts";
-import { rows } from "../rows.ts";
+import { rows } from "../sql.ts";
 import { addToPruneTotals } from "./prune-totals.ts";
 
 export interface PrunedTasks {

@@ -8,8 +8,8 @@
  * they do right after a database outage).
  */
 import { sql } from "drizzle-orm";
-import { rows } from "../rows.ts";
-import type { Executor } from "./record-transitions.ts";
+import { rows } from "../sql.ts";
+import type { Executor } from "../sql.ts";
 
 export interface CoordinatorPresence {
   id: string;

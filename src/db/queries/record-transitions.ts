@@ -5,10 +5,8 @@
  * status outside a single SQL statement calls this.
  */
 import { sql } from "drizzle-orm";
-import { executePrepared, type Db } from "../client.ts";
-
-/** A drizzle database or transaction: both can run these statements (`_` for executePrepared). */
-export type Executor = Pick<Db, "_" | "execute" | "insert" | "select" | "update" | "delete">;
+import { executePrepared } from "../client.ts";
+import type { Executor } from "../sql.ts";
 
 export interface Transition {
   taskId: string;

@@ -6,7 +6,7 @@
 import { sql } from "drizzle-orm";
 import type { FinishedStatus } from "../../core/retention.ts";
 import type { Db } from "../client.ts";
-import { rows } from "../rows.ts";
+import { rows } from "../sql.ts";
 import { PRUNED_TABLES, type PrunedTable } from "./prune-totals.ts";
 
 export interface RetentionStats {

@@ -13,16 +13,16 @@
  * Missed ticks (everything was down past several due times) collapse into the
  * most recent one: the due time used is the latest match at or before now().
  */
+import { coerceError } from "../../core/errors.ts";
 import { and, asc, lte, sql } from "drizzle-orm";
 import { latestRunAtOrBefore, nextRunAfter } from "../../core/cron.ts";
 import type { Db } from "../client.ts";
-import { rows } from "../rows.ts";
 import { schedules } from "../schema/index.ts";
 import { insertTasks, type NewTask } from "./insert-tasks.ts";
-import { dbNow } from "./list-schedules.ts";
-import { notifyScheduleChanges } from "./schedule-channel.ts";
+import { dbNow } from "./db-now.ts";
+import { notifyScheduleChanges } from "../channels.ts";
 import { tickTask, type ScheduleTemplate } from "./schedule-template.ts";
-import type { Executor } from "./record-transitions.ts";
+import { type Executor, rows } from "../sql.ts";
 
 /** What one tick did. */
 export interface Tick {
@@ -81,7 +81,7 @@ export async function tickDueSchedules(db: Db, limit: number): Promise<TickBatch
           nextRunAt: nextRunAfter(s.cron, s.timezone, dueAt > now ? dueAt : now),
         });
       } catch (err) {
-        broken.push({ scheduleId: s.id, error: err instanceof Error ? err.message : String(err) });
+        broken.push({ scheduleId: s.id, error: coerceError(err).message });
       }
     }
     // The same insert as the task API: created + scheduled events and the wake-up NOTIFY (a savepoint inside this transaction).
@@ -114,13 +114,4 @@ async function advance(tx: Executor, ticks: Tick[], broken: BrokenSchedule[]): P
         last_task_status = case when v.task is null then s.last_task_status end, updated_at = now()
     from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(id uuid, next timestamptz, last timestamptz, task uuid)
     where s.id = v.id`);
-}
-
-/** Milliseconds until the nearest next_run_at of an active schedule (≤ 0 when one is due), by the database's clock; null when none waits. */
-export async function msUntilNextSchedule(db: Executor): Promise<number | null> {
-  const r = rows<{ ms: string | number | null }>(
-    await db.execute(sql`select extract(epoch from (min(next_run_at) - now())) * 1000 as ms from schedules where not paused`),
-  );
-  const ms = r[0]?.ms;
-  return ms === null || ms === undefined ? null : Number(ms);
 }

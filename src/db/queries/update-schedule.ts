@@ -13,8 +13,10 @@ import { NotFoundError } from "../../core/errors.ts";
 import type { Db } from "../client.ts";
 import { schedules } from "../schema/index.ts";
 import type { NewSchedule } from "./insert-schedule.ts";
-import { dbNow, getSchedule, type ScheduleView } from "./list-schedules.ts";
-import { notifyScheduleChanges } from "./schedule-channel.ts";
+import { dbNow } from "./db-now.ts";
+import { getSchedule } from "./get-schedule.ts";
+import type { ScheduleView } from "./list-schedules.ts";
+import { notifyScheduleChanges } from "../channels.ts";
 
 /** The fields to change; absent ones stay as they are. */
 export type SchedulePatch = Partial<NewSchedule>;

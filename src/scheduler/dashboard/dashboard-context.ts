@@ -1,7 +1,7 @@
 /** What the dashboard's route plugins share: the database, the live state, and what every page shows around its content. */
 import type { Db } from "../../db/client.ts";
 import type { PageChrome } from "../../../views/layout.tsx";
-import type { DashboardLive } from "./live-data.ts";
+import type { DashboardLive } from "./dashboard-live.ts";
 
 export interface DashboardContext {
   db: Db;

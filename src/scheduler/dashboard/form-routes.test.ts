@@ -3,14 +3,14 @@ import { eq } from "drizzle-orm";
 import { describeEachBackend } from "../../../test/support/databases.ts";
 import { insertTask } from "../../../test/support/factories.ts";
 import { tasks } from "../../db/schema/index.ts";
-import { DashboardTestApp } from "./dashboard-test-app.ts";
+import { SchedulerTestApp } from "../../../test/support/scheduler-app.ts";
 
 const valid = { name: "hello", command: "echo hello", queue: "default", priority: "0", when: "now", max_retries: "3", backoff_ms: "1000", backoff_factor: "2", backoff_max_ms: "3600000" };
 
 describeEachBackend("dashboard forms", (backend) => {
-  let t: DashboardTestApp;
+  let t: SchedulerTestApp;
   beforeAll(async () => {
-    t = await DashboardTestApp.open(backend);
+    t = await SchedulerTestApp.open(backend);
   });
   afterAll(() => t.close());
 

@@ -17,8 +17,8 @@ import type { DashboardContext } from "./dashboard-context.ts";
 import { htmlPage, seeOther } from "./html-response.ts";
 import { notFoundPage, taskPage } from "./page-routes.ts";
 import { checkTaskForm, formErrors, readTaskForm } from "./task-form.ts";
+import { isUuid } from "../../core/uuid.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Bodies are read here as form text, never by Elysia's parser. */
 const options = { parse: "none" as const, detail: { hide: true } };
 
@@ -39,7 +39,7 @@ async function submitTask(ctx: DashboardContext, request: Request): Promise<Resp
 }
 
 async function taskAction(ctx: DashboardContext, id: string, action: (db: Db, id: string) => Promise<TaskRow>): Promise<Response> {
-  if (!UUID.test(id)) return notFoundPage(ctx, `There is no task with id ${id}.`);
+  if (!isUuid(id)) return notFoundPage(ctx, `There is no task with id ${id}.`);
   try {
     await action(ctx.db, id.toLowerCase());
   } catch (err) {

@@ -6,17 +6,18 @@ import { waitFor } from "../../../test/support/processes.ts";
 import { cancelTask } from "../../db/queries/cancel-task.ts";
 import { insertTasks } from "../../db/queries/insert-tasks.ts";
 import { validateNewTask } from "../tasks/validate-task.ts";
-import { DashboardTestApp, type SseReader } from "./dashboard-test-app.ts";
+import { SchedulerTestApp } from "../../../test/support/scheduler-app.ts";
+import type { SseReader } from "../../../test/support/sse.ts";
 
 const CLIENTS = 100;
 
 describeEachBackend("dashboard live streams", (backend) => {
-  let t: DashboardTestApp;
+  let t: SchedulerTestApp;
   let open: SseReader[] = [];
   /** Feed subscribers besides the dashboard's streams (metrics, for one). */
   let baseline = 0;
   beforeAll(async () => {
-    t = await DashboardTestApp.open(backend);
+    t = await SchedulerTestApp.open(backend);
     baseline = t.feed.subscribers;
   });
   afterAll(() => t.close());

@@ -11,6 +11,7 @@
  * Task streams carry feed positions as event ids, so a reconnect (Last-Event-ID)
  * or a freshly loaded page resumes exactly where it left off.
  */
+import { coerceError } from "../../core/errors.ts";
 import { Elysia } from "elysia";
 import type { Db } from "../../db/client.ts";
 import { listTasks } from "../../db/queries/list-tasks.ts";
@@ -18,12 +19,12 @@ import type { Logger } from "../../log/logger.ts";
 import { LIVE_PATHS, SCHEDULES_EVENT, TASK_LIST_EVENT, WORKERS_EVENT } from "../../../views/live-events.ts";
 import { LIST_LIMIT_MAX, parseListQuery } from "../tasks/list-query.ts";
 import type { DashboardContext } from "./dashboard-context.ts";
-import type { DashboardLive, FollowHandlers } from "./live-data.ts";
+import type { DashboardLive, FollowHandlers } from "./dashboard-live.ts";
 import type { LiveSnapshot } from "./live-snapshot.ts";
-import { sseResponse, type SseSink } from "./sse-stream.ts";
+import { sseResponse, type SseSink } from "../live/sse-writer.ts";
 import { DASHBOARD_LIST_NAMES, filterView, TaskListFollower } from "./task-list-live.ts";
+import { isUuid } from "../../core/uuid.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const hide = { detail: { hide: true } };
 
 export function liveRoutes({ db, live }: DashboardContext) {
@@ -37,15 +38,15 @@ export function liveRoutes({ db, live }: DashboardContext) {
 
 /** Sends a snapshot's events now and whenever it changes, skipping fragments identical to the last sent. */
 function snapshotStream<T>(request: Request, snapshot: LiveSnapshot<T>, events: (value: T) => [string, string][], log: Logger): Response {
-  return sseResponse(request, (sink) => {
+  return sseResponse((sink) => {
     const send = sender(sink);
     const publish = (value: T) => {
       for (const [event, html] of events(value)) send(event, html);
     };
     const off = snapshot.subscribe(publish);
-    snapshot.latest().then(publish, (err) => log.warn("dashboard stream could not load its first update: {error}", { error: String(err) }));
+    snapshot.latest().then(publish, (err) => log.warn("dashboard stream could not load its first update: {error}", { error: coerceError(err).message }));
     return off;
-  });
+  }, { signal: request.signal, log });
 }
 
 function taskListStream(request: Request, db: Db, live: DashboardLive): Response {
@@ -53,10 +54,10 @@ function taskListStream(request: Request, db: Db, live: DashboardLive): Response
   const checked = parseListQuery(params, DASHBOARD_LIST_NAMES);
   if (!checked.ok) return new Response("bad task list filters", { status: 422 });
   const f = checked.value;
-  const ids = (params.get("ids") ?? "").split(",").filter((id) => UUID.test(id)).slice(0, LIST_LIMIT_MAX);
+  const ids = (params.get("ids") ?? "").split(",").filter(isUuid).slice(0, LIST_LIMIT_MAX);
   // After a reconnect, rows inserted over the lost connection are unknown here: start over from the database.
   const from = request.headers.get("last-event-id") === null ? params.get("after") : null;
-  return sseResponse(request, (sink) => {
+  return sseResponse((sink) => {
     const filter = filterView(f);
     const follower = new TaskListFollower(filter, f.after === null, ids, { row: (b, t, oob) => live.taskRow(b, t, oob) });
     const serial = serialQueue(live.log);
@@ -76,14 +77,14 @@ function taskListStream(request: Request, db: Db, live: DashboardLive): Response
     };
     // The rows to render come with each batch: the feed loads them once for every open list.
     return live.follow(from, handlers, { rows: true });
-  });
+  }, { signal: request.signal, log: live.log });
 }
 
 function taskStream(request: Request, live: DashboardLive, rawId: string): Response {
-  if (!UUID.test(rawId)) return new Response("no such task", { status: 404 });
+  if (!isUuid(rawId)) return new Response("no such task", { status: 404 });
   const id = rawId.toLowerCase();
   const from = request.headers.get("last-event-id") ?? new URL(request.url).searchParams.get("after");
-  return sseResponse(request, (sink) => {
+  return sseResponse((sink) => {
     const send = sender(sink);
     const serial = serialQueue(live.log);
     const push = (seq: number) =>
@@ -97,7 +98,7 @@ function taskStream(request: Request, live: DashboardLive, rawId: string): Respo
       },
       resync: () => push(live.feed.lastSeq),
     });
-  });
+  }, { signal: request.signal, log: live.log });
 }
 
 /** Sends an event unless this stream already sent the same fragment for it. */
@@ -114,6 +115,6 @@ function sender(sink: SseSink) {
 function serialQueue(log: Logger) {
   let tail = Promise.resolve();
   return (step: () => Promise<void>) => {
-    tail = tail.then(step).catch((err) => log.warn("dashboard stream update failed: {error}", { error: String((err as Error)?.message ?? err) }));
+    tail = tail.then(step).catch((err) => log.warn("dashboard stream update failed: {error}", { error: coerceError(err).message }));
   };
 }

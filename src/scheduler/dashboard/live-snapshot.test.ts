@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { roleLogger } from "../../log/logger.ts";
-import type { FeedBatch, FeedListener } from "../change-feed.ts";
+import type { FeedBatch, FeedListener } from "../live/change-feed.ts";
 import { waitFor } from "../../../test/support/processes.ts";
 import { LiveSnapshot } from "./live-snapshot.ts";
 

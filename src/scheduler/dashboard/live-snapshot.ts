@@ -7,8 +7,9 @@
  * to report. A page render loads it fresh (sharing a load already under way),
  * since notifications arrive a moment after the writes that caused them.
  */
+import { coerceError } from "../../core/errors.ts";
 import type { Logger } from "../../log/logger.ts";
-import type { FeedBatch, FeedListener } from "../change-feed.ts";
+import type { FeedBatch, FeedListener } from "../live/change-feed.ts";
 
 export interface LiveSnapshotOptions<T> {
   load: () => Promise<T>;
@@ -114,11 +115,11 @@ export class LiveSnapshot<T> {
         try {
           l(data);
         } catch (err) {
-          this.opts.log.warn("a dashboard stream failed to send an update: {error}", { error: String(err) });
+          this.opts.log.warn("a dashboard stream failed to send an update: {error}", { error: coerceError(err).message });
         }
       }
     } catch (err) {
-      this.opts.log.warn("dashboard data could not be loaded: {error}", { error: String((err as Error)?.message ?? err) });
+      this.opts.log.warn("dashboard data could not be loaded: {error}", { error: coerceError(err).message });
     } finally {
       this.publishTimer = undefined;
       // Changes that arrived during the load get their own (throttled) publish.

@@ -1,9 +1,13 @@
-import { expect, test } from "bun:test";
+import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
+import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../../test/support/databases.ts";
+import { insertTask, insertTasks } from "../../../test/support/factories.ts";
+import { countLiveTasks } from "../../db/queries/count-live-tasks.ts";
 import type { TaskStatus } from "../../core/task-status.ts";
 import type { Db } from "../../db/client.ts";
-import { FINISHED_COUNT_CAP, type FinishedCounts } from "../../db/queries/metrics-snapshot.ts";
+import { FINISHED_COUNT_CAP, type FinishedCounts } from "../../db/queries/finished-counts.ts";
 import { StatusCounts } from "../../../views/fragments/status-counts.tsx";
-import { CAPPED_RECOUNT_MS, CappedFinishedCounts } from "./overview-data.ts";
+import { CAPPED_RECOUNT_MS, CappedFinishedCounts, liveTaskCounts, queueLagOf } from "./overview-data.ts";
 
 const CAP = FINISHED_COUNT_CAP;
 
@@ -41,4 +45,39 @@ test("counts at the cap read as a lower bound, finished statuses only, and still
   expect(html).toMatch(/href="\/tasks"[^>]*><span class="count-n">370,002\+<\/span>/);
   const small = StatusCounts({ counts: { ...counts, completed: 3 }, cap: CAP }) as string;
   expect(small).not.toContain("+");
+});
+
+const ago = (ms: number) => sql`now() - ${ms} * interval '1 millisecond'` as unknown as Date;
+
+describeEachBackend("the overview's live counts (the same query as /metrics)", (backend) => {
+  let d: TestDatabase;
+  beforeAll(async () => {
+    d = await openTestDatabase(backend);
+  });
+  afterAll(() => d.close());
+  beforeEach(async () => {
+    await d.db.execute(sql`truncate tasks, task_attempts, task_events, workers`);
+  });
+
+  test("counts tasks in the statuses asked for, each present", async () => {
+    await insertTasks(d.db, 3, { status: "running" });
+    await insertTasks(d.db, 2, { status: "failed" });
+    const { created, picked, running } = liveTaskCounts(await countLiveTasks(d.db));
+    expect({ created, picked, running }).toEqual({ created: 0, picked: 0, running: 3 });
+  });
+
+  test("queue lag: the oldest due scheduled task per queue; future tasks wait but add no lag", async () => {
+    await insertTask(d.db, { queue: "mail", runAt: ago(30_000) });
+    await insertTask(d.db, { queue: "mail", runAt: ago(5_000) });
+    await insertTask(d.db, { queue: "later", runAt: ago(-3600_000) });
+    await insertTask(d.db, { queue: "done", status: "completed", runAt: ago(99_000) });
+    const lag = queueLagOf(await countLiveTasks(d.db));
+    expect(lag.map((l) => [l.queue, l.waiting, l.due])).toEqual([
+      ["later", 1, 0],
+      ["mail", 2, 2],
+    ]);
+    expect(lag[0]!.lagMs).toBe(0);
+    expect(lag[1]!.lagMs).toBeGreaterThanOrEqual(29_000);
+    expect(lag[1]!.lagMs).toBeLessThan(60_000);
+  });
 });

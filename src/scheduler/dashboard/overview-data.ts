@@ -1,15 +1,18 @@
 /**
- * Loads everything the overview shows (six small queries plus the cached retention facts, whose cost follows the
+ * Loads everything the overview shows (five small queries plus the cached retention facts, whose cost follows the
  * live backlog and the last hour, not the history) and renders its panels once for
- * every client. Finished tasks are counted up to FINISHED_COUNT_CAP, as the metrics
- * do, and shown as "100,000+" beyond it.
+ * every client. Live tasks and workers are counted by the same queries as /metrics;
+ * finished tasks are counted up to FINISHED_COUNT_CAP, as the metrics do, and shown
+ * as "100,000+" beyond it.
  */
-import { countTasksByStatus, countWorkersByStatus } from "../../db/queries/dashboard-counts.ts";
-import { queueLag } from "../../db/queries/dashboard-queue-lag.ts";
-import { recentFailures } from "../../db/queries/dashboard-recent-failures.ts";
-import { throughputPerMinute } from "../../db/queries/dashboard-throughput.ts";
-import { FINISHED_COUNT_CAP, finishedCounts, type FinishedCounts } from "../../db/queries/metrics-snapshot.ts";
+import type { TaskStatus, WorkerStatus } from "../../core/task-status.ts";
 import type { Db } from "../../db/client.ts";
+import { countLiveTasks, type QueueGauges, type UnfinishedStatus } from "../../db/queries/count-live-tasks.ts";
+import { countWorkers } from "../../db/queries/count-workers.ts";
+import { FINISHED_COUNT_CAP, finishedCounts, type FinishedCounts } from "../../db/queries/finished-counts.ts";
+import { listRecentFailures } from "../../db/queries/list-recent-failures.ts";
+import { throughputPerMinute, type MinuteCount } from "../../db/queries/throughput-per-minute.ts";
+import type { TaskRow } from "../../db/schema/index.ts";
 import { QueueLagTable } from "../../../views/fragments/queue-lag.tsx";
 import { RecentFailures } from "../../../views/fragments/recent-failures.tsx";
 import { RetentionSummary } from "../../../views/fragments/retention-summary.tsx";
@@ -17,8 +20,31 @@ import { StatusCounts } from "../../../views/fragments/status-counts.tsx";
 import { ThroughputChart } from "../../../views/fragments/throughput-chart.tsx";
 import { WorkersSummary } from "../../../views/fragments/workers-summary.tsx";
 import { OVERVIEW_EVENTS } from "../../../views/live-events.ts";
-import type { OverviewData } from "../../../views/pages/overview.tsx";
 import type { RetentionFacts } from "../metrics/retention-reader.ts";
+
+/** Everything the overview shows, loaded at once and shared by every open overview. */
+export interface OverviewData {
+  taskCounts: Record<TaskStatus, number>;
+  /** Finished statuses are counted up to this many: a count that reaches it means "at least". */
+  countCap: number;
+  workerCounts: Record<WorkerStatus, number>;
+  throughput: MinuteCount[];
+  queues: QueueLag[];
+  failures: TaskRow[];
+  /** Retention policies and stats; null when not available (tests without them). */
+  retention: RetentionFacts | null;
+}
+
+/** One row of the queue lag panel. */
+export interface QueueLag {
+  queue: string;
+  /** Scheduled tasks, due or not. */
+  waiting: number;
+  /** Scheduled tasks whose run_at has passed. */
+  due: number;
+  /** Age of the oldest due task (0 when none is due), by the database clock. */
+  lagMs: number;
+}
 
 /** Counts finished tasks (capped); see CappedFinishedCounts. */
 export type FinishedCounter = (db: Db) => Promise<FinishedCounts>;
@@ -27,18 +53,35 @@ export type FinishedCounter = (db: Db) => Promise<FinishedCounts>;
 export type RetentionLoader = () => Promise<RetentionFacts | null>;
 
 export async function loadOverview(db: Db, finished: FinishedCounter = finishedCounts, retentionFacts: RetentionLoader = async () => null): Promise<OverviewData> {
-  const [active, done, workerCounts, throughput, queues, failures, retention] = await Promise.all([
-    countTasksByStatus(db, ["created", "picked", "running"] as const),
+  const [live, done, workers, throughput, failures, retention] = await Promise.all([
+    countLiveTasks(db),
     finished(db),
-    countWorkersByStatus(db),
+    countWorkers(db),
     throughputPerMinute(db),
-    queueLag(db),
-    recentFailures(db),
+    listRecentFailures(db),
     retentionFacts(),
   ]);
-  // queueLag already counted every scheduled task, per queue.
-  const scheduled = queues.reduce((n, q) => n + q.waiting, 0);
-  return { taskCounts: { ...active, scheduled, ...done }, countCap: FINISHED_COUNT_CAP, workerCounts, throughput, queues, failures, retention };
+  return {
+    taskCounts: { ...liveTaskCounts(live), ...done },
+    countCap: FINISHED_COUNT_CAP,
+    workerCounts: workers.recent,
+    throughput,
+    queues: queueLagOf(live),
+    failures,
+    retention,
+  };
+}
+
+/** Unfinished tasks by status, over every queue. */
+export function liveTaskCounts(queues: QueueGauges[]): Record<UnfinishedStatus, number> {
+  const counts = { created: 0, scheduled: 0, picked: 0, running: 0 };
+  for (const q of queues) for (const s of Object.keys(counts) as UnfinishedStatus[]) counts[s] += q.counts[s];
+  return counts;
+}
+
+/** The queue lag panel: the queues with scheduled tasks, by name. */
+export function queueLagOf(queues: QueueGauges[]): QueueLag[] {
+  return queues.filter((q) => q.counts.scheduled > 0).map((q) => ({ queue: q.queue, waiting: q.counts.scheduled, due: q.due, lagMs: q.lagSeconds * 1000 }));
 }
 
 /** The overview's panels as SSE events (event name → fragment), the same fragments the page renders. */

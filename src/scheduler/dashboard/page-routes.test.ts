@@ -4,15 +4,15 @@ import { describeEachBackend } from "../../../test/support/databases.ts";
 import { insertTask, insertTasks, registerWorker } from "../../../test/support/factories.ts";
 import { taskAttempts, taskEvents, tasks } from "../../db/schema/index.ts";
 import { ASSET_URLS } from "../../../views/asset-urls.ts";
-import { DashboardTestApp } from "./dashboard-test-app.ts";
+import { SchedulerTestApp } from "../../../test/support/scheduler-app.ts";
 
 const XSS_NAME = `<script>alert("name")</script>`;
 const XSS_COMMAND = `echo "<img src=x onerror=alert(1)>"`;
 
 describeEachBackend("dashboard pages", (backend) => {
-  let t: DashboardTestApp;
+  let t: SchedulerTestApp;
   beforeAll(async () => {
-    t = await DashboardTestApp.open(backend);
+    t = await SchedulerTestApp.open(backend);
   });
   afterAll(() => t.close());
   beforeEach(async () => {
@@ -187,9 +187,9 @@ describeEachBackend("dashboard pages", (backend) => {
 });
 
 describeEachBackend("dashboard pages with --token", (backend) => {
-  let t: DashboardTestApp;
+  let t: SchedulerTestApp;
   beforeAll(async () => {
-    t = await DashboardTestApp.open(backend, ["--token=s3cret-token"]);
+    t = await SchedulerTestApp.open(backend, ["--token=s3cret-token"]);
   });
   afterAll(() => t.close());
 

@@ -6,10 +6,11 @@
  */
 import { Elysia } from "elysia";
 import { getTask } from "../../db/queries/get-task.ts";
-import { getSchedule } from "../../db/queries/list-schedules.ts";
+import { getSchedule } from "../../db/queries/get-schedule.ts";
 import { listTasks } from "../../db/queries/list-tasks.ts";
 import { LIVE_PATHS } from "../../../views/live-events.ts";
-import { NEW_TASK_DEFAULTS, NewTaskPage } from "../../../views/pages/new-task.tsx";
+import { NewTaskPage } from "../../../views/pages/new-task.tsx";
+import { NEW_TASK_DEFAULTS } from "./task-form.ts";
 import { NotFoundPage } from "../../../views/pages/not-found.tsx";
 import { OverviewPage } from "../../../views/pages/overview.tsx";
 import { TaskDetailPage } from "../../../views/pages/task-detail.tsx";
@@ -19,8 +20,8 @@ import { encodeCursor, parseListQuery } from "../tasks/list-query.ts";
 import type { DashboardContext } from "./dashboard-context.ts";
 import { htmlPage } from "./html-response.ts";
 import { DASHBOARD_LIST_NAMES, filterView } from "./task-list-live.ts";
+import { isUuid } from "../../core/uuid.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const hide = { detail: { hide: true } };
 
 export function pageRoutes(ctx: DashboardContext) {
@@ -82,7 +83,7 @@ async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearc
 export async function taskPage({ db, live, chrome }: DashboardContext, id: string, notice?: string, status = 200): Promise<Response> {
   const now = new Date();
   const position = live.position();
-  const detail = UUID.test(id) ? await getTask(db, id.toLowerCase()) : null;
+  const detail = isUuid(id) ? await getTask(db, id.toLowerCase()) : null;
   if (!detail) return notFoundPage({ db, live, chrome }, `There is no task with id ${id}.`);
   const streamUrl = `${LIVE_PATHS.task(detail.task.id)}?${new URLSearchParams({ after: position })}`;
   return htmlPage(TaskDetailPage({ detail, now, streamUrl, notice, ...chrome }) as string, status);

@@ -8,10 +8,44 @@
  */
 import type { FieldProblem } from "../../core/errors.ts";
 import type { NewSchedule } from "../../db/queries/insert-schedule.ts";
-import { NEW_SCHEDULE_DEFAULTS, type NewScheduleFormErrors, type NewScheduleFormValues } from "../../../views/pages/new-schedule.tsx";
 import { validateNewSchedule } from "../schedules/validate-schedule.ts";
 import type { Checked } from "../tasks/validate-task.ts";
 import { numberOrText, parseEnvLines, unescapePointer } from "./task-form.ts";
+import { QUEUE_DEFAULT } from "../../core/queue-name.ts";
+import { MAX_RETRIES_DEFAULT } from "../../core/retry-policy.ts";
+
+/** The form's fields as typed (all text, as the browser sends them). */
+export interface NewScheduleFormValues {
+  name: string;
+  cron: string;
+  timezone: string;
+  command: string;
+  queue: string;
+  priority: string;
+  max_retries: string;
+  timeout_ms: string;
+  /** NAME=value lines. */
+  env: string;
+}
+
+/** A problem per form field, plus problems no field owns. */
+export interface NewScheduleFormErrors {
+  fields: Partial<Record<keyof NewScheduleFormValues, string>>;
+  other: string[];
+}
+
+/** The form as first shown: the API's defaults. */
+export const NEW_SCHEDULE_DEFAULTS: NewScheduleFormValues = {
+  name: "",
+  cron: "",
+  timezone: "UTC",
+  command: "",
+  queue: QUEUE_DEFAULT,
+  priority: "0",
+  max_retries: String(MAX_RETRIES_DEFAULT),
+  timeout_ms: "",
+  env: "",
+};
 
 type Field = keyof NewScheduleFormValues;
 

@@ -13,9 +13,10 @@ import { insertSchedule, type NewSchedule } from "../../db/queries/insert-schedu
 import { tickDueSchedules } from "../../db/queries/tick-schedules.ts";
 import { updateSchedule } from "../../db/queries/update-schedule.ts";
 import { schedules } from "../../db/schema/index.ts";
-import type { FeedBatch } from "../change-feed.ts";
-import { DashboardTestApp, type SseReader } from "./dashboard-test-app.ts";
-import { affectsSchedules } from "./live-data.ts";
+import type { FeedBatch } from "../live/change-feed.ts";
+import { SchedulerTestApp } from "../../../test/support/scheduler-app.ts";
+import type { SseReader } from "../../../test/support/sse.ts";
+import { affectsSchedules } from "./dashboard-live.ts";
 
 const CLIENTS = 50;
 const TEMPLATE = { command: "true", env: {}, queue: "default", priority: 0, max_retries: 0, backoff_ms: 1000, backoff_factor: 2, backoff_max_ms: 3_600_000, timeout_ms: null };
@@ -32,11 +33,11 @@ describe("affectsSchedules", () => {
 });
 
 describeEachBackend("dashboard schedules live", (backend) => {
-  let t: DashboardTestApp;
+  let t: SchedulerTestApp;
   let open: SseReader[] = [];
   let baseline = 0;
   beforeAll(async () => {
-    t = await DashboardTestApp.open(backend);
+    t = await SchedulerTestApp.open(backend);
     baseline = t.feed.subscribers;
   });
   afterAll(() => t.close());

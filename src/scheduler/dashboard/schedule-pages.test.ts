@@ -6,15 +6,15 @@ import { insertTask } from "../../../test/support/factories.ts";
 import { insertSchedule, type NewSchedule } from "../../db/queries/insert-schedule.ts";
 import { tickDueSchedules } from "../../db/queries/tick-schedules.ts";
 import { schedules } from "../../db/schema/index.ts";
-import { DashboardTestApp } from "./dashboard-test-app.ts";
+import { SchedulerTestApp } from "../../../test/support/scheduler-app.ts";
 
 const TEMPLATE = { command: "backup.sh", env: {}, queue: "default", priority: 0, max_retries: 3, backoff_ms: 1000, backoff_factor: 2, backoff_max_ms: 3_600_000, timeout_ms: null };
 const form = { name: "nightly backup", cron: "0 3 * * *", timezone: "UTC", command: "backup.sh", queue: "default", priority: "0", max_retries: "3", timeout_ms: "", env: "" };
 
 describeEachBackend("dashboard schedule pages", (backend) => {
-  let t: DashboardTestApp;
+  let t: SchedulerTestApp;
   beforeAll(async () => {
-    t = await DashboardTestApp.open(backend);
+    t = await SchedulerTestApp.open(backend);
   });
   afterAll(() => t.close());
   beforeEach(async () => {

@@ -11,14 +11,14 @@ import { NotFoundError } from "../../core/errors.ts";
 import { insertSchedule } from "../../db/queries/insert-schedule.ts";
 import { updateSchedule } from "../../db/queries/update-schedule.ts";
 import { scheduleRowId } from "../../../views/fragments/schedule-rows.tsx";
-import { NEW_SCHEDULE_DEFAULTS, NewSchedulePage } from "../../../views/pages/new-schedule.tsx";
+import { NewSchedulePage } from "../../../views/pages/new-schedule.tsx";
 import { SchedulesPage } from "../../../views/pages/schedules.tsx";
 import type { DashboardContext } from "./dashboard-context.ts";
 import { htmlPage, seeOther } from "./html-response.ts";
 import { notFoundPage } from "./page-routes.ts";
-import { checkScheduleForm, readScheduleForm, scheduleFormErrors } from "./schedule-form.ts";
+import { checkScheduleForm, readScheduleForm, scheduleFormErrors, NEW_SCHEDULE_DEFAULTS } from "./schedule-form.ts";
+import { isUuid } from "../../core/uuid.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const hide = { detail: { hide: true } };
 /** Bodies are read here as form text, never by Elysia's parser. */
 const post = { parse: "none" as const, detail: { hide: true } };
@@ -54,7 +54,7 @@ async function createSchedule(ctx: DashboardContext, request: Request): Promise<
 /** Pause or resume: the API's PATCH {paused}, with its rules (resuming never replays paused times). */
 async function setPaused(ctx: DashboardContext, rawId: string, paused: boolean): Promise<Response> {
   const message = `There is no schedule with id ${rawId}.`;
-  if (!UUID.test(rawId)) return notFoundPage(ctx, message);
+  if (!isUuid(rawId)) return notFoundPage(ctx, message);
   const id = rawId.toLowerCase();
   try {
     await updateSchedule(ctx.db, id, { paused });

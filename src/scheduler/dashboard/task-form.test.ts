@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { NEW_TASK_DEFAULTS, type NewTaskFormValues } from "../../../views/pages/new-task.tsx";
+import { NEW_TASK_DEFAULTS, type NewTaskFormValues } from "./task-form.ts";
 import { checkTaskForm, formErrors, parseEnvLines, readTaskForm, taskBodyFromForm } from "./task-form.ts";
 
 const form = (fields: Partial<NewTaskFormValues>) => ({ ...NEW_TASK_DEFAULTS, name: "n", command: "true", ...fields });

@@ -6,10 +6,59 @@
  * the validation names the field instead of the form guessing.
  */
 import type { FieldProblem } from "../../core/errors.ts";
-import type { NewTaskFormErrors, NewTaskFormValues } from "../../../views/pages/new-task.tsx";
-import { NEW_TASK_DEFAULTS } from "../../../views/pages/new-task.tsx";
 import { validateNewTask, type Checked } from "../tasks/validate-task.ts";
 import type { NewTask } from "../../db/queries/insert-tasks.ts";
+import { QUEUE_DEFAULT } from "../../core/queue-name.ts";
+import { BACKOFF_FACTOR_DEFAULT, BACKOFF_MAX_MS_DEFAULT, BACKOFF_MS_DEFAULT, MAX_RETRIES_DEFAULT } from "../../core/retry-policy.ts";
+
+/** The form's fields as typed (all text, as the browser sends them). */
+export interface NewTaskFormValues {
+  name: string;
+  command: string;
+  queue: string;
+  priority: string;
+  when: "now" | "at" | "delay";
+  /** datetime-local value, read in the offset below. */
+  run_at: string;
+  /** Minutes east of UTC of the browser (set by live-times.js; UTC without JavaScript). */
+  tz_offset: string;
+  delay_amount: string;
+  delay_unit: "s" | "min" | "h";
+  max_retries: string;
+  backoff_ms: string;
+  backoff_factor: string;
+  backoff_max_ms: string;
+  timeout_ms: string;
+  /** NAME=value lines. */
+  env: string;
+  idempotency_key: string;
+}
+
+/** A problem per form field (by the names above; `delay_amount` for the delay), plus problems no field owns. */
+export interface NewTaskFormErrors {
+  fields: Partial<Record<keyof NewTaskFormValues, string>>;
+  other: string[];
+}
+
+/** The form as first shown: the API's defaults. */
+export const NEW_TASK_DEFAULTS: NewTaskFormValues = {
+  name: "",
+  command: "",
+  queue: QUEUE_DEFAULT,
+  priority: "0",
+  when: "now",
+  run_at: "",
+  tz_offset: "0",
+  delay_amount: "",
+  delay_unit: "s",
+  max_retries: String(MAX_RETRIES_DEFAULT),
+  backoff_ms: String(BACKOFF_MS_DEFAULT),
+  backoff_factor: String(BACKOFF_FACTOR_DEFAULT),
+  backoff_max_ms: String(BACKOFF_MAX_MS_DEFAULT),
+  timeout_ms: "",
+  env: "",
+  idempotency_key: "",
+};
 
 const UNIT_MS = { s: 1000, min: 60_000, h: 3_600_000 } as const;
 const LOCAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?$/;

@@ -9,9 +9,18 @@
 import type { TaskListFilter } from "../../db/queries/list-tasks.ts";
 import type { TaskRow as Task } from "../../db/schema/index.ts";
 import type { ListQueryNames } from "../tasks/list-query.ts";
-import type { FeedBatch } from "../change-feed.ts";
+import type { FeedBatch } from "../live/change-feed.ts";
 import { TASK_ROWS_ID, TaskRows } from "../../../views/fragments/task-row.tsx";
-import { listUrl, filterParams, TasksNotice, type TaskListFilterView } from "../../../views/pages/tasks.tsx";
+import { listUrl, filterParams, TasksNotice } from "../../../views/pages/tasks.tsx";
+
+/** The task list's filters as the page shows them and its stream applies them. */
+export interface TaskListFilterView {
+  statuses: string[];
+  queue: string | null;
+  q: string | null;
+  /** Only the tasks of this schedule (its id). */
+  schedule: string | null;
+}
 
 /** The dashboard's task list URLs say `schedule=<id>` (short, for people) where the API says `schedule_id`. */
 export const DASHBOARD_LIST_NAMES: ListQueryNames = { schedule: "schedule" };

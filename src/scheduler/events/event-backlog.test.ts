@@ -1,13 +1,14 @@
 import { expect, test } from "bun:test";
 import type { TaskRow } from "../../db/schema/index.ts";
 import { roleLogger } from "../../log/logger.ts";
-import type { ChangeFeed, FeedBatch, FeedListener, SubscribeOptions } from "../change-feed.ts";
+import type { ChangeFeed, FeedBatch, FeedListener, SubscribeOptions } from "../live/change-feed.ts";
 import type { MetricsJson } from "../metrics/metrics-json.ts";
-import { openEventStream } from "./event-stream.ts";
+import { eventStreamResponse } from "./event-stream.ts";
 import { MetricsTicker } from "./metrics-ticker.ts";
 
 /** A feed stand-in: keeps `history`, replays after a seq, and lets the test publish. */
 class FakeFeed {
+  readonly epoch = "e1";
   readonly listeners = new Set<FeedListener>();
   readonly history: FeedBatch[] = [];
   get lastSeq() {
@@ -32,7 +33,6 @@ const deps = (feed: FakeFeed) => ({
   feed: feed as unknown as ChangeFeed,
   ticker: new MetricsTicker(async () => ({}) as MetricsJson, log, 60_000),
   metricsNow: () => new Promise<MetricsJson>(() => {}),
-  epoch: "e1",
   log,
 });
 
@@ -52,7 +52,7 @@ test("a resume that would replay more than the replay cap sends reset instead of
   const feed = new FakeFeed();
   feed.publish(1);
   for (let i = 0; i < 40; i++) feed.publish(200, "n".repeat(200));
-  const text = await readAll(openEventStream(deps(feed), "e1-1-0"), (t) => t.includes("event: reset"));
+  const text = await readAll(eventStreamResponse(deps(feed), "e1-1-0").body!, (t) => t.includes("event: reset"));
   expect(text).toContain("event: reset");
   expect(text).not.toContain("event: task");
   expect(feed.listeners.size).toBe(0);
@@ -60,7 +60,7 @@ test("a resume that would replay more than the replay cap sends reset instead of
 
 test("a client that stops reading is cut off past the backlog cap and unsubscribed", async () => {
   const feed = new FakeFeed();
-  const stream = openEventStream(deps(feed), null);
+  const stream = eventStreamResponse(deps(feed), null).body!;
   const reader = stream.getReader();
   await reader.read(); // the preamble
   expect(feed.listeners.size).toBe(1);
@@ -73,7 +73,7 @@ test("a resume whose kept batches lack the task rows (nobody read rows then) sen
   const feed = new FakeFeed();
   feed.publish(1);
   feed.publish(1, "x", false);
-  const text = await readAll(openEventStream(deps(feed), "e1-1-0"), (t) => t.includes("event: reset"));
+  const text = await readAll(eventStreamResponse(deps(feed), "e1-1-0").body!, (t) => t.includes("event: reset"));
   expect(text).toContain("event: reset");
   expect(text).not.toContain("event: task");
 });
@@ -82,7 +82,7 @@ test("a resume whose kept batches have their rows replays the events after Last-
   const feed = new FakeFeed();
   feed.publish(2);
   feed.publish(1, "later");
-  const text = await readAll(openEventStream(deps(feed), "e1-1-0"), (t) => t.includes("later"));
+  const text = await readAll(eventStreamResponse(deps(feed), "e1-1-0").body!, (t) => t.includes("later"));
   expect(text).not.toContain("event: reset");
   expect(text).toContain("id: e1-1-1\nevent: task");
   expect(text).toContain("id: e1-2-0\nevent: task");

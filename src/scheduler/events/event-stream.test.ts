@@ -5,7 +5,7 @@ import { tasks } from "../../db/schema/index.ts";
 import { describeEachBackend } from "../../../test/support/databases.ts";
 import { eventData, SseReader } from "../../../test/support/sse.ts";
 import { openSecuredApp, type SecuredApp } from "../../../test/security/support.ts";
-import { parseEventId } from "./event-format.ts";
+import { parsePosition } from "../live/follow-feed.ts";
 
 describeEachBackend("GET /api/events", (backend) => {
   let s: SecuredApp;
@@ -35,9 +35,9 @@ describeEachBackend("GET /api/events", (backend) => {
       // command and env are left out of events.
       expect(eventData(created).task.env).toBeUndefined();
       expect(eventData(created).task.command).toBeUndefined();
-      const [a, b] = [parseEventId(created.id)!, parseEventId(scheduled.id)!];
+      const [a, b] = [parsePosition(created.id)!, parsePosition(scheduled.id)!];
       expect(a.epoch).toBe(b.epoch);
-      expect(b.seq * 1e6 + b.index).toBeGreaterThan(a.seq * 1e6 + a.index);
+      expect(b.seq * 1e6 + b.index!).toBeGreaterThan(a.seq * 1e6 + a.index!);
       const metrics = await stream.waitFor("metrics", (e) => e.event === "metrics");
       expect(eventData(metrics)).toHaveProperty("tasks.by_status");
       expect(metrics.id).toBeNull();

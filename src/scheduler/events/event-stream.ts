@@ -1,140 +1,100 @@
 /**
- * One client's /api/events stream: the change feed's transitions as `task` and
- * `worker` events (replaying kept batches after Last-Event-ID), `metrics` every
- * few seconds from the shared ticker, and keep-alive comments. It never LISTENs
- * itself: the process's single change feed does, for every client at once.
+ * One client's GET /api/events stream: the change feed's transitions as `task` and
+ * `worker` events (resuming after Last-Event-ID), `metrics` every few seconds from
+ * the shared ticker, on the shared SSE writer (live/sse-writer.ts: framing,
+ * keep-alive, the slow-client cut-off). It never LISTENs itself: the process's
+ * single change feed does, for every client at once.
  *
- * A client too slow to read is cut off once its unread backlog passes
- * MAX_BACKLOG_BYTES; it reconnects with its Last-Event-ID and resumes from the
- * feed's history, so one stuck browser cannot grow the server's memory.
+ * Event ids are feed positions `EPOCH-SEQ-INDEX` (live/follow-feed.ts): a batch's
+ * events carry its seq and their index in it, so a client that reconnects gets the
+ * rest of a half-sent batch, and one that reconnects to another process (or after
+ * a restart) gets `reset` instead of silently missing events.
  */
 import type { Logger } from "../../log/logger.ts";
-import type { ChangeFeed, FeedBatch } from "../change-feed.ts";
+import type { ChangeFeed, FeedBatch } from "../live/change-feed.ts";
+import { followFeed, formatPosition, type ResyncReason } from "../live/follow-feed.ts";
+import { sseResponse } from "../live/sse-writer.ts";
 import type { MetricsJson } from "../metrics/metrics-json.ts";
-import { formatEventId, parseEventId, sseComment, sseEvent, taskEventJson, workerEventJson } from "./event-format.ts";
+import { taskEventJson, workerEventJson } from "./event-json.ts";
 import type { MetricsTicker } from "./metrics-ticker.ts";
 
-/** A comment this often keeps proxies and browsers from timing out an idle stream. */
-export const KEEP_ALIVE_MS = 15_000;
-/** Clients reconnect after this long (the SSE `retry` field). */
-export const RETRY_MS = 2000;
-/** Unread bytes allowed to queue up for one client before it is cut off. */
-export const MAX_BACKLOG_BYTES = 4 * 1024 * 1024;
-/** A resume that would replay more than this sends `reset` instead, so it can never trip the cut-off above. */
+/** A resume that would replay more than this sends `reset` instead, so it can never trip the writer's cut-off. */
 export const MAX_REPLAY_BYTES = 1024 * 1024;
+
+const RESET_REASONS: Record<Exclude<ResyncReason, "fresh">, string> = {
+  unknown: "Last-Event-ID is from another scheduler process or an earlier run; reload the state",
+  gap: "the events since Last-Event-ID are no longer kept; reload the state",
+};
 
 export interface EventStreamDeps {
   feed: ChangeFeed;
   ticker: MetricsTicker;
   /** First `metrics` event, sent at connect. */
   metricsNow: () => Promise<MetricsJson>;
-  /** This process's id epoch (see event-format.ts). */
-  epoch: string;
   log: Logger;
   onOpen?: () => void;
   onClose?: () => void;
   keepAliveMs?: number;
 }
 
-const encoder = new TextEncoder();
-
-/** The SSE body for one client; `lastEventId` is its Last-Event-ID header, if any. */
-export function openEventStream(deps: EventStreamDeps, lastEventId: string | null): ReadableStream<Uint8Array> {
-  const cleanups: (() => void)[] = [];
-  let closed = false;
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    for (const c of cleanups.splice(0)) c();
-    deps.onClose?.();
-  };
-  /** Registers what close() must undo; runs it at once if the stream is already closed. */
-  const track = (cleanup: () => void) => (closed ? cleanup() : void cleanups.push(cleanup));
-  return new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        deps.onOpen?.();
-        const write = (text: string) => {
-          if (closed) return;
-          if ((controller.desiredSize ?? 0) < -MAX_BACKLOG_BYTES) {
-            deps.log.warn("cut off an event stream client that stopped reading; it will resume from its last event id");
-            close();
-            controller.error(new Error("client too slow"));
-            return;
-          }
-          controller.enqueue(encoder.encode(text));
-        };
-        write(`retry: ${RETRY_MS}\n${sseComment("taskflow events")}`);
-
-        const resume = resumePoint(deps, lastEventId);
-        if (resume.reset) write(sseEvent("reset", { reason: resume.reset }));
-        // The feed replays kept batches synchronously inside subscribe(); they are held
-        // back until we know whether the client's last batch was still kept (with the
-        // task rows its events carry), and a replay too big to queue is replaced by a
-        // reset (the client reloads instead).
-        let replayed: string[] | null = [];
-        let replayedBytes = 0;
-        let firstSeq: number | null = null;
-        let replayLacksRows = false;
-        const onBatch = (batch: FeedBatch) => {
-          firstSeq ??= batch.seq;
-          if (replayed && !batch.rowsLoaded) replayLacksRows = true;
-          const skipUpTo = resume.seq === batch.seq ? resume.index : -1;
-          for (const [index, text] of batchEvents(deps.epoch, batch)) {
-            if (index <= skipUpTo) continue;
-            if (!replayed) write(text);
-            else if ((replayedBytes += text.length) <= MAX_REPLAY_BYTES) replayed.push(text);
-          }
-        };
-        track(deps.feed.subscribe(onBatch, { afterSeq: resume.afterSeq, rows: true }));
-        if (resume.seq !== undefined && ((firstSeq ?? Infinity) > resume.seq || replayedBytes > MAX_REPLAY_BYTES || replayLacksRows)) {
-          write(sseEvent("reset", { reason: "the events since Last-Event-ID are no longer kept; reload the state" }));
-          replayed = [];
-        }
-        for (const text of replayed) write(text);
-        replayed = null;
-
-        track(deps.ticker.subscribe((m) => write(sseEvent("metrics", m))));
-        void deps.metricsNow().then((m) => write(sseEvent("metrics", m)), () => {});
-        const keepAlive = setInterval(() => write(sseComment("keep-alive")), deps.keepAliveMs ?? KEEP_ALIVE_MS);
-        track(() => clearInterval(keepAlive));
-      },
-      cancel: close,
+/** The SSE response for one client; `lastEventId` is its Last-Event-ID header, if any. */
+export function eventStreamResponse(deps: EventStreamDeps, lastEventId: string | null, signal?: AbortSignal): Response {
+  return sseResponse(
+    (sink) => {
+      deps.onOpen?.();
+      const offs = [
+        followFeed(
+          deps.feed,
+          lastEventId,
+          {
+            resync: (reason) => {
+              if (reason !== "fresh") sink.sendJson("reset", { reason: RESET_REASONS[reason] });
+            },
+            batch: (batch, skip) => {
+              for (const e of batchEvents(deps.feed.epoch, batch)) if (e.index >= skip) sink.send(e.event, e.data, e.id);
+            },
+          },
+          { rows: true, acceptReplay: (batches) => replayBytes(deps.feed.epoch, batches) <= MAX_REPLAY_BYTES },
+        ),
+        deps.ticker.subscribe((m) => sink.sendJson("metrics", m)),
+      ];
+      void deps.metricsNow().then((m) => sink.sendJson("metrics", m), () => {});
+      return () => {
+        for (const off of offs) off();
+        deps.onClose?.();
+      };
     },
-    { highWaterMark: 64 * 1024, size: (chunk) => chunk?.byteLength ?? 0 },
+    { signal, keepAliveMs: deps.keepAliveMs, log: deps.log },
   );
 }
 
-interface ResumePoint {
-  /** Replay feed batches after this seq. */
-  afterSeq?: number;
-  /** The batch and index of the last event the client got. */
-  seq?: number;
+interface RenderedEvent {
   index: number;
-  /** Why the client cannot resume, if it asked to. */
-  reset?: string;
+  event: string;
+  data: string;
+  id: string;
 }
 
-function resumePoint(deps: EventStreamDeps, lastEventId: string | null): ResumePoint {
-  if (!lastEventId) return { index: -1 };
-  const id = parseEventId(lastEventId);
-  if (!id || id.epoch !== deps.epoch || id.seq > deps.feed.lastSeq) {
-    return { index: -1, reset: "Last-Event-ID is from another scheduler process or an earlier run; reload the state" };
-  }
-  return { afterSeq: id.seq - 1, seq: id.seq, index: id.index };
-}
+/** Each batch's events, rendered once for every client (and for the replay's size check). */
+const rendered = new WeakMap<FeedBatch, RenderedEvent[]>();
 
 /** A batch's events with their index in the batch: task transitions in order, then worker changes. */
-function batchEvents(epoch: string, batch: FeedBatch): [number, string][] {
-  const out: [number, string][] = [];
-  let index = 0;
-  for (const change of batch.taskChanges) {
-    const id = formatEventId({ epoch, seq: batch.seq, index });
-    out.push([index++, sseEvent("task", taskEventJson(change, batch.tasks.get(change.id)), id)]);
-  }
-  for (const change of batch.workerChanges) {
-    const id = formatEventId({ epoch, seq: batch.seq, index });
-    out.push([index++, sseEvent("worker", workerEventJson(change, batch.workers.get(change.id)), id)]);
-  }
+function batchEvents(epoch: string, batch: FeedBatch): RenderedEvent[] {
+  const cached = rendered.get(batch);
+  if (cached) return cached;
+  const out: RenderedEvent[] = [];
+  const add = (event: string, json: unknown) => {
+    const index = out.length;
+    out.push({ index, event, data: JSON.stringify(json), id: formatPosition(epoch, batch.seq, index) });
+  };
+  for (const change of batch.taskChanges) add("task", taskEventJson(change, batch.tasks.get(change.id)));
+  for (const change of batch.workerChanges) add("worker", workerEventJson(change, batch.workers.get(change.id)));
+  rendered.set(batch, out);
   return out;
+}
+
+function replayBytes(epoch: string, batches: FeedBatch[]): number {
+  let n = 0;
+  for (const b of batches) for (const e of batchEvents(epoch, b)) n += e.data.length;
+  return n;
 }

@@ -3,6 +3,7 @@
  * metrics once and hands the same JSON to all subscribers, so a hundred open
  * streams cost what one does. The timer runs only while someone listens.
  */
+import { coerceError } from "../../core/errors.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { MetricsJson } from "../metrics/metrics-json.ts";
 
@@ -46,7 +47,7 @@ export class MetricsTicker {
     try {
       json = await this.read();
     } catch (err) {
-      this.log.warn("metrics for the event stream failed: {error}", { error: String((err as Error)?.message ?? err) });
+      this.log.warn("metrics for the event stream failed: {error}", { error: coerceError(err).message });
       return;
     }
     for (const l of this.listeners) l(json);

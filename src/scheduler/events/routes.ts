@@ -1,9 +1,9 @@
 /** GET /api/events (SPEC §3): Server-Sent Events of task transitions, worker changes and metrics. */
 import { Elysia, t } from "elysia";
 import type { Logger } from "../../log/logger.ts";
-import type { ChangeFeed } from "../change-feed.ts";
+import type { ChangeFeed } from "../live/change-feed.ts";
 import type { SchedulerMetrics } from "../metrics/scheduler-metrics.ts";
-import { openEventStream } from "./event-stream.ts";
+import { eventStreamResponse } from "./event-stream.ts";
 import { MetricsTicker } from "./metrics-ticker.ts";
 
 export interface EventRoutesDeps {
@@ -22,34 +22,22 @@ const DESCRIPTION = [
 ].join(" ");
 
 export function eventRoutes(deps: EventRoutesDeps) {
-  // Random per process: ids from another process (or an earlier run) are recognised as such.
-  const epoch = Math.floor(Math.random() * 36 ** 6).toString(36);
   const ticker = new MetricsTicker(() => deps.metrics.json(), deps.log);
   const clients = deps.metrics.instruments.eventClients;
   return new Elysia({ name: "events" }).get(
     "/api/events",
-    ({ headers }) =>
-      new Response(
-        openEventStream(
-          {
-            feed: deps.feed,
-            ticker,
-            metricsNow: () => deps.metrics.json(),
-            epoch,
-            log: deps.log,
-            onOpen: () => clients.inc(),
-            onClose: () => clients.dec(),
-          },
-          headers["last-event-id"] ?? null,
-        ),
+    ({ headers, request }) =>
+      eventStreamResponse(
         {
-          headers: {
-            "content-type": "text/event-stream; charset=utf-8",
-            "cache-control": "no-cache, no-transform",
-            // nginx would otherwise buffer the stream.
-            "x-accel-buffering": "no",
-          },
+          feed: deps.feed,
+          ticker,
+          metricsNow: () => deps.metrics.json(),
+          log: deps.log,
+          onOpen: () => clients.inc(),
+          onClose: () => clients.dec(),
         },
+        headers["last-event-id"] ?? null,
+        request.signal,
       ),
     {
       headers: t.Object({ "last-event-id": t.Optional(t.String({ description: "the id of the last event received, to resume after it" })) }),

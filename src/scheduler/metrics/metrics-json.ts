@@ -4,7 +4,8 @@
  */
 import { t, type Static } from "elysia";
 import type { MetricObjectWithValues, MetricValue, MetricValueWithName } from "prom-client";
-import { FINISHED_COUNT_CAP, type FinishedCounts, type MetricsSnapshot } from "../../db/queries/metrics-snapshot.ts";
+import { FINISHED_COUNT_CAP, type FinishedCounts } from "../../db/queries/finished-counts.ts";
+import type { MetricsSnapshot } from "./scheduler-metrics.ts";
 import type { Instruments } from "./instruments.ts";
 import { processMemory } from "./process-memory.ts";
 import { RetentionJsonSchema } from "./retention-json.ts";

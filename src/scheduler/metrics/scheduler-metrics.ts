@@ -6,16 +6,32 @@
  * capped counts of finished tasks (JSON only) are dearer and kept longer.
  */
 import type { RetentionPolicy } from "../../core/retention.ts";
+import { coerceError } from "../../core/errors.ts";
 import type { Db } from "../../db/client.ts";
-import { finishedCounts, metricsSnapshot, type FinishedCounts, type MetricsSnapshot } from "../../db/queries/metrics-snapshot.ts";
+import { countLiveTasks, type QueueGauges } from "../../db/queries/count-live-tasks.ts";
+import { countWorkers } from "../../db/queries/count-workers.ts";
+import { finishedCounts, type FinishedCounts } from "../../db/queries/finished-counts.ts";
 import type { Logger } from "../../log/logger.ts";
-import type { ChangeFeed } from "../change-feed.ts";
+import type { ChangeFeed } from "../live/change-feed.ts";
 import { createInstruments, type Instruments } from "./instruments.ts";
 import { metricsJson, type MetricsJson } from "./metrics-json.ts";
 import { RETENTION_TTL_MS, RetentionReader, type RetentionFacts } from "./retention-reader.ts";
 import { retentionJson } from "./retention-json.ts";
 import { Throughput } from "./throughput.ts";
 import { recordBatch } from "./transition-recorder.ts";
+
+/** The gauges read from the database: live tasks per queue (the same count as the overview's) and worker sessions. */
+export interface MetricsSnapshot {
+  queues: QueueGauges[];
+  workers: Record<"alive" | "draining" | "dead", number>;
+  /** Alive and draining sessions by the coordinator address holding their stream. */
+  connectedByCoordinator: Record<string, number>;
+}
+
+async function readSnapshot(db: Db): Promise<MetricsSnapshot> {
+  const [queues, workers] = await Promise.all([countLiveTasks(db), countWorkers(db)]);
+  return { queues, workers: workers.byStatus, connectedByCoordinator: workers.connectedByCoordinator };
+}
 
 /** How long one database snapshot serves every reader. */
 export const SNAPSHOT_TTL_MS = 1000;
@@ -29,7 +45,7 @@ export class SchedulerMetrics {
   readonly throughput = new Throughput();
   /** When the counters started counting. */
   readonly since = new Date();
-  private readonly live = this.cachedRead("gauges", SNAPSHOT_TTL_MS, metricsSnapshot);
+  private readonly live = this.cachedRead("gauges", SNAPSHOT_TTL_MS, readSnapshot);
   private readonly finished = this.cachedRead("finished task counts", FINISHED_TTL_MS, finishedCounts);
   /** Retention policies and stats, shared with the dashboard's overview. */
   readonly retention: RetentionReader;
@@ -62,7 +78,7 @@ export class SchedulerMetrics {
         .then((v) => ({ value: v, at: new Date(now) }))
         .finally(() => clearTimeout(timer))
         .catch((err) => {
-          this.log.warn("metrics could not read the {what}: {error}", { what, error: String((err as Error)?.message ?? err) });
+          this.log.warn("metrics could not read the {what}: {error}", { what, error: coerceError(err).message });
           // A failed read is not kept: the next reader tries again.
           if (cached?.value === value) cached = null;
           return null;

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import type { TaskChange } from "../../db/channels.ts";
-import type { FeedBatch } from "../change-feed.ts";
+import type { FeedBatch } from "../live/change-feed.ts";
 import { routeMatcher } from "./http-metrics.ts";
 import { createInstruments } from "./instruments.ts";
 import { Throughput } from "./throughput.ts";

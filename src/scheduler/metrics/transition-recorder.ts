@@ -16,7 +16,7 @@
  * attempt and status, so an observation is skipped rather than measured against
  * the wrong attempt (a user's retry, which clears started_at, is not measured).
  */
-import type { FeedBatch } from "../change-feed.ts";
+import type { FeedBatch } from "../live/change-feed.ts";
 import type { Instruments } from "./instruments.ts";
 import type { Throughput } from "./throughput.ts";
 

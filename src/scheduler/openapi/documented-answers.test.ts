@@ -12,7 +12,7 @@ import { describeEachBackend, openTestDatabase } from "../../../test/support/dat
 import { insertTask, registerWorker } from "../../../test/support/factories.ts";
 import { taskAttempts, taskEvents, workers } from "../../db/schema/index.ts";
 import { ErrorBodySchema } from "../http-errors.ts";
-import { buildTestApp, taskBody, TestApi, type JsonAnswer } from "../http-test-client.ts";
+import { buildTestApp, taskBody, SchedulerTestApp, type JsonAnswer } from "../../../test/support/scheduler-app.ts";
 import { openapiDocument } from "./routes.ts";
 
 type App = ReturnType<typeof buildTestApp>;
@@ -36,9 +36,9 @@ function expectDocumented(app: App, method: string, route: string, answer: JsonA
 }
 
 describeEachBackend("answers match the documented schemas", (backend) => {
-  let api: TestApi;
+  let api: SchedulerTestApp;
   beforeAll(async () => {
-    api = await TestApi.open(backend);
+    api = await SchedulerTestApp.open(backend);
   });
   afterAll(() => api.close());
 

@@ -4,7 +4,7 @@ import { eq, sql } from "drizzle-orm";
 import { Elysia } from "elysia";
 import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../../test/support/databases.ts";
 import { waitFor } from "../../../test/support/processes.ts";
-import { SCHEDULE_CHANNEL } from "../../db/queries/schedule-channel.ts";
+import { SCHEDULE_CHANNEL } from "../../db/channels.ts";
 import { tickDueSchedules } from "../../db/queries/tick-schedules.ts";
 import { schedules, tasks } from "../../db/schema/index.ts";
 import { roleLogger } from "../../log/logger.ts";

@@ -8,7 +8,8 @@ import { NotFoundError, ValidationError } from "../../core/errors.ts";
 import type { Db } from "../../db/client.ts";
 import { deleteSchedule } from "../../db/queries/delete-schedule.ts";
 import { insertSchedule } from "../../db/queries/insert-schedule.ts";
-import { getSchedule, listSchedules } from "../../db/queries/list-schedules.ts";
+import { getSchedule } from "../../db/queries/get-schedule.ts";
+import { listSchedules } from "../../db/queries/list-schedules.ts";
 import { updateSchedule } from "../../db/queries/update-schedule.ts";
 import { jsonAnswer, jsonBody } from "../openapi/route-docs.ts";
 import { readJsonBody } from "../request-body.ts";
@@ -16,8 +17,8 @@ import type { Checked } from "../tasks/validate-task.ts";
 import { NewScheduleBody, ScheduleJsonSchema, ScheduleListJsonSchema, SchedulePatchBody } from "./model.ts";
 import { scheduleJson } from "./schedule-json.ts";
 import { validateNewSchedule, validateSchedulePatch } from "./validate-schedule.ts";
+import { isUuid } from "../../core/uuid.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const tags = ["schedules"];
 /** Bodies are read by readJsonBody (size cap, JSON only), never by Elysia's parser. */
 const parse = "none" as const;
@@ -84,6 +85,6 @@ function valid<T>(checked: Checked<T>): T {
 
 /** Ids that are not UUIDs name no schedule (404), rather than reaching PostgreSQL's uuid parser. */
 function scheduleId(id: string): string {
-  if (!UUID.test(id)) throw new NotFoundError(`no schedule with id ${id}`);
+  if (!isUuid(id)) throw new NotFoundError(`no schedule with id ${id}`);
   return id.toLowerCase();
 }

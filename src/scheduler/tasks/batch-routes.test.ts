@@ -2,12 +2,12 @@ import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { describeEachBackend } from "../../../test/support/databases.ts";
 import { WAKE_CHANNEL } from "../../db/channels.ts";
-import { taskBody, TestApi } from "../http-test-client.ts";
+import { taskBody, SchedulerTestApp } from "../../../test/support/scheduler-app.ts";
 
 describeEachBackend("POST /api/tasks/batch", (backend) => {
-  let api: TestApi;
+  let api: SchedulerTestApp;
   beforeAll(async () => {
-    api = await TestApi.open(backend);
+    api = await SchedulerTestApp.open(backend);
   });
   afterAll(() => api.close());
   beforeEach(() => api.reset());

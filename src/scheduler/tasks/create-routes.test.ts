@@ -3,12 +3,12 @@ import { eq } from "drizzle-orm";
 import { describeEachBackend } from "../../../test/support/databases.ts";
 import { WAKE_CHANNEL } from "../../db/channels.ts";
 import { taskEvents, tasks } from "../../db/schema/index.ts";
-import { taskBody, TestApi } from "../http-test-client.ts";
+import { taskBody, SchedulerTestApp } from "../../../test/support/scheduler-app.ts";
 
 describeEachBackend("POST /api/tasks", (backend) => {
-  let api: TestApi;
+  let api: SchedulerTestApp;
   beforeAll(async () => {
-    api = await TestApi.open(backend);
+    api = await SchedulerTestApp.open(backend);
   });
   afterAll(() => api.close());
   beforeEach(() => api.reset());

@@ -6,7 +6,7 @@
 import { Type } from "@sinclair/typebox";
 import { TASK_STATUSES } from "../../core/task-status.ts";
 import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, SEARCH_MAX_CHARS } from "./list-query.ts";
-import { QUEUE_PATTERN } from "./model.ts";
+import { QUEUE_PATTERN } from "../../core/queue-name.ts";
 
 export const TaskListQuery = Type.Object({
   status: Type.Optional(

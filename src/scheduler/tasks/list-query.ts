@@ -9,15 +9,14 @@ import { isTaskStatus, TASK_STATUSES } from "../../core/task-status.ts";
 import type { TaskListFilter, TaskPosition } from "../../db/queries/list-tasks.ts";
 import type { Checked } from "./validate-task.ts";
 import { parseIsoInstant } from "./iso-time.ts";
-import { QUEUE_PATTERN } from "./model.ts";
+import { isQueueName } from "../../core/queue-name.ts";
+import { isUuid } from "../../core/uuid.ts";
 
 export const LIST_LIMIT_DEFAULT = 50;
 export const LIST_LIMIT_MAX = 500;
 export const SEARCH_MAX_CHARS = 200;
-const QUEUE = new RegExp(QUEUE_PATTERN);
-const POSITION = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6})\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A cursor decodes to `created_at|id`. */
+const POSITION = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6})\|([^|]+)$/;
 /** An id's shape as printed, with x for each hex digit: a `git`-style short id is a start of it. */
 const ID_SHAPE = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
 
@@ -36,12 +35,12 @@ export function parseListQuery(query: URLSearchParams, names: ListQueryNames = A
   const statuses = [...new Set((one("status") ?? "").split(",").map((s) => s.trim()).filter(Boolean))];
   if (statuses.some((s) => !isTaskStatus(s))) bad("status", `must be a comma list of ${TASK_STATUSES.join(", ")}`);
   const queue = one("queue");
-  if (queue !== null && !QUEUE.test(queue)) bad("queue", "must be 1 to 64 characters of a-z, 0-9, _ and -");
+  if (queue !== null && !isQueueName(queue)) bad("queue", "must be 1 to 64 characters of a-z, 0-9, _ and -");
   const q = one("q");
   if (q !== null && (q.length > SEARCH_MAX_CHARS || q.includes("\u0000") || !q.isWellFormed())) bad("q", `must be text of at most ${SEARCH_MAX_CHARS} characters`);
   const scheduleId = one(names.schedule);
   // Checked here so that a malformed id is a 422 naming it, not a uuid cast error in PostgreSQL.
-  if (scheduleId !== null && !UUID.test(scheduleId)) bad(names.schedule, "must be a schedule id (a UUID)");
+  if (scheduleId !== null && !isUuid(scheduleId)) bad(names.schedule, "must be a schedule id (a UUID)");
   const idPrefix = one("id_prefix");
   if (idPrefix !== null && !ID_SHAPE.startsWith(idPrefix.replace(/[0-9a-f]/gi, "x"))) bad("id_prefix", "must be the start of a task id (hex digits and dashes as in 7d1c2a4e-0000-…)");
   const limitText = one("limit");
@@ -72,6 +71,6 @@ export function decodeCursor(s: string): TaskPosition | null {
   if (!/^[A-Za-z0-9_-]+$/.test(s)) return null;
   const m = POSITION.exec(Buffer.from(s, "base64url").toString());
   // A well-formed but impossible time would make PostgreSQL fail the query.
-  if (!m || parseIsoInstant(`${m[1]}Z`) === null) return null;
+  if (!m || parseIsoInstant(`${m[1]}Z`) === null || !isUuid(m[2]!)) return null;
   return { createdAt: m[1]!, id: m[2]! };
 }

@@ -3,14 +3,14 @@ import { eq, inArray, sql } from "drizzle-orm";
 import { describeEachBackend } from "../../../test/support/databases.ts";
 import { listTasksQuery } from "../../db/queries/list-tasks.ts";
 import { tasks } from "../../db/schema/index.ts";
-import { taskBody, TestApi } from "../http-test-client.ts";
+import { taskBody, SchedulerTestApp } from "../../../test/support/scheduler-app.ts";
 
 type Listed = { id: string; name: string; status: string; queue: string; created_at: string };
 
 describeEachBackend("GET /api/tasks", (backend) => {
-  let api: TestApi;
+  let api: SchedulerTestApp;
   beforeAll(async () => {
-    api = await TestApi.open(backend);
+    api = await SchedulerTestApp.open(backend);
   });
   afterAll(() => api.close());
   beforeEach(() => api.reset());

@@ -10,6 +10,8 @@
  * `"priority": "5"` should be refused, not coerced.
  */
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { BACKOFF_FACTOR_DEFAULT, BACKOFF_MAX_MS_DEFAULT, BACKOFF_MS_DEFAULT, MAX_RETRIES_DEFAULT } from "../../core/retry-policy.ts";
+import { QUEUE_DEFAULT, QUEUE_PATTERN } from "../../core/queue-name.ts";
 import { TASK_STATUSES } from "../../core/task-status.ts";
 
 export const NAME_MAX_CHARS = 200;
@@ -18,20 +20,14 @@ export const COMMAND_MAX_BYTES = 65_536;
 export const ENV_MAX_VARS = 100;
 export const ENV_MAX_BYTES = 65_536;
 export const ENV_NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$";
-export const QUEUE_PATTERN = "^[a-z0-9_-]{1,64}$";
-export const QUEUE_DEFAULT = "default";
 export const PRIORITY_MIN = -100;
 export const PRIORITY_MAX = 100;
 export const DELAY_MAX_MS = 365 * 24 * 3600 * 1000;
 export const MAX_RETRIES_MAX = 100;
-export const MAX_RETRIES_DEFAULT = 3;
 export const BACKOFF_MS_MAX = 86_400_000;
-export const BACKOFF_MS_DEFAULT = 1000;
 export const BACKOFF_FACTOR_MAX = 10;
-export const BACKOFF_FACTOR_DEFAULT = 2;
 /** PostgreSQL int4 max: timers and intervals stay far from overflow. */
 export const INT32_MAX = 2_147_483_647;
-export const BACKOFF_MAX_MS_DEFAULT = 3_600_000;
 export const IDEMPOTENCY_KEY_MAX_CHARS = 200;
 export const BATCH_MAX_TASKS = 1000;
 

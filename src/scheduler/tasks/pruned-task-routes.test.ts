@@ -4,12 +4,12 @@ import { eq, sql } from "drizzle-orm";
 import { describeEachBackend } from "../../../test/support/databases.ts";
 import { pruneFinishedTasks } from "../../db/queries/prune-finished-tasks.ts";
 import { tasks } from "../../db/schema/index.ts";
-import { taskBody, TestApi } from "../http-test-client.ts";
+import { SchedulerTestApp, taskBody } from "../../../test/support/scheduler-app.ts";
 
 describeEachBackend("pruned tasks in the API", (backend) => {
-  let api: TestApi;
+  let api: SchedulerTestApp;
   beforeAll(async () => {
-    api = await TestApi.open(backend);
+    api = await SchedulerTestApp.open(backend);
   });
   afterAll(() => api.close());
   beforeEach(() => api.reset());

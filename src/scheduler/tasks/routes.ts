@@ -26,8 +26,8 @@ import { taskDetailJson, taskJson } from "./task-json.ts";
 import { SubmitCoalescer } from "./submit-coalescer.ts";
 import { validateNewTask, validateTaskBatch, type Checked } from "./validate-task.ts";
 import { plural } from "../../core/plural.ts";
+import { isUuid } from "../../core/uuid.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const tags = ["tasks"];
 /** Bodies are read by readJsonBody (size cap, JSON only), never by Elysia's parser. */
 const parse = "none" as const;
@@ -87,7 +87,7 @@ export function taskRoutes(db: Db, log: Logger) {
     .get(
       "/:id",
       async ({ params }) => {
-        const detail = UUID.test(params.id) ? await getTask(db, params.id.toLowerCase()) : null;
+        const detail = isUuid(params.id) ? await getTask(db, params.id.toLowerCase()) : null;
         if (!detail) throw new NotFoundError(`no task with id ${params.id}`);
         return taskDetailJson(detail);
       },
@@ -119,6 +119,6 @@ function valid<T>(checked: Checked<T>): T {
 
 /** Ids that are not UUIDs name no task (404), rather than reaching PostgreSQL's uuid parser. */
 function taskId(id: string): string {
-  if (!UUID.test(id)) throw new NotFoundError(`no task with id ${id}`);
+  if (!isUuid(id)) throw new NotFoundError(`no task with id ${id}`);
   return id.toLowerCase();
 }

@@ -8,6 +8,8 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { ValueErrorType } from "@sinclair/typebox/errors";
 import type { FieldProblem } from "../../core/errors.ts";
+import { QUEUE_DEFAULT } from "../../core/queue-name.ts";
+import { BACKOFF_FACTOR_DEFAULT, BACKOFF_MAX_MS_DEFAULT, BACKOFF_MS_DEFAULT, MAX_RETRIES_DEFAULT } from "../../core/retry-policy.ts";
 import type { NewTask } from "../../db/queries/insert-tasks.ts";
 import { parseIsoInstant } from "./iso-time.ts";
 import * as m from "./model.ts";
@@ -133,20 +135,20 @@ function textProblem(s: string): string | null {
 
 /** The validated body with SPEC §2 defaults applied. */
 function normalize(b: m.NewTaskBody): NewTask {
-  const backoffMs = b.backoff_ms ?? m.BACKOFF_MS_DEFAULT;
+  const backoffMs = b.backoff_ms ?? BACKOFF_MS_DEFAULT;
   return {
     name: b.name,
     command: b.command,
     env: b.env ?? {},
-    queue: b.queue ?? m.QUEUE_DEFAULT,
+    queue: b.queue ?? QUEUE_DEFAULT,
     priority: b.priority ?? 0,
     runAt: b.run_at === undefined ? null : parseIsoInstant(b.run_at),
     delayMs: b.delay_ms ?? 0,
-    maxRetries: b.max_retries ?? m.MAX_RETRIES_DEFAULT,
+    maxRetries: b.max_retries ?? MAX_RETRIES_DEFAULT,
     backoffMs,
-    backoffFactor: b.backoff_factor ?? m.BACKOFF_FACTOR_DEFAULT,
+    backoffFactor: b.backoff_factor ?? BACKOFF_FACTOR_DEFAULT,
     // A first delay above the default cap would be silently cut to it; the cap follows backoff_ms instead.
-    backoffMaxMs: b.backoff_max_ms ?? Math.max(m.BACKOFF_MAX_MS_DEFAULT, backoffMs),
+    backoffMaxMs: b.backoff_max_ms ?? Math.max(BACKOFF_MAX_MS_DEFAULT, backoffMs),
     timeoutMs: b.timeout_ms ?? null,
     idempotencyKey: b.idempotency_key ?? null,
   };

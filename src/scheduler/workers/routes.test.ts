@@ -2,12 +2,12 @@ import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
 import { describeEachBackend } from "../../../test/support/databases.ts";
 import { DEAD_WORKERS_SHOWN } from "../../db/queries/list-workers.ts";
 import { workers } from "../../db/schema/index.ts";
-import { TestApi } from "../http-test-client.ts";
+import { SchedulerTestApp } from "../../../test/support/scheduler-app.ts";
 
 describeEachBackend("GET /api/workers", (backend) => {
-  let api: TestApi;
+  let api: SchedulerTestApp;
   beforeAll(async () => {
-    api = await TestApi.open(backend);
+    api = await SchedulerTestApp.open(backend);
   });
   afterAll(() => api.close());
   beforeEach(() => api.reset());

@@ -11,7 +11,7 @@ export function workerJson(w: WorkerRow): WorkerJson {
     id: w.id,
     name: w.name,
     host: w.host,
-    // The column holds only these three (worker-sessions.ts, mark-dead-workers.ts).
+    // The column holds only these three (open-worker-session.ts, record-heartbeat.ts, mark-worker-left.ts, mark-dead-workers.ts).
     status: w.status as WorkerJson["status"],
     queues: w.queues,
     concurrency: w.concurrency,

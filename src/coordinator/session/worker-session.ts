@@ -1,0 +1,101 @@
+/**
+ * One connected worker as the coordinator sees it: its stream, its slots (credits),
+ * and the attempts in flight to it. Dispatch only fills free slots, so a worker
+ * never has more than its concurrency running.
+ */
+import { attemptKey, type ClaimedTask } from "../../core/attempt.ts";
+import { coerceError } from "../../core/errors.ts";
+import type { Logger } from "../../log/logger.ts";
+import type { ConnectServerStream, CoordinatorMessage } from "../../proto/index.ts";
+
+/** Policy facts kept per attempt in flight, to judge its result without a lookup. */
+export type InflightAttempt = ClaimedTask;
+
+export class WorkerSession {
+  readonly inflight = new Map<string, InflightAttempt>();
+  /**
+   * Results received and being written, by attempt key. Their slots are already free
+   * (the worker frees a slot before it reports), but their attempts are still live in
+   * the database until the write lands: reconcile and endSession wait for them.
+   */
+  readonly finishing = new Map<string, Promise<unknown>>();
+  /** Why each attempt this session was told to kill was stopped, by attempt key, until its result arrives. */
+  readonly stopping = new Map<string, string>();
+  draining = false;
+  closed = false;
+  /** When this coordinator last heard from the worker (performance.now()): the liveness monitor records it. */
+  heardAt = performance.now();
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly queues: string[],
+    readonly concurrency: number,
+    private readonly stream: ConnectServerStream,
+    private readonly log: Logger,
+  ) {}
+
+  /** Slots the coordinator may still fill. */
+  get free(): number {
+    if (this.draining || this.closed) return 0;
+    return Math.max(0, this.concurrency - this.inflight.size);
+  }
+
+  /** Sends claimed attempts down the stream; returns those that could not be sent. */
+  dispatch(tasks: ClaimedTask[]): ClaimedTask[] {
+    const unsent: ClaimedTask[] = [];
+    for (const t of tasks) {
+      const sent = this.send({
+        dispatch: {
+          task_id: t.id,
+          attempt: t.attempt,
+          name: t.name,
+          command: t.command,
+          env: t.env,
+          queue: t.queue,
+          timeout_ms: t.timeoutMs ?? 0,
+        },
+      });
+      if (sent) this.inflight.set(attemptKey(t.id, t.attempt), t);
+      else unsent.push(t);
+    }
+    return unsent;
+  }
+
+  /**
+   * Tells the worker to kill an attempt (cancelled, or no longer current). It stays
+   * in flight, holding its slot, until the worker reports the kill: that report
+   * records the attempt's exit and output.
+   */
+  cancel(taskId: string, attempt: number, reason: string): void {
+    this.stopping.set(attemptKey(taskId, attempt), reason);
+    this.send({ cancel: { task_id: taskId, attempt, reason } });
+  }
+
+  drain(reason: string): void {
+    this.draining = true;
+    this.send({ drain: { reason } });
+  }
+
+  send(msg: CoordinatorMessage): boolean {
+    if (this.closed || this.stream.destroyed || this.stream.cancelled) return false;
+    try {
+      this.stream.write(msg);
+      return true;
+    } catch (err) {
+      this.log.warn("writing to worker {worker} failed: {error}", { worker: this.name, error: coerceError(err).message });
+      return false;
+    }
+  }
+
+  /** Ends the stream; the worker reconnects (elsewhere, or here as a new session if it was declared dead). */
+  close(code: number, details: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.stream.emit("error", { code, details });
+    } catch {
+      // The stream may already be gone; nothing left to tell the worker.
+    }
+  }
+}

@@ -1,0 +1,11 @@
+/** markWorkerLeft: a session ended on purpose (a drained worker left, or its coordinator shut it out before it opened). */
+import { sql } from "drizzle-orm";
+import { notifyWorker } from "../channels.ts";
+import { rows, type Executor } from "../sql.ts";
+
+export async function markWorkerLeft(db: Executor, workerId: string): Promise<void> {
+  const r = rows<{ name: string }>(await db.execute(sql`
+    update workers set status = 'dead', stopped_at = now(), running = 0
+    where id = ${workerId} and status <> 'dead' returning name`));
+  if (r[0]) await notifyWorker(db, { id: workerId, name: r[0].name, status: "dead" });
+}

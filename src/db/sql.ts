@@ -1,0 +1,70 @@
+/**
+ * What every query file shares: the Executor they run on, reading results
+ * (`rows`), parameters that keep a statement's text fixed whatever the input
+ * (arrays and JSON record sets as one parameter each, so prepared statements are
+ * reused), and task statuses as literals built from core/task-status.ts, so the
+ * SQL says the same statuses as the state machine (only TaskStatus values type-check).
+ */
+import { sql, type SQL } from "drizzle-orm";
+import type { AttemptRef } from "../core/attempt.ts";
+import type { TaskStatus } from "../core/task-status.ts";
+import { isUuid } from "../core/uuid.ts";
+import type { Db } from "./client.ts";
+
+/** A drizzle database or transaction: both can run every query (`_` for executePrepared). */
+export type Executor = Pick<Db, "_" | "execute" | "insert" | "select" | "update" | "delete">;
+
+/**
+ * The rows of a `db.execute()` result. Answers differ by driver: postgres.js gives
+ * an array-like RowList, PGlite gives `{ rows }`; query code reads them through this only.
+ */
+export function rows<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  const r = (result as { rows?: T[] } | null)?.rows;
+  return Array.isArray(r) ? r : [];
+}
+
+/**
+ * Attempts as a record set `i(task_id, attempt, worker_id)`, one JSON parameter
+ * whatever their number: join or select from it.
+ *
+ * @example sql`select t.id from tasks t join ${attemptRefsSql(refs)} on t.id = i.task_id`
+ */
+export function attemptRefsSql(refs: readonly AttemptRef[]): SQL {
+  const input = JSON.stringify(refs.map((r) => ({ task_id: r.taskId, attempt: r.attempt, worker_id: r.workerId })));
+  return sql`jsonb_to_recordset(${input}::jsonb) as i(task_id uuid, attempt int, worker_id uuid)`;
+}
+
+/**
+ * One task status as a SQL literal.
+ *
+ * @example sql`update tasks set status = ${statusSql("picked")}` // … set status = 'picked'
+ */
+export function statusSql(status: TaskStatus): SQL {
+  return sql.raw(`'${status}'`);
+}
+
+/**
+ * A list of task statuses as a parenthesised SQL list, for `status in …`.
+ *
+ * @example sql`where status in ${statusListSql(ACTIVE_STATUSES)}` // … in ('picked', 'running')
+ */
+export function statusListSql(statuses: readonly TaskStatus[]): SQL {
+  return sql.raw(`(${statuses.map((s) => `'${s}'`).join(", ")})`);
+}
+
+/**
+ * A PostgreSQL text[] literal, the same on both drivers: one parameter whatever
+ * the count, so the statement text never changes. Use as `${textArray(xs)}::text[]`.
+ */
+export function textArray(items: readonly string[]): string {
+  return `{${items.map((s) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(",")}}`;
+}
+
+/**
+ * A PostgreSQL uuid[] literal (`${uuidArray(ids)}::uuid[]`). Anything that is not a
+ * UUID is left out rather than failing the statement.
+ */
+export function uuidArray(ids: readonly string[]): string {
+  return `{${ids.filter(isUuid).join(",")}}`;
+}
