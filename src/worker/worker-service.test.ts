@@ -87,6 +87,8 @@ test("never runs more than its concurrency: an over-dispatch is refused as 'work
   expect(refused).toMatchObject({ task_id: "extra", attempt: 1, error: "worker full: its one slot is busy" });
   expect(refused!.exit_code).toBeUndefined();
   await waitFor("heartbeat listing the long task", () => c.all("heartbeat").some((h) => h.running.length === 1 && h.running[0]!.task_id === "long"));
+  // A slot is taken before its process has spawned (a slow fork): the start report may follow the heartbeat.
+  await waitFor("the long task's start", () => c.all("started").length > 0);
   expect(c.all("started").map((s) => s.task_id)).toEqual(["long"]);
   expect(c.all("heartbeat").every((h) => h.running.length <= 1)).toBe(true);
 
