@@ -3,6 +3,7 @@
  * stop them in reverse on SIGINT/SIGTERM. Bad flags exit 2 with one line.
  */
 import { ConfigError, parseConfig, type Config } from "./config/config.ts";
+import { checkBindNames } from "./config/bind-check.ts";
 import { helpText } from "./config/flags.ts";
 import { Lifecycle, type Service } from "./core/lifecycle.ts";
 import { VERSION } from "./core/version.ts";
@@ -15,6 +16,7 @@ async function main(): Promise<number> {
   let parsed;
   try {
     parsed = parseConfig(process.argv.slice(2), process.env, Boolean(process.stderr.isTTY));
+    if (parsed.command === "run") await checkBindNames(parsed.config);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`taskflow: ${err.message}\n`);

@@ -14,6 +14,7 @@ import {
   SHUTDOWN_GRACE_MS_DEFAULT,
   WORKER_TIMEOUT_MS_DEFAULT,
 } from "./flags.ts";
+import { isIpLiteral, isLoopbackAddress } from "./loopback.ts";
 
 export type Role = "scheduler" | "coordinator" | "worker";
 export const ROLES: Role[] = ["scheduler", "coordinator", "worker"];
@@ -124,12 +125,16 @@ function checkRules(c: Config, label: (name: string) => string): void {
     );
   }
   if (c.token || c.insecure) return;
-  if (serves("scheduler") && !isLoopback(c.http.host)) {
-    throw new ConfigError(`${label("http")}=${c.http.host}:${c.http.port} is not a loopback address: set --token (TASKFLOW_TOKEN) so the API is not open to anyone, or pass --insecure`);
-  }
-  if (serves("coordinator") && !isLoopback(c.grpc.host)) {
-    throw new ConfigError(`${label("grpc")}=${c.grpc.host}:${c.grpc.port} is not a loopback address: set --token (TASKFLOW_TOKEN) so workers must authenticate, or pass --insecure`);
-  }
+  // IP literals are judged here; names are resolved and judged by checkBindNames() before binding.
+  const literalOutside = (host: string) => isIpLiteral(host) && !isLoopbackAddress(host);
+  if (serves("scheduler") && literalOutside(c.http.host)) throw openBindError(label("http"), c.http);
+  if (serves("coordinator") && literalOutside(c.grpc.host)) throw openBindError(label("grpc"), c.grpc);
+}
+
+/** The one-line refusal of an open (tokenless) bind outside loopback. */
+export function openBindError(label: string, addr: HostPort, why = ""): ConfigError {
+  const what = label.includes("grpc") || label.includes("GRPC") ? "so workers must authenticate" : "so the API is not open to anyone";
+  return new ConfigError(`${label}=${addr.host}:${addr.port} is not a loopback address${why ? ` (${why})` : ""}: set --token (TASKFLOW_TOKEN) ${what}, or pass --insecure`);
 }
 
 /**
@@ -142,10 +147,6 @@ export function localCoordinatorAddress(grpc: HostPort, tls: boolean): string {
   const wildcard = host === "0.0.0.0" || host === "::";
   const dialHost = wildcard ? (tls ? "localhost" : host === "::" ? "[::1]" : "127.0.0.1") : host.includes(":") ? `[${host}]` : host;
   return `${dialHost}:${port}`;
-}
-
-export function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\./.test(host);
 }
 
 function parseCommand(positionals: string[]): Command {

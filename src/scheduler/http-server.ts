@@ -3,6 +3,8 @@ import type { Elysia } from "elysia";
 import type { HostPort } from "../config/config.ts";
 import type { Service } from "../core/lifecycle.ts";
 import type { Logger } from "../log/logger.ts";
+import { malformedTarget } from "./auth/host-check.ts";
+import { errorBody } from "./http-errors.ts";
 
 /** SPEC §3: request bodies over 1 MiB get 413 (enforced by the app: request-body.ts). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -34,7 +36,14 @@ export class HttpServer implements Service {
       this.server = Bun.serve({
         hostname: this.addr.host,
         port: this.addr.port,
-        fetch: (req) => this.app.fetch(req),
+        // A malformed Host or URL is refused before any route builds a URL from it.
+        fetch: (req) => malformedTarget(req) ?? this.app.fetch(req),
+        // Never Bun's developer error page (stack, source lines, working directory).
+        development: false,
+        error: (err) => {
+          this.log.error("unexpected error handling a request: {error}", { error: err.stack ?? err.message });
+          return Response.json(errorBody("internal", "internal error"), { status: 500 });
+        },
         maxRequestBodySize: BUN_BODY_LIMIT_BYTES,
         // SSE streams stay open for hours; they send keep-alive comments instead.
         idleTimeout: 0,

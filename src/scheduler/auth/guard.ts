@@ -14,9 +14,10 @@
  *   web page cannot reach the open API through DNS rebinding.
  */
 import { Elysia } from "elysia";
-import { isLoopback } from "../../config/config.ts";
+import { isLoopbackName } from "../../config/loopback.ts";
 import type { Logger } from "../../log/logger.ts";
 import { errorBody } from "../http-errors.ts";
+import { requestHostname } from "./host-check.ts";
 import { bearerToken, isValidSession, readCookie, SESSION_COOKIE, tokensEqual } from "./credentials.ts";
 
 export interface GuardOptions {
@@ -47,8 +48,12 @@ export function authGuard(opts: GuardOptions) {
 export function checkRequest(request: Request, opts: GuardOptions, nowMs = Date.now()): Response | undefined {
   const url = new URL(request.url);
   const path = url.pathname;
-  if (!opts.token && !opts.insecure && path !== "/healthz" && !isLoopback(url.hostname)) {
-    return refuse(421, "misdirected_request", `this open taskflow (no --token) answers only requests addressed to a loopback name, not ${url.hostname}; set --token to serve it under other names`);
+  if (!opts.token && !opts.insecure && path !== "/healthz") {
+    const hostname = requestHostname(request);
+    if (hostname === null || !isLoopbackName(hostname)) {
+      const shown = (hostname ?? "an unparsable Host").slice(0, 100);
+      return refuse(421, "misdirected_request", `this open taskflow (no --token) answers only requests addressed to localhost or a loopback IP address, not ${shown}; set --token to serve it under other names`);
+    }
   }
   let by: "bearer" | "cookie" | "none" = "none";
   if (opts.token) {

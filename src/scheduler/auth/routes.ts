@@ -75,9 +75,13 @@ export function authRoutes(opts: { token: string | null; log: Logger }) {
     });
 }
 
-/** Only paths on this site: never `//evil.example` or `https://…` (no open redirect). */
+/**
+ * Only paths on this site: never `//evil.example` or `https://…` (no open redirect).
+ * Printable ASCII only: a Location header cannot carry other characters, and
+ * `/login?next=%2F%C4%80` must not become a 500.
+ */
 export function safeNext(next: unknown): string {
-  if (typeof next !== "string" || !/^\/(?![/\\])[^\s\\]*$/.test(next) || next.length > 2048) return "/";
+  if (typeof next !== "string" || !/^\/(?![/\\])[\x21-\x7e]*$/.test(next) || next.includes("\\") || next.length > 2048) return "/";
   return next;
 }
 
