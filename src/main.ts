@@ -5,6 +5,7 @@
 import { ConfigError, parseConfig, type Config } from "./config/config.ts";
 import { checkBindNames } from "./config/bind-check.ts";
 import { helpText } from "./config/flags.ts";
+import { checkArgvSecrets } from "./config/token-config.ts";
 import { Lifecycle, type Service } from "./core/lifecycle.ts";
 import { VERSION } from "./core/version.ts";
 import { roleLogger, setupLogging } from "./log/logger.ts";
@@ -16,7 +17,10 @@ async function main(): Promise<number> {
   let parsed;
   try {
     parsed = parseConfig(process.argv.slice(2), process.env, Boolean(process.stderr.isTTY));
-    if (parsed.command === "run") await checkBindNames(parsed.config);
+    if (parsed.command === "run") {
+      checkArgvSecrets(process.argv.slice(2), parsed.config.roles.includes("worker"));
+      await checkBindNames(parsed.config);
+    }
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`taskflow: ${err.message}\n`);

@@ -48,7 +48,7 @@ describe("config precedence", () => {
     expect(parse(["--grpc=0.0.0.0:6000", "--insecure"]).coordinators).toEqual(["127.0.0.1:6000"]);
     expect(parse(["--grpc=[::]:6000", "--insecure"]).coordinators).toEqual(["[::1]:6000"]);
     expect(parse(["--grpc=[::1]:6000"]).coordinators).toEqual(["[::1]:6000"]);
-    expect(parse(["--grpc=0.0.0.0:6000", "--token=t", "--grpc-tls-cert=c", "--grpc-tls-key=k"]).coordinators).toEqual(["localhost:6000"]);
+    expect(parse(["--grpc=0.0.0.0:6000", "--token=0123456789abcdef", "--grpc-tls-cert=c", "--grpc-tls-key=k"]).coordinators).toEqual(["localhost:6000"]);
   });
 
   test("roles: single, comma lists, all", () => {
@@ -60,7 +60,7 @@ describe("config precedence", () => {
   test("an empty token counts as no token", () => {
     expect(parse(["--token="]).token).toBeNull();
     expect(parse([], { TASKFLOW_TOKEN: "  " }).token).toBeNull();
-    expect(parse([], { TASKFLOW_TOKEN: "s3cret" }).token).toBe("s3cret");
+    expect(parse([], { TASKFLOW_TOKEN: " s3cret-s3cret-s3cret " }).token).toBe("s3cret-s3cret-s3cret");
   });
 
   test("version and migrate ignore the rules about binds and roles", () => {
@@ -115,7 +115,7 @@ describe("config errors name the flag and what it accepts", () => {
     expect(errorOf(["--http=0.0.0.0:8080"])).toMatch(/not a loopback address: set --token/);
     expect(errorOf(["--grpc=10.0.0.5:50051"])).toMatch(/--grpc=10.0.0.5:50051 is not a loopback address/);
     expect(errorOf(["--http=0.0.0.0:8080", "--token="])).toMatch(/set --token/);
-    expect(parse(["--http=0.0.0.0:8080", "--token=t"]).http.host).toBe("0.0.0.0");
+    expect(parse(["--http=0.0.0.0:8080", "--token=0123456789abcdef"]).http.host).toBe("0.0.0.0");
     expect(parse(["--http=0.0.0.0:8080", "--insecure"]).insecure).toBe(true);
     expect(parse(["--http=[::1]:8080"]).http.host).toBe("::1");
     // A worker binds nothing: its own --http does not matter.

@@ -15,6 +15,7 @@ import {
   WORKER_TIMEOUT_MS_DEFAULT,
 } from "./flags.ts";
 import { isIpLiteral, isLoopbackAddress } from "./loopback.ts";
+import { readSecret } from "./token-config.ts";
 
 export type Role = "scheduler" | "coordinator" | "worker";
 export const ROLES: Role[] = ["scheduler", "coordinator", "worker"];
@@ -38,6 +39,8 @@ export interface Config {
   queues: string[];
   name: string;
   token: string | null;
+  /** Worker variables that tasks inherit although they look like secrets (TASKFLOW_*, DATABASE_URL, PG*). */
+  taskEnvPassthrough: string[];
   insecure: boolean;
   grpcTls: { cert: string | null; key: string | null; ca: string | null };
   heartbeatMs: number;
@@ -81,8 +84,11 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     return typeof values[name] !== "undefined" ? `--${name}` : env[flag.env] !== undefined ? `${flag.env}` : `--${name}`;
   };
 
+  const roles = parseRoles(raw("role") ?? "all", flagLabel("role"));
+  const secret = (name: string) =>
+    readSecret({ name, env: FLAGS.find((f) => f.name === name)!.env, value: raw(name), file: raw(`${name}-file`) });
   const config: Config = {
-    roles: parseRoles(raw("role") ?? "all", flagLabel("role")),
+    roles,
     databaseUrl: parseDatabaseUrl(raw("database-url"), flagLabel("database-url")),
     dataDir: nonEmpty(raw("data-dir")) ?? DATA_DIR_DEFAULT,
     http: parseHostPort(raw("http") ?? HTTP_DEFAULT, flagLabel("http")),
@@ -91,7 +97,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     concurrency: parseInt(raw("concurrency"), flagLabel("concurrency"), cpus().length, 1, 10000),
     queues: parseQueues(raw("queues") ?? "default", flagLabel("queues")),
     name: nonEmpty(raw("name")) ?? `${hostname()}-${process.pid}`,
-    token: nonEmpty(raw("token")),
+    token: secret("token"),
+    taskEnvPassthrough: parseNameList(raw("task-env-passthrough"), flagLabel("task-env-passthrough")),
     insecure: parseBool(raw("insecure"), flagLabel("insecure")),
     grpcTls: { cert: nonEmpty(raw("grpc-tls-cert")), key: nonEmpty(raw("grpc-tls-key")), ca: nonEmpty(raw("grpc-tls-ca")) },
     heartbeatMs: parseInt(raw("heartbeat"), flagLabel("heartbeat"), HEARTBEAT_MS_DEFAULT, 10, 3_600_000),
@@ -200,6 +207,14 @@ function parseCoordinators(v: string, label: string): string[] {
   const list = v.split(",").map((s) => s.trim()).filter(Boolean);
   if (list.length === 0) throw new ConfigError(`${label} is empty; accepts HOST:PORT[,HOST:PORT...]`);
   for (const a of list) parseHostPort(a, label);
+  return list;
+}
+
+/** A comma list of environment variable names, each optionally ending in `*` (a prefix). */
+function parseNameList(v: string | undefined, label: string): string[] {
+  const list = (v ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const bad = list.find((n) => !/^[A-Za-z_][A-Za-z0-9_]*\*?$/.test(n));
+  if (bad !== undefined) throw new ConfigError(`${label}: bad name "${bad.slice(0, 64)}"; accepts a comma list of variable names, each may end in * (e.g. PGHOST,TASKFLOW_TASK_*)`);
   return list;
 }
 

@@ -38,7 +38,7 @@ export const STALE_REASON = "this worker's session was declared dead; the attemp
 export type WorkerConfig = Pick<
   Config,
   "coordinators" | "grpcTls" | "token" | "name" | "concurrency" | "queues" | "heartbeatMs" | "shutdownGraceMs"
->;
+> & Partial<Pick<Config, "taskEnvPassthrough">>;
 
 export interface WorkerDeps {
   config: WorkerConfig;
@@ -65,7 +65,7 @@ export class WorkerService implements Service {
   constructor(deps: WorkerDeps) {
     this.#config = deps.config;
     this.#log = deps.log;
-    this.#slots = new TaskSlots(deps.config.concurrency, (a, r) => this.#onAttemptFinished(a, r), deps.startProcess, deps.config.name);
+    this.#slots = new TaskSlots(deps.config.concurrency, (a, r) => this.#onAttemptFinished(a, r), deps.startProcess, deps.config.name, deps.config.taskEnvPassthrough);
   }
 
   /** The worker id of the current (or last) session; "" before the first Welcome. */
