@@ -6,13 +6,13 @@
 import { Elysia } from "elysia";
 import type { Logger } from "../../log/logger.ts";
 import { LoginPage } from "../../../views/pages/login.tsx";
-import { HttpError } from "../http-errors.ts";
+import { readFormBody } from "../request-body.ts";
 import { isValidSession, readCookie, SESSION_COOKIE, sessionCookieHeader, sessionValue, tokensEqual } from "./credentials.ts";
 
 /** A refused sign-in answers this late, which slows guessing through one connection. */
 export const FAILED_LOGIN_DELAY_MS = 500;
 /** A sign-in form is a few hundred bytes. */
-const MAX_FORM_BYTES = 8 * 1024;
+export const MAX_LOGIN_FORM_BYTES = 8 * 1024;
 
 const tags = ["auth"];
 const formBody = {
@@ -48,7 +48,8 @@ export function authRoutes(opts: { token: string | null; log: Logger }) {
     .post(
       "/login",
       async ({ request, server }) => {
-        const form = new URLSearchParams(await readForm(request));
+        // Read before the token is known to be right, so capped tightly: the guard lets anyone post here.
+        const form = await readFormBody(request, MAX_LOGIN_FORM_BYTES);
         const next = safeNext(form.get("next"));
         if (!token) return redirect(next);
         if (tokensEqual(form.get("token") ?? "", token)) {
@@ -89,9 +90,3 @@ function isHttps(request: Request): boolean {
   return new URL(request.url).protocol === "https:" || request.headers.get("x-forwarded-proto") === "https";
 }
 
-async function readForm(request: Request): Promise<string> {
-  if (Number(request.headers.get("content-length") ?? 0) > MAX_FORM_BYTES) throw new HttpError(413, "payload_too_large", "a sign-in form is smaller than this");
-  const text = await request.text();
-  if (text.length > MAX_FORM_BYTES) throw new HttpError(413, "payload_too_large", "a sign-in form is smaller than this");
-  return text;
-}

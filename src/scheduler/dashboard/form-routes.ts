@@ -17,6 +17,8 @@ import type { DashboardContext } from "./dashboard-context.ts";
 import { htmlPage, seeOther } from "./html-response.ts";
 import { notFoundPage, taskPage } from "./page-routes.ts";
 import { checkTaskForm, formErrors, readTaskForm } from "./task-form.ts";
+import { readFormBody } from "../request-body.ts";
+import { clipFormValues } from "../echo-limit.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Bodies are read here as form text, never by Elysia's parser. */
@@ -30,7 +32,7 @@ export function formRoutes(ctx: DashboardContext) {
 }
 
 async function submitTask(ctx: DashboardContext, request: Request): Promise<Response> {
-  const values = readTaskForm(new URLSearchParams(await request.text()));
+  const values = clipFormValues(readTaskForm(await readFormBody(request)));
   const checked = checkTaskForm(values);
   if (!checked.ok) return htmlPage(NewTaskPage({ values, errors: formErrors(checked.problems), now: new Date(), ...ctx.chrome }) as string, 422);
   // An idempotency key already used leads to the first task with it, as the API answers.

@@ -17,6 +17,8 @@ import type { DashboardContext } from "./dashboard-context.ts";
 import { htmlPage, seeOther } from "./html-response.ts";
 import { notFoundPage } from "./page-routes.ts";
 import { checkScheduleForm, readScheduleForm, scheduleFormErrors } from "./schedule-form.ts";
+import { readFormBody } from "../request-body.ts";
+import { clipFormValues } from "../echo-limit.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const hide = { detail: { hide: true } };
@@ -42,7 +44,7 @@ export function scheduleDashboardRoutes(ctx: DashboardContext) {
 }
 
 async function createSchedule(ctx: DashboardContext, request: Request): Promise<Response> {
-  const values = readScheduleForm(new URLSearchParams(await request.text()));
+  const values = clipFormValues(readScheduleForm(await readFormBody(request)));
   const checked = checkScheduleForm(values);
   if (!checked.ok) {
     return htmlPage(NewSchedulePage({ values, errors: scheduleFormErrors(checked.problems), now: new Date(), ...ctx.chrome }) as string, 422);
