@@ -12,6 +12,8 @@ import {
   HEARTBEAT_MS_DEFAULT,
   HTTP_DEFAULT,
   SHUTDOWN_GRACE_MS_DEFAULT,
+  SSE_MAX_CONNECTIONS_DEFAULT,
+  HTTP_IDLE_TIMEOUT_S_DEFAULT,
   WORKER_TIMEOUT_MS_DEFAULT,
 } from "./flags.ts";
 import { isIpLiteral, isLoopbackAddress } from "./loopback.ts";
@@ -42,6 +44,10 @@ export interface Config {
   /** Worker variables that tasks inherit although they look like secrets (TASKFLOW_*, DATABASE_URL, PG*). */
   taskEnvPassthrough: string[];
   insecure: boolean;
+  /** Server-Sent Events streams the scheduler keeps open at once; more get 503. */
+  sseMaxConnections: number;
+  /** Seconds an HTTP connection may stall before the scheduler closes it (SSE streams exempt). */
+  httpIdleTimeoutSeconds: number;
   grpcTls: { cert: string | null; key: string | null; ca: string | null };
   heartbeatMs: number;
   workerTimeoutMs: number;
@@ -100,6 +106,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     token: secret("token"),
     taskEnvPassthrough: parseNameList(raw("task-env-passthrough"), flagLabel("task-env-passthrough")),
     insecure: parseBool(raw("insecure"), flagLabel("insecure")),
+    httpIdleTimeoutSeconds: parseInt(raw("http-idle-timeout"), flagLabel("http-idle-timeout"), HTTP_IDLE_TIMEOUT_S_DEFAULT, 1, 255),
+    sseMaxConnections: parseInt(raw("sse-max-connections"), flagLabel("sse-max-connections"), SSE_MAX_CONNECTIONS_DEFAULT, 1, 1_000_000),
     grpcTls: { cert: nonEmpty(raw("grpc-tls-cert")), key: nonEmpty(raw("grpc-tls-key")), ca: nonEmpty(raw("grpc-tls-ca")) },
     heartbeatMs: parseInt(raw("heartbeat"), flagLabel("heartbeat"), HEARTBEAT_MS_DEFAULT, 10, 3_600_000),
     workerTimeoutMs: parseInt(raw("worker-timeout"), flagLabel("worker-timeout"), WORKER_TIMEOUT_MS_DEFAULT, 100, 86_400_000),

@@ -10,6 +10,9 @@ export const DATA_DIR_DEFAULT = "./taskflow-data";
 export const HEARTBEAT_MS_DEFAULT = 2000;
 export const WORKER_TIMEOUT_MS_DEFAULT = 10000;
 export const SHUTDOWN_GRACE_MS_DEFAULT = 30000;
+export const SSE_MAX_CONNECTIONS_DEFAULT = 1000;
+/** Seconds an HTTP connection may stall (a trickling body, an idle keep-alive) before it is closed. */
+export const HTTP_IDLE_TIMEOUT_S_DEFAULT = 30;
 
 export interface FlagSpec {
   /** Flag name without the leading dashes. */
@@ -35,6 +38,8 @@ export const FLAGS: FlagSpec[] = [
   { name: "token-file", env: "TASKFLOW_TOKEN_FILE", defaultText: "none", help: "read --token from this file (keeps it out of ps and the environment)" },
   { name: "task-env-passthrough", env: "TASKFLOW_TASK_ENV_PASSTHROUGH", defaultText: "none", help: "worker: variables tasks inherit although they look like secrets (TASKFLOW_*, DATABASE_URL, PG*); comma list, NAME* for a prefix" },
   { name: "insecure", env: "TASKFLOW_INSECURE", defaultText: "off", help: "allow a non-loopback bind without a token", boolean: true },
+  { name: "http-idle-timeout", env: "TASKFLOW_HTTP_IDLE_TIMEOUT_S", defaultText: String(HTTP_IDLE_TIMEOUT_S_DEFAULT), help: "scheduler: seconds a connection may stall (slow body, idle) before it is closed; SSE streams are exempt (1–255)" },
+  { name: "sse-max-connections", env: "TASKFLOW_SSE_MAX_CONNECTIONS", defaultText: String(SSE_MAX_CONNECTIONS_DEFAULT), help: "scheduler: live event streams (SSE) open at once; more get 503" },
   { name: "grpc-tls-cert", env: "TASKFLOW_GRPC_TLS_CERT", defaultText: "none", help: "gRPC TLS certificate (server; client cert for mutual TLS)" },
   { name: "grpc-tls-key", env: "TASKFLOW_GRPC_TLS_KEY", defaultText: "none", help: "gRPC TLS private key" },
   { name: "grpc-tls-ca", env: "TASKFLOW_GRPC_TLS_CA", defaultText: "none", help: "gRPC CA: verifies the peer (mutual TLS on the coordinator)" },

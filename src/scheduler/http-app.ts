@@ -16,6 +16,7 @@ import { SchedulerMetrics } from "./metrics/scheduler-metrics.ts";
 import { openapiRoutes } from "./openapi/routes.ts";
 import { bodyLimit } from "./request-body.ts";
 import { scheduleRoutes } from "./schedules/routes.ts";
+import { SseBudget } from "./sse-budget.ts";
 import { taskRoutes } from "./tasks/routes.ts";
 import { workerRoutes } from "./workers/routes.ts";
 
@@ -30,6 +31,8 @@ export interface HttpAppDeps {
 export function buildHttpApp(deps: HttpAppDeps) {
   const metrics = new SchedulerMetrics(deps.db, deps.log.getChild("metrics"), deps.feed);
   const token = deps.config.token;
+  // One budget for both SSE stacks: the cap counts every open stream of the process.
+  const sseBudget = new SseBudget(deps.config.sseMaxConnections);
   // Error mapping and the body limit come first: Elysia applies hooks only to routes added after them.
   // The auth guard runs before routing and the body limit, so it covers every route and refuses before reading.
   return new Elysia()
@@ -43,8 +46,8 @@ export function buildHttpApp(deps: HttpAppDeps) {
     .use(scheduleRoutes(deps.db))
     .use(workerRoutes(deps.db))
     .use(metricsRoutes(metrics))
-    .use(eventRoutes({ feed: deps.feed, metrics, log: deps.log.getChild("events") }))
-    .use(dashboardRoutes({ db: deps.db, feed: deps.feed, log: deps.log, signOut: token !== null }))
+    .use(eventRoutes({ feed: deps.feed, metrics, log: deps.log.getChild("events"), sseBudget }))
+    .use(dashboardRoutes({ db: deps.db, feed: deps.feed, log: deps.log, signOut: token !== null, sseBudget }))
     // Last: it documents the routes added before it.
     .use(openapiRoutes());
 }

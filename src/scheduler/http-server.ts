@@ -1,6 +1,7 @@
 /** The scheduler's HTTP server as a Service: binds the Elysia app to --http. */
 import type { Elysia } from "elysia";
 import type { HostPort } from "../config/config.ts";
+import { HTTP_IDLE_TIMEOUT_S_DEFAULT } from "../config/flags.ts";
 import type { Service } from "../core/lifecycle.ts";
 import type { Logger } from "../log/logger.ts";
 import { malformedTarget } from "./auth/host-check.ts";
@@ -24,6 +25,8 @@ export class HttpServer implements Service {
     private readonly app: Elysia<any, any, any, any, any, any, any>,
     private readonly addr: HostPort,
     private readonly log: Logger,
+    /** --http-idle-timeout: seconds a connection may stall before it is closed (SSE streams excepted). */
+    private readonly idleTimeoutSeconds = HTTP_IDLE_TIMEOUT_S_DEFAULT,
   ) {}
 
   /** The bound port (useful with --http=HOST:0). */
@@ -37,7 +40,14 @@ export class HttpServer implements Service {
         hostname: this.addr.host,
         port: this.addr.port,
         // A malformed Host or URL is refused before any route builds a URL from it.
-        fetch: (req) => malformedTarget(req) ?? this.app.fetch(req),
+        fetch: async (req, server) => {
+          const bad = malformedTarget(req);
+          if (bad) return bad;
+          const res = await this.app.fetch(req);
+          // Only event streams may outlive the idle timeout; they send keep-alive comments.
+          if (res.headers.get("content-type")?.startsWith("text/event-stream")) server.timeout(req, 0);
+          return res;
+        },
         // Never Bun's developer error page (stack, source lines, working directory).
         development: false,
         error: (err) => {
@@ -45,8 +55,8 @@ export class HttpServer implements Service {
           return Response.json(errorBody("internal", "internal error"), { status: 500 });
         },
         maxRequestBodySize: BUN_BODY_LIMIT_BYTES,
-        // SSE streams stay open for hours; they send keep-alive comments instead.
-        idleTimeout: 0,
+        // A connection that sends nothing (a slow or stalled body, an idle keep-alive) is closed after this.
+        idleTimeout: this.idleTimeoutSeconds,
       });
     } catch (err) {
       throw new Error(`cannot listen on --http ${this.addr.host}:${this.addr.port}: ${(err as Error).message}`);

@@ -12,5 +12,5 @@ export function schedulerServices(config: Config, database: Database): Service[]
   const feed = new ChangeFeed(database, log.getChild("feed"));
   const app = buildHttpApp({ db: database.db, log, feed, config });
   // The feed starts first so the server never serves a stream before it listens.
-  return [feed, new HttpServer(app, config.http, log)];
+  return [feed, new HttpServer(app, config.http, log, config.httpIdleTimeoutSeconds)];
 }

@@ -1,10 +1,13 @@
 /** What the dashboard's route plugins share: the database, the live state, and what every page shows around its content. */
 import type { Db } from "../../db/client.ts";
 import type { PageChrome } from "../../../views/layout.tsx";
+import type { SseBudget } from "../sse-budget.ts";
 import type { DashboardLive } from "./live-data.ts";
 
 export interface DashboardContext {
   db: Db;
   live: DashboardLive;
   chrome: PageChrome;
+  /** The process's SSE budget; live streams take a slot from it. */
+  sseBudget?: SseBudget;
 }

@@ -8,6 +8,7 @@ import type { Db } from "../../db/client.ts";
 import type { Logger } from "../../log/logger.ts";
 import { SignOutForm } from "../../../views/pages/login.tsx";
 import type { ChangeFeed } from "../change-feed.ts";
+import type { SseBudget } from "../sse-budget.ts";
 import { assetRoutes } from "./asset-routes.ts";
 import { formRoutes } from "./form-routes.ts";
 import { DashboardLive, type DashboardLoaders } from "./live-data.ts";
@@ -21,13 +22,15 @@ export interface DashboardDeps {
   log: Logger;
   /** Pages offer a sign-out (when the dashboard needs a sign-in, with --token). */
   signOut?: boolean;
+  /** The process's SSE budget (open streams, total backlog). */
+  sseBudget?: SseBudget;
   /** Replaces data loaders (tests count them). */
   loaders?: Partial<DashboardLoaders>;
 }
 
 export function dashboardRoutes(deps: DashboardDeps) {
   const live = new DashboardLive(deps.db, deps.feed, deps.log.getChild("dashboard"), deps.loaders);
-  const ctx = { db: deps.db, live, chrome: deps.signOut ? { actions: SignOutForm() } : {} };
+  const ctx = { db: deps.db, live, sseBudget: deps.sseBudget, chrome: deps.signOut ? { actions: SignOutForm() } : {} };
   return new Elysia()
     .use(assetRoutes())
     .use(pageRoutes(ctx))

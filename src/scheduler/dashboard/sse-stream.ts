@@ -7,7 +7,9 @@
  *
  * A client that stops reading is cut off once MAX_BUFFERED_BYTES are queued for
  * it: it reconnects and resynchronizes, instead of the server buffering forever.
+ * The process-wide SseBudget (sse-budget.ts) caps open streams and their sum.
  */
+import { sseBusyResponse, type SseBudget } from "../sse-budget.ts";
 
 export const KEEPALIVE_MS = 15_000;
 /** Reconnect delay the browser's EventSource is told to use. */
@@ -42,6 +44,8 @@ export interface SseSink {
 export interface SseOptions {
   keepaliveMs?: number;
   maxBufferedBytes?: number;
+  /** The process's SSE budget: a stream past its cap is refused (503), and it may cut this stream off. */
+  budget?: SseBudget;
 }
 
 /**
@@ -49,6 +53,9 @@ export interface SseOptions {
  * returns the cleanup to run when it ends (client gone, server stopping, too slow).
  */
 export function sseResponse(request: Request, open: (sink: SseSink) => () => void, opts: SseOptions = {}): Response {
+  const slot = opts.budget?.acquire() ?? null;
+  if (opts.budget && !slot) return sseBusyResponse(opts.budget);
+  const highWaterMark = opts.maxBufferedBytes ?? MAX_BUFFERED_BYTES;
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let cleanup: (() => void) | null = null;
   let keepalive: Timer | undefined;
@@ -57,6 +64,7 @@ export function sseResponse(request: Request, open: (sink: SseSink) => () => voi
   const close = () => {
     if (closed) return;
     closed = true;
+    slot?.release();
     clearInterval(keepalive);
     request.signal.removeEventListener("abort", close);
     try {
@@ -72,7 +80,8 @@ export function sseResponse(request: Request, open: (sink: SseSink) => () => voi
   const write = (text: string): boolean => {
     if (closed) return false;
     controller.enqueue(encoder.encode(text));
-    if ((controller.desiredSize ?? 1) <= 0) {
+    const desired = controller.desiredSize ?? 1;
+    if (desired <= 0 || (slot !== null && !slot.report(highWaterMark - desired))) {
       close();
       return false;
     }
@@ -102,7 +111,7 @@ export function sseResponse(request: Request, open: (sink: SseSink) => () => voi
         close();
       },
     },
-    { highWaterMark: opts.maxBufferedBytes ?? MAX_BUFFERED_BYTES, size: (chunk) => chunk?.byteLength ?? 0 },
+    { highWaterMark, size: (chunk) => chunk?.byteLength ?? 0 },
   );
   return new Response(body, {
     headers: {

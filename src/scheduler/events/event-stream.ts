@@ -13,6 +13,7 @@ import type { ChangeFeed, FeedBatch } from "../change-feed.ts";
 import type { MetricsJson } from "../metrics/metrics-json.ts";
 import { formatEventId, parseEventId, sseComment, sseEvent, taskEventJson, workerEventJson } from "./event-format.ts";
 import type { MetricsTicker } from "./metrics-ticker.ts";
+import type { SseSlot } from "../sse-budget.ts";
 
 /** A comment this often keeps proxies and browsers from timing out an idle stream. */
 export const KEEP_ALIVE_MS = 15_000;
@@ -33,10 +34,13 @@ export interface EventStreamDeps {
   log: Logger;
   onOpen?: () => void;
   onClose?: () => void;
+  /** This stream's share of the process's SSE budget, released on close; it may cut the client off. */
+  slot?: SseSlot;
   keepAliveMs?: number;
 }
 
 const encoder = new TextEncoder();
+const STREAM_HIGH_WATER_MARK = 64 * 1024;
 
 /** The SSE body for one client; `lastEventId` is its Last-Event-ID header, if any. */
 export function openEventStream(deps: EventStreamDeps, lastEventId: string | null): ReadableStream<Uint8Array> {
@@ -45,6 +49,7 @@ export function openEventStream(deps: EventStreamDeps, lastEventId: string | nul
   const close = () => {
     if (closed) return;
     closed = true;
+    deps.slot?.release();
     for (const c of cleanups.splice(0)) c();
     deps.onClose?.();
   };
@@ -56,7 +61,8 @@ export function openEventStream(deps: EventStreamDeps, lastEventId: string | nul
         deps.onOpen?.();
         const write = (text: string) => {
           if (closed) return;
-          if ((controller.desiredSize ?? 0) < -MAX_BACKLOG_BYTES) {
+          const backlog = STREAM_HIGH_WATER_MARK - (controller.desiredSize ?? 0);
+          if (backlog > STREAM_HIGH_WATER_MARK + MAX_BACKLOG_BYTES || (deps.slot && !deps.slot.report(backlog))) {
             deps.log.warn("cut off an event stream client that stopped reading; it will resume from its last event id");
             close();
             controller.error(new Error("client too slow"));
@@ -101,7 +107,7 @@ export function openEventStream(deps: EventStreamDeps, lastEventId: string | nul
       },
       cancel: close,
     },
-    { highWaterMark: 64 * 1024, size: (chunk) => chunk?.byteLength ?? 0 },
+    { highWaterMark: STREAM_HIGH_WATER_MARK, size: (chunk) => chunk?.byteLength ?? 0 },
   );
 }
 

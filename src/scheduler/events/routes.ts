@@ -5,11 +5,14 @@ import type { ChangeFeed } from "../change-feed.ts";
 import type { SchedulerMetrics } from "../metrics/scheduler-metrics.ts";
 import { openEventStream } from "./event-stream.ts";
 import { MetricsTicker } from "./metrics-ticker.ts";
+import { sseBusyResponse, type SseBudget } from "../sse-budget.ts";
 
 export interface EventRoutesDeps {
   feed: ChangeFeed;
   metrics: SchedulerMetrics;
   log: Logger;
+  /** The process's SSE budget (open streams, total backlog). */
+  sseBudget?: SseBudget;
 }
 
 const DESCRIPTION = [
@@ -28,10 +31,13 @@ export function eventRoutes(deps: EventRoutesDeps) {
   const clients = deps.metrics.instruments.eventClients;
   return new Elysia({ name: "events" }).get(
     "/api/events",
-    ({ headers }) =>
-      new Response(
+    ({ headers }) => {
+      const slot = deps.sseBudget?.acquire() ?? undefined;
+      if (deps.sseBudget && !slot) return sseBusyResponse(deps.sseBudget);
+      return new Response(
         openEventStream(
           {
+            slot,
             feed: deps.feed,
             ticker,
             metricsNow: () => deps.metrics.json(),
@@ -50,7 +56,8 @@ export function eventRoutes(deps: EventRoutesDeps) {
             "x-accel-buffering": "no",
           },
         },
-      ),
+      );
+    },
     {
       headers: t.Object({ "last-event-id": t.Optional(t.String({ description: "the id of the last event received, to resume after it" })) }),
       detail: {
