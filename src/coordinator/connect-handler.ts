@@ -12,9 +12,10 @@ import { currentAttempts } from "../db/queries/mark-attempts-started.ts";
 import { liveAttemptsOf, markWorkerLeft, openWorkerSession, recordHeartbeat } from "../db/queries/worker-sessions.ts";
 import { loadInflight } from "../db/queries/load-inflight.ts";
 import type { Logger } from "../log/logger.ts";
-import { hasBearerToken } from "../proto/metadata.ts";
 import type { ConnectServerStream, HeartbeatOutput, HelloOutput, TaskFinishedOutput, TaskStartedOutput, WorkerMessageOutput } from "../proto/index.ts";
+import type { AuthThrottle } from "../core/auth-throttle.ts";
 import type { ReportWriter } from "./report-writer.ts";
+import { authenticateStream } from "./stream-auth.ts";
 import type { SessionRegistry } from "./session-registry.ts";
 import { WorkerSession } from "./worker-session.ts";
 
@@ -26,7 +27,10 @@ const HELLO_TIMEOUT_MS = 10_000;
 export interface ConnectDeps {
   db: Db;
   log: Logger;
+  /** The token workers must present (--worker-token, else --token); null: none. */
   token: string | null;
+  /** Counts failed authentications per peer address. */
+  throttle?: AuthThrottle;
   heartbeatMs: number;
   /** Sent in the Welcome: how long a silent worker lives, and how long a worker waits on silence before stopping its attempts. */
   workerTimeoutMs: number;
@@ -42,11 +46,7 @@ export interface ConnectDeps {
 
 export function handleConnect(stream: ConnectServerStream, deps: ConnectDeps): void {
   const { log } = deps;
-  if (deps.token && !hasBearerToken(stream.metadata, deps.token)) {
-    log.warn("refused a worker from {peer}: missing or wrong token", { peer: stream.getPeer() });
-    stream.emit("error", { code: grpc.status.UNAUTHENTICATED, details: "missing or wrong token" });
-    return;
-  }
+  if (!authenticateStream(stream, deps)) return;
   let session: WorkerSession | null = null;
   const early: WorkerMessageOutput[] = [];
   // Reports being written: the session ends only after they land (a drained worker's last result).

@@ -11,6 +11,7 @@ import { LivenessMonitor } from "./liveness-monitor.ts";
 import { databaseWrites, ReportWriter } from "./report-writer.ts";
 import { ScheduleTicker } from "./schedule-ticker.ts";
 import { SessionRegistry } from "./session-registry.ts";
+import { AuthThrottle } from "../core/auth-throttle.ts";
 
 /** Coordinator services in start order; stopping runs in reverse (server first, then loops, then reports). */
 export function coordinatorServices(config: Config, database: Database): Service[] {
@@ -19,6 +20,7 @@ export function coordinatorServices(config: Config, database: Database): Service
   const reports = new ReportWriter(databaseWrites(database.db), log.getChild("reports"));
   const dispatcher = new Dispatcher(database, registry, log.getChild("dispatcher"));
   const wake = () => dispatcher.wake();
+  const throttle = new AuthThrottle({ log: log.getChild("sessions"), what: "gRPC" });
   const server = new GrpcServer(
     config,
     (stream) =>
@@ -26,6 +28,7 @@ export function coordinatorServices(config: Config, database: Database): Service
         db: database.db,
         log: log.getChild("sessions"),
         token: config.token,
+        throttle,
         heartbeatMs: config.heartbeatMs,
         workerTimeoutMs: config.workerTimeoutMs,
         address: `${config.grpc.host}:${config.grpc.port}`,

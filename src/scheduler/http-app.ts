@@ -3,6 +3,7 @@ import { Elysia } from "elysia";
 import type { Config } from "../config/config.ts";
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../log/logger.ts";
+import { AuthThrottle } from "../core/auth-throttle.ts";
 import { authGuard } from "./auth/guard.ts";
 import { authRoutes } from "./auth/routes.ts";
 import type { ChangeFeed } from "./change-feed.ts";
@@ -33,15 +34,17 @@ export function buildHttpApp(deps: HttpAppDeps) {
   const token = deps.config.token;
   // One budget for both SSE stacks: the cap counts every open stream of the process.
   const sseBudget = new SseBudget(deps.config.sseMaxConnections);
+  // Bearer tokens and sign-ins share one count per address: both guess the same token.
+  const throttle = new AuthThrottle({ log: deps.log.getChild("auth"), what: "HTTP" });
   // Error mapping and the body limit come first: Elysia applies hooks only to routes added after them.
   // The auth guard runs before routing and the body limit, so it covers every route and refuses before reading.
   return new Elysia()
     .use(httpErrors(deps.log))
     .use(httpMetrics(metrics.instruments))
-    .use(authGuard({ token, insecure: deps.config.insecure, log: deps.log.getChild("auth") }))
+    .use(authGuard({ token, insecure: deps.config.insecure, log: deps.log.getChild("auth"), throttle }))
     .use(bodyLimit())
     .use(healthRoutes(deps.db))
-    .use(authRoutes({ token, log: deps.log.getChild("auth") }))
+    .use(authRoutes({ token, log: deps.log.getChild("auth"), throttle }))
     .use(taskRoutes(deps.db, deps.log.getChild("tasks")))
     .use(scheduleRoutes(deps.db))
     .use(workerRoutes(deps.db))

@@ -61,6 +61,8 @@ export class HttpServer implements Service {
     } catch (err) {
       throw new Error(`cannot listen on --http ${this.addr.host}:${this.addr.port}: ${(err as Error).message}`);
     }
+    // Elysia hands `server` to handlers (peer addresses for the auth throttle) only when it knows it.
+    this.app.server = this.server;
     this.log.info("HTTP API and dashboard on http://{address}", { address: `${this.addr.host}:${this.server.port}` });
   }
 

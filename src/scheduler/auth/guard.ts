@@ -15,6 +15,7 @@
  */
 import { Elysia } from "elysia";
 import { isLoopbackName } from "../../config/loopback.ts";
+import type { AuthThrottle } from "../../core/auth-throttle.ts";
 import type { Logger } from "../../log/logger.ts";
 import { errorBody } from "../http-errors.ts";
 import { requestHostname } from "./host-check.ts";
@@ -26,6 +27,8 @@ export interface GuardOptions {
   /** --insecure: the operator accepted an open API on a network address. */
   insecure: boolean;
   log: Logger;
+  /** Counts failed authentications per client address; refuses (429) an address past its limit. */
+  throttle?: AuthThrottle;
 }
 
 /** Paths anyone may request: liveness, and the login form with what it needs. */
@@ -41,11 +44,16 @@ export function isPublicPath(path: string): boolean {
 
 /** The guard as a plugin; register it before the routes' plugins (it is global either way). */
 export function authGuard(opts: GuardOptions) {
-  return new Elysia({ name: "auth-guard" }).onRequest(({ request }) => checkRequest(request, opts));
+  return new Elysia({ name: "auth-guard" }).onRequest(({ request, server }) =>
+    checkRequest(request, opts, Date.now(), server?.requestIP(request)?.address ?? null),
+  );
 }
 
-/** Undefined when the request may proceed, else the refusal to send. */
-export function checkRequest(request: Request, opts: GuardOptions, nowMs = Date.now()): Response | undefined {
+/**
+ * Undefined when the request may proceed, else the refusal to send. `client` is
+ * the peer address for the throttle; null in-process (app.handle), where nothing is throttled.
+ */
+export function checkRequest(request: Request, opts: GuardOptions, nowMs = Date.now(), client: string | null = null): Response | undefined {
   const url = new URL(request.url);
   const path = url.pathname;
   if (!opts.token && !opts.insecure && path !== "/healthz") {
@@ -59,8 +67,11 @@ export function checkRequest(request: Request, opts: GuardOptions, nowMs = Date.
   if (opts.token) {
     const given = bearerToken(request.headers.get("authorization"));
     if (given !== null) {
+      const wait = client !== null ? (opts.throttle?.blockedFor(client) ?? 0) : 0;
+      if (wait > 0) return tooManyFailures(wait);
       // A wrong bearer token is an error even with a good cookie: clients learn of their mistake.
       if (tokensEqual(given, opts.token)) by = "bearer";
+      else if (client !== null) opts.throttle?.failed(client);
     } else if (isValidSession(opts.token, readCookie(request.headers.get("cookie"), SESSION_COOKIE), nowMs)) {
       // Other schemes are ignored rather than refused: a proxy's Basic auth in front of taskflow sends one on every request.
       by = "cookie";
@@ -117,6 +128,14 @@ function unauthenticated(request: Request, url: URL): Response {
   const res = refuse(401, "unauthorized", "missing or wrong token: send Authorization: Bearer TOKEN");
   res.headers.set("www-authenticate", 'Bearer realm="taskflow"');
   if (request.headers.get("hx-request") !== null) res.headers.set("hx-redirect", "/login");
+  return res;
+}
+
+/** 429 for an address past its failed-authentication limit; its credentials are not even checked. */
+export function tooManyFailures(waitMs: number): Response {
+  const seconds = Math.ceil(waitMs / 1000);
+  const res = refuse(429, "too_many_failed_attempts", `too many failed authentications from this address; retry in ${seconds} s`);
+  res.headers.set("retry-after", String(seconds));
   return res;
 }
 

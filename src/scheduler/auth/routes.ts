@@ -4,6 +4,7 @@
  * Without --token there is nothing to sign in to: both send the browser on.
  */
 import { Elysia } from "elysia";
+import type { AuthThrottle } from "../../core/auth-throttle.ts";
 import type { Logger } from "../../log/logger.ts";
 import { LoginPage } from "../../../views/pages/login.tsx";
 import { readFormBody } from "../request-body.ts";
@@ -33,8 +34,8 @@ const redirect = (to: string, headers: Record<string, string> = {}) =>
 const page = (html: string, status = 200) =>
   new Response(html, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });
 
-export function authRoutes(opts: { token: string | null; log: Logger }) {
-  const { token, log } = opts;
+export function authRoutes(opts: { token: string | null; log: Logger; throttle?: AuthThrottle }) {
+  const { token, log, throttle } = opts;
   return new Elysia({ name: "auth" })
     .get(
       "/login",
@@ -52,11 +53,20 @@ export function authRoutes(opts: { token: string | null; log: Logger }) {
         const form = await readFormBody(request, MAX_LOGIN_FORM_BYTES);
         const next = safeNext(form.get("next"));
         if (!token) return redirect(next);
+        const peer = server?.requestIP(request)?.address ?? null;
+        const wait = peer !== null ? (throttle?.blockedFor(peer) ?? 0) : 0;
+        if (wait > 0) {
+          const res = page(LoginPage({ next, error: `Too many failed sign-ins from this address: try again in ${Math.ceil(wait / 1000)} s.` }), 429);
+          res.headers.set("retry-after", String(Math.ceil(wait / 1000)));
+          return res;
+        }
         if (tokensEqual(form.get("token") ?? "", token)) {
-          log.info("dashboard sign-in from {peer}", { peer: server?.requestIP(request)?.address ?? "unknown" });
+          log.info("dashboard sign-in from {peer}", { peer: peer ?? "unknown" });
           return redirect(next, { "set-cookie": sessionCookieHeader(sessionValue(token, Date.now()), isHttps(request)) });
         }
-        log.warn("refused a dashboard sign-in from {peer}: wrong token", { peer: server?.requestIP(request)?.address ?? "unknown" });
+        // Logged sampled by the throttle (one line per address per minute), never what was typed.
+        if (peer !== null && throttle) throttle.failed(peer);
+        else log.warn("refused a dashboard sign-in: wrong token");
         await Bun.sleep(FAILED_LOGIN_DELAY_MS);
         return page(LoginPage({ next, error: "That is not the token this taskflow was started with." }), 401);
       },
