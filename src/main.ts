@@ -3,7 +3,7 @@
  * stop them in reverse on SIGINT/SIGTERM. Bad flags exit 2 with one line.
  */
 import { ConfigError, parseConfig, type Config } from "./config/config.ts";
-import { checkBindNames } from "./config/bind-check.ts";
+import { checkBindNames, checkPlaintextDial } from "./config/bind-check.ts";
 import { helpText } from "./config/flags.ts";
 import { checkArgvSecrets } from "./config/token-config.ts";
 import { Lifecycle, type Service } from "./core/lifecycle.ts";
@@ -20,6 +20,7 @@ async function main(): Promise<number> {
     if (parsed.command === "run") {
       checkArgvSecrets(process.argv.slice(2), parsed.config.roles.includes("worker"));
       await checkBindNames(parsed.config);
+      await checkPlaintextDial(parsed.config);
     }
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

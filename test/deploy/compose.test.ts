@@ -94,8 +94,11 @@ describe("compose.yaml's rules", () => {
     expect(() => loadCompose({})).toThrow(InterpolationError);
     for (const [, s] of taskflowServices) {
       expect(serviceEnv(s).TASKFLOW_TOKEN).toBe("t0ken-for-tests-0123");
-      expect(serviceEnv(s).TASKFLOW_INSECURE).toBeUndefined();
     }
+    // Only workers may speak plaintext gRPC, and only on the compose network; nothing listens open.
+    expect(serviceEnv(compose.services.scheduler!).TASKFLOW_INSECURE).toBeUndefined();
+    expect(serviceEnv(compose.services.coordinator!).TASKFLOW_INSECURE).toBeUndefined();
+    expect(serviceEnv(compose.services.worker!).TASKFLOW_INSECURE).toBe("true");
   });
 
   test("stop_grace_period outlasts taskflow's own drain (30 s for tasks, then flushing)", () => {
