@@ -29,10 +29,11 @@ export async function checkPlaintextDial(c: Config, resolve: Resolver = systemRe
 
 /** Throws a ConfigError when a tokenless bind name resolves outside loopback (or not at all). */
 export async function checkBindNames(c: Config, resolve: Resolver = systemResolver): Promise<void> {
-  if (c.token || c.insecure) return;
+  if (c.insecure) return;
   const binds: [string, HostPort][] = [];
-  if (c.roles.includes("scheduler")) binds.push(["--http", c.http]);
-  if (c.roles.includes("coordinator")) binds.push(["--grpc", c.grpc]);
+  if (c.roles.includes("scheduler") && !c.token) binds.push(["--http", c.http]);
+  // Workers authenticate with the worker token when there is one.
+  if (c.roles.includes("coordinator") && !c.token && !c.workerToken) binds.push(["--grpc", c.grpc]);
   for (const [label, addr] of binds) {
     if (isIpLiteral(addr.host)) continue;
     const why = await nonLoopbackAddresses(addr.host, resolve);

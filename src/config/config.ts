@@ -41,6 +41,8 @@ export interface Config {
   queues: string[];
   name: string;
   token: string | null;
+  /** --worker-token: the only secret gRPC accepts when set (workers send it instead of --token); null: --token serves both. */
+  workerToken: string | null;
   /** Worker variables that tasks inherit although they look like secrets (TASKFLOW_*, DATABASE_URL, PG*). */
   taskEnvPassthrough: string[];
   insecure: boolean;
@@ -104,6 +106,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     queues: parseQueues(raw("queues") ?? "default", flagLabel("queues")),
     name: nonEmpty(raw("name")) ?? `${hostname()}-${process.pid}`,
     token: secret("token"),
+    workerToken: secret("worker-token"),
     taskEnvPassthrough: parseNameList(raw("task-env-passthrough"), flagLabel("task-env-passthrough")),
     insecure: parseBool(raw("insecure"), flagLabel("insecure")),
     httpIdleTimeoutSeconds: parseInt(raw("http-idle-timeout"), flagLabel("http-idle-timeout"), HTTP_IDLE_TIMEOUT_S_DEFAULT, 1, 255),
@@ -139,11 +142,15 @@ function checkRules(c: Config, label: (name: string) => string): void {
       `the embedded database serves one process: run --role=${alone} with the other role in the same process, or set DATABASE_URL (--database-url) to share PostgreSQL`,
     );
   }
-  if (c.token || c.insecure) return;
+  if (c.token !== null && c.token === c.workerToken) {
+    throw new ConfigError("--worker-token must differ from --token: it exists so that a worker's secret cannot drive the API");
+  }
+  if (c.insecure) return;
   // IP literals are judged here; names are resolved and judged by checkBindNames() before binding.
   const literalOutside = (host: string) => isIpLiteral(host) && !isLoopbackAddress(host);
-  if (serves("scheduler") && literalOutside(c.http.host)) throw openBindError(label("http"), c.http);
-  if (serves("coordinator") && literalOutside(c.grpc.host)) throw openBindError(label("grpc"), c.grpc);
+  if (serves("scheduler") && !c.token && literalOutside(c.http.host)) throw openBindError(label("http"), c.http);
+  // The coordinator's port is guarded by the worker token when there is one.
+  if (serves("coordinator") && !c.token && !c.workerToken && literalOutside(c.grpc.host)) throw openBindError(label("grpc"), c.grpc);
 }
 
 /** The one-line refusal of an open (tokenless) bind outside loopback. */

@@ -36,6 +36,8 @@ export const FLAGS: FlagSpec[] = [
   { name: "name", env: "TASKFLOW_NAME", defaultText: "hostname-pid", help: "worker: display name" },
   { name: "token", env: "TASKFLOW_TOKEN", defaultText: "none", help: "shared secret for the API, the dashboard and gRPC" },
   { name: "token-file", env: "TASKFLOW_TOKEN_FILE", defaultText: "none", help: "read --token from this file (keeps it out of ps and the environment)" },
+  { name: "worker-token", env: "TASKFLOW_WORKER_TOKEN", defaultText: "none", help: "the workers' own secret: when set, gRPC accepts only it and the HTTP API refuses it (--token stays the API's)" },
+  { name: "worker-token-file", env: "TASKFLOW_WORKER_TOKEN_FILE", defaultText: "none", help: "read --worker-token from this file" },
   { name: "task-env-passthrough", env: "TASKFLOW_TASK_ENV_PASSTHROUGH", defaultText: "none", help: "worker: variables tasks inherit although they look like secrets (TASKFLOW_*, DATABASE_URL, PG*); comma list, NAME* for a prefix" },
   { name: "insecure", env: "TASKFLOW_INSECURE", defaultText: "off", help: "allow a non-loopback bind without a token", boolean: true },
   { name: "http-idle-timeout", env: "TASKFLOW_HTTP_IDLE_TIMEOUT_S", defaultText: String(HTTP_IDLE_TIMEOUT_S_DEFAULT), help: "scheduler: seconds a connection may stall (slow body, idle) before it is closed; SSE streams are exempt (1–255)" },

@@ -47,7 +47,10 @@ function readSecretFile(name: string, path: string): string {
 }
 
 /** Flags whose value is a secret; a process that runs tasks refuses them on its command line. */
-const SECRET_FLAGS = [{ name: "token", env: "TASKFLOW_TOKEN" }];
+const SECRET_FLAGS = [
+  { name: "token", env: "TASKFLOW_TOKEN" },
+  { name: "worker-token", env: "TASKFLOW_WORKER_TOKEN" },
+];
 
 /**
  * Throws a ConfigError when a process that runs tasks (the worker role) got a

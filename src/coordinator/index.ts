@@ -27,7 +27,8 @@ export function coordinatorServices(config: Config, database: Database): Service
       handleConnect(stream, {
         db: database.db,
         log: log.getChild("sessions"),
-        token: config.token,
+        // With --worker-token, only it opens a stream; the API's token does not.
+        token: config.workerToken ?? config.token,
         throttle,
         heartbeatMs: config.heartbeatMs,
         workerTimeoutMs: config.workerTimeoutMs,

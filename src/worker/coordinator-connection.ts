@@ -272,7 +272,7 @@ export class CoordinatorConnection {
     const { log } = this.opts;
     const details = { address, reason, failures: this.#failures, retryMs: delay };
     if (code === grpc.status.UNAUTHENTICATED) {
-      log.error("coordinator {address} refused this worker's token ({reason}): check --token (TASKFLOW_TOKEN); retrying", details);
+      log.error("coordinator {address} refused this worker's token ({reason}): check --worker-token (TASKFLOW_WORKER_TOKEN) or --token (TASKFLOW_TOKEN); retrying", details);
       return;
     }
     const changed = reason !== this.#lastFailure;

@@ -38,7 +38,7 @@ export const STALE_REASON = "this worker's session was declared dead; the attemp
 export type WorkerConfig = Pick<
   Config,
   "coordinators" | "grpcTls" | "token" | "name" | "concurrency" | "queues" | "heartbeatMs" | "shutdownGraceMs"
-> & Partial<Pick<Config, "taskEnvPassthrough">>;
+> & Partial<Pick<Config, "taskEnvPassthrough" | "workerToken">>;
 
 export interface WorkerDeps {
   config: WorkerConfig;
@@ -82,7 +82,8 @@ export class WorkerService implements Service {
     this.#connection = new CoordinatorConnection({
       addresses: c.coordinators,
       credentials,
-      token: c.token ?? undefined,
+      // A worker presents its own token when the fleet has one (--worker-token), else the shared one.
+      token: c.workerToken ?? c.token ?? undefined,
       log: this.#log.getChild("connection"),
       events: {
         hello: () => this.#hello(),
