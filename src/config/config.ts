@@ -18,6 +18,7 @@ import {
 } from "./flags.ts";
 import { isIpLiteral, isLoopbackAddress } from "./loopback.ts";
 import { readSecret } from "./token-config.ts";
+import { isQueueName } from "../core/queue-name.ts";
 
 export type Role = "scheduler" | "coordinator" | "worker";
 export const ROLES: Role[] = ["scheduler", "coordinator", "worker"];
@@ -62,7 +63,6 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-const QUEUE_RE = /^[a-z0-9_-]{1,64}$/;
 
 /** Parses argv (without the executable and script) and env into a command and a Config. */
 export function parseConfig(argv: string[], env: Record<string, string | undefined>, isTty = false): { command: Command; config: Config } {
@@ -235,7 +235,7 @@ function parseNameList(v: string | undefined, label: string): string[] {
 
 function parseQueues(v: string, label: string): string[] {
   const list = [...new Set(v.split(",").map((s) => s.trim()).filter(Boolean))];
-  const bad = list.find((q) => !QUEUE_RE.test(q));
+  const bad = list.find((q) => !isQueueName(q));
   if (list.length === 0 || bad !== undefined) {
     throw new ConfigError(`${label}: ${bad === undefined ? "empty" : `bad queue "${bad}"`}; accepts a comma list of names of 1–64 characters [a-z0-9_-]`);
   }

@@ -16,6 +16,7 @@ import type { ConnectServerStream, HeartbeatOutput, HelloOutput, TaskFinishedOut
 import type { AuthThrottle } from "../core/auth-throttle.ts";
 import type { ReportWriter } from "./report-writer.ts";
 import { authenticateStream } from "./stream-auth.ts";
+import { capError, capTail, helloProblems } from "./hello-validation.ts";
 import type { SessionRegistry } from "./session-registry.ts";
 import { WorkerSession } from "./worker-session.ts";
 
@@ -76,6 +77,7 @@ export function handleConnect(stream: ConnectServerStream, deps: ConnectDeps): v
         if (session) return await handleMessage(session, msg, deps, track);
         if (msg.body !== "hello" || !msg.hello) return void early.push(msg);
         clearTimeout(helloTimer);
+        if (!acceptableHello(stream, msg.hello, deps.log)) return;
         session = await openSession(stream, msg.hello, deps);
         if (!session) return;
         for (const m of early.splice(0)) await handleMessage(session, m, deps, track);
@@ -104,6 +106,15 @@ export function handleConnect(stream: ConnectServerStream, deps: ConnectDeps): v
   });
   stream.on("cancelled", finish);
   stream.on("error", finish);
+}
+
+/** False (and the stream ended with INVALID_ARGUMENT naming the fields) when the Hello breaks the rules. */
+function acceptableHello(stream: ConnectServerStream, hello: HelloOutput, log: Logger): boolean {
+  const problems = helloProblems(hello);
+  if (problems.length === 0) return true;
+  log.warn("refused a worker from {peer}: bad hello: {problems}", { peer: stream.getPeer(), problems: problems.join("; ") });
+  stream.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: `bad hello: ${problems.join("; ")}` });
+  return false;
 }
 
 /** Opens (or resumes) the worker's session; null when the stream ended meanwhile (the worker gave up waiting). */
@@ -241,7 +252,7 @@ async function onFinished(session: WorkerSession, f: TaskFinishedOutput, deps: C
   }
   const succeeded = f.exit_code === 0 && !f.error;
   const outcome = outcomeOf(succeeded, task);
-  const error = succeeded ? null : f.error || `exit code ${f.exit_code}`;
+  const error = succeeded ? null : capError(f.error || `exit code ${f.exit_code}`);
   const write: AttemptOutcomeWrite = {
     taskId: f.task_id,
     attempt: f.attempt,
@@ -251,8 +262,8 @@ async function onFinished(session: WorkerSession, f: TaskFinishedOutput, deps: C
     delayMs: outcome.status === "scheduled" ? outcome.delayMs : 0,
     exitCode: f.exit_code ?? null,
     error,
-    stdoutTail: outputText(f.stdout_tail),
-    stderrTail: outputText(f.stderr_tail),
+    stdoutTail: outputText(capTail(f.stdout_tail)),
+    stderrTail: outputText(capTail(f.stderr_tail)),
     startedAt: f.started_at_ms ? new Date(f.started_at_ms) : null,
     message: succeeded ? null : retryMessage(outcome.status === "scheduled" ? outcome.delayMs : null, f.attempt, task.maxRetries, error ?? "failed"),
   };

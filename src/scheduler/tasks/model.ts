@@ -11,6 +11,7 @@
  */
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { TASK_STATUSES } from "../../core/task-status.ts";
+import { QUEUE_PATTERN } from "../../core/queue-name.ts";
 
 export const NAME_MAX_CHARS = 200;
 export const COMMAND_MAX_BYTES = 65_536;
@@ -18,7 +19,7 @@ export const COMMAND_MAX_BYTES = 65_536;
 export const ENV_MAX_VARS = 100;
 export const ENV_MAX_BYTES = 65_536;
 export const ENV_NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$";
-export const QUEUE_PATTERN = "^[a-z0-9_-]{1,64}$";
+export { QUEUE_PATTERN };
 export const QUEUE_DEFAULT = "default";
 export const PRIORITY_MIN = -100;
 export const PRIORITY_MAX = 100;
