@@ -5,6 +5,7 @@ import type { Db } from "../db/client.ts";
 import type { Logger } from "../log/logger.ts";
 import { AuthThrottle } from "../core/auth-throttle.ts";
 import { authGuard } from "./auth/guard.ts";
+import { SessionStore } from "./auth/session-store.ts";
 import { authRoutes } from "./auth/routes.ts";
 import type { ChangeFeed } from "./change-feed.ts";
 import { dashboardRoutes } from "./dashboard/index.ts";
@@ -35,16 +36,17 @@ export function buildHttpApp(deps: HttpAppDeps) {
   // One budget for both SSE stacks: the cap counts every open stream of the process.
   const sseBudget = new SseBudget(deps.config.sseMaxConnections);
   // Bearer tokens and sign-ins share one count per address: both guess the same token.
+  const sessions = token ? new SessionStore(deps.db, token) : undefined;
   const throttle = new AuthThrottle({ log: deps.log.getChild("auth"), what: "HTTP" });
   // Error mapping and the body limit come first: Elysia applies hooks only to routes added after them.
   // The auth guard runs before routing and the body limit, so it covers every route and refuses before reading.
   return new Elysia()
     .use(httpErrors(deps.log))
     .use(httpMetrics(metrics.instruments))
-    .use(authGuard({ token, insecure: deps.config.insecure, log: deps.log.getChild("auth"), throttle }))
+    .use(authGuard({ token, insecure: deps.config.insecure, log: deps.log.getChild("auth"), throttle, sessions }))
     .use(bodyLimit())
     .use(healthRoutes(deps.db))
-    .use(authRoutes({ token, log: deps.log.getChild("auth"), throttle }))
+    .use(authRoutes({ token, log: deps.log.getChild("auth"), throttle, sessions }))
     .use(taskRoutes(deps.db, deps.log.getChild("tasks")))
     .use(scheduleRoutes(deps.db))
     .use(workerRoutes(deps.db))

@@ -19,7 +19,8 @@ import type { AuthThrottle } from "../../core/auth-throttle.ts";
 import type { Logger } from "../../log/logger.ts";
 import { errorBody } from "../http-errors.ts";
 import { requestHostname } from "./host-check.ts";
-import { bearerToken, isValidSession, readCookie, SESSION_COOKIE, tokensEqual } from "./credentials.ts";
+import { bearerToken, readSessionCookie, requestIsHttps, sessionCookieHeader, tokensEqual } from "./credentials.ts";
+import type { SessionStore } from "./session-store.ts";
 
 export interface GuardOptions {
   /** The shared token; null leaves the API open (allowed on loopback binds only, or with --insecure). */
@@ -29,6 +30,8 @@ export interface GuardOptions {
   log: Logger;
   /** Counts failed authentications per client address; refuses (429) an address past its limit. */
   throttle?: AuthThrottle;
+  /** Dashboard sessions (revocable, sliding); required with a token for cookie sign-in to work. */
+  sessions?: SessionStore;
 }
 
 /** Paths anyone may request: liveness, and the login form with what it needs. */
@@ -44,16 +47,24 @@ export function isPublicPath(path: string): boolean {
 
 /** The guard as a plugin; register it before the routes' plugins (it is global either way). */
 export function authGuard(opts: GuardOptions) {
-  return new Elysia({ name: "auth-guard" }).onRequest(({ request, server }) =>
-    checkRequest(request, opts, Date.now(), server?.requestIP(request)?.address ?? null),
+  return new Elysia({ name: "auth-guard" }).onRequest(({ request, server, set }) =>
+    checkRequest(request, opts, server?.requestIP(request)?.address ?? null, (cookie) => {
+      set.headers["set-cookie"] = cookie;
+    }),
   );
 }
 
 /**
  * Undefined when the request may proceed, else the refusal to send. `client` is
- * the peer address for the throttle; null in-process (app.handle), where nothing is throttled.
+ * the peer address for the throttle; null in-process (app.handle), where nothing
+ * is throttled. `renew` receives a Set-Cookie header when a session slid forward.
  */
-export function checkRequest(request: Request, opts: GuardOptions, nowMs = Date.now(), client: string | null = null): Response | undefined {
+export async function checkRequest(
+  request: Request,
+  opts: GuardOptions,
+  client: string | null = null,
+  renew: (setCookie: string) => void = () => {},
+): Promise<Response | undefined> {
   const url = new URL(request.url);
   const path = url.pathname;
   if (!opts.token && !opts.insecure && path !== "/healthz") {
@@ -72,9 +83,13 @@ export function checkRequest(request: Request, opts: GuardOptions, nowMs = Date.
       // A wrong bearer token is an error even with a good cookie: clients learn of their mistake.
       if (tokensEqual(given, opts.token)) by = "bearer";
       else if (client !== null) opts.throttle?.failed(client);
-    } else if (isValidSession(opts.token, readCookie(request.headers.get("cookie"), SESSION_COOKIE), nowMs)) {
+    } else if (opts.sessions) {
       // Other schemes are ignored rather than refused: a proxy's Basic auth in front of taskflow sends one on every request.
-      by = "cookie";
+      const session = await opts.sessions.check(readSessionCookie(request));
+      if (session.valid) {
+        by = "cookie";
+        if (session.renewed) renew(sessionCookieHeader(session.renewed, requestIsHttps(request)));
+      }
     }
     if (by === "none" && !isPublicPath(path)) return unauthenticated(request, url);
   }

@@ -8,7 +8,8 @@ import type { AuthThrottle } from "../../core/auth-throttle.ts";
 import type { Logger } from "../../log/logger.ts";
 import { LoginPage } from "../../../views/pages/login.tsx";
 import { readFormBody } from "../request-body.ts";
-import { isValidSession, readCookie, SESSION_COOKIE, sessionCookieHeader, sessionValue, tokensEqual } from "./credentials.ts";
+import { readSessionCookie, requestIsHttps, sessionCookieHeader, tokensEqual } from "./credentials.ts";
+import type { SessionStore } from "./session-store.ts";
 
 /** A refused sign-in answers this late, which slows guessing through one connection. */
 export const FAILED_LOGIN_DELAY_MS = 500;
@@ -34,14 +35,14 @@ const redirect = (to: string, headers: Record<string, string> = {}) =>
 const page = (html: string, status = 200) =>
   new Response(html, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });
 
-export function authRoutes(opts: { token: string | null; log: Logger; throttle?: AuthThrottle }) {
-  const { token, log, throttle } = opts;
+export function authRoutes(opts: { token: string | null; log: Logger; throttle?: AuthThrottle; sessions?: SessionStore }) {
+  const { token, log, throttle, sessions } = opts;
   return new Elysia({ name: "auth" })
     .get(
       "/login",
-      ({ request, query }) => {
+      async ({ request, query }) => {
         const next = safeNext(query.next);
-        if (!token || isValidSession(token, readCookie(request.headers.get("cookie"), SESSION_COOKIE), Date.now())) return redirect(next);
+        if (!token || !sessions || (await sessions.check(readSessionCookie(request))).valid) return redirect(next);
         return page(LoginPage({ next }));
       },
       { detail: { summary: "The dashboard's sign-in form (HTML)", tags, responses: { 200: html("the sign-in form"), 303: { description: "already signed in, or no token is set" } } } },
@@ -52,7 +53,7 @@ export function authRoutes(opts: { token: string | null; log: Logger; throttle?:
         // Read before the token is known to be right, so capped tightly: the guard lets anyone post here.
         const form = await readFormBody(request, MAX_LOGIN_FORM_BYTES);
         const next = safeNext(form.get("next"));
-        if (!token) return redirect(next);
+        if (!token || !sessions) return redirect(next);
         const peer = server?.requestIP(request)?.address ?? null;
         const wait = peer !== null ? (throttle?.blockedFor(peer) ?? 0) : 0;
         if (wait > 0) {
@@ -62,7 +63,7 @@ export function authRoutes(opts: { token: string | null; log: Logger; throttle?:
         }
         if (tokensEqual(form.get("token") ?? "", token)) {
           log.info("dashboard sign-in from {peer}", { peer: peer ?? "unknown" });
-          return redirect(next, { "set-cookie": sessionCookieHeader(sessionValue(token, Date.now()), isHttps(request)) });
+          return redirect(next, { "set-cookie": sessionCookieHeader(await sessions.open(), requestIsHttps(request)) });
         }
         // Logged sampled by the throttle (one line per address per minute), never what was typed.
         if (peer !== null && throttle) throttle.failed(peer);
@@ -80,10 +81,36 @@ export function authRoutes(opts: { token: string | null; log: Logger; throttle?:
         },
       },
     )
-    .post("/logout", ({ request }) => redirect("/login", { "set-cookie": sessionCookieHeader(null, isHttps(request)) }), {
-      parse: "none",
-      detail: { summary: "Sign out of the dashboard (clears the session cookie)", tags, responses: { 303: { description: "to the sign-in form" } } },
-    });
+    .post(
+      "/logout",
+      async ({ request }) => {
+        const form = await readFormBody(request, MAX_LOGIN_FORM_BYTES);
+        const session = sessions ? await sessions.check(readSessionCookie(request)) : { valid: false as const };
+        // Only a signed-in browser may sign everyone out; anyone may drop their own cookie.
+        if (session.valid) {
+          const everywhere = form.get("everywhere") === "1";
+          await sessions!.revoke(everywhere ? null : session.id);
+          log.info(everywhere ? "dashboard: signed out every session" : "dashboard: signed out");
+        }
+        const res = redirect("/login");
+        // Both names: a browser may hold the plain cookie from HTTP and the __Host- one from HTTPS.
+        res.headers.append("set-cookie", sessionCookieHeader(null, false));
+        res.headers.append("set-cookie", sessionCookieHeader(null, true));
+        return res;
+      },
+      {
+        parse: "none",
+        detail: {
+          summary: "Sign out of the dashboard: revokes this session (every session with everywhere=1) and clears the cookie",
+          tags,
+          requestBody: {
+            required: false,
+            content: { "application/x-www-form-urlencoded": { schema: { type: "object" as const, properties: { everywhere: { type: "string" as const, enum: ["1"], description: "1: sign out every session, on every browser" } } } } },
+          },
+          responses: { 303: { description: "to the sign-in form" } },
+        },
+      },
+    );
 }
 
 /**
@@ -96,7 +123,4 @@ export function safeNext(next: unknown): string {
   return next;
 }
 
-function isHttps(request: Request): boolean {
-  return new URL(request.url).protocol === "https:" || request.headers.get("x-forwarded-proto") === "https";
-}
 
