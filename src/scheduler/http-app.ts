@@ -18,7 +18,7 @@ import { SchedulerMetrics } from "./metrics/scheduler-metrics.ts";
 import { openapiRoutes } from "./openapi/routes.ts";
 import { bodyLimit } from "./request-body.ts";
 import { scheduleRoutes } from "./schedules/routes.ts";
-import { SseBudget } from "./sse-budget.ts";
+import { SseBudget, streamHeads } from "./sse-budget.ts";
 import { taskRoutes } from "./tasks/routes.ts";
 import { workerRoutes } from "./workers/routes.ts";
 
@@ -44,6 +44,7 @@ export function buildHttpApp(deps: HttpAppDeps) {
     .use(httpErrors(deps.log))
     .use(httpMetrics(metrics.instruments))
     .use(authGuard({ token, insecure: deps.config.insecure, log: deps.log.getChild("auth"), throttle, sessions }))
+    .use(streamHeads())
     .use(bodyLimit())
     .use(healthRoutes(deps.db))
     .use(authRoutes({ token, log: deps.log.getChild("auth"), throttle, sessions }))

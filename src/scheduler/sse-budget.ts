@@ -6,6 +6,7 @@
  * so many clients that stop reading cannot add up to gigabytes. A cut-off client
  * reconnects and resumes (both SSE stacks support Last-Event-ID).
  */
+import { Elysia } from "elysia";
 import { errorBody } from "./http-errors.ts";
 
 export { SSE_MAX_CONNECTIONS_DEFAULT };
@@ -67,6 +68,26 @@ export class SseBudget {
       },
     };
   }
+}
+
+/** True for the paths that answer with an event stream: /api/events and the dashboard's /live/*. */
+export function isStreamPath(path: string): boolean {
+  return path === "/api/events" || path.startsWith("/live/");
+}
+
+/**
+ * Elysia answers HEAD by running the GET route and reading its whole body for a
+ * Content-Length, which an event stream never ends: the request would hang and
+ * hold a stream slot. HEAD of a stream path gets the stream's headers at once.
+ * Register it after the auth guard, so HEAD needs the same credentials as GET.
+ */
+export function streamHeads() {
+  return new Elysia({ name: "stream-heads" }).onRequest(({ request }) => {
+    if (request.method !== "HEAD") return;
+    const path = request.url.replace(/^[a-z]+:\/\/[^/]*/i, "").split("?")[0]!;
+    if (!isStreamPath(path)) return;
+    return new Response(null, { headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform" } });
+  });
 }
 
 /** The answer past the cap: 503 JSON, with a hint to retry later. */

@@ -78,6 +78,10 @@ test(`at most ${SSE_MAX} SSE streams per process (API and dashboard together); m
     expect(refused.headers.get("retry-after")).not.toBeNull();
     expect((await refused.json()).error).toBe("too_many_streams");
     expect((await open("/api/events")).status).toBe(503);
+    // HEAD of a stream answers at once (Elysia would read the never-ending body) and takes no slot.
+    const head = await fetch(`${api}/api/events`, { method: "HEAD", signal: AbortSignal.timeout(3000) });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toStartWith("text/event-stream");
     // Ordinary requests are not affected by the cap.
     expect((await fetch(`${api}/api/tasks`)).status).toBe(200);
 
