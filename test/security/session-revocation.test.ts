@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SessionStore, CHECK_CACHE_MS } from "../../src/scheduler/auth/session-store.ts";
-import { parseSession, SESSION_TTL_SECONDS } from "../../src/scheduler/auth/credentials.ts";
+import { parseSession, SESSION_TTL_SECONDS, sessionValue } from "../../src/scheduler/auth/credentials.ts";
+import { openDashboardSession } from "../../src/db/queries/open-dashboard-session.ts";
 import { backends } from "../support/databases.ts";
 import { openSecuredApp, TOKEN, type SecuredApp } from "./support.ts";
 
@@ -79,6 +80,17 @@ for (const backend of backends()) {
       // 13 h after sign-in: the first cookie expired, the renewed one lives.
       expect((await store.check(first)).valid).toBe(false);
       expect((await store.check(renewed)).valid).toBe(true);
+    });
+
+    test("a request with a session in its second half gets a renewed cookie", async () => {
+      const id = crypto.randomUUID();
+      const expires = Math.floor(Date.now() / 1000) + 3600;
+      await openDashboardSession(s.database.db, id, new Date(expires * 1000));
+      const r = await s.send("GET", "/api/tasks", { headers: { cookie: `taskflow_session=${sessionValue(TOKEN, id, expires)}` } });
+      expect(r.status).toBe(200);
+      const renewed = r.headers.get("set-cookie")!;
+      expect(renewed).toMatch(/^taskflow_session=v2\.[^;]+; Path=\/; Max-Age=43200;/);
+      expect(parseSession(TOKEN, renewed.split(";")[0]!.split("=")[1]!, Date.now())!.expires).toBeGreaterThan(expires + 3600);
     });
 
     test("a sign-out on another scheduler takes effect here within the check cache", async () => {
