@@ -1,4 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ConfigError, parseConfig } from "./config.ts";
 import { FLAGS, helpText } from "./flags.ts";
 
@@ -129,4 +132,37 @@ test("--help lists every flag with its env variable and default", () => {
     expect(help).toContain(`--${f.name}`);
     expect(help).toContain(f.env);
   }
+});
+
+describe("security flags", () => {
+  test("--token-file reads the token (trimmed); with --token too, or unreadable, or too short: one line", () => {
+    const dir = mkdtempSync(join(tmpdir(), "taskflow-config-"));
+    try {
+      writeFileSync(join(dir, "t"), "0123456789abcdef0123\n");
+      writeFileSync(join(dir, "short"), "abc\n");
+      expect(parse([`--token-file=${join(dir, "t")}`]).token).toBe("0123456789abcdef0123");
+      expect(parse([], { TASKFLOW_TOKEN_FILE: join(dir, "t") }).token).toBe("0123456789abcdef0123");
+      expect(errorOf([`--token-file=${join(dir, "t")}`, "--token=0123456789abcdef0123"])).toMatch(/give --token \(TASKFLOW_TOKEN\) or --token-file, not both/);
+      expect(errorOf([`--token-file=${join(dir, "missing")}`])).toMatch(/--token-file=.*missing cannot be read: ENOENT/);
+      expect(errorOf([`--token-file=${join(dir, "short")}`])).toMatch(/--token is too short \(3 characters/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a short token is refused without echoing it", () => {
+    const message = errorOf(["--token=hunter2"]);
+    expect(message).toMatch(/openssl rand -hex 32/);
+    expect(message).not.toContain("hunter2");
+  });
+
+  test("--task-env-passthrough, --sse-max-connections, --http-idle-timeout", () => {
+    expect(parse(["--task-env-passthrough=PGHOST, AWS_*"]).taskEnvPassthrough).toEqual(["PGHOST", "AWS_*"]);
+    expect(parse([]).taskEnvPassthrough).toEqual([]);
+    expect(errorOf(["--task-env-passthrough=A-B"])).toMatch(/--task-env-passthrough: bad name "A-B"/);
+    expect(parse([]).sseMaxConnections).toBe(1000);
+    expect(errorOf(["--sse-max-connections=0"])).toMatch(/--sse-max-connections="0" must be a whole number from 1/);
+    expect(parse([]).httpIdleTimeoutSeconds).toBe(30);
+    expect(errorOf(["--http-idle-timeout=300"])).toMatch(/from 1 to 255/);
+  });
 });

@@ -34,7 +34,7 @@ export const FLAGS: FlagSpec[] = [
   { name: "concurrency", env: "TASKFLOW_CONCURRENCY", defaultText: `CPU count (${cpus().length})`, help: "worker: tasks run at once" },
   { name: "queues", env: "TASKFLOW_QUEUES", defaultText: "default", help: "worker: queues it takes tasks from (comma list)" },
   { name: "name", env: "TASKFLOW_NAME", defaultText: "hostname-pid", help: "worker: display name" },
-  { name: "token", env: "TASKFLOW_TOKEN", defaultText: "none", help: "shared secret for the API, the dashboard and gRPC" },
+  { name: "token", env: "TASKFLOW_TOKEN", defaultText: "none", help: "shared secret for the API, the dashboard and (without --worker-token) gRPC; 16+ characters, by env or --token-file on workers" },
   { name: "token-file", env: "TASKFLOW_TOKEN_FILE", defaultText: "none", help: "read --token from this file (keeps it out of ps and the environment)" },
   { name: "worker-token", env: "TASKFLOW_WORKER_TOKEN", defaultText: "none", help: "the workers' own secret: when set, gRPC accepts only it and the HTTP API refuses it (--token stays the API's)" },
   { name: "worker-token-file", env: "TASKFLOW_WORKER_TOKEN_FILE", defaultText: "none", help: "read --worker-token from this file" },
