@@ -182,7 +182,7 @@ describeEachBackend("dashboard pages", (backend) => {
 describeEachBackend("dashboard pages with --token", (backend) => {
   let t: DashboardTestApp;
   beforeAll(async () => {
-    t = await DashboardTestApp.open(backend, ["--token=s3cret-token"]);
+    t = await DashboardTestApp.open(backend, ["--token=s3cret-token-0123456789"]);
   });
   afterAll(() => t.close());
 
@@ -193,7 +193,7 @@ describeEachBackend("dashboard pages with --token", (backend) => {
     expect((await t.fetch("/live/overview", { headers: { accept: "text/event-stream" } })).status).toBe(401);
     // Assets stay public: the sign-in page uses the stylesheet.
     expect((await t.fetch(ASSET_URLS.stylesheet)).status).toBe(200);
-    const signedIn = await t.fetch("/tasks", { headers: { authorization: "Bearer s3cret-token" } });
+    const signedIn = await t.fetch("/tasks", { headers: { authorization: "Bearer s3cret-token-0123456789" } });
     expect(signedIn.status).toBe(200);
     expect(await signedIn.text()).toContain('<form method="post" action="/logout" class="sign-out">');
   });
