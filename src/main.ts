@@ -5,7 +5,9 @@
 import { isClientCommand } from "./cli/command-names.ts";
 import { coerceError } from "./core/errors.ts";
 import { ConfigError, parseConfig, type Config } from "./config/config.ts";
+import { checkBindNames, checkPlaintextDial } from "./config/bind-check.ts";
 import { helpText } from "./config/flags.ts";
+import { checkArgvSecrets } from "./config/token-config.ts";
 import { Lifecycle, type Service } from "./core/lifecycle.ts";
 import { VERSION } from "./core/version.ts";
 import { roleLogger, setupLogging } from "./log/logger.ts";
@@ -19,6 +21,11 @@ async function main(): Promise<number> {
   let parsed;
   try {
     parsed = parseConfig(process.argv.slice(2), process.env, Boolean(process.stderr.isTTY));
+    if (parsed.command === "run") {
+      checkArgvSecrets(process.argv.slice(2), parsed.config.roles.includes("worker"));
+      await checkBindNames(parsed.config);
+      await checkPlaintextDial(parsed.config);
+    }
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`taskflow: ${err.message}\n`);

@@ -1,4 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ConfigError, parseConfig } from "./config.ts";
 import { FLAGS, helpText } from "./flags.ts";
 
@@ -48,7 +51,7 @@ describe("config precedence", () => {
     expect(parse(["--grpc=0.0.0.0:6000", "--insecure"]).coordinators).toEqual(["127.0.0.1:6000"]);
     expect(parse(["--grpc=[::]:6000", "--insecure"]).coordinators).toEqual(["[::1]:6000"]);
     expect(parse(["--grpc=[::1]:6000"]).coordinators).toEqual(["[::1]:6000"]);
-    expect(parse(["--grpc=0.0.0.0:6000", "--token=t", "--grpc-tls-cert=c", "--grpc-tls-key=k"]).coordinators).toEqual(["localhost:6000"]);
+    expect(parse(["--grpc=0.0.0.0:6000", "--token=0123456789abcdef", "--grpc-tls-cert=c", "--grpc-tls-key=k"]).coordinators).toEqual(["localhost:6000"]);
   });
 
   test("roles: single, comma lists, all", () => {
@@ -60,7 +63,7 @@ describe("config precedence", () => {
   test("an empty token counts as no token", () => {
     expect(parse(["--token="]).token).toBeNull();
     expect(parse([], { TASKFLOW_TOKEN: "  " }).token).toBeNull();
-    expect(parse([], { TASKFLOW_TOKEN: "s3cret" }).token).toBe("s3cret");
+    expect(parse([], { TASKFLOW_TOKEN: " s3cret-s3cret-s3cret " }).token).toBe("s3cret-s3cret-s3cret");
   });
 
   test("version and migrate ignore the rules about binds and roles", () => {
@@ -129,7 +132,7 @@ describe("config errors name the flag and what it accepts", () => {
     expect(errorOf(["--http=0.0.0.0:8080"])).toMatch(/not a loopback address: set --token/);
     expect(errorOf(["--grpc=10.0.0.5:50051"])).toMatch(/--grpc=10.0.0.5:50051 is not a loopback address/);
     expect(errorOf(["--http=0.0.0.0:8080", "--token="])).toMatch(/set --token/);
-    expect(parse(["--http=0.0.0.0:8080", "--token=t"]).http.host).toBe("0.0.0.0");
+    expect(parse(["--http=0.0.0.0:8080", "--token=0123456789abcdef"]).http.host).toBe("0.0.0.0");
     expect(parse(["--http=0.0.0.0:8080", "--insecure"]).insecure).toBe(true);
     expect(parse(["--http=[::1]:8080"]).http.host).toBe("::1");
     // A worker binds nothing: its own --http does not matter.
@@ -179,4 +182,37 @@ test("--help lists every flag with its env variable and default", () => {
     expect(help).toContain(`--${f.name}`);
     expect(help).toContain(f.env);
   }
+});
+
+describe("security flags", () => {
+  test("--token-file reads the token (trimmed); with --token too, or unreadable, or too short: one line", () => {
+    const dir = mkdtempSync(join(tmpdir(), "taskflow-config-"));
+    try {
+      writeFileSync(join(dir, "t"), "0123456789abcdef0123\n");
+      writeFileSync(join(dir, "short"), "abc\n");
+      expect(parse([`--token-file=${join(dir, "t")}`]).token).toBe("0123456789abcdef0123");
+      expect(parse([], { TASKFLOW_TOKEN_FILE: join(dir, "t") }).token).toBe("0123456789abcdef0123");
+      expect(errorOf([`--token-file=${join(dir, "t")}`, "--token=0123456789abcdef0123"])).toMatch(/give --token \(TASKFLOW_TOKEN\) or --token-file, not both/);
+      expect(errorOf([`--token-file=${join(dir, "missing")}`])).toMatch(/--token-file=.*missing cannot be read: ENOENT/);
+      expect(errorOf([`--token-file=${join(dir, "short")}`])).toMatch(/--token is too short \(3 characters/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a short token is refused without echoing it", () => {
+    const message = errorOf(["--token=hunter2"]);
+    expect(message).toMatch(/openssl rand -hex 32/);
+    expect(message).not.toContain("hunter2");
+  });
+
+  test("--task-env-passthrough, --sse-max-connections, --http-idle-timeout", () => {
+    expect(parse(["--task-env-passthrough=PGHOST, AWS_*"]).taskEnvPassthrough).toEqual(["PGHOST", "AWS_*"]);
+    expect(parse([]).taskEnvPassthrough).toEqual([]);
+    expect(errorOf(["--task-env-passthrough=A-B"])).toMatch(/--task-env-passthrough: bad name "A-B"/);
+    expect(parse([]).sseMaxConnections).toBe(1000);
+    expect(errorOf(["--sse-max-connections=0"])).toMatch(/--sse-max-connections="0" must be a whole number from 1/);
+    expect(parse([]).httpIdleTimeoutSeconds).toBe(30);
+    expect(errorOf(["--http-idle-timeout=300"])).toMatch(/from 1 to 255/);
+  });
 });

@@ -16,9 +16,13 @@ import {
   HTTP_DEFAULT,
   PRUNE_FLAGS,
   SHUTDOWN_GRACE_MS_DEFAULT,
+  SSE_MAX_CONNECTIONS_DEFAULT,
+  HTTP_IDLE_TIMEOUT_S_DEFAULT,
   WORKER_TIMEOUT_MS_DEFAULT,
 } from "./flags.ts";
 import { parsePruneRequest, parseRetentionPolicy, type PruneRequest } from "./retention-options.ts";
+import { isIpLiteral, isLoopbackAddress } from "./loopback.ts";
+import { readSecret } from "./token-config.ts";
 import { isQueueName } from "../core/queue-name.ts";
 
 export type Role = "scheduler" | "coordinator" | "worker";
@@ -43,7 +47,15 @@ export interface Config {
   queues: string[];
   name: string;
   token: string | null;
+  /** --worker-token: the only secret gRPC accepts when set (workers send it instead of --token); null: --token serves both. */
+  workerToken: string | null;
+  /** Worker variables that tasks inherit although they look like secrets (TASKFLOW_*, DATABASE_URL, PG*). */
+  taskEnvPassthrough: string[];
   insecure: boolean;
+  /** Server-Sent Events streams the scheduler keeps open at once; more get 503. */
+  sseMaxConnections: number;
+  /** Seconds an HTTP connection may stall before the scheduler closes it (SSE streams exempt). */
+  httpIdleTimeoutSeconds: number;
   grpcTls: { cert: string | null; key: string | null; ca: string | null };
   heartbeatMs: number;
   workerTimeoutMs: number;
@@ -95,8 +107,11 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const pruneOnly = PRUNE_FLAGS.find((f) => values[f.name] !== undefined);
   if (pruneOnly && command !== "prune") throw new ConfigError(`--${pruneOnly.name} is a flag of taskflow prune only (see taskflow --help)`);
 
+  const roles = parseRoles(raw("role") ?? "all", flagLabel("role"));
+  const secret = (name: string) =>
+    readSecret({ name, env: FLAGS.find((f) => f.name === name)!.env, value: raw(name), file: raw(`${name}-file`) });
   const config: Config = {
-    roles: parseRoles(raw("role") ?? "all", flagLabel("role")),
+    roles,
     databaseUrl: parseDatabaseUrl(raw("database-url"), flagLabel("database-url")),
     dataDir: nonEmpty(raw("data-dir")) ?? DATA_DIR_DEFAULT,
     http: parseHostPort(raw("http") ?? HTTP_DEFAULT, flagLabel("http")),
@@ -105,8 +120,12 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     concurrency: parseInt(raw("concurrency"), flagLabel("concurrency"), cpus().length, 1, 10000),
     queues: parseQueues(raw("queues") ?? "default", flagLabel("queues")),
     name: nonEmpty(raw("name")) ?? `${hostname()}-${process.pid}`,
-    token: nonEmpty(raw("token")),
+    token: secret("token"),
+    workerToken: secret("worker-token"),
+    taskEnvPassthrough: parseNameList(raw("task-env-passthrough"), flagLabel("task-env-passthrough")),
     insecure: parseBool(raw("insecure"), flagLabel("insecure")),
+    httpIdleTimeoutSeconds: parseInt(raw("http-idle-timeout"), flagLabel("http-idle-timeout"), HTTP_IDLE_TIMEOUT_S_DEFAULT, 1, 255),
+    sseMaxConnections: parseInt(raw("sse-max-connections"), flagLabel("sse-max-connections"), SSE_MAX_CONNECTIONS_DEFAULT, 1, 1_000_000),
     grpcTls: { cert: nonEmpty(raw("grpc-tls-cert")), key: nonEmpty(raw("grpc-tls-key")), ca: nonEmpty(raw("grpc-tls-ca")) },
     heartbeatMs: parseDurationFlag(raw("heartbeat"), flagLabel("heartbeat"), HEARTBEAT_MS_DEFAULT, 10, 3_600_000),
     workerTimeoutMs: parseDurationFlag(raw("worker-timeout"), flagLabel("worker-timeout"), WORKER_TIMEOUT_MS_DEFAULT, 100, 86_400_000),
@@ -141,13 +160,21 @@ function checkRules(c: Config, label: (name: string) => string): void {
       `the embedded database serves one process: run --role=${alone} with the other role in the same process, or set DATABASE_URL (--database-url) to share PostgreSQL`,
     );
   }
-  if (c.token || c.insecure) return;
-  if (serves("scheduler") && !isLoopback(c.http.host)) {
-    throw new ConfigError(`${label("http")}=${c.http.host}:${c.http.port} is not a loopback address: set --token (TASKFLOW_TOKEN) so the API is not open to anyone, or pass --insecure`);
+  if (c.token !== null && c.token === c.workerToken) {
+    throw new ConfigError("--worker-token must differ from --token: it exists so that a worker's secret cannot drive the API");
   }
-  if (serves("coordinator") && !isLoopback(c.grpc.host)) {
-    throw new ConfigError(`${label("grpc")}=${c.grpc.host}:${c.grpc.port} is not a loopback address: set --token (TASKFLOW_TOKEN) so workers must authenticate, or pass --insecure`);
-  }
+  if (c.insecure) return;
+  // IP literals are judged here; names are resolved and judged by checkBindNames() before binding.
+  const literalOutside = (host: string) => isIpLiteral(host) && !isLoopbackAddress(host);
+  if (serves("scheduler") && !c.token && literalOutside(c.http.host)) throw openBindError(label("http"), c.http);
+  // The coordinator's port is guarded by the worker token when there is one.
+  if (serves("coordinator") && !c.token && !c.workerToken && literalOutside(c.grpc.host)) throw openBindError(label("grpc"), c.grpc);
+}
+
+/** The one-line refusal of an open (tokenless) bind outside loopback. */
+export function openBindError(label: string, addr: HostPort, why = ""): ConfigError {
+  const what = label.includes("grpc") || label.includes("GRPC") ? "so workers must authenticate" : "so the API is not open to anyone";
+  return new ConfigError(`${label}=${addr.host}:${addr.port} is not a loopback address${why ? ` (${why})` : ""}: set --token (TASKFLOW_TOKEN) ${what}, or pass --insecure`);
 }
 
 /**
@@ -160,10 +187,6 @@ export function localCoordinatorAddress(grpc: HostPort, tls: boolean): string {
   const wildcard = host === "0.0.0.0" || host === "::";
   const dialHost = wildcard ? (tls ? "localhost" : host === "::" ? "[::1]" : "127.0.0.1") : host.includes(":") ? `[${host}]` : host;
   return `${dialHost}:${port}`;
-}
-
-export function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\./.test(host);
 }
 
 function parseCommand(positionals: string[]): Command {
@@ -217,6 +240,14 @@ function parseCoordinators(v: string, label: string): string[] {
   const list = v.split(",").map((s) => s.trim()).filter(Boolean);
   if (list.length === 0) throw new ConfigError(`${label} is empty; accepts HOST:PORT[,HOST:PORT...]`);
   for (const a of list) parseHostPort(a, label);
+  return list;
+}
+
+/** A comma list of environment variable names, each optionally ending in `*` (a prefix). */
+function parseNameList(v: string | undefined, label: string): string[] {
+  const list = (v ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const bad = list.find((n) => !/^[A-Za-z_][A-Za-z0-9_]*\*?$/.test(n));
+  if (bad !== undefined) throw new ConfigError(`${label}: bad name "${bad.slice(0, 64)}"; accepts a comma list of variable names, each may end in * (e.g. PGHOST,TASKFLOW_TASK_*)`);
   return list;
 }
 

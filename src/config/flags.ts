@@ -16,6 +16,9 @@ export const RETAIN_COMPLETED_DEFAULT = "7d";
 export const RETAIN_FAILED_DEFAULT = "30d";
 export const RETAIN_CANCELLED_DEFAULT = "7d";
 export const RETAIN_WORKERS_DEFAULT = "1d";
+export const SSE_MAX_CONNECTIONS_DEFAULT = 1000;
+/** Seconds an HTTP connection may stall (a trickling body, an idle keep-alive) before it is closed. */
+export const HTTP_IDLE_TIMEOUT_S_DEFAULT = 30;
 
 export interface FlagSpec {
   /** Flag name without the leading dashes. */
@@ -37,8 +40,14 @@ export const FLAGS: FlagSpec[] = [
   { name: "concurrency", env: "TASKFLOW_CONCURRENCY", defaultText: `CPU count (${cpus().length})`, help: "worker: tasks run at once" },
   { name: "queues", env: "TASKFLOW_QUEUES", defaultText: "default", help: "worker: queues it takes tasks from (comma list)" },
   { name: "name", env: "TASKFLOW_NAME", defaultText: "hostname-pid", help: "worker: display name" },
-  { name: "token", env: "TASKFLOW_TOKEN", defaultText: "none", help: "shared secret for the API, the dashboard and gRPC" },
+  { name: "token", env: "TASKFLOW_TOKEN", defaultText: "none", help: "shared secret for the API, the dashboard and (without --worker-token) gRPC; 16+ characters, by env or --token-file on workers" },
+  { name: "token-file", env: "TASKFLOW_TOKEN_FILE", defaultText: "none", help: "read --token from this file (keeps it out of ps and the environment)" },
+  { name: "worker-token", env: "TASKFLOW_WORKER_TOKEN", defaultText: "none", help: "the workers' own secret: when set, gRPC accepts only it and the HTTP API refuses it (--token stays the API's)" },
+  { name: "worker-token-file", env: "TASKFLOW_WORKER_TOKEN_FILE", defaultText: "none", help: "read --worker-token from this file" },
+  { name: "task-env-passthrough", env: "TASKFLOW_TASK_ENV_PASSTHROUGH", defaultText: "none", help: "worker: variables tasks inherit although they look like secrets (TASKFLOW_*, DATABASE_URL, PG*); comma list, NAME* for a prefix" },
   { name: "insecure", env: "TASKFLOW_INSECURE", defaultText: "off", help: "allow a non-loopback bind without a token", boolean: true },
+  { name: "http-idle-timeout", env: "TASKFLOW_HTTP_IDLE_TIMEOUT_S", defaultText: String(HTTP_IDLE_TIMEOUT_S_DEFAULT), help: "scheduler: seconds a connection may stall (slow body, idle) before it is closed; SSE streams are exempt (1–255)" },
+  { name: "sse-max-connections", env: "TASKFLOW_SSE_MAX_CONNECTIONS", defaultText: String(SSE_MAX_CONNECTIONS_DEFAULT), help: "scheduler: live event streams (SSE) open at once; more get 503" },
   { name: "grpc-tls-cert", env: "TASKFLOW_GRPC_TLS_CERT", defaultText: "none", help: "gRPC TLS certificate (server; client cert for mutual TLS)" },
   { name: "grpc-tls-key", env: "TASKFLOW_GRPC_TLS_KEY", defaultText: "none", help: "gRPC TLS private key" },
   { name: "grpc-tls-ca", env: "TASKFLOW_GRPC_TLS_CA", defaultText: "none", help: "gRPC CA: verifies the peer (mutual TLS on the coordinator)" },

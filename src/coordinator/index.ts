@@ -13,6 +13,7 @@ import { Pruner } from "./pruner.ts";
 import { databaseWrites, ReportWriter } from "./report-writer.ts";
 import { ScheduleTicker } from "./schedule-ticker.ts";
 import { SessionRegistry } from "./session/session-registry.ts";
+import { AuthThrottle } from "../core/auth-throttle.ts";
 
 /** Coordinator services in start order; stopping runs in reverse (server first, then loops, then reports). */
 export function coordinatorServices(config: Config, database: Database): Service[] {
@@ -24,13 +25,16 @@ export function coordinatorServices(config: Config, database: Database): Service
   const reports = new ReportWriter(databaseWrites(database.db), log.getChild("reports"));
   const dispatcher = new Dispatcher(database, registry, log.getChild("dispatcher"));
   const wake = () => dispatcher.wake();
+  const throttle = new AuthThrottle({ log: log.getChild("sessions"), what: "gRPC" });
   const server = new GrpcServer(
     config,
     (stream) =>
       handleConnect(stream, {
         db: database.db,
         log: log.getChild("sessions"),
-        token: config.token,
+        // With --worker-token, only it opens a stream; the API's token does not.
+        token: config.workerToken ?? config.token,
+        throttle,
         heartbeatMs: config.heartbeatMs,
         workerTimeoutMs: config.workerTimeoutMs,
         address,

@@ -64,7 +64,7 @@ describe.skipIf(!TEST_DATABASE_URL)("answers while PostgreSQL is away [postgres]
     gate = new DatabaseGate((ms) => database.probe(ms), log);
     await gate.start();
     const app = buildHttpApp({ db: database.db, log, feed: new ChangeFeed(database, log), config, gate });
-    server = new HttpServer(app, { host: "127.0.0.1", port: 0 }, log, gate);
+    server = new HttpServer(app, { host: "127.0.0.1", port: 0 }, log, { gate });
     await server.start();
     base = `http://127.0.0.1:${server.port}`;
   });

@@ -4,7 +4,9 @@ import { Elysia } from "elysia";
 import type { Config } from "../config/config.ts";
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../log/logger.ts";
+import { AuthThrottle } from "../core/auth-throttle.ts";
 import { authGuard } from "./auth/guard.ts";
+import { SessionStore } from "./auth/session-store.ts";
 import { authRoutes } from "./auth/routes.ts";
 import type { ChangeFeed } from "./live/change-feed.ts";
 import { dashboardRoutes } from "./dashboard/index.ts";
@@ -18,6 +20,7 @@ import { SchedulerMetrics } from "./metrics/scheduler-metrics.ts";
 import { openapiRoutes } from "./openapi/routes.ts";
 import { bodyLimit } from "./request-body.ts";
 import { scheduleRoutes } from "./schedules/routes.ts";
+import { SseBudget, streamHeads } from "./sse-budget.ts";
 import { taskRoutes } from "./tasks/routes.ts";
 import { workerRoutes } from "./workers/routes.ts";
 
@@ -35,22 +38,28 @@ export function buildHttpApp(deps: HttpAppDeps) {
   const metrics = new SchedulerMetrics(deps.db, deps.log.getChild("metrics"), deps.feed, deps.config.retention);
   const token = deps.config.token;
   const gate = deps.gate ?? new DatabaseGate(async () => void (await deps.db.execute(sql`select 1`)), deps.log.getChild("gate"));
+  // One budget for both SSE stacks: the cap counts every open stream of the process.
+  const sseBudget = new SseBudget(deps.config.sseMaxConnections);
+  // Bearer tokens and sign-ins share one count per address: both guess the same token.
+  const sessions = token ? new SessionStore(deps.db, token) : undefined;
+  const throttle = new AuthThrottle({ log: deps.log.getChild("auth"), what: "HTTP" });
   // Error mapping and the body limit come first: Elysia applies hooks only to routes added after them.
   // The auth guard runs before routing and the body limit, so it covers every route and refuses before reading.
   return new Elysia()
     .use(httpErrors(deps.log, () => gate.down || gate.suspect()))
     .use(httpMetrics(metrics.instruments))
-    .use(authGuard({ token, insecure: deps.config.insecure, log: deps.log.getChild("auth") }))
+    .use(authGuard({ token, insecure: deps.config.insecure, log: deps.log.getChild("auth"), throttle, sessions }))
     .use(databaseGate(gate))
+    .use(streamHeads())
     .use(bodyLimit())
     .use(healthRoutes(deps.db, gate))
-    .use(authRoutes({ token, log: deps.log.getChild("auth") }))
+    .use(authRoutes({ token, log: deps.log.getChild("auth"), throttle, sessions }))
     .use(taskRoutes(deps.db, deps.log.getChild("tasks")))
     .use(scheduleRoutes(deps.db))
     .use(workerRoutes(deps.db))
     .use(metricsRoutes(metrics))
-    .use(eventRoutes({ feed: deps.feed, metrics, log: deps.log.getChild("events") }))
-    .use(dashboardRoutes({ db: deps.db, feed: deps.feed, log: deps.log, signOut: token !== null, retention: () => metrics.retention.read() }))
+    .use(eventRoutes({ feed: deps.feed, metrics, log: deps.log.getChild("events"), sseBudget }))
+    .use(dashboardRoutes({ db: deps.db, feed: deps.feed, log: deps.log, signOut: token !== null, retention: () => metrics.retention.read(), sseBudget }))
     // Last: it documents the routes added before it.
     .use(openapiRoutes());
 }

@@ -14,5 +14,5 @@ export function schedulerServices(config: Config, database: Database): Service[]
   const gate = new DatabaseGate((timeoutMs) => database.probe(timeoutMs), log.getChild("gate"));
   const app = buildHttpApp({ db: database.db, log, feed, config, gate });
   // The feed starts first so the server never serves a stream before it listens.
-  return [feed, gate, new HttpServer(app, config.http, log, gate)];
+  return [feed, gate, new HttpServer(app, config.http, log, { gate, idleTimeoutSeconds: config.httpIdleTimeoutSeconds })];
 }

@@ -16,7 +16,7 @@ import { Elysia } from "elysia";
 import { errorBody, HttpError } from "./http-errors.ts";
 import { MAX_BODY_BYTES } from "./http-server.ts";
 
-const tooLarge = () => new HttpError(413, "payload_too_large", `the request body is larger than ${MAX_BODY_BYTES} bytes`);
+const tooLarge = (max = MAX_BODY_BYTES) => new HttpError(413, "payload_too_large", `the request body is larger than ${max} bytes`);
 
 /** Refuses requests whose Content-Length is over MAX_BODY_BYTES, on every route, without reading them (onRequest runs before routing). */
 export function bodyLimit() {
@@ -50,8 +50,20 @@ export function isJsonContentType(header: string | null): boolean {
   return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
 }
 
-async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array> {
-  if (Number(request.headers.get("content-length") ?? 0) > maxBytes) throw tooLarge();
+/** Dashboard form posts (a task or schedule with its command): the JSON limit. */
+export const MAX_FORM_BYTES = MAX_BODY_BYTES;
+
+/**
+ * Reads a form body (application/x-www-form-urlencoded) of at most `maxBytes`,
+ * chunked or not, without ever buffering more: HttpError 413 past the limit.
+ */
+export async function readFormBody(request: Request, maxBytes = MAX_FORM_BYTES): Promise<URLSearchParams> {
+  return new URLSearchParams(new TextDecoder().decode(await readCapped(request, maxBytes)));
+}
+
+/** Reads a body of at most `maxBytes`, stopping (and 413) as soon as it passes the limit; every body is read through here. */
+export async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array> {
+  if (Number(request.headers.get("content-length") ?? 0) > maxBytes) throw tooLarge(maxBytes);
   if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -63,7 +75,7 @@ async function readCapped(request: Request, maxBytes: number): Promise<Uint8Arra
     if (size > maxBytes) {
       // Stop reading: the rest of an oversized upload is never buffered.
       await reader.cancel().catch(() => {});
-      throw tooLarge();
+      throw tooLarge(maxBytes);
     }
     chunks.push(value);
   }

@@ -276,7 +276,7 @@ export class CoordinatorConnection {
     const { log } = this.opts;
     const details = { address, reason, failures: this.#failures, retryMs: delay, retryIn: retryIn(delay) };
     if (code === grpc.status.UNAUTHENTICATED) {
-      log.error("coordinator {address} refused this worker's token ({reason}): check --token (TASKFLOW_TOKEN); retrying", details);
+      log.error("coordinator {address} refused this worker's token ({reason}): check --worker-token (TASKFLOW_WORKER_TOKEN) or --token (TASKFLOW_TOKEN); retrying", details);
       return;
     }
     // Compared in words: grpc-js puts a timestamp into some details.

@@ -11,6 +11,7 @@
 import { coerceError } from "../core/errors.ts";
 import { readdirSync, readFileSync } from "node:fs";
 import { OutputTail } from "./output-tail.ts";
+import { taskBaseEnv } from "./task-env.ts";
 
 export { OUTPUT_TAIL_BYTES } from "./output-tail.ts";
 
@@ -26,8 +27,10 @@ const PIPE_DRAIN_MS = 1000;
 export interface RunProcessOptions {
   /** Shell command, run by `/bin/sh -c`. */
   command: string;
-  /** Added to the worker's own environment. */
+  /** Added to the worker's own environment (without its secrets: task-env.ts). */
   env?: Record<string, string>;
+  /** Worker variables a task inherits although they look like secrets (--task-env-passthrough). */
+  envPassthrough?: string[];
   /** Working directory; defaults to the worker's. */
   cwd?: string;
   /** Stop the process past this many ms; null, undefined or 0 = no limit. */
@@ -97,7 +100,7 @@ export function runProcess(opts: RunProcessOptions): LocalProcess {
   try {
     proc = Bun.spawn(["/bin/sh", "-c", opts.command], {
       cwd: opts.cwd,
-      env: { ...process.env, ...opts.env },
+      env: { ...taskBaseEnv(process.env, opts.envPassthrough), ...opts.env },
       // setsid(): the shell leads a new group, so one kill(-pid) reaches its children too.
       detached: true,
       stdin: "ignore",

@@ -56,15 +56,15 @@ test("no thread until the first task; one task at a time keeps one thread; never
   expect(pool.inProcess).toBe(false);
 });
 
-test("tasks inherit the worker's environment as it is when they start", async () => {
+test("tasks inherit the worker's environment (secrets aside: task-env.ts) as it is when they start", async () => {
   const { pool } = poolWith();
   await pool.start({ command: "true" }).done;
-  process.env.TASKFLOW_SPAWN_POOL_TEST = "set after the thread started";
+  process.env.SPAWN_POOL_TEST_VALUE = "set after the thread started";
   try {
-    const result = await pool.start({ command: 'printf %s "$TASKFLOW_SPAWN_POOL_TEST"' }).done;
+    const result = await pool.start({ command: 'printf %s "$SPAWN_POOL_TEST_VALUE"' }).done;
     expect(text(result.stdoutTail)).toBe("set after the thread started");
   } finally {
-    delete process.env.TASKFLOW_SPAWN_POOL_TEST;
+    delete process.env.SPAWN_POOL_TEST_VALUE;
   }
 });
 

@@ -74,6 +74,7 @@ test("dispatch fields reach the runner: env as given plus the attempt's identity
     command: "echo hi",
     env: { A: "1", TASKFLOW_TASK_ID: "a", TASKFLOW_ATTEMPT: "1", TASKFLOW_WORKER: "" },
     timeoutMs: null,
+    envPassthrough: [],
   });
   expect(runner.started[1]!.opts.timeoutMs).toBe(300);
 });

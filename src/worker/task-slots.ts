@@ -51,6 +51,8 @@ export class TaskSlots {
     private readonly start_: ProcessStarter = spawnProcess,
     /** This worker's --name, exported to every task as TASKFLOW_WORKER. */
     private readonly workerName = "",
+    /** --task-env-passthrough: worker variables tasks inherit although they look like secrets. */
+    private readonly envPassthrough: string[] = [],
   ) {}
 
   get size(): number {
@@ -74,6 +76,7 @@ export class TaskSlots {
       command: dispatch.command,
       env: { ...dispatch.env, ...attemptEnv(dispatch.task_id, dispatch.attempt, this.workerName) },
       timeoutMs: dispatch.timeout_ms > 0 ? dispatch.timeout_ms : null,
+      envPassthrough: this.envPassthrough,
     });
     const attempt: Mutable<RunningAttempt> = {
       taskId: dispatch.task_id,

@@ -40,7 +40,7 @@ export const STALE_REASON = "this worker's session was declared dead; the attemp
 export type WorkerConfig = Pick<
   Config,
   "coordinators" | "grpcTls" | "token" | "name" | "concurrency" | "queues" | "heartbeatMs" | "shutdownGraceMs"
->;
+> & Partial<Pick<Config, "taskEnvPassthrough" | "workerToken">>;
 
 export interface WorkerDeps {
   config: WorkerConfig;
@@ -67,7 +67,7 @@ export class WorkerService implements Service {
   constructor(deps: WorkerDeps) {
     this.#config = deps.config;
     this.#log = deps.log;
-    this.#slots = new TaskSlots(deps.config.concurrency, (a, r) => this.#onAttemptFinished(a, r), deps.startProcess, deps.config.name);
+    this.#slots = new TaskSlots(deps.config.concurrency, (a, r) => this.#onAttemptFinished(a, r), deps.startProcess, deps.config.name, deps.config.taskEnvPassthrough);
   }
 
   /** The worker id of the current (or last) session; "" before the first Welcome. */
@@ -84,7 +84,8 @@ export class WorkerService implements Service {
     this.#connection = new CoordinatorConnection({
       addresses: c.coordinators,
       credentials,
-      token: c.token ?? undefined,
+      // A worker presents its own token when the fleet has one (--worker-token), else the shared one.
+      token: c.workerToken ?? c.token ?? undefined,
       log: this.#log.getChild("connection"),
       events: {
         hello: () => this.#hello(),

@@ -35,7 +35,7 @@ function exampleEnv(overrides: Record<string, string> = {}): Record<string, stri
     const m = line.match(/^([A-Z_][A-Z0-9_]*)=(.*)$/);
     if (m) env[m[1]!] = m[2]!;
   }
-  return { ...env, TASKFLOW_TOKEN: "t0ken-for-tests", POSTGRES_PASSWORD: "pw4tests", ...overrides };
+  return { ...env, TASKFLOW_TOKEN: "t0ken-for-tests-0123", POSTGRES_PASSWORD: "pw4tests", ...overrides };
 }
 
 function composeConfig(env: Record<string, string>, extra: string[] = []) {
@@ -102,9 +102,12 @@ describe("compose.yaml's rules", () => {
     expect(raw).toContain("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env");
     expect(() => loadCompose({})).toThrow(InterpolationError);
     for (const [, s] of taskflowServices) {
-      expect(serviceEnv(s).TASKFLOW_TOKEN).toBe("t0ken-for-tests");
-      expect(serviceEnv(s).TASKFLOW_INSECURE).toBeUndefined();
+      expect(serviceEnv(s).TASKFLOW_TOKEN).toBe("t0ken-for-tests-0123");
     }
+    // Only workers may speak plaintext gRPC, and only on the compose network; nothing listens open.
+    expect(serviceEnv(compose.services.scheduler!).TASKFLOW_INSECURE).toBeUndefined();
+    expect(serviceEnv(compose.services.coordinator!).TASKFLOW_INSECURE).toBeUndefined();
+    expect(serviceEnv(compose.services.worker!).TASKFLOW_INSECURE).toBe("true");
   });
 
   test("stop_grace_period outlasts taskflow's own drain (30 s for tasks, then flushing)", () => {

@@ -184,7 +184,7 @@ describe("the Dockerfile's build, replayed here", () => {
   });
 
   test("`taskflow version` with the environment compose gives (a token set)", async () => {
-    const version = runImage(["version"], { TASKFLOW_TOKEN: "t0ken" });
+    const version = runImage(["version"], { TASKFLOW_TOKEN: "t0ken-0123456789abcdef" });
     expect(await version.exited).toBe(0);
     expect(await new Response(version.stdout).text()).toBe(`taskflow ${pkg.version}\n`);
   });
@@ -208,7 +208,7 @@ describe("the Dockerfile's build, replayed here", () => {
     const http = freePort();
     const grpc = freePort();
     const data = mkdtempSync(join(work, "data-"));
-    const env = { TASKFLOW_TOKEN: "t0ken", TASKFLOW_DATA_DIR: data, TASKFLOW_HTTP: "127.0.0.1:1", TASKFLOW_GRPC: `127.0.0.1:${grpc}` };
+    const env = { TASKFLOW_TOKEN: "t0ken-0123456789abcdef", TASKFLOW_DATA_DIR: data, TASKFLOW_HTTP: "127.0.0.1:1", TASKFLOW_GRPC: `127.0.0.1:${grpc}` };
     // Flags beat env: the healthcheck must find the port in the flags, not in TASKFLOW_HTTP.
     const p = runImage([`--http=127.0.0.1:${http}`], env);
     const check = () =>

@@ -97,14 +97,14 @@ describe("with --token", () => {
     expect(ok.status).toBe(303);
     expect(ok.headers.get("location")).toBe("/tasks");
     const cookie = ok.headers.get("set-cookie")!;
-    expect(cookie).toMatch(/^taskflow_session=v1\.\d+\.[\w-]+; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Strict$/);
+    expect(cookie).toMatch(/^taskflow_session=v2\.[0-9a-f-]{36}\.\d+\.[\w-]+; Path=\/; Max-Age=43200; HttpOnly; SameSite=Strict$/);
     expect(cookie).not.toContain(TOKEN);
     const session = cookie.split(";")[0]!;
     expect((await s.send("GET", "/api/tasks", { headers: { cookie: session } })).status).toBe(200);
     // A proxy's Basic auth header does not hide the session; a wrong bearer token does not fall back to it.
     expect((await s.send("GET", "/api/tasks", { headers: { cookie: session, authorization: "Basic dTpw" } })).status).toBe(200);
     expect((await s.send("GET", "/api/tasks", { headers: { cookie: session, authorization: "Bearer wrong" } })).status).toBe(401);
-    expect((await s.send("GET", "/api/tasks", { headers: { cookie: "taskflow_session=v1.9999999999.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" } })).status).toBe(401);
+    expect((await s.send("GET", "/api/tasks", { headers: { cookie: `taskflow_session=v2.${crypto.randomUUID()}.9999999999.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA` } })).status).toBe(401);
     // An open redirect is refused: `next` stays on this site.
     expect((await post(TOKEN, "//evil.example/")).headers.get("location")).toBe("/");
     const out = await s.send("POST", "/logout", { headers: { cookie: session, "sec-fetch-site": "same-origin" } });

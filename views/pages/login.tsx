@@ -45,6 +45,9 @@ export function SignOutForm() {
       <button type="submit" class="link-button">
         Sign out
       </button>
+      <button type="submit" name="everywhere" value="1" class="link-button" title="Revokes every dashboard session, on every browser">
+        Sign out everywhere
+      </button>
     </form>
   );
 }

@@ -12,10 +12,12 @@ import type { Db } from "../../db/client.ts";
 import { databaseErrorMessage } from "../../db/connection-errors.ts";
 import { markWorkerLeft } from "../../db/queries/mark-worker-left.ts";
 import type { Logger } from "../../log/logger.ts";
-import { hasBearerToken } from "../../proto/metadata.ts";
 import type { ConnectServerStream, WorkerMessageOutput } from "../../proto/index.ts";
 import type { ReportWriter } from "../report-writer.ts";
+import type { AuthThrottle } from "../../core/auth-throttle.ts";
+import { acceptableHello } from "./hello-validation.ts";
 import { onHeartbeat } from "./heartbeats.ts";
+import { authenticateStream } from "./stream-auth.ts";
 import { openSessionWhenDatabaseAnswers } from "./open-session.ts";
 import { onFinished, onStarted } from "./reports.ts";
 import type { SessionRegistry } from "./session-registry.ts";
@@ -27,10 +29,13 @@ const HELLO_TIMEOUT_MS = 10_000;
 export interface ConnectDeps {
   db: Db;
   log: Logger;
+  /** The token workers must present (--worker-token, else --token); null: none. */
   token: string | null;
   heartbeatMs: number;
   /** Sent in the Welcome: how long a silent worker lives, and how long a worker waits on silence before stopping its attempts. */
   workerTimeoutMs: number;
+  /** Counts failed authentications per peer address. */
+  throttle?: AuthThrottle;
   /** This coordinator's address, recorded on the worker row. */
   address: string;
   /** This coordinator's id (its row in `coordinators`), recorded on the worker row. */
@@ -44,11 +49,7 @@ export interface ConnectDeps {
 }
 
 export function handleConnect(stream: ConnectServerStream, deps: ConnectDeps): void {
-  if (deps.token && !hasBearerToken(stream.metadata, deps.token)) {
-    deps.log.warn("refused a worker from {peer}: missing or wrong token", { peer: stream.getPeer() });
-    stream.emit("error", { code: grpc.status.UNAUTHENTICATED, details: "missing or wrong token" });
-    return;
-  }
+  if (!authenticateStream(stream, deps)) return;
   new ConnectStream(stream, deps).listen();
 }
 
@@ -104,6 +105,7 @@ class ConnectStream {
         if (this.session) return await this.handle(this.session, msg);
         if (msg.body !== "hello" || !msg.hello) return void this.early.push(msg);
         clearTimeout(this.helloTimer);
+        if (!acceptableHello(this.stream, msg.hello, this.deps.log)) return;
         this.session = await openSessionWhenDatabaseAnswers(this.stream, msg.hello, this.deps, () => this.ended);
         if (!this.session) return;
         for (const m of this.early.splice(0)) await this.handle(this.session, m);

@@ -9,6 +9,7 @@ import { currentAttempts } from "../../db/queries/current-attempts.ts";
 import type { AttemptOutcomeWrite } from "../../db/queries/record-attempt-outcomes.ts";
 import type { TaskFinishedOutput, TaskStartedOutput } from "../../proto/index.ts";
 import type { ConnectDeps } from "./connect-stream.ts";
+import { capError, capTail } from "./hello-validation.ts";
 import type { WorkerSession } from "./worker-session.ts";
 
 export async function onStarted(session: WorkerSession, s: TaskStartedOutput, deps: ConnectDeps): Promise<void> {
@@ -33,15 +34,15 @@ export async function onFinished(session: WorkerSession, f: TaskFinishedOutput, 
     deps.log.warn("refused result of task {taskId} attempt {attempt} from {worker}: not an attempt in flight to it", { taskId: f.task_id, attempt: f.attempt, worker: session.name });
     return;
   }
-  const outcome = attemptOutcome({ kind: "finished", exitCode: f.exit_code ?? null, error: f.error || null }, task);
+  const outcome = attemptOutcome({ kind: "finished", exitCode: f.exit_code ?? null, error: f.error ? capError(f.error) : null }, task);
   const write: AttemptOutcomeWrite = {
     taskId: f.task_id,
     attempt: f.attempt,
     workerId: session.id,
     ...outcome,
     exitCode: f.exit_code ?? null,
-    stdoutTail: outputText(f.stdout_tail),
-    stderrTail: outputText(f.stderr_tail),
+    stdoutTail: outputText(capTail(f.stdout_tail)),
+    stderrTail: outputText(capTail(f.stderr_tail)),
     startedAt: f.started_at_ms ? new Date(f.started_at_ms) : null,
   };
   // The worker freed the slot before reporting: refill it while the result is written,

@@ -35,6 +35,8 @@ export interface NewTask {
   timeoutMs: number | null;
   idempotencyKey: string | null;
   scheduleId?: string | null;
+  /** Who submitted it ("api", "dashboard"), recorded on its `created` event; null or absent: not recorded. */
+  createdBy?: string | null;
 }
 
 export interface InsertedTask {
@@ -89,6 +91,7 @@ interface RowJson {
   timeout_ms: number | null;
   idempotency_key: string | null;
   schedule_id: string | null;
+  created_by: string | null;
 }
 
 interface RowPlan {
@@ -146,6 +149,7 @@ function toRowJson(t: NewTask): RowJson {
     timeout_ms: t.timeoutMs,
     idempotency_key: t.idempotencyKey,
     schedule_id: t.scheduleId ?? null,
+    created_by: t.createdBy ?? null,
   };
 }
 
@@ -165,9 +169,9 @@ async function insertRows(db: Executor, rows: RowJson[]): Promise<TaskRow[]> {
       select * from rows from (json_to_recordset(${json(rows)}) as (
         id uuid, name text, command text, env jsonb, queue text, priority int, run_at timestamptz, delay_ms bigint,
         max_retries int, backoff_ms bigint, backoff_factor float8, backoff_max_ms bigint, timeout_ms bigint,
-        idempotency_key text, schedule_id uuid)) with ordinality as x(
+        idempotency_key text, schedule_id uuid, created_by text)) with ordinality as x(
         id, name, command, env, queue, priority, run_at, delay_ms, max_retries, backoff_ms, backoff_factor,
-        backoff_max_ms, timeout_ms, idempotency_key, schedule_id, ord)
+        backoff_max_ms, timeout_ms, idempotency_key, schedule_id, created_by, ord)
     ), ins as (
       insert into tasks (id, name, command, env, queue, priority, run_at, max_retries, backoff_ms, backoff_factor,
                          backoff_max_ms, timeout_ms, idempotency_key, schedule_id, status)
@@ -178,8 +182,8 @@ async function insertRows(db: Executor, rows: RowJson[]): Promise<TaskRow[]> {
       on conflict (idempotency_key) do nothing
       returning id, env, run_at, created_at, updated_at, queue
     ), events as (
-      insert into task_events (task_id, attempt, status)
-      select ins.id, 0, e.status
+      insert into task_events (task_id, attempt, status, message)
+      select ins.id, 0, e.status, case when e.n = 1 and input.created_by is not null then 'created by ' || input.created_by end
       from ins join input on input.id = ins.id cross join (values (1, ${statusSql("created")}), (2, ${statusSql("scheduled")})) as e(n, status)
       order by input.ord, e.n
     ), wake as (

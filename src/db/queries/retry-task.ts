@@ -11,8 +11,8 @@ import { notifySql, WAKE_CHANNEL } from "../channels.ts";
 import { tasks, type TaskRow } from "../schema/index.ts";
 import { recordTransitions } from "./record-transitions.ts";
 
-/** Reschedules task `id` now and returns it. Throws NotFoundError, or ConflictError unless it failed or was cancelled. */
-export async function retryTask(db: Db, id: string): Promise<TaskRow> {
+/** Reschedules task `id` now and returns it; its event says who retried it (`by`: "api", "dashboard"). Throws NotFoundError, or ConflictError unless it failed or was cancelled. */
+export async function retryTask(db: Db, id: string, by = "a user"): Promise<TaskRow> {
   return db.transaction(async (tx) => {
     const [task] = await tx.select().from(tasks).where(eq(tasks.id, id)).for("update");
     if (!task) throw new NotFoundError(`no task with id ${id}`);
@@ -33,7 +33,7 @@ export async function retryTask(db: Db, id: string): Promise<TaskRow> {
       })
       .where(eq(tasks.id, id))
       .returning();
-    await recordTransitions(tx, [{ taskId: id, attempt: task.attempt, status: "scheduled", message: "retried by a user" }]);
+    await recordTransitions(tx, [{ taskId: id, attempt: task.attempt, status: "scheduled", message: `retried by ${by}` }]);
     await tx.execute(notifySql(WAKE_CHANNEL, [task.queue])!);
     return retried!;
   });

@@ -6,3 +6,4 @@ export * from "./workers.ts";
 export * from "./coordinators.ts";
 export * from "./schedules.ts";
 export * from "./prune-totals.ts";
+export * from "./dashboard-sessions.ts";

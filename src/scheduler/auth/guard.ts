@@ -14,10 +14,13 @@
  *   web page cannot reach the open API through DNS rebinding.
  */
 import { Elysia } from "elysia";
-import { isLoopback } from "../../config/config.ts";
+import { isLoopbackName } from "../../config/loopback.ts";
+import type { AuthThrottle } from "../../core/auth-throttle.ts";
 import type { Logger } from "../../log/logger.ts";
 import { errorBody } from "../http-errors.ts";
-import { bearerToken, isValidSession, readCookie, SESSION_COOKIE, tokensEqual } from "./credentials.ts";
+import { requestHostname } from "./host-check.ts";
+import { bearerToken, readSessionCookie, requestIsHttps, sessionCookieHeader, tokensEqual } from "./credentials.ts";
+import type { SessionStore } from "./session-store.ts";
 
 export interface GuardOptions {
   /** The shared token; null leaves the API open (allowed on loopback binds only, or with --insecure). */
@@ -25,6 +28,10 @@ export interface GuardOptions {
   /** --insecure: the operator accepted an open API on a network address. */
   insecure: boolean;
   log: Logger;
+  /** Counts failed authentications per client address; refuses (429) an address past its limit. */
+  throttle?: AuthThrottle;
+  /** Dashboard sessions (revocable, sliding); required with a token for cookie sign-in to work. */
+  sessions?: SessionStore;
 }
 
 /** Paths anyone may request: liveness, and the login form with what it needs. */
@@ -40,25 +47,49 @@ export function isPublicPath(path: string): boolean {
 
 /** The guard as a plugin; register it before the routes' plugins (it is global either way). */
 export function authGuard(opts: GuardOptions) {
-  return new Elysia({ name: "auth-guard" }).onRequest(({ request }) => checkRequest(request, opts));
+  return new Elysia({ name: "auth-guard" }).onRequest(({ request, server, set }) =>
+    checkRequest(request, opts, server?.requestIP(request)?.address ?? null, (cookie) => {
+      set.headers["set-cookie"] = cookie;
+    }),
+  );
 }
 
-/** Undefined when the request may proceed, else the refusal to send. */
-export function checkRequest(request: Request, opts: GuardOptions, nowMs = Date.now()): Response | undefined {
+/**
+ * Undefined when the request may proceed, else the refusal to send. `client` is
+ * the peer address for the throttle; null in-process (app.handle), where nothing
+ * is throttled. `renew` receives a Set-Cookie header when a session slid forward.
+ */
+export async function checkRequest(
+  request: Request,
+  opts: GuardOptions,
+  client: string | null = null,
+  renew: (setCookie: string) => void = () => {},
+): Promise<Response | undefined> {
   const url = new URL(request.url);
   const path = url.pathname;
-  if (!opts.token && !opts.insecure && path !== "/healthz" && !isLoopback(url.hostname)) {
-    return refuse(421, "misdirected_request", `this open taskflow (no --token) answers only requests addressed to a loopback name, not ${url.hostname}; set --token to serve it under other names`);
+  if (!opts.token && !opts.insecure && path !== "/healthz") {
+    const hostname = requestHostname(request);
+    if (hostname === null || !isLoopbackName(hostname)) {
+      const shown = (hostname ?? "an unparsable Host").slice(0, 100);
+      return refuse(421, "misdirected_request", `this open taskflow (no --token) answers only requests addressed to localhost or a loopback IP address, not ${shown}; set --token to serve it under other names`);
+    }
   }
   let by: "bearer" | "cookie" | "none" = "none";
   if (opts.token) {
     const given = bearerToken(request.headers.get("authorization"));
     if (given !== null) {
+      const wait = client !== null ? (opts.throttle?.blockedFor(client) ?? 0) : 0;
+      if (wait > 0) return tooManyFailures(wait);
       // A wrong bearer token is an error even with a good cookie: clients learn of their mistake.
       if (tokensEqual(given, opts.token)) by = "bearer";
-    } else if (isValidSession(opts.token, readCookie(request.headers.get("cookie"), SESSION_COOKIE), nowMs)) {
+      else if (client !== null) opts.throttle?.failed(client);
+    } else if (opts.sessions) {
       // Other schemes are ignored rather than refused: a proxy's Basic auth in front of taskflow sends one on every request.
-      by = "cookie";
+      const session = await opts.sessions.check(readSessionCookie(request));
+      if (session.valid) {
+        by = "cookie";
+        if (session.renewed) renew(sessionCookieHeader(session.renewed, requestIsHttps(request)));
+      }
     }
     if (by === "none" && !isPublicPath(path)) return unauthenticated(request, url);
   }
@@ -112,6 +143,14 @@ function unauthenticated(request: Request, url: URL): Response {
   const res = refuse(401, "unauthorized", "missing or wrong token: send Authorization: Bearer TOKEN");
   res.headers.set("www-authenticate", 'Bearer realm="taskflow"');
   if (request.headers.get("hx-request") !== null) res.headers.set("hx-redirect", "/login");
+  return res;
+}
+
+/** 429 for an address past its failed-authentication limit; its credentials are not even checked. */
+export function tooManyFailures(waitMs: number): Response {
+  const seconds = Math.ceil(waitMs / 1000);
+  const res = refuse(429, "too_many_failed_attempts", `too many failed authentications from this address; retry in ${seconds} s`);
+  res.headers.set("retry-after", String(seconds));
   return res;
 }
 

@@ -4,15 +4,17 @@
  * Without --token there is nothing to sign in to: both send the browser on.
  */
 import { Elysia } from "elysia";
+import type { AuthThrottle } from "../../core/auth-throttle.ts";
 import type { Logger } from "../../log/logger.ts";
 import { LoginPage } from "../../../views/pages/login.tsx";
-import { HttpError } from "../http-errors.ts";
-import { isValidSession, readCookie, SESSION_COOKIE, sessionCookieHeader, sessionValue, tokensEqual } from "./credentials.ts";
+import { readFormBody } from "../request-body.ts";
+import { readSessionCookie, requestIsHttps, sessionCookieHeader, tokensEqual } from "./credentials.ts";
+import type { SessionStore } from "./session-store.ts";
 
 /** A refused sign-in answers this late, which slows guessing through one connection. */
 export const FAILED_LOGIN_DELAY_MS = 500;
 /** A sign-in form is a few hundred bytes. */
-const MAX_FORM_BYTES = 8 * 1024;
+export const MAX_LOGIN_FORM_BYTES = 8 * 1024;
 
 const tags = ["auth"];
 const formBody = {
@@ -33,14 +35,14 @@ const redirect = (to: string, headers: Record<string, string> = {}) =>
 const page = (html: string, status = 200) =>
   new Response(html, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });
 
-export function authRoutes(opts: { token: string | null; log: Logger }) {
-  const { token, log } = opts;
+export function authRoutes(opts: { token: string | null; log: Logger; throttle?: AuthThrottle; sessions?: SessionStore }) {
+  const { token, log, throttle, sessions } = opts;
   return new Elysia({ name: "auth" })
     .get(
       "/login",
-      ({ request, query }) => {
+      async ({ request, query }) => {
         const next = safeNext(query.next);
-        if (!token || isValidSession(token, readCookie(request.headers.get("cookie"), SESSION_COOKIE), Date.now())) return redirect(next);
+        if (!token || !sessions || (await sessions.check(readSessionCookie(request))).valid) return redirect(next);
         return page(LoginPage({ next }));
       },
       { detail: { summary: "The dashboard's sign-in form (HTML)", tags, responses: { 200: html("the sign-in form"), 303: { description: "already signed in, or no token is set" } } } },
@@ -48,14 +50,24 @@ export function authRoutes(opts: { token: string | null; log: Logger }) {
     .post(
       "/login",
       async ({ request, server }) => {
-        const form = new URLSearchParams(await readForm(request));
+        // Read before the token is known to be right, so capped tightly: the guard lets anyone post here.
+        const form = await readFormBody(request, MAX_LOGIN_FORM_BYTES);
         const next = safeNext(form.get("next"));
-        if (!token) return redirect(next);
-        if (tokensEqual(form.get("token") ?? "", token)) {
-          log.info("dashboard sign-in from {peer}", { peer: server?.requestIP(request)?.address ?? "unknown" });
-          return redirect(next, { "set-cookie": sessionCookieHeader(sessionValue(token, Date.now()), isHttps(request)) });
+        if (!token || !sessions) return redirect(next);
+        const peer = server?.requestIP(request)?.address ?? null;
+        const wait = peer !== null ? (throttle?.blockedFor(peer) ?? 0) : 0;
+        if (wait > 0) {
+          const res = page(LoginPage({ next, error: `Too many failed sign-ins from this address: try again in ${Math.ceil(wait / 1000)} s.` }), 429);
+          res.headers.set("retry-after", String(Math.ceil(wait / 1000)));
+          return res;
         }
-        log.warn("refused a dashboard sign-in from {peer}: wrong token", { peer: server?.requestIP(request)?.address ?? "unknown" });
+        if (tokensEqual(form.get("token") ?? "", token)) {
+          log.info("dashboard sign-in from {peer}", { peer: peer ?? "unknown" });
+          return redirect(next, { "set-cookie": sessionCookieHeader(await sessions.open(), requestIsHttps(request)) });
+        }
+        // Logged sampled by the throttle (one line per address per minute), never what was typed.
+        if (peer !== null && throttle) throttle.failed(peer);
+        else log.warn("refused a dashboard sign-in: wrong token");
         await Bun.sleep(FAILED_LOGIN_DELAY_MS);
         return page(LoginPage({ next, error: "That is not the token this taskflow was started with." }), 401);
       },
@@ -69,25 +81,46 @@ export function authRoutes(opts: { token: string | null; log: Logger }) {
         },
       },
     )
-    .post("/logout", ({ request }) => redirect("/login", { "set-cookie": sessionCookieHeader(null, isHttps(request)) }), {
-      parse: "none",
-      detail: { summary: "Sign out of the dashboard (clears the session cookie)", tags, responses: { 303: { description: "to the sign-in form" } } },
-    });
+    .post(
+      "/logout",
+      async ({ request }) => {
+        const form = await readFormBody(request, MAX_LOGIN_FORM_BYTES);
+        const session = sessions ? await sessions.check(readSessionCookie(request)) : { valid: false as const };
+        // Only a signed-in browser may sign everyone out; anyone may drop their own cookie.
+        if (session.valid) {
+          const everywhere = form.get("everywhere") === "1";
+          await sessions!.revoke(everywhere ? null : session.id);
+          log.info(everywhere ? "dashboard: signed out every session" : "dashboard: signed out");
+        }
+        const res = redirect("/login");
+        // Both names: a browser may hold the plain cookie from HTTP and the __Host- one from HTTPS.
+        res.headers.append("set-cookie", sessionCookieHeader(null, false));
+        res.headers.append("set-cookie", sessionCookieHeader(null, true));
+        return res;
+      },
+      {
+        parse: "none",
+        detail: {
+          summary: "Sign out of the dashboard: revokes this session (every session with everywhere=1) and clears the cookie",
+          tags,
+          requestBody: {
+            required: false,
+            content: { "application/x-www-form-urlencoded": { schema: { type: "object" as const, properties: { everywhere: { type: "string" as const, enum: ["1"], description: "1: sign out every session, on every browser" } } } } },
+          },
+          responses: { 303: { description: "to the sign-in form" } },
+        },
+      },
+    );
 }
 
-/** Only paths on this site: never `//evil.example` or `https://…` (no open redirect). */
+/**
+ * Only paths on this site: never `//evil.example` or `https://…` (no open redirect).
+ * Printable ASCII only: a Location header cannot carry other characters, and
+ * `/login?next=%2F%C4%80` must not become a 500.
+ */
 export function safeNext(next: unknown): string {
-  if (typeof next !== "string" || !/^\/(?![/\\])[^\s\\]*$/.test(next) || next.length > 2048) return "/";
+  if (typeof next !== "string" || !/^\/(?![/\\])[\x21-\x7e]*$/.test(next) || next.includes("\\") || next.length > 2048) return "/";
   return next;
 }
 
-function isHttps(request: Request): boolean {
-  return new URL(request.url).protocol === "https:" || request.headers.get("x-forwarded-proto") === "https";
-}
 
-async function readForm(request: Request): Promise<string> {
-  if (Number(request.headers.get("content-length") ?? 0) > MAX_FORM_BYTES) throw new HttpError(413, "payload_too_large", "a sign-in form is smaller than this");
-  const text = await request.text();
-  if (text.length > MAX_FORM_BYTES) throw new HttpError(413, "payload_too_large", "a sign-in form is smaller than this");
-  return text;
-}

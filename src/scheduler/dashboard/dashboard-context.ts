@@ -2,9 +2,12 @@
 import type { Db } from "../../db/client.ts";
 import type { PageChrome } from "../../../views/layout.tsx";
 import type { DashboardLive } from "./dashboard-live.ts";
+import type { SseBudget } from "../sse-budget.ts";
 
 export interface DashboardContext {
   db: Db;
   live: DashboardLive;
   chrome: PageChrome;
+  /** The process's SSE budget; live streams take a slot from it. */
+  sseBudget?: SseBudget;
 }

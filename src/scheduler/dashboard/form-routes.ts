@@ -18,23 +18,27 @@ import { htmlPage, seeOther } from "./html-response.ts";
 import { notFoundPage, taskPage } from "./page-routes.ts";
 import { checkTaskForm, formErrors, readTaskForm } from "./task-form.ts";
 import { isUuid } from "../../core/uuid.ts";
+import { readFormBody } from "../request-body.ts";
+import { clipFormValues } from "../echo-limit.ts";
 
+/** Who acted, as the task's events record it. */
+const ACTOR = "dashboard";
 /** Bodies are read here as form text, never by Elysia's parser. */
 const options = { parse: "none" as const, detail: { hide: true } };
 
 export function formRoutes(ctx: DashboardContext) {
   return new Elysia()
     .post("/tasks", async ({ request }) => submitTask(ctx, request), options)
-    .post("/tasks/:id/cancel", ({ params }) => taskAction(ctx, params.id, cancelTask), options)
-    .post("/tasks/:id/retry", ({ params }) => taskAction(ctx, params.id, retryTask), options);
+    .post("/tasks/:id/cancel", ({ params }) => taskAction(ctx, params.id, (db, id) => cancelTask(db, id, `cancelled by ${ACTOR}`)), options)
+    .post("/tasks/:id/retry", ({ params }) => taskAction(ctx, params.id, (db, id) => retryTask(db, id, ACTOR)), options);
 }
 
 async function submitTask(ctx: DashboardContext, request: Request): Promise<Response> {
-  const values = readTaskForm(new URLSearchParams(await request.text()));
+  const values = clipFormValues(readTaskForm(await readFormBody(request)));
   const checked = checkTaskForm(values);
   if (!checked.ok) return htmlPage(NewTaskPage({ values, errors: formErrors(checked.problems), now: new Date(), ...ctx.chrome }) as string, 422);
   // An idempotency key already used leads to the first task with it, as the API answers.
-  const [result] = await insertTasks(ctx.db, [checked.value]);
+  const [result] = await insertTasks(ctx.db, [{ ...checked.value, createdBy: ACTOR }]);
   return seeOther(`/tasks/${result!.task.id}`);
 }
 

@@ -8,6 +8,7 @@ import type { Db } from "../../db/client.ts";
 import type { Logger } from "../../log/logger.ts";
 import { SignOutForm } from "../../../views/pages/login.tsx";
 import type { ChangeFeed } from "../live/change-feed.ts";
+import type { SseBudget } from "../sse-budget.ts";
 import { assetRoutes } from "./asset-routes.ts";
 import { formRoutes } from "./form-routes.ts";
 import { DashboardLive, type DashboardLoaders } from "./dashboard-live.ts";
@@ -22,6 +23,8 @@ export interface DashboardDeps {
   log: Logger;
   /** Pages offer a sign-out (when the dashboard needs a sign-in, with --token). */
   signOut?: boolean;
+  /** The process's SSE budget (open streams, total backlog). */
+  sseBudget?: SseBudget;
   /** Replaces data loaders (tests count them). */
   loaders?: Partial<DashboardLoaders>;
   /** The retention facts for the overview (shared with the metrics). */
@@ -30,7 +33,7 @@ export interface DashboardDeps {
 
 export function dashboardRoutes(deps: DashboardDeps) {
   const live = new DashboardLive(deps.db, deps.feed, deps.log.getChild("dashboard"), deps.loaders, deps.retention);
-  const ctx = { db: deps.db, live, chrome: deps.signOut ? { actions: SignOutForm() } : {} };
+  const ctx = { db: deps.db, live, sseBudget: deps.sseBudget, chrome: deps.signOut ? { actions: SignOutForm() } : {} };
   return new Elysia()
     .use(assetRoutes())
     .use(pageRoutes(ctx))

@@ -21,23 +21,24 @@ import { LIST_LIMIT_MAX, parseListQuery } from "../tasks/list-query.ts";
 import type { DashboardContext } from "./dashboard-context.ts";
 import type { DashboardLive, FollowHandlers } from "./dashboard-live.ts";
 import type { LiveSnapshot } from "./live-snapshot.ts";
-import { sseResponse, type SseSink } from "../live/sse-writer.ts";
+import { sseResponse, type SseOptions, type SseSink } from "../live/sse-writer.ts";
 import { DASHBOARD_LIST_NAMES, filterView, TaskListFollower } from "./task-list-live.ts";
 import { isUuid } from "../../core/uuid.ts";
 
 const hide = { detail: { hide: true } };
 
-export function liveRoutes({ db, live }: DashboardContext) {
+export function liveRoutes({ db, live, sseBudget }: DashboardContext) {
+  const sse: SseOptions = { budget: sseBudget };
   return new Elysia()
-    .get(LIVE_PATHS.overview, ({ request }) => snapshotStream(request, live.overview, (r) => Object.entries(r.events), live.log), hide)
-    .get(LIVE_PATHS.workers, ({ request }) => snapshotStream(request, live.workers, (r) => [[WORKERS_EVENT, r.rows]], live.log), hide)
-    .get(LIVE_PATHS.schedules, ({ request }) => snapshotStream(request, live.schedules, (r) => [[SCHEDULES_EVENT, r.rows]], live.log), hide)
-    .get(LIVE_PATHS.tasks, ({ request }) => taskListStream(request, db, live), hide)
-    .get("/live/tasks/:id", ({ request, params }) => taskStream(request, live, params.id), hide);
+    .get(LIVE_PATHS.overview, ({ request }) => snapshotStream(request, live.overview, (r) => Object.entries(r.events), live.log, sse), hide)
+    .get(LIVE_PATHS.workers, ({ request }) => snapshotStream(request, live.workers, (r) => [[WORKERS_EVENT, r.rows]], live.log, sse), hide)
+    .get(LIVE_PATHS.schedules, ({ request }) => snapshotStream(request, live.schedules, (r) => [[SCHEDULES_EVENT, r.rows]], live.log, sse), hide)
+    .get(LIVE_PATHS.tasks, ({ request }) => taskListStream(request, db, live, sse), hide)
+    .get("/live/tasks/:id", ({ request, params }) => taskStream(request, live, params.id, sse), hide);
 }
 
 /** Sends a snapshot's events now and whenever it changes, skipping fragments identical to the last sent. */
-function snapshotStream<T>(request: Request, snapshot: LiveSnapshot<T>, events: (value: T) => [string, string][], log: Logger): Response {
+function snapshotStream<T>(request: Request, snapshot: LiveSnapshot<T>, events: (value: T) => [string, string][], log: Logger, sse: SseOptions): Response {
   return sseResponse((sink) => {
     const send = sender(sink);
     const publish = (value: T) => {
@@ -46,10 +47,10 @@ function snapshotStream<T>(request: Request, snapshot: LiveSnapshot<T>, events: 
     const off = snapshot.subscribe(publish);
     snapshot.latest().then(publish, (err) => log.warn("dashboard stream could not load its first update: {error}", { error: coerceError(err).message }));
     return off;
-  }, { signal: request.signal, log });
+  }, { ...sse, signal: request.signal, log });
 }
 
-function taskListStream(request: Request, db: Db, live: DashboardLive): Response {
+function taskListStream(request: Request, db: Db, live: DashboardLive, sse: SseOptions): Response {
   const params = new URL(request.url).searchParams;
   const checked = parseListQuery(params, DASHBOARD_LIST_NAMES);
   if (!checked.ok) return new Response("bad task list filters", { status: 422 });
@@ -77,10 +78,10 @@ function taskListStream(request: Request, db: Db, live: DashboardLive): Response
     };
     // The rows to render come with each batch: the feed loads them once for every open list.
     return live.follow(from, handlers, { rows: true });
-  }, { signal: request.signal, log: live.log });
+  }, { ...sse, signal: request.signal, log: live.log });
 }
 
-function taskStream(request: Request, live: DashboardLive, rawId: string): Response {
+function taskStream(request: Request, live: DashboardLive, rawId: string, sse: SseOptions): Response {
   if (!isUuid(rawId)) return new Response("no such task", { status: 404 });
   const id = rawId.toLowerCase();
   const from = request.headers.get("last-event-id") ?? new URL(request.url).searchParams.get("after");
@@ -98,7 +99,7 @@ function taskStream(request: Request, live: DashboardLive, rawId: string): Respo
       },
       resync: () => push(live.feed.lastSeq),
     });
-  }, { signal: request.signal, log: live.log });
+  }, { ...sse, signal: request.signal, log: live.log });
 }
 
 /** Sends an event unless this stream already sent the same fragment for it. */

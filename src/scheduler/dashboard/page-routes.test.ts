@@ -189,7 +189,7 @@ describeEachBackend("dashboard pages", (backend) => {
 describeEachBackend("dashboard pages with --token", (backend) => {
   let t: SchedulerTestApp;
   beforeAll(async () => {
-    t = await SchedulerTestApp.open(backend, ["--token=s3cret-token"]);
+    t = await SchedulerTestApp.open(backend, ["--token=s3cret-token-0123456789"]);
   });
   afterAll(() => t.close());
 
@@ -200,7 +200,7 @@ describeEachBackend("dashboard pages with --token", (backend) => {
     expect((await t.fetch("/live/overview", { headers: { accept: "text/event-stream" } })).status).toBe(401);
     // Assets stay public: the sign-in page uses the stylesheet.
     expect((await t.fetch(ASSET_URLS.stylesheet)).status).toBe(200);
-    const signedIn = await t.fetch("/tasks", { headers: { authorization: "Bearer s3cret-token" } });
+    const signedIn = await t.fetch("/tasks", { headers: { authorization: "Bearer s3cret-token-0123456789" } });
     expect(signedIn.status).toBe(200);
     expect(await signedIn.text()).toContain('<form method="post" action="/logout" class="sign-out">');
   });

@@ -18,6 +18,8 @@ import { htmlPage, seeOther } from "./html-response.ts";
 import { notFoundPage } from "./page-routes.ts";
 import { checkScheduleForm, readScheduleForm, scheduleFormErrors, NEW_SCHEDULE_DEFAULTS } from "./schedule-form.ts";
 import { isUuid } from "../../core/uuid.ts";
+import { readFormBody } from "../request-body.ts";
+import { clipFormValues } from "../echo-limit.ts";
 
 const hide = { detail: { hide: true } };
 /** Bodies are read here as form text, never by Elysia's parser. */
@@ -42,7 +44,7 @@ export function scheduleDashboardRoutes(ctx: DashboardContext) {
 }
 
 async function createSchedule(ctx: DashboardContext, request: Request): Promise<Response> {
-  const values = readScheduleForm(new URLSearchParams(await request.text()));
+  const values = clipFormValues(readScheduleForm(await readFormBody(request)));
   const checked = checkScheduleForm(values);
   if (!checked.ok) {
     return htmlPage(NewSchedulePage({ values, errors: scheduleFormErrors(checked.problems), now: new Date(), ...ctx.chrome }) as string, 422);

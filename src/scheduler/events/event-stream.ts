@@ -17,6 +17,7 @@ import { sseResponse } from "../live/sse-writer.ts";
 import type { MetricsJson } from "../metrics/metrics-json.ts";
 import { taskEventJson, workerEventJson } from "./event-json.ts";
 import type { MetricsTicker } from "./metrics-ticker.ts";
+import type { SseBudget } from "../sse-budget.ts";
 
 /** A resume that would replay more than this sends `reset` instead, so it can never trip the writer's cut-off. */
 export const MAX_REPLAY_BYTES = 1024 * 1024;
@@ -34,6 +35,8 @@ export interface EventStreamDeps {
   log: Logger;
   onOpen?: () => void;
   onClose?: () => void;
+  /** The process's SSE budget (open streams, total backlog): 503 past its cap; it may cut the client off. */
+  budget?: SseBudget;
   keepAliveMs?: number;
 }
 
@@ -64,7 +67,7 @@ export function eventStreamResponse(deps: EventStreamDeps, lastEventId: string |
         deps.onClose?.();
       };
     },
-    { signal, keepAliveMs: deps.keepAliveMs, log: deps.log },
+    { signal, keepAliveMs: deps.keepAliveMs, log: deps.log, budget: deps.budget },
   );
 }
 

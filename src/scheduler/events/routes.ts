@@ -5,11 +5,14 @@ import type { ChangeFeed } from "../live/change-feed.ts";
 import type { SchedulerMetrics } from "../metrics/scheduler-metrics.ts";
 import { eventStreamResponse } from "./event-stream.ts";
 import { MetricsTicker } from "./metrics-ticker.ts";
+import type { SseBudget } from "../sse-budget.ts";
 
 export interface EventRoutesDeps {
   feed: ChangeFeed;
   metrics: SchedulerMetrics;
   log: Logger;
+  /** The process's SSE budget (open streams, total backlog). */
+  sseBudget?: SseBudget;
 }
 
 const DESCRIPTION = [
@@ -35,6 +38,7 @@ export function eventRoutes(deps: EventRoutesDeps) {
           log: deps.log,
           onOpen: () => clients.inc(),
           onClose: () => clients.dec(),
+          budget: deps.sseBudget,
         },
         headers["last-event-id"] ?? null,
         request.signal,

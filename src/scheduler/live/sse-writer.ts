@@ -17,6 +17,7 @@
  */
 import { coerceError } from "../../core/errors.ts";
 import type { Logger } from "../../log/logger.ts";
+import { sseBusyResponse, type SseBudget } from "../sse-budget.ts";
 
 /** A comment this often keeps proxies and browsers from timing out an idle stream. */
 export const KEEP_ALIVE_MS = 15_000;
@@ -64,6 +65,12 @@ export interface SseOptions {
   maxBufferedBytes?: number;
   /** Told when a slow client is cut off. */
   log?: Logger;
+  /**
+   * The process's budget of streams and unread bytes (--sse-max-connections): past
+   * its stream cap the answer is 503; past its total backlog the streams holding a
+   * share of it are cut off like a slow client.
+   */
+  budget?: SseBudget;
 }
 
 /**
@@ -71,6 +78,8 @@ export interface SseOptions {
  * returns the cleanup to run when it ends.
  */
 export function sseResponse(open: (sink: SseSink) => () => void, opts: SseOptions = {}): Response {
+  const slot = opts.budget ? opts.budget.acquire() : undefined;
+  if (opts.budget && !slot) return sseBusyResponse(opts.budget);
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let cleanup: (() => void) | null = null;
   let keepAlive: Timer | undefined;
@@ -82,6 +91,7 @@ export function sseResponse(open: (sink: SseSink) => () => void, opts: SseOption
     if (closed) return;
     closed = true;
     clearInterval(keepAlive);
+    slot?.release();
     opts.signal?.removeEventListener("abort", close);
     try {
       cleanup?.();
@@ -100,7 +110,8 @@ export function sseResponse(open: (sink: SseSink) => () => void, opts: SseOption
   const write = (text: string): boolean => {
     if (closed) return false;
     controller.enqueue(encoder.encode(text));
-    if ((controller.desiredSize ?? 1) < 0) {
+    const unread = maxBuffered - (controller.desiredSize ?? maxBuffered);
+    if ((controller.desiredSize ?? 1) < 0 || (slot && !slot.report(unread))) {
       opts.log?.warn("cut off an event stream client that stopped reading; it will resume from its last event id");
       end(new Error("client too slow"));
       return false;

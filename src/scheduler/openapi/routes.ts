@@ -14,6 +14,7 @@ import type { AnyElysia } from "elysia";
 import { VERSION } from "../../core/version.ts";
 import { isPublicPath } from "../auth/guard.ts";
 import { errorAnswer } from "./route-docs.ts";
+import { isStreamPath } from "../sse-budget.ts";
 
 type Operation = {
   requestBody?: { content?: Record<string, unknown> };
@@ -59,7 +60,7 @@ export function openapiDocument(app: AnyElysia) {
       title: "taskflow",
       version: VERSION,
       description:
-        "A distributed task scheduler for shell commands. With --token, every route but /healthz and the sign-in form needs `Authorization: Bearer TOKEN`. Errors are JSON {error, message, details}.",
+        "A distributed task scheduler for shell commands. With --token, every route but /healthz and the sign-in form needs `Authorization: Bearer TOKEN` (the API token, never --worker-token); failed attempts are throttled per address (429). Without a token, only requests addressed to localhost or a loopback IP are served (421 otherwise). Errors are JSON {error, message, details}.",
     },
     security: [{ bearerAuth: [] }],
     tags: [
@@ -80,7 +81,14 @@ function completeOperation(path: string, method: string, op: Operation): void {
   const responses = (op.responses = { ...op.responses });
   const elysiaPath = path.replace(/\{([^}]+)\}/g, ":$1");
   if (isPublicPath(elysiaPath)) op.security = [];
-  else responses["401"] ??= errorAnswer("missing or wrong token");
+  else {
+    responses["401"] ??= errorAnswer("missing or wrong token (the worker token, --worker-token, is refused here)");
+    responses["429"] ??= errorAnswer("too many failed authentications from this address in the last minute; see Retry-After");
+  }
+  // The Host rules hold on every route: DNS rebinding and malformed requests.
+  responses["400"] ??= errorAnswer("a malformed Host header or URL (or, with a JSON body, malformed JSON)");
+  if (elysiaPath !== "/healthz") responses["421"] ??= errorAnswer("without --token: the Host is not localhost or a loopback IP address");
+  if (isStreamPath(elysiaPath)) responses["503"] ??= errorAnswer("--sse-max-connections event streams are open; see Retry-After");
   if (STATE_CHANGING.has(method)) responses["403"] ??= errorAnswer("a browser request from another site (without a bearer token)");
   if (path.includes("{")) responses["404"] ??= errorAnswer("no such resource");
   if (op.requestBody?.content && "application/json" in op.requestBody.content) {

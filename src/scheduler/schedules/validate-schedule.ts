@@ -12,6 +12,7 @@ import { templateFromTask, type ScheduleTemplate } from "../../db/queries/schedu
 import type { SchedulePatch } from "../../db/queries/update-schedule.ts";
 import { validateNewTask, type Checked } from "../tasks/validate-task.ts";
 import * as m from "./model.ts";
+import { echoed } from "../echo-limit.ts";
 
 const KNOWN_FIELDS = Object.keys(m.NewScheduleBody.properties);
 /** Stands in for a template's absent name while the task rules run; never stored. */
@@ -60,7 +61,7 @@ function check(body: unknown, partial: boolean): Checked<SchedulePatch> {
   }
   if (given("timezone")) {
     const tz = typeof body.timezone === "string" ? canonicalTimezone(body.timezone) : null;
-    if (tz === null) report("/timezone", typeof body.timezone === "string" ? `"${body.timezone}" is not a known IANA time zone, like UTC or Europe/Berlin` : m.SCHEDULE_FIELD_RULES.timezone);
+    if (tz === null) report("/timezone", typeof body.timezone === "string" ? `"${echoed(body.timezone)}" is not a known IANA time zone, like UTC or Europe/Berlin` : m.SCHEDULE_FIELD_RULES.timezone);
     else out.timezone = tz;
   }
   if (required("cron")) {

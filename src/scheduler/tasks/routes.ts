@@ -48,6 +48,9 @@ const answers = {
 const SUBMIT_INSERTS_IN_FLIGHT = 4;
 
 /** Per-task lines for a batch only at debug: a 1000-task batch gets one info line. */
+/** Who acted, as the task's events record it: a call to this API (bearer token or session cookie). */
+const ACTOR = "api";
+
 export function taskRoutes(db: Db, log: Logger) {
   const coalescer = new SubmitCoalescer((items) => insertTasks(db, items), { maxInFlight: SUBMIT_INSERTS_IN_FLIGHT, maxBatch: BATCH_MAX_TASKS });
   // Keyed submissions keep their own transaction: the idempotency read-back is per key.
@@ -56,7 +59,7 @@ export function taskRoutes(db: Db, log: Logger) {
     .post(
       "",
       async ({ request, set }) => {
-        const result = await submit(valid(validateNewTask(await readJsonBody(request))));
+        const result = await submit({ ...valid(validateNewTask(await readJsonBody(request))), createdBy: ACTOR });
         set.status = result.created ? 201 : 200;
         const t = result.task;
         if (result.created) log.info("task {taskId} submitted ({name}, queue {queue}, run at {runAt})", { taskId: t.id, name: t.name, queue: t.queue, runAt: t.runAt.toISOString() });
@@ -67,7 +70,7 @@ export function taskRoutes(db: Db, log: Logger) {
     .post(
       "/batch",
       async ({ request, set }) => {
-        const results = await insertTasks(db, valid(validateTaskBatch(await readJsonBody(request))));
+        const results = await insertTasks(db, valid(validateTaskBatch(await readJsonBody(request))).map((t) => ({ ...t, createdBy: ACTOR })));
         set.status = 201;
         const created = results.filter((r) => r.created);
         log.info("{tasks} submitted in a batch ({first} … {last})", { n: created.length, tasks: plural(created.length, "task"), first: created[0]?.task.id ?? "-", last: created.at(-1)?.task.id ?? "-" });
@@ -94,7 +97,7 @@ export function taskRoutes(db: Db, log: Logger) {
       { detail: { summary: "A task with its attempts and events", tags, responses: answers.detail } },
     )
     .post("/:id/cancel", async ({ params }) => {
-      const t = await cancelTask(db, taskId(params.id));
+      const t = await cancelTask(db, taskId(params.id), `cancelled by ${ACTOR}`);
       log.info("task {taskId} cancelled by a user (attempt {attempt})", { taskId: t.id, attempt: t.attempt, worker: t.worker });
       return taskJson(t);
     }, {
@@ -102,7 +105,7 @@ export function taskRoutes(db: Db, log: Logger) {
       detail: { summary: "Cancel a task; a running attempt is killed", tags, responses: answers.cancelled },
     })
     .post("/:id/retry", async ({ params }) => {
-      const t = await retryTask(db, taskId(params.id));
+      const t = await retryTask(db, taskId(params.id), ACTOR);
       log.info("task {taskId} retried by a user (next attempt {attempt})", { taskId: t.id, attempt: t.attempt + 1 });
       return taskJson(t);
     }, {

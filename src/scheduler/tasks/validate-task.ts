@@ -13,6 +13,7 @@ import { BACKOFF_FACTOR_DEFAULT, BACKOFF_MAX_MS_DEFAULT, BACKOFF_MS_DEFAULT, MAX
 import type { NewTask } from "../../db/queries/insert-tasks.ts";
 import { parseIsoInstant } from "./iso-time.ts";
 import * as m from "./model.ts";
+import { echoed } from "../echo-limit.ts";
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; problems: FieldProblem[] };
 
@@ -176,7 +177,8 @@ function editDistance(a: string, b: string): number {
 
 /** A JSON Pointer (RFC 6901) to `key` under `base`. */
 function pointer(base: string, key: string): string {
-  return `${base}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+  // An unknown key is the client's input: only a prefix of it is echoed.
+  return `${base}/${echoed(key).replace(/~/g, "~0").replace(/\//g, "~1")}`;
 }
 
 function capped(problems: FieldProblem[]): FieldProblem[] {
