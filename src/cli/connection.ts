@@ -3,7 +3,7 @@
  * beats the default. The token is read from --token, --token-file,
  * TASKFLOW_TOKEN or TASKFLOW_TOKEN_FILE (the server's names for it).
  */
-import { readFileSync } from "node:fs";
+import { readSecretFile } from "../core/secrets.ts";
 import { ApiClient } from "./api-client.ts";
 import { UsageError } from "./errors.ts";
 
@@ -44,13 +44,11 @@ function token(flags: ConnectionFlags, env: Record<string, string | undefined>):
 }
 
 function readToken(path: string, label: string): string {
-  let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    return readSecretFile(path);
   } catch (err) {
-    throw new UsageError(`${label}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new UsageError(`${label} ${path} ${(err as Error).message}`);
   }
-  return nonEmpty(text, `${label} ${path}`);
 }
 
 function nonEmpty(text: string, label: string): string {

@@ -5,7 +5,7 @@
  * process that runs tasks refuses a token on its command line, which every task
  * (and every user of the host) can read in /proc/PID/cmdline: checkArgvSecrets().
  */
-import { readFileSync } from "node:fs";
+import { readSecretFile } from "../core/secrets.ts";
 import { ConfigError } from "./config.ts";
 
 /** Shortest accepted token: 16 characters (`openssl rand -hex 32` makes 64). */
@@ -26,24 +26,19 @@ export function readSecret(i: SecretInputs): string | null {
   const value = i.value?.trim() || null;
   const file = i.file?.trim() || null;
   if (value !== null && file !== null) throw new ConfigError(`give --${i.name} (${i.env}) or --${i.name}-file, not both`);
-  const secret = file !== null ? readSecretFile(i.name, file) : value;
+  const secret = file !== null ? secretFromFile(i.name, file) : value;
   if (secret !== null && secret.length < TOKEN_MIN_LENGTH) {
     throw new ConfigError(`--${i.name} is too short (${secret.length} characters; at least ${TOKEN_MIN_LENGTH}): make one with \`openssl rand -hex 32\``);
   }
   return secret;
 }
 
-function readSecretFile(name: string, path: string): string {
-  let text: string;
+function secretFromFile(name: string, path: string): string {
   try {
-    text = readFileSync(path, "utf8");
+    return readSecretFile(path);
   } catch (err) {
-    throw new ConfigError(`--${name}-file=${path} cannot be read: ${(err as { code?: string }).code ?? (err as Error).message}`);
+    throw new ConfigError(`--${name}-file=${path} ${(err as Error).message}`);
   }
-  const secret = text.trim();
-  if (secret === "") throw new ConfigError(`--${name}-file=${path} is empty`);
-  if (/\s/.test(secret)) throw new ConfigError(`--${name}-file=${path} must hold the token alone on one line`);
-  return secret;
 }
 
 /** Flags whose value is a secret; a process that runs tasks refuses them on its command line. */
