@@ -64,7 +64,7 @@ export async function recordHeartbeat(db: Executor, workerId: string, running: n
 /** The session ended on purpose (a drained worker left, or its coordinator is shutting it out). */
 export async function markWorkerLeft(db: Executor, workerId: string): Promise<void> {
   const r = rows<{ name: string }>(await db.execute(sql`
-    update workers set status = 'dead', stopped_at = now(), running = 0
+    update workers set status = 'dead', stopped_at = now(), running = 0, stop_reason = 'left'
     where id = ${workerId} and status <> 'dead' returning name`));
   if (r[0]) await notifyWorker(db, { id: workerId, name: r[0].name, status: "dead" });
 }

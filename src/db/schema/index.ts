@@ -5,3 +5,6 @@ export * from "./task-events.ts";
 export * from "./workers.ts";
 export * from "./coordinators.ts";
 export * from "./schedules.ts";
+export * from "./webhooks.ts";
+export * from "./webhook-deliveries.ts";
+export * from "./webhook-delivery-attempts.ts";
