@@ -42,6 +42,10 @@ export interface Config {
   heartbeatMs: number;
   workerTimeoutMs: number;
   shutdownGraceMs: number;
+  /** Webhooks may target loopback, link-local and private addresses (off: refused, against SSRF). */
+  webhookAllowPrivate: boolean;
+  /** Where coordinators and workers serve /metrics; null = not served (the scheduler serves its own on --http). */
+  metrics: HostPort | null;
   logFormat: LogFormat;
   logLevel: LogLevel;
 }
@@ -100,6 +104,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     heartbeatMs: parseInt(raw("heartbeat"), flagLabel("heartbeat"), HEARTBEAT_MS_DEFAULT, 10, 3_600_000),
     workerTimeoutMs: parseInt(raw("worker-timeout"), flagLabel("worker-timeout"), WORKER_TIMEOUT_MS_DEFAULT, 100, 86_400_000),
     shutdownGraceMs: parseInt(raw("shutdown-grace"), flagLabel("shutdown-grace"), SHUTDOWN_GRACE_MS_DEFAULT, 0, 86_400_000),
+    webhookAllowPrivate: parseBool(raw("webhook-allow-private"), flagLabel("webhook-allow-private")),
+    metrics: raw("metrics") === undefined || raw("metrics")!.trim() === "" ? null : parseHostPort(raw("metrics")!, flagLabel("metrics")),
     logFormat: parseChoice(raw("log-format"), flagLabel("log-format"), ["pretty", "json"], isTty ? "pretty" : "json"),
     logLevel: parseChoice(raw("log-level"), flagLabel("log-level"), ["debug", "info", "warn", "error"], "info"),
   };
@@ -130,6 +136,9 @@ function checkRules(c: Config, label: (name: string) => string): void {
   if (c.token || c.insecure) return;
   if (serves("scheduler") && !isLoopback(c.http.host)) {
     throw new ConfigError(`${label("http")}=${c.http.host}:${c.http.port} is not a loopback address: set --token (TASKFLOW_TOKEN) so the API is not open to anyone, or pass --insecure`);
+  }
+  if (c.metrics && !isLoopback(c.metrics.host)) {
+    throw new ConfigError(`${label("metrics")}=${c.metrics.host}:${c.metrics.port} is not a loopback address: set --token (TASKFLOW_TOKEN) so scrapers must authenticate, or pass --insecure`);
   }
   if (serves("coordinator") && !isLoopback(c.grpc.host)) {
     throw new ConfigError(`${label("grpc")}=${c.grpc.host}:${c.grpc.port} is not a loopback address: set --token (TASKFLOW_TOKEN) so workers must authenticate, or pass --insecure`);

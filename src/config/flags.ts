@@ -39,6 +39,8 @@ export const FLAGS: FlagSpec[] = [
   { name: "heartbeat", env: "TASKFLOW_HEARTBEAT_MS", defaultText: String(HEARTBEAT_MS_DEFAULT), help: "worker heartbeat interval, ms" },
   { name: "worker-timeout", env: "TASKFLOW_WORKER_TIMEOUT_MS", defaultText: String(WORKER_TIMEOUT_MS_DEFAULT), help: "a worker silent this long (ms) is dead" },
   { name: "shutdown-grace", env: "TASKFLOW_SHUTDOWN_GRACE_MS", defaultText: String(SHUTDOWN_GRACE_MS_DEFAULT), help: "on SIGTERM, how long running tasks may finish (ms) before they are killed" },
+  { name: "webhook-allow-private", env: "TASKFLOW_WEBHOOK_ALLOW_PRIVATE", defaultText: "off", help: "let webhooks reach loopback, link-local and private addresses", boolean: true },
+  { name: "metrics", env: "TASKFLOW_METRICS", defaultText: "none", help: "coordinator/worker: serve Prometheus /metrics on HOST:PORT" },
   { name: "log-format", env: "TASKFLOW_LOG_FORMAT", defaultText: "pretty on a TTY, else json", help: "log output: pretty or json" },
   { name: "log-level", env: "TASKFLOW_LOG_LEVEL", defaultText: "info", help: "debug, info, warn, error" },
 ];

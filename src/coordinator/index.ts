@@ -12,6 +12,7 @@ import { LivenessMonitor } from "./liveness-monitor.ts";
 import { databaseWrites, ReportWriter } from "./report-writer.ts";
 import { ScheduleTicker } from "./schedule-ticker.ts";
 import { SessionRegistry } from "./session-registry.ts";
+import { WebhookSender } from "./webhooks/webhook-sender.ts";
 
 /** Coordinator services in start order; stopping runs in reverse (server first, then loops, then reports). */
 export function coordinatorServices(config: Config, database: Database): Service[] {
@@ -56,6 +57,7 @@ export function coordinatorServices(config: Config, database: Database): Service
     new CancelRelay(database, registry, log),
     dispatcher,
     new ScheduleTicker(database, log.getChild("schedules")),
+    new WebhookSender(database.db, log.getChild("webhooks"), { allowPrivate: config.webhookAllowPrivate }),
     server,
   ];
 }

@@ -19,6 +19,7 @@ import { openapiRoutes } from "./openapi/routes.ts";
 import { bodyLimit } from "./request-body.ts";
 import { scheduleRoutes } from "./schedules/routes.ts";
 import { taskRoutes } from "./tasks/routes.ts";
+import { webhookRoutes } from "./webhooks/routes.ts";
 import { workerRoutes } from "./workers/routes.ts";
 
 export interface HttpAppDeps {
@@ -48,6 +49,7 @@ export function buildHttpApp(deps: HttpAppDeps) {
     .use(taskRoutes(deps.db, deps.log.getChild("tasks")))
     .use(scheduleRoutes(deps.db))
     .use(workerRoutes(deps.db))
+    .use(webhookRoutes(deps.db, { allowPrivate: deps.config.webhookAllowPrivate }))
     .use(metricsRoutes(metrics))
     .use(eventRoutes({ feed: deps.feed, metrics, log: deps.log.getChild("events") }))
     .use(dashboardRoutes({ db: deps.db, feed: deps.feed, log: deps.log, signOut: token !== null }))
