@@ -12,11 +12,12 @@ export interface WebhookView extends WebhookRow {
   lastDeliveryStatus: string | null;
 }
 
+// Qualified by hand: drizzle leaves the column of a one-table select unqualified, which the subqueries would read as their own.
 const viewColumns = {
   ...getTableColumns(webhooks),
-  pending: sql<number>`(select count(*) from webhook_deliveries d where d.webhook_id = ${webhooks.id} and d.status = 'pending')`.mapWith(Number),
-  failed: sql<number>`(select count(*) from webhook_deliveries d where d.webhook_id = ${webhooks.id} and d.status = 'failed')`.mapWith(Number),
-  lastDeliveryStatus: sql<string | null>`(select d.status from webhook_deliveries d where d.webhook_id = ${webhooks.id} order by d.created_at desc limit 1)`,
+  pending: sql<number>`(select count(*) from webhook_deliveries d where d.webhook_id = "webhooks"."id" and d.status = 'pending')`.mapWith(Number),
+  failed: sql<number>`(select count(*) from webhook_deliveries d where d.webhook_id = "webhooks"."id" and d.status = 'failed')`.mapWith(Number),
+  lastDeliveryStatus: sql<string | null>`(select d.status from webhook_deliveries d where d.webhook_id = "webhooks"."id" order by d.created_at desc limit 1)`,
 };
 
 /** Every webhook, oldest first. */

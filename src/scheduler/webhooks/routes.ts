@@ -11,7 +11,7 @@ import { insertWebhook } from "../../db/queries/insert-webhook.ts";
 import { listWebhookDeliveries } from "../../db/queries/list-webhook-deliveries.ts";
 import { getWebhook, listWebhooks } from "../../db/queries/list-webhooks.ts";
 import { updateWebhook } from "../../db/queries/update-webhook.ts";
-import { jsonAnswer, jsonBody, queryParameters } from "../openapi/route-docs.ts";
+import { errorAnswer, jsonAnswer, jsonBody, queryParameters } from "../openapi/route-docs.ts";
 import { readJsonBody } from "../request-body.ts";
 import type { Checked } from "../tasks/validate-task.ts";
 import * as m from "./model.ts";
@@ -27,7 +27,10 @@ const answers = {
   one: { 200: jsonAnswer("the webhook", m.WebhookJsonSchema) },
   edited: { 200: jsonAnswer("the webhook as edited", m.WebhookJsonSchema) },
   deleted: { 200: jsonAnswer("the webhook as it was (its deliveries are deleted with it)", m.WebhookJsonSchema) },
-  deliveries: { 200: jsonAnswer("the webhook's deliveries, newest first, each with its attempts", m.DeliveryListJsonSchema) },
+  deliveries: {
+    200: jsonAnswer("the webhook's deliveries, newest first, each with its attempts", m.DeliveryListJsonSchema),
+    422: errorAnswer("a query parameter is invalid, each named in details"),
+  },
 };
 
 export function webhookRoutes(db: Db, rules: AddressRules) {
