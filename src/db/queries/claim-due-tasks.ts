@@ -36,6 +36,8 @@ export interface ClaimedTask {
   backoffMs: number;
   backoffFactor: number;
   backoffMaxMs: number;
+  /** When it was due (for the coordinator's dispatch-lag metric). */
+  runAt: Date;
 }
 
 export interface ClaimedRow {
@@ -50,6 +52,7 @@ export interface ClaimedRow {
   backoff_ms: string | number;
   backoff_factor: number;
   backoff_max_ms: string | number;
+  run_at: string | Date;
 }
 
 export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<ClaimedTask[]> {
@@ -121,6 +124,7 @@ export function toClaimedTask(r: ClaimedRow): ClaimedTask {
     backoffMs: Number(r.backoff_ms),
     backoffFactor: Number(r.backoff_factor),
     backoffMaxMs: Number(r.backoff_max_ms),
+    runAt: new Date(r.run_at),
   };
 }
 

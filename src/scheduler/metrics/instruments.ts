@@ -5,8 +5,7 @@
  * base units (`_seconds`, `_bytes`), labels for dimensions with few values.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { VERSION } from "../../core/version.ts";
-import { processMemory } from "./process-memory.ts";
+import { registerProcessMetrics } from "../../metrics/process-metrics.ts";
 
 /** Attempt run times: from a blink to an hour. */
 const RUN_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
@@ -22,7 +21,6 @@ export function createInstruments() {
   const registers = [registry];
   const counter = (name: string, help: string, labelNames: string[] = ["queue"]) => new Counter({ name, help, labelNames, registers });
   const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers });
-  const started = Date.now() / 1000;
   const instruments = {
     registry,
     submitted: counter("taskflow_tasks_submitted_total", "Tasks submitted (created), by queue."),
@@ -65,21 +63,6 @@ export function createInstruments() {
     }),
     eventClients: gauge("taskflow_event_stream_clients", "Open /api/events streams."),
   };
-  // Process facts, read at scrape time.
-  new Gauge({ name: "taskflow_build_info", help: "taskflow's version; always 1.", labelNames: ["version"], registers, collect() { this.set({ version: VERSION }, 1); } });
-  new Gauge({ name: "process_start_time_seconds", help: "Start time of the process since the Unix epoch, in seconds.", registers, collect() { this.set(started); } });
-  new Gauge({ name: "process_resident_memory_bytes", help: "Resident memory size in bytes.", registers, collect() { this.set(process.memoryUsage.rss()); } });
-  new Gauge({ name: "taskflow_heap_used_bytes", help: "Live JavaScript objects, in bytes (external memory not included).", registers, collect() { this.set(processMemory().heapUsedBytes); } });
-  new Gauge({ name: "taskflow_external_memory_bytes", help: "ArrayBuffers and WebAssembly memories (embedded PostgreSQL), as allocated; not all resident.", registers, collect() { this.set(processMemory().externalBytes); } });
-  new Counter({
-    name: "process_cpu_seconds_total",
-    help: "User and system CPU time spent, in seconds.",
-    registers,
-    collect() {
-      const u = process.cpuUsage();
-      this.reset();
-      this.inc((u.user + u.system) / 1e6);
-    },
-  });
+  registerProcessMetrics(registry);
   return instruments;
 }

@@ -6,7 +6,7 @@ import { t, type Static } from "elysia";
 import type { MetricObjectWithValues, MetricValue, MetricValueWithName } from "prom-client";
 import { FINISHED_COUNT_CAP, type FinishedCounts, type MetricsSnapshot } from "../../db/queries/metrics-snapshot.ts";
 import type { Instruments } from "./instruments.ts";
-import { processMemory } from "./process-memory.ts";
+import { processMemory } from "../../metrics/process-memory.ts";
 import { BUCKET_MS, type Throughput } from "./throughput.ts";
 
 const count = t.Number({ minimum: 0 });
