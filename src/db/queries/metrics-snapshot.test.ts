@@ -33,14 +33,16 @@ describeEachBackend("metricsSnapshot", (backend) => {
     expect(await finishedCounts(d.db)).toEqual({ completed: 3, failed: 0, cancelled: 0 });
   });
 
-  test("workers by status, and live ones by coordinator", async () => {
-    await registerWorker(d.db, { coordinator: "c1:50051" });
-    await registerWorker(d.db, { coordinator: "c1:50051", draining: true });
+  test("workers by status, live ones by coordinator, alive ones by queue", async () => {
+    await registerWorker(d.db, { coordinator: "c1:50051", queues: ["default", "io"] });
+    await registerWorker(d.db, { coordinator: "c1:50051", draining: true, queues: ["gpu"] });
     await registerWorker(d.db, { coordinator: "c2:50051" });
-    const dead = await registerWorker(d.db, { coordinator: "c2:50051" });
+    const dead = await registerWorker(d.db, { coordinator: "c2:50051", queues: ["gpu"] });
     await d.db.execute(sql`update workers set status = 'dead' where id = ${dead}`);
     const s = await metricsSnapshot(d.db);
     expect(s.workers).toEqual({ alive: 2, draining: 1, dead: 1 });
     expect(s.connectedByCoordinator).toEqual({ "c1:50051": 2, "c2:50051": 1 });
+    // Draining and dead sessions take no new work: gpu has no live worker.
+    expect(s.liveWorkersByQueue).toEqual({ default: 2, io: 1 });
   });
 });

@@ -37,6 +37,8 @@ export interface MetricsSnapshot {
   workers: Record<"alive" | "draining" | "dead", number>;
   /** Alive and draining sessions by the coordinator address holding their stream. */
   connectedByCoordinator: Record<string, number>;
+  /** Alive (not draining) sessions serving each queue: what takes that queue's work now. */
+  liveWorkersByQueue: Record<string, number>;
 }
 
 export async function metricsSnapshot(db: Db): Promise<MetricsSnapshot> {
@@ -51,9 +53,13 @@ export async function metricsSnapshot(db: Db): Promise<MetricsSnapshot> {
   const workerRows = rows<{ status: string; coordinator: string | null; n: number | string }>(
     await db.execute(sql`select status, coordinator, count(*) as n from workers group by status, coordinator`),
   );
+  const queueWorkerRows = rows<{ queue: string; n: number | string }>(
+    await db.execute(sql`select q as queue, count(*) as n from workers, unnest(queues) as q where status = 'alive' group by q`),
+  );
   return {
     queues: queueGauges(liveRows),
     ...workerGauges(workerRows),
+    liveWorkersByQueue: Object.fromEntries(queueWorkerRows.map((r) => [r.queue, Number(r.n)])),
   };
 }
 

@@ -84,14 +84,16 @@ export class SchedulerMetrics {
 
   private setGauges(s: MetricsSnapshot | null): void {
     const m = this.instruments;
-    for (const g of [m.tasks, m.runningAttempts, m.queueLag, m.workers, m.connectedWorkers]) g.reset();
+    for (const g of [m.tasks, m.runningAttempts, m.queueLag, m.workers, m.connectedWorkers, m.queueWorkers]) g.reset();
     m.databaseUp.set(s ? 1 : 0);
     if (!s) return;
     for (const q of s.queues) {
       for (const [status, n] of Object.entries(q.counts)) m.tasks.set({ queue: q.queue, status }, n);
       m.runningAttempts.set({ queue: q.queue }, q.counts.running);
       m.queueLag.set({ queue: q.queue }, q.lagSeconds);
+      m.queueWorkers.set({ queue: q.queue }, 0);
     }
+    for (const [queue, n] of Object.entries(s.liveWorkersByQueue)) m.queueWorkers.set({ queue }, n);
     for (const [status, n] of Object.entries(s.workers)) m.workers.set({ status }, n);
     for (const [coordinator, n] of Object.entries(s.connectedByCoordinator)) m.connectedWorkers.set({ coordinator }, n);
   }
