@@ -1,7 +1,7 @@
 /**
  * What this coordinator did, for its own /metrics (`--metrics`): claims, dispatches
  * and their lag, worker messages and heartbeats, sessions, workers it declared dead,
- * webhook deliveries. Each coordinator counts only its own work, so summing a metric
+ * webhook deliveries and their pruning. Each coordinator counts only its own work, so summing a metric
  * over all coordinators (`sum(rate(...))`) gives the cluster's figure.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
@@ -63,6 +63,11 @@ export function createCoordinatorMetrics(sessions: SessionRegistry) {
       name: "taskflow_webhook_deliveries_total",
       help: "Webhook delivery attempts, by event and result (delivered, failed).",
       labelNames: ["event", "result"],
+      registers,
+    }),
+    webhookPruned: new Counter({
+      name: "taskflow_webhook_deliveries_pruned_total",
+      help: "Finished webhook deliveries this coordinator deleted after their keep time (7 days).",
       registers,
     }),
     webhookDuration: new Histogram({

@@ -76,6 +76,7 @@ export function coordinatorServices(config: Config, database: Database, metricsS
         metrics.webhookDeliveries.inc({ event, result: result.delivered ? "delivered" : "failed" });
         metrics.webhookDuration.observe(seconds);
       },
+      onPruned: (n) => metrics.webhookPruned.inc(n),
     }),
     server,
   ];

@@ -161,6 +161,22 @@ describeEachBackend("webhook sender", (backend) => {
     expect(JSON.parse(received[0]!.body).id).toBe(delivery!.id);
   });
 
+  test("prune deletes finished deliveries past their keep time, never pending ones", async () => {
+    const h = await hook();
+    for (const name of ["old-delivered", "old-failed", "recent", "pending"]) await failTask(name);
+    await d.db.execute(sql`update webhook_deliveries d set status = 'delivered', finished_at = now() - interval '8 days'
+      from tasks t where t.id = (d.payload->'task'->>'id')::uuid and t.name = 'old-delivered'`);
+    await d.db.execute(sql`update webhook_deliveries d set status = 'failed', finished_at = now() - interval '9 days'
+      from tasks t where t.id = (d.payload->'task'->>'id')::uuid and t.name = 'old-failed'`);
+    await d.db.execute(sql`update webhook_deliveries d set status = 'delivered', finished_at = now() - interval '1 day'
+      from tasks t where t.id = (d.payload->'task'->>'id')::uuid and t.name = 'recent'`);
+    await d.db.execute(sql`update webhook_deliveries set next_attempt_at = now() + interval '1 hour' where status = 'pending'`);
+    let pruned = 0;
+    expect(await sender({ onPruned: (n) => (pruned += n) }).runOnce()).toBe(0);
+    expect(pruned).toBe(2);
+    expect((await deliveriesOf(h.id)).map((x) => (x.payload.task as { name: string }).name).sort()).toEqual(["pending", "recent"]);
+  });
+
   test("format slack sends only {text}", async () => {
     await hook({ format: "slack" });
     await failTask("nightly");

@@ -10,6 +10,7 @@ import type { Service } from "../../core/lifecycle.ts";
 import { WakeableLoop } from "../../core/wakeable-loop.ts";
 import type { Db } from "../../db/client.ts";
 import { claimWebhookDeliveries, type ClaimedDelivery } from "../../db/queries/claim-webhook-deliveries.ts";
+import { pruneWebhookDeliveries } from "../../db/queries/prune-webhook-deliveries.ts";
 import { recordWebhookAttempt } from "../../db/queries/record-webhook-attempts.ts";
 import type { Logger } from "../../log/logger.ts";
 import { VERSION } from "../../core/version.ts";
@@ -22,6 +23,11 @@ import { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "./signature.ts"
 export const WEBHOOK_POLL_MS = 1000;
 /** Deliveries sent at once by one sender. */
 const BATCH_DEFAULT = 20;
+/** Delivered and given-up deliveries are kept this long (for GET /api/webhooks/:id/deliveries), then pruned. */
+export const DELIVERY_KEEP_MS_DEFAULT = 7 * 24 * 3_600_000;
+/** How often a sender prunes, and how many rows at most each time. */
+const PRUNE_EVERY_MS = 10 * 60_000;
+const PRUNE_BATCH = 1000;
 const ERROR_BACKOFF_MS = 1000;
 
 export interface WebhookSenderOptions {
@@ -30,8 +36,12 @@ export interface WebhookSenderOptions {
   batchSize?: number;
   timeoutMs?: number;
   backoff?: DeliveryBackoff;
+  /** How long finished deliveries are kept. */
+  keepMs?: number;
   /** Called after each attempt (metrics). */
   onAttempt?: (event: string, result: SendResult, seconds: number) => void;
+  /** Called with the number of deliveries each prune deleted (metrics). */
+  onPruned?: (count: number) => void;
 }
 
 export class WebhookSender implements Service {
@@ -39,6 +49,8 @@ export class WebhookSender implements Service {
   private readonly loop: WakeableLoop;
   private readonly timeoutMs: number;
   private readonly backoff: DeliveryBackoff;
+  /** When this sender last pruned (0: not yet, so the first pass prunes). */
+  private prunedAt = 0;
 
   constructor(
     private readonly db: Db,
@@ -67,7 +79,17 @@ export class WebhookSender implements Service {
     // The lease outlasts the request's time limit, so no other sender takes a delivery still being sent.
     const claimed = await claimWebhookDeliveries(this.db, this.opts.batchSize ?? BATCH_DEFAULT, this.timeoutMs + 5000);
     await Promise.all(claimed.map((d) => this.deliver(d)));
+    if (Date.now() - this.prunedAt >= PRUNE_EVERY_MS) await this.prune();
     return claimed.length;
+  }
+
+  /** Deletes finished deliveries older than the keep time (every coordinator may; SKIP LOCKED keeps them apart). */
+  async prune(): Promise<number> {
+    this.prunedAt = Date.now();
+    const n = await pruneWebhookDeliveries(this.db, this.opts.keepMs ?? DELIVERY_KEEP_MS_DEFAULT, PRUNE_BATCH);
+    this.opts.onPruned?.(n);
+    if (n > 0) this.log.debug("pruned {count} finished webhook deliveries", { count: n });
+    return n;
   }
 
   private async deliver(d: ClaimedDelivery): Promise<void> {
