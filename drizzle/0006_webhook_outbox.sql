@@ -59,7 +59,8 @@ BEGIN
                AND p.status IN ('completed', 'failed')
              ORDER BY p.created_at DESC, p.id DESC LIMIT 1) = 'failed'
     ) kind
-    WHERE n.status IN ('completed', 'failed', 'cancelled', 'scheduled')
+    -- Only outcomes: a batch of new tasks (created, scheduled at attempt 0) reads no task row here.
+    WHERE n.status IN ('completed', 'failed', 'cancelled') OR (n.status = 'scheduled' AND n.attempt > 0)
   ) ev
   JOIN webhooks w ON w.enabled AND ev.event = ANY (w.events)
     AND (w.queue IS NULL OR w.queue = (ev.t).queue)
