@@ -41,7 +41,7 @@ describe("alert rules", () => {
     const names = metricNamesIn(rule.expr);
     expect(names.length).toBeGreaterThan(0);
     expect(names.filter((n) => !exported.has(n))).toEqual([]);
-    expect(["warning", "critical"]).toContain(rule.labels?.severity);
+    expect(["warning", "critical"]).toContain(rule.labels?.severity ?? "none");
     expect(rule.annotations?.summary).toBeTruthy();
     expect(rule.annotations?.description).toBeTruthy();
   });
