@@ -55,26 +55,41 @@ export const resolveAll: Resolve = async (host) => (await lookup(host, { all: tr
  * address its host resolves to (all must be public unless `allowPrivate`).
  */
 export async function outboundUrlProblem(url: string, allowPrivate: boolean, resolve: Resolve = resolveAll): Promise<string | null> {
+  const checked = await checkOutboundUrl(url, allowPrivate, resolve);
+  return checked.ok ? null : checked.problem;
+}
+
+/**
+ * outboundUrlProblem's check, answering also the address it approved (null when the host
+ * was not resolved: private addresses allowed), so a caller can connect to exactly that
+ * address rather than resolve the name again.
+ */
+export async function checkOutboundUrl(
+  url: string,
+  allowPrivate: boolean,
+  resolve: Resolve = resolveAll,
+): Promise<{ ok: true; address: string | null } | { ok: false; problem: string }> {
+  const problem = (p: string) => ({ ok: false as const, problem: p });
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return "must be an absolute http:// or https:// URL";
+    return problem("must be an absolute http:// or https:// URL");
   }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return "must be an absolute http:// or https:// URL";
-  if (parsed.username || parsed.password) return "must not carry a user name or password (put a secret in the path or use the webhook's secret)";
-  if (allowPrivate) return null;
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return problem("must be an absolute http:// or https:// URL");
+  if (parsed.username || parsed.password) return problem("must not carry a user name or password (put a secret in the path or use the webhook's secret)");
+  if (allowPrivate) return { ok: true, address: null };
   const host = parsed.hostname.replace(/^\[|\]$/g, "");
   let addresses: string[];
   try {
     addresses = isIP(host) ? [host] : await resolve(host);
   } catch {
-    return `host ${host} does not resolve`;
+    return problem(`host ${host} does not resolve`);
   }
   const refused = addresses.find(isPrivateAddress);
-  if (addresses.length === 0) return `host ${host} does not resolve`;
+  if (addresses.length === 0) return problem(`host ${host} does not resolve`);
   if (refused !== undefined) {
-    return `${host === refused ? "" : `host ${host} resolves to `}${refused}, a loopback, link-local or private address: refused unless taskflow runs with --webhook-allow-private`;
+    return problem(`${host === refused ? "" : `host ${host} resolves to `}${refused}, a loopback, link-local or private address: refused unless taskflow runs with --webhook-allow-private`);
   }
-  return null;
+  return { ok: true, address: addresses[0]! };
 }

@@ -13,12 +13,13 @@ import { insertWebhook, type NewWebhook } from "../../db/queries/insert-webhook.
 import { listWebhookDeliveries } from "../../db/queries/list-webhook-deliveries.ts";
 import { recordTransitions } from "../../db/queries/record-transitions.ts";
 import { roleLogger } from "../../log/logger.ts";
-import { sendWebhook } from "./send-webhook.ts";
+import { pinnedRequest, sendWebhook } from "./send-webhook.ts";
 import { verifyWebhook } from "./signature.ts";
 import { WebhookSender, type WebhookSenderOptions } from "./webhook-sender.ts";
 
 interface Received {
   at: number;
+  path: string;
   headers: Headers;
   body: string;
 }
@@ -38,7 +39,7 @@ describeEachBackend("webhook sender", (backend) => {
       port: 0,
       fetch: async (req) => {
         const n = received.length;
-        received.push({ at: Date.now(), headers: req.headers, body: await req.text() });
+        received.push({ at: Date.now(), path: new URL(req.url).pathname, headers: req.headers, body: await req.text() });
         return answer(n, req);
       },
     });
@@ -131,13 +132,34 @@ describeEachBackend("webhook sender", (backend) => {
     expect(delivery!.lastError).toMatch(/^URL refused: .*127\.0\.0\.1.*--webhook-allow-private/);
   });
 
-  test("a redirect to a private address is not followed", async () => {
-    answer = () => new Response(null, { status: 307, headers: { location: `http://127.0.0.1:${server.port}/internal` } });
-    // "localhost" passes the guard only because this resolver says it is public; the redirect's literal 127.0.0.1 does not.
-    const result = await sendWebhook(`http://localhost:${server.port}/hook`, {}, "{}", { allowPrivate: false, resolve: async () => ["93.184.215.14"] });
-    expect(received.map((r) => r.headers.get("host"))).toEqual([`localhost:${server.port}`]);
+  test("plain http goes to the address the check approved, named in Host; a redirect to a private address is not followed", async () => {
+    const seen: { url: string; host: string | null }[] = [];
+    const result = await sendWebhook("http://hooks.example.test:8080/hook", {}, "{}", {
+      allowPrivate: false,
+      // A resolver that would answer 10.0.0.7 the next time (rebinding) never gets the chance: only one lookup is used.
+      resolve: async () => ["93.184.215.14"],
+      fetch: async (url, init) => {
+        seen.push({ url, host: new Headers(init.headers).get("host") });
+        return new Response(null, { status: 307, headers: { location: "http://127.0.0.1:9/internal" } });
+      },
+    });
+    expect(seen).toEqual([{ url: "http://93.184.215.14:8080/hook", host: "hooks.example.test:8080" }]);
     expect(result).toMatchObject({ delivered: false, statusCode: null });
-    expect(result.error).toMatch(/^redirect to http:\/\/127\.0\.0\.1:\d+\/internal refused/);
+    expect(result.error).toMatch(/^redirect to http:\/\/127\.0\.0\.1:9\/internal refused/);
+  });
+
+  test("pinnedRequest: http with an approved address is pinned; https, literals and allowed private hosts are not", () => {
+    expect(pinnedRequest("http://a.test/x?y=1", "2606:4700::1111")).toEqual({ url: "http://[2606:4700::1111]/x?y=1", host: "a.test" });
+    expect(pinnedRequest("https://a.test/x", "93.184.215.14")).toEqual({ url: "https://a.test/x", host: null });
+    expect(pinnedRequest("http://93.184.215.14/x", "93.184.215.14")).toEqual({ url: "http://93.184.215.14/x", host: null });
+    expect(pinnedRequest("http://a.test/x", null)).toEqual({ url: "http://a.test/x", host: null });
+  });
+
+  test("a redirect is followed to an allowed address, checked again", async () => {
+    answer = (n) => (n === 0 ? new Response(null, { status: 308, headers: { location: "/moved" } }) : new Response("moved ok"));
+    const result = await sendWebhook(`${base()}/hook`, {}, "{}", { allowPrivate: true });
+    expect(received.map((r) => r.path)).toEqual(["/hook", "/moved"]);
+    expect(result).toMatchObject({ delivered: true, statusCode: 200, responseSnippet: "moved ok" });
   });
 
   test("an answer slower than the time limit is a failed attempt", async () => {
