@@ -69,6 +69,9 @@ async function main(): Promise<number> {
 async function roleServices(config: Config): Promise<Service[]> {
   const services: Service[] = [];
   const has = (role: string) => config.roles.includes(role as never);
+  // Coordinators and workers add their metrics to the one --metrics server of the process.
+  const metricsServer = config.metrics ? new (await import("./metrics/metrics-server.ts")).MetricsServer(config.metrics, { token: config.token, log: roleLogger("metrics") }) : null;
+  if (metricsServer) services.push(metricsServer);
   if (has("scheduler") || has("coordinator")) {
     const { DatabaseService } = await import("./db/database-service.ts");
     const { coordinatorServices } = await import("./coordinator/index.ts");
@@ -76,11 +79,11 @@ async function roleServices(config: Config): Promise<Service[]> {
     const dbService = new DatabaseService(config, roleLogger("db"));
     services.push(dbService);
     // Role services need the open database; they are built lazily once it has started.
-    if (has("coordinator")) services.push(lazy("coordinator", () => coordinatorServices(config, dbService.database)));
+    if (has("coordinator")) services.push(lazy("coordinator", () => coordinatorServices(config, dbService.database, metricsServer)));
     if (has("scheduler")) services.push(lazy("scheduler", () => schedulerServices(config, dbService.database)));
   }
   // Workers start last and so stop first: they drain while the coordinator still records results.
-  if (has("worker")) services.push(...(await import("./worker/index.ts")).workerServices(config));
+  if (has("worker")) services.push(...(await import("./worker/index.ts")).workerServices(config, metricsServer));
   return services;
 }
 

@@ -216,3 +216,20 @@ describe("security flags", () => {
     expect(errorOf(["--http-idle-timeout=300"])).toMatch(/from 1 to 255/);
   });
 });
+
+describe("notification and metrics flags", () => {
+  test("--webhook-allow-private is off unless given (flag or env)", () => {
+    expect(parse([]).webhookAllowPrivate).toBe(false);
+    expect(parse(["--webhook-allow-private"]).webhookAllowPrivate).toBe(true);
+    expect(parse([], { TASKFLOW_WEBHOOK_ALLOW_PRIVATE: "true" }).webhookAllowPrivate).toBe(true);
+    expect(errorOf([], { TASKFLOW_WEBHOOK_ALLOW_PRIVATE: "maybe" })).toMatch(/TASKFLOW_WEBHOOK_ALLOW_PRIVATE="maybe" must be true or false/);
+  });
+
+  test("--metrics is a HOST:PORT, loopback unless a token or --insecure", () => {
+    expect(parse([]).metrics).toBeNull();
+    expect(parse(["--role=worker", "--metrics=127.0.0.1:9101"]).metrics).toEqual({ host: "127.0.0.1", port: 9101 });
+    expect(errorOf(["--metrics=9101"])).toMatch(/--metrics="9101" must be HOST:PORT/);
+    expect(errorOf(["--role=worker", "--metrics=0.0.0.0:9101"])).toMatch(/--metrics=0.0.0.0:9101 is not a loopback address/);
+    expect(parse(["--role=worker", "--metrics=0.0.0.0:9101"], { TASKFLOW_TOKEN: "0123456789abcdef0123" }).metrics?.host).toBe("0.0.0.0");
+  });
+});

@@ -60,6 +60,10 @@ export interface Config {
   heartbeatMs: number;
   workerTimeoutMs: number;
   shutdownGraceMs: number;
+  /** Webhooks may target loopback, link-local and private addresses (off: refused, against SSRF). */
+  webhookAllowPrivate: boolean;
+  /** Where coordinators and workers serve /metrics; null = not served (the scheduler serves its own on --http). */
+  metrics: HostPort | null;
   logFormat: LogFormat;
   logLevel: LogLevel;
   /** How long finished tasks and dead worker sessions are kept (coordinators prune). */
@@ -130,6 +134,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     heartbeatMs: parseDurationFlag(raw("heartbeat"), flagLabel("heartbeat"), HEARTBEAT_MS_DEFAULT, 10, 3_600_000),
     workerTimeoutMs: parseDurationFlag(raw("worker-timeout"), flagLabel("worker-timeout"), WORKER_TIMEOUT_MS_DEFAULT, 100, 86_400_000),
     shutdownGraceMs: parseDurationFlag(raw("shutdown-grace"), flagLabel("shutdown-grace"), SHUTDOWN_GRACE_MS_DEFAULT, 0, 86_400_000),
+    webhookAllowPrivate: parseBool(raw("webhook-allow-private"), flagLabel("webhook-allow-private")),
+    metrics: raw("metrics") === undefined || raw("metrics")!.trim() === "" ? null : parseHostPort(raw("metrics")!, flagLabel("metrics")),
     logFormat: parseChoice(raw("log-format"), flagLabel("log-format"), ["pretty", "json"], isTty ? "pretty" : "json"),
     logLevel: parseChoice(raw("log-level"), flagLabel("log-level"), ["debug", "info", "warn", "error"], "info"),
     retention: parseRetentionPolicy(reader),
@@ -167,13 +173,15 @@ function checkRules(c: Config, label: (name: string) => string): void {
   // IP literals are judged here; names are resolved and judged by checkBindNames() before binding.
   const literalOutside = (host: string) => isIpLiteral(host) && !isLoopbackAddress(host);
   if (serves("scheduler") && !c.token && literalOutside(c.http.host)) throw openBindError(label("http"), c.http);
+  // Scrapers of a --metrics address outside loopback must present the token.
+  if (c.metrics && !c.token && literalOutside(c.metrics.host)) throw openBindError(label("metrics"), c.metrics, "", "so scrapers must authenticate");
   // The coordinator's port is guarded by the worker token when there is one.
   if (serves("coordinator") && !c.token && !c.workerToken && literalOutside(c.grpc.host)) throw openBindError(label("grpc"), c.grpc);
 }
 
 /** The one-line refusal of an open (tokenless) bind outside loopback. */
-export function openBindError(label: string, addr: HostPort, why = ""): ConfigError {
-  const what = label.includes("grpc") || label.includes("GRPC") ? "so workers must authenticate" : "so the API is not open to anyone";
+export function openBindError(label: string, addr: HostPort, why = "", purpose?: string): ConfigError {
+  const what = purpose ?? (label.includes("grpc") || label.includes("GRPC") ? "so workers must authenticate" : "so the API is not open to anyone");
   return new ConfigError(`${label}=${addr.host}:${addr.port} is not a loopback address${why ? ` (${why})` : ""}: set --token (TASKFLOW_TOKEN) ${what}, or pass --insecure`);
 }
 

@@ -58,6 +58,8 @@ export const FLAGS: FlagSpec[] = [
   { name: "retain-failed", env: "TASKFLOW_RETAIN_FAILED", defaultText: RETAIN_FAILED_DEFAULT, help: "coordinator: prune failed tasks this long after they finished (0 or forever: never)" },
   { name: "retain-cancelled", env: "TASKFLOW_RETAIN_CANCELLED", defaultText: RETAIN_CANCELLED_DEFAULT, help: "coordinator: prune cancelled tasks this long after they finished (0 or forever: never)" },
   { name: "retain-workers", env: "TASKFLOW_RETAIN_WORKERS", defaultText: RETAIN_WORKERS_DEFAULT, help: "coordinator: prune dead worker sessions this long after they stopped (0 or forever: never)" },
+  { name: "webhook-allow-private", env: "TASKFLOW_WEBHOOK_ALLOW_PRIVATE", defaultText: "off", help: "let webhooks reach loopback, link-local and private addresses", boolean: true },
+  { name: "metrics", env: "TASKFLOW_METRICS", defaultText: "none", help: "coordinator/worker: serve Prometheus /metrics on HOST:PORT" },
   { name: "log-format", env: "TASKFLOW_LOG_FORMAT", defaultText: "pretty on a TTY, else json", help: "log output: pretty or json" },
   { name: "log-level", env: "TASKFLOW_LOG_LEVEL", defaultText: "info", help: "debug, info, warn, error" },
 ];

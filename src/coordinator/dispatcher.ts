@@ -10,9 +10,11 @@ import { WakeableLoop, type NextPass } from "../core/wakeable-loop.ts";
 import type { Database } from "../db/client.ts";
 import { WAKE_CHANNEL } from "../db/channels.ts";
 import { claimDueTasks } from "../db/queries/claim-due-tasks.ts";
+import type { ClaimedTask } from "../core/attempt.ts";
 import { loseAttempts } from "../db/queries/lose-attempts.ts";
 import { msUntilNextDue } from "../db/queries/next-due.ts";
 import type { Logger } from "../log/logger.ts";
+import type { CoordinatorMetrics } from "./coordinator-metrics.ts";
 import type { SessionRegistry } from "./session/session-registry.ts";
 
 /** The fallback poll: catches anything a lost NOTIFY would have announced. */
@@ -42,6 +44,7 @@ export class Dispatcher implements Service {
     private readonly database: Database,
     private readonly registry: SessionRegistry,
     private readonly log: Logger,
+    private readonly metrics: CoordinatorMetrics | null = null,
   ) {
     // A NOTIFY during the next-due lookup starts the next claim at once rather than after it.
     this.loop = new WakeableLoop(async () => ((await this.runOnce()) ? "again" : this.loop.raceWake(() => this.nextPass())), log, {
@@ -88,10 +91,23 @@ export class Dispatcher implements Service {
         await this.database.db.transaction((tx) => loseAttempts(tx, { attempts: refs }, `could not deliver to worker ${s.name}`));
       }
       for (const t of claimed) if (!unsent.includes(t)) this.log.info("task {taskId} attempt {attempt} dispatched to {worker}", { taskId: t.id, attempt: t.attempt, worker: s.name });
+      this.count(claimed, unsent);
       if (claimed.length === limit) more = true;
     }
     if (more) this.waitingForSlots = true;
     return more;
+  }
+
+  private count(claimed: ClaimedTask[], unsent: ClaimedTask[]): void {
+    const m = this.metrics;
+    if (!m) return;
+    const now = Date.now();
+    for (const t of claimed) {
+      m.claims.inc({ queue: t.queue });
+      const sent = !unsent.includes(t);
+      m.dispatches.inc({ queue: t.queue, result: sent ? "sent" : "unsent" });
+      if (sent) m.dispatchLag.observe({ queue: t.queue }, Math.max(0, now - t.runAt.getTime()) / 1000);
+    }
   }
 
   /**

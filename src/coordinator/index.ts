@@ -4,8 +4,11 @@ import type { Config } from "../config/config.ts";
 import type { Service } from "../core/lifecycle.ts";
 import type { Database } from "../db/client.ts";
 import { roleLogger } from "../log/logger.ts";
+import type { MetricsServer } from "../metrics/metrics-server.ts";
+import { onWorkerMessage, type ConnectServerStream } from "../proto/index.ts";
 import { CancelRelay } from "./cancel-relay.ts";
 import { handleConnect } from "./session/connect-stream.ts";
+import { createCoordinatorMetrics, type CoordinatorMetrics } from "./coordinator-metrics.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { GrpcServer } from "./grpc-server.ts";
 import { LivenessMonitor } from "./liveness-monitor.ts";
@@ -14,22 +17,27 @@ import { databaseWrites, ReportWriter } from "./report-writer.ts";
 import { ScheduleTicker } from "./schedule-ticker.ts";
 import { SessionRegistry } from "./session/session-registry.ts";
 import { AuthThrottle } from "../core/auth-throttle.ts";
+import { WebhookSender } from "./webhooks/webhook-sender.ts";
 
 /** Coordinator services in start order; stopping runs in reverse (server first, then loops, then reports). */
-export function coordinatorServices(config: Config, database: Database): Service[] {
+/** `metricsServer`: the process's --metrics server, if any; the coordinator adds its metrics to it. */
+export function coordinatorServices(config: Config, database: Database, metricsServer: MetricsServer | null = null): Service[] {
   const log = roleLogger("coordinator");
   const registry = new SessionRegistry();
   // A new identity per process: the liveness rule tells a restarted coordinator from the one before it.
   const coordinatorId = randomUUID();
   const address = `${config.grpc.host}:${config.grpc.port}`;
   const reports = new ReportWriter(databaseWrites(database.db), log.getChild("reports"));
-  const dispatcher = new Dispatcher(database, registry, log.getChild("dispatcher"));
+  const metrics = createCoordinatorMetrics(registry);
+  metricsServer?.add(metrics.registry);
+  const dispatcher = new Dispatcher(database, registry, log.getChild("dispatcher"), metrics);
   const wake = () => dispatcher.wake();
   const throttle = new AuthThrottle({ log: log.getChild("sessions"), what: "gRPC" });
   const server = new GrpcServer(
     config,
-    (stream) =>
-      handleConnect(stream, {
+    (stream) => {
+      countWorkerMessages(stream, metrics);
+      return handleConnect(stream, {
         db: database.db,
         log: log.getChild("sessions"),
         // With --worker-token, only it opens a stream; the API's token does not.
@@ -43,7 +51,8 @@ export function coordinatorServices(config: Config, database: Database): Service
         reports,
         wake,
         slotFreed: () => dispatcher.slotFreed(),
-      }),
+      });
+    },
     registry,
     log,
   );
@@ -57,11 +66,34 @@ export function coordinatorServices(config: Config, database: Database): Service
   };
   return [
     flushReports,
-    new LivenessMonitor(database, registry, { coordinatorId, address, workerTimeoutMs: config.workerTimeoutMs, onLost: wake }, log.getChild("liveness")),
+    new LivenessMonitor(
+      database,
+      registry,
+      { coordinatorId, address, workerTimeoutMs: config.workerTimeoutMs, onLost: (n) => (metrics.workersDeclaredDead.inc(n), wake()) },
+      log.getChild("liveness"),
+    ),
     new CancelRelay(database, registry, log),
     dispatcher,
     new ScheduleTicker(database, log.getChild("schedules")),
     new Pruner(database.db, config.retention, log.getChild("pruner"), { vacuum: database.kind === "pglite" }),
+    new WebhookSender(database.db, log.getChild("webhooks"), {
+      allowPrivate: config.webhookAllowPrivate,
+      onAttempt: (event, result, seconds) => {
+        metrics.webhookDeliveries.inc({ event, result: result.delivered ? "delivered" : "failed" });
+        metrics.webhookDuration.observe(seconds);
+      },
+      onPruned: (n) => metrics.webhookPruned.inc(n),
+    }),
     server,
   ];
+}
+
+/** Counts what a worker's stream carries, beside the session handler that acts on it. */
+function countWorkerMessages(stream: ConnectServerStream, metrics: CoordinatorMetrics): void {
+  metrics.sessionsOpened.inc();
+  onWorkerMessage(stream, (message) => {
+    if (!message.body) return;
+    metrics.workerMessages.inc({ type: message.body });
+    if (message.body === "heartbeat") metrics.heartbeats.inc();
+  });
 }

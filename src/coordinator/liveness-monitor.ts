@@ -30,7 +30,7 @@ export interface LivenessOptions {
   address: string;
   workerTimeoutMs: number;
   /** Called when attempts were lost: due tasks may wait. */
-  onLost: () => void;
+  onLost: (declaredDead: number) => void;
 }
 
 export class LivenessMonitor implements Service {
@@ -133,6 +133,6 @@ export class LivenessMonitor implements Service {
       // If its stream is still open here (a frozen process), end it: it must come back as a new session.
       this.registry.get(w.id)?.close(grpc.status.FAILED_PRECONDITION, "worker session was declared dead; reconnect");
     }
-    if (dead.length > 0) this.opts.onLost();
+    if (dead.length > 0) this.opts.onLost(dead.length);
   }
 }

@@ -42,6 +42,8 @@ export interface ClaimedTask {
   backoffMs: number;
   backoffFactor: number;
   backoffMaxMs: number;
+  /** When it was due (for the coordinator's dispatch-lag metric). */
+  runAt: Date;
 }
 
 /** How an attempt ended. */

@@ -22,6 +22,7 @@ import { bodyLimit } from "./request-body.ts";
 import { scheduleRoutes } from "./schedules/routes.ts";
 import { SseBudget, streamHeads } from "./sse-budget.ts";
 import { taskRoutes } from "./tasks/routes.ts";
+import { webhookRoutes } from "./webhooks/routes.ts";
 import { workerRoutes } from "./workers/routes.ts";
 
 export interface HttpAppDeps {
@@ -57,6 +58,7 @@ export function buildHttpApp(deps: HttpAppDeps) {
     .use(taskRoutes(deps.db, deps.log.getChild("tasks")))
     .use(scheduleRoutes(deps.db))
     .use(workerRoutes(deps.db))
+    .use(webhookRoutes(deps.db, { allowPrivate: deps.config.webhookAllowPrivate }))
     .use(metricsRoutes(metrics))
     .use(eventRoutes({ feed: deps.feed, metrics, log: deps.log.getChild("events"), sseBudget }))
     .use(dashboardRoutes({ db: deps.db, feed: deps.feed, log: deps.log, signOut: token !== null, retention: () => metrics.retention.read(), sseBudget }))

@@ -49,6 +49,8 @@ export interface ProcessResult {
   error: string;
   stdoutTail: Uint8Array;
   stderrTail: Uint8Array;
+  /** Everything the process wrote to stdout and stderr, in bytes (the tails keep only the end). */
+  outputBytes?: number;
   /** ms since the epoch. */
   startedAt: number;
   finishedAt: number;
@@ -175,6 +177,7 @@ function supervise(proc: TaskProcess, opts: RunProcessOptions, startedAt: number
       error: stop?.error ?? exitError(exitCode, signal),
       stdoutTail: stdout.bytes(),
       stderrTail: stderr.bytes(),
+      outputBytes: stdout.totalBytes + stderr.totalBytes,
       startedAt,
       finishedAt: Date.now(),
       reason: stop?.reason ?? "exited",

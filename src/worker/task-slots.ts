@@ -47,7 +47,7 @@ export class TaskSlots {
   constructor(
     readonly capacity: number,
     /** Called once per attempt when its process and its whole group are gone. */
-    private readonly onFinished: (attempt: RunningAttempt, report: FinishedReport) => void,
+    private readonly onFinished: (attempt: RunningAttempt, report: FinishedReport, result: ProcessResult) => void,
     private readonly start_: ProcessStarter = spawnProcess,
     /** This worker's --name, exported to every task as TASKFLOW_WORKER. */
     private readonly workerName = "",
@@ -142,7 +142,7 @@ export class TaskSlots {
     // Free the slot before reporting, so the report never counts as running too.
     this.#running.delete(key);
     try {
-      this.onFinished(attempt, finishedReport(attempt.taskId, attempt.attempt, result));
+      this.onFinished(attempt, finishedReport(attempt.taskId, attempt.attempt, result), result);
     } finally {
       if (this.#running.size === 0) for (const w of this.#idleWaiters.splice(0)) w();
     }

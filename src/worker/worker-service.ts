@@ -15,7 +15,8 @@ import { createCoordinatorClient, type CancelOutput, type CoordinatorMessageOutp
 import { CoordinatorConnection } from "./coordinator-connection.ts";
 import { ResultOutbox, type FinishedReport } from "./result-outbox.ts";
 import { refusedReport, TaskSlots, type ProcessStarter, type RunningAttempt } from "./task-slots.ts";
-import { isCancelledError } from "./process-runner.ts";
+import { isCancelledError, type ProcessResult } from "./process-runner.ts";
+import type { WorkerMetrics } from "./worker-metrics.ts";
 import { plural } from "../core/plural.ts";
 
 /** A result counts as delivered once its stream stayed up this many heartbeats after the write... */
@@ -47,6 +48,8 @@ export interface WorkerDeps {
   log: Logger;
   /** Starts task processes; tests may replace it. */
   startProcess?: ProcessStarter;
+  /** Counts what this worker does, for --metrics. */
+  metrics?: WorkerMetrics | null;
 }
 
 export class WorkerService implements Service {
@@ -63,11 +66,25 @@ export class WorkerService implements Service {
   #draining = false;
   /** Set once stop() is past waiting for tasks: new dispatches are refused. */
   #closing = false;
+  readonly #metrics: WorkerMetrics | null;
+  /** Whether a coordinator has welcomed this worker before (every later welcome is a reconnect). */
+  #welcomed = false;
 
   constructor(deps: WorkerDeps) {
     this.#config = deps.config;
     this.#log = deps.log;
-    this.#slots = new TaskSlots(deps.config.concurrency, (a, r) => this.#onAttemptFinished(a, r), deps.startProcess, deps.config.name, deps.config.taskEnvPassthrough);
+    this.#metrics = deps.metrics ?? null;
+    this.#slots = new TaskSlots(deps.config.concurrency, (a, r, result) => this.#onAttemptFinished(a, r, result), deps.startProcess, deps.config.name, deps.config.taskEnvPassthrough);
+  }
+
+  /** Task processes running now. */
+  get runningCount(): number {
+    return this.#slots.running().length;
+  }
+
+  /** Whether a coordinator has welcomed the current stream. */
+  get connected(): boolean {
+    return this.#connection?.ready ?? false;
   }
 
   /** The worker id of the current (or last) session; "" before the first Welcome. */
@@ -128,6 +145,8 @@ export class WorkerService implements Service {
   }
 
   #onWelcome(workerId: string): void {
+    if (this.#welcomed) this.#metrics?.reconnected();
+    this.#welcomed = true;
     if (this.#workerId && workerId !== this.#workerId) {
       this.#log.info("the coordinator started a new session {workerId} (the previous one, {previous}, was not resumed)", { workerId, previous: this.#workerId });
     }
@@ -158,7 +177,11 @@ export class WorkerService implements Service {
       this.#refuse(d, `worker full: ${this.#slots.capacity === 1 ? "its one slot is" : `all ${this.#slots.capacity} slots are`} busy`);
     } else {
       // The pid comes back from a spawn thread; added now, this runs before the result is reported.
-      void outcome.attempt.started.then((a) => this.#reportStarted(a));
+      const arrived = Date.now();
+      void outcome.attempt.started.then((a) => {
+        if (a.pid !== 0) this.#metrics?.spawned((a.startedAt - arrived) / 1000);
+        this.#reportStarted(a);
+      });
     }
   }
 
@@ -199,7 +222,8 @@ export class WorkerService implements Service {
     this.#sendResults();
   }
 
-  #onAttemptFinished(a: RunningAttempt, report: FinishedReport): void {
+  #onAttemptFinished(a: RunningAttempt, report: FinishedReport, result: ProcessResult): void {
+    this.#metrics?.finished(result);
     const details = { taskId: a.taskId, attempt: a.attempt, exitCode: report.exit_code ?? null, error: report.error, ms: report.finished_at_ms - report.started_at_ms };
     if (report.error && isCancelledError(report.error)) {
       this.#log.info("task {taskId} attempt {attempt} cancelled after {ms} ms: {why}", { ...details, why: report.error.replace(/^cancelled:? */, "") });

@@ -125,6 +125,9 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
       // Listening on every interface of a container = on loopback here.
       "0.0.0.0:8080": `127.0.0.1:${httpPort}`,
       "0.0.0.0:50051": `127.0.0.1:${grpcPort}`,
+      // Metrics addresses: every replica here shares one host, so each takes a free port.
+      "0.0.0.0:9101": "127.0.0.1:0",
+      "0.0.0.0:9102": "127.0.0.1:0",
     };
     const localize = (env: Record<string, string>): Record<string, string> => {
       const out: Record<string, string> = {};

@@ -54,9 +54,9 @@ function cronCommand(line: string): string {
   return line.trim().split(/\s+/).slice(5).join(" ").replace(/\\%/g, "%") + "\n";
 }
 
-/** The JSON bodies the snippets send with `-d '…'`, and the task command each submits. */
+/** The JSON bodies the snippets send with `-d '…'` (webhook bodies aside: they carry no task), and the task command each submits. */
 const submitted = shellBlocks.flatMap((b) =>
-  [...b.text.matchAll(/-d '(\{[^']*\})'/g)].map((m) => {
+  [...b.text.matchAll(/-d '(\{[^']*\})'/g)].filter((m) => !/\/api\/webhooks\b[^\n]*\n?[^\n]*$/.test(b.text.slice(0, m.index))).map((m) => {
     const body = JSON.parse(m[1]!) as { name?: string; command?: string; task?: { command: string } };
     return { where: b.where, body, command: body.command ?? body.task?.command ?? null };
   }),

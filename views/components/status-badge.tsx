@@ -8,6 +8,7 @@ const KNOWN = new Set([
   "created", "scheduled", "picked", "running", "completed", "failed", "cancelled", "retrying", "lost",
   "alive", "draining", "dead",
   "active", "paused",
+  "pending", "delivered", "enabled", "disabled",
 ]);
 
 export function StatusBadge({ status }: { status: string }) {

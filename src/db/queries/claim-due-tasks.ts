@@ -35,6 +35,7 @@ export interface ClaimedRow {
   backoff_ms: string | number;
   backoff_factor: number;
   backoff_max_ms: string | number;
+  run_at: string | Date;
 }
 
 export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<ClaimedTask[]> {
@@ -106,5 +107,6 @@ export function toClaimedTask(r: ClaimedRow): ClaimedTask {
     backoffMs: Number(r.backoff_ms),
     backoffFactor: Number(r.backoff_factor),
     backoffMaxMs: Number(r.backoff_max_ms),
+    runAt: new Date(r.run_at),
   };
 }

@@ -35,4 +35,13 @@ describeEachBackend("countWorkers", (backend) => {
     expect(s.workers).toEqual({ alive: 2, draining: 1, dead: 1 });
     expect(s.connectedByCoordinator).toEqual({ "c1:50051": 2, "c2:50051": 1 });
   });
+
+  test("alive workers by queue: draining and dead sessions take no new work", async () => {
+    await registerWorker(d.db, { queues: ["default", "io"] });
+    await registerWorker(d.db, { draining: true, queues: ["gpu"] });
+    await registerWorker(d.db, {});
+    const dead = await registerWorker(d.db, { queues: ["gpu"] });
+    await d.db.execute(sql`update workers set status = 'dead' where id = ${dead}`);
+    expect((await countWorkers(d.db)).aliveByQueue).toEqual({ default: 2, io: 1 });
+  });
 });

@@ -19,6 +19,8 @@ export interface WorkerCounts {
   recent: Record<WorkerStatus, number>;
   /** Alive and draining sessions by the coordinator address holding their stream. */
   connectedByCoordinator: Record<string, number>;
+  /** Alive (not draining) sessions serving each queue: what takes that queue's work now. */
+  aliveByQueue: Record<string, number>;
 }
 
 export async function countWorkers(db: Db): Promise<WorkerCounts> {
@@ -28,7 +30,15 @@ export async function countWorkers(db: Db): Promise<WorkerCounts> {
              count(*) filter (where status <> 'dead' or coalesce(stopped_at, last_heartbeat_at) > now() - ${RECENT_DEAD_WORKERS_MS} * interval '1 millisecond') as recent
       from workers group by status, coordinator`),
   );
-  const counts: WorkerCounts = { byStatus: { alive: 0, draining: 0, dead: 0 }, recent: { alive: 0, draining: 0, dead: 0 }, connectedByCoordinator: {} };
+  const byQueue = rows<{ queue: string; n: number | string }>(
+    await db.execute(sql`select q as queue, count(*) as n from workers, unnest(queues) as q where status = 'alive' group by q`),
+  );
+  const counts: WorkerCounts = {
+    byStatus: { alive: 0, draining: 0, dead: 0 },
+    recent: { alive: 0, draining: 0, dead: 0 },
+    connectedByCoordinator: {},
+    aliveByQueue: Object.fromEntries(byQueue.map((r) => [r.queue, Number(r.n)])),
+  };
   for (const r of found) {
     if (!(r.status in counts.byStatus)) continue;
     const status = r.status as WorkerStatus;

@@ -5,7 +5,7 @@ import { rows, type Executor } from "../sql.ts";
 
 export async function markWorkerLeft(db: Executor, workerId: string): Promise<void> {
   const r = rows<{ name: string }>(await db.execute(sql`
-    update workers set status = 'dead', stopped_at = now(), running = 0
+    update workers set status = 'dead', stopped_at = now(), running = 0, stop_reason = 'left'
     where id = ${workerId} and status <> 'dead' returning name`));
   if (r[0]) await notifyWorker(db, { id: workerId, name: r[0].name, status: "dead" });
 }

@@ -7,3 +7,6 @@ export * from "./coordinators.ts";
 export * from "./schedules.ts";
 export * from "./prune-totals.ts";
 export * from "./dashboard-sessions.ts";
+export * from "./webhooks.ts";
+export * from "./webhook-deliveries.ts";
+export * from "./webhook-delivery-attempts.ts";

@@ -27,6 +27,8 @@ export const workers = pgTable(
     lastHeartbeatAt: timestamp("last_heartbeat_at", tz).notNull().defaultNow(),
     /** When it was declared dead or left. */
     stoppedAt: timestamp("stopped_at", tz),
+    /** "left" when the session ended on purpose (no worker.dead webhook); null when declared dead. */
+    stopReason: text("stop_reason"),
   },
   (t) => [
     index("workers_status_idx").on(t.status, t.lastHeartbeatAt),

@@ -16,6 +16,7 @@ import type { RetentionLoader } from "./overview-data.ts";
 import { liveRoutes } from "./live-routes.ts";
 import { pageRoutes } from "./page-routes.ts";
 import { scheduleDashboardRoutes } from "./schedule-routes.ts";
+import { webhookDashboardRoutes } from "./webhook-routes.ts";
 
 export interface DashboardDeps {
   db: Db;
@@ -39,5 +40,6 @@ export function dashboardRoutes(deps: DashboardDeps) {
     .use(pageRoutes(ctx))
     .use(formRoutes(ctx))
     .use(scheduleDashboardRoutes(ctx))
+    .use(webhookDashboardRoutes(ctx))
     .use(liveRoutes(ctx));
 }

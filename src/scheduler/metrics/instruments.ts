@@ -5,8 +5,7 @@
  * base units (`_seconds`, `_bytes`), labels for dimensions with few values.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { VERSION } from "../../core/version.ts";
-import { processMemory } from "./process-memory.ts";
+import { registerProcessMetrics } from "../../metrics/process-metrics.ts";
 
 /** Attempt run times: from a blink to an hour. */
 const RUN_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
@@ -22,30 +21,34 @@ export function createInstruments() {
   const registers = [registry];
   const counter = (name: string, help: string, labelNames: string[] = ["queue"]) => new Counter({ name, help, labelNames, registers });
   const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers });
-  const started = Date.now() / 1000;
   const instruments = {
     registry,
-    submitted: counter("taskflow_tasks_submitted_total", "Tasks submitted (created), by queue."),
-    completed: counter("taskflow_tasks_completed_total", "Tasks completed, by queue."),
-    failed: counter("taskflow_tasks_failed_total", "Tasks failed for good (retries used up), by queue."),
-    retried: counter("taskflow_tasks_retried_total", "Tasks rescheduled after a failed attempt or by a user, by queue."),
-    cancelled: counter("taskflow_tasks_cancelled_total", "Tasks cancelled, by queue."),
-    tasks: gauge("taskflow_tasks", "Tasks waiting or live, by queue and status (created, scheduled, picked, running).", ["queue", "status"]),
-    runningAttempts: gauge("taskflow_running_attempts", "Attempts whose process is running on a worker, by queue.", ["queue"]),
-    queueLag: gauge("taskflow_queue_lag_seconds", "Age of the oldest due task waiting for a worker, by queue (0 when none is due).", ["queue"]),
-    workers: gauge("taskflow_workers", "Worker sessions by status (alive, draining, dead).", ["status"]),
-    connectedWorkers: gauge("taskflow_grpc_connected_workers", "Live worker sessions by the coordinator holding their gRPC stream.", ["coordinator"]),
+    submitted: counter("taskflow_tasks_submitted_total", "Cluster-wide: tasks submitted (created), by queue, as this scheduler heard of them (every scheduler counts the same: aggregate with max)."),
+    completed: counter("taskflow_tasks_completed_total", "Cluster-wide: tasks completed, by queue (every scheduler counts the same: aggregate with max)."),
+    failed: counter("taskflow_tasks_failed_total", "Cluster-wide: tasks failed for good (retries used up), by queue (every scheduler counts the same: aggregate with max)."),
+    retried: counter("taskflow_tasks_retried_total", "Cluster-wide: tasks rescheduled after a failed attempt or by a user, by queue (every scheduler counts the same: aggregate with max)."),
+    cancelled: counter("taskflow_tasks_cancelled_total", "Cluster-wide: tasks cancelled, by queue (every scheduler counts the same: aggregate with max)."),
+    tasks: gauge("taskflow_tasks", "Cluster-wide: tasks waiting or live, by queue and status (created, scheduled, picked, running).", ["queue", "status"]),
+    runningAttempts: gauge("taskflow_running_attempts", "Cluster-wide: attempts whose process is running on a worker, by queue.", ["queue"]),
+    queueLag: gauge("taskflow_queue_lag_seconds", "Cluster-wide: age of the oldest due task waiting for a worker, by queue (0 when none is due).", ["queue"]),
+    workers: gauge("taskflow_workers", "Cluster-wide: worker sessions by status (alive, draining, dead).", ["status"]),
+    queueWorkers: gauge(
+      "taskflow_queue_workers",
+      "Cluster-wide: alive workers serving each queue; 0 for a queue with waiting or live tasks and no such worker.",
+      ["queue"],
+    ),
+    connectedWorkers: gauge("taskflow_grpc_connected_workers", "Cluster-wide: live worker sessions by the coordinator holding their gRPC stream.", ["coordinator"]),
     databaseUp: gauge("taskflow_database_up", "1 when this scrape could read the database, else 0 (and database gauges are left out)."),
     attemptDuration: new Histogram({
       name: "taskflow_attempt_duration_seconds",
-      help: "Run time of finished attempts (start to end of the process), by queue and outcome.",
+      help: "Cluster-wide: run time of finished attempts (start to end of the process), by queue and outcome (every scheduler observes the same).",
       labelNames: ["queue", "outcome"],
       buckets: RUN_BUCKETS,
       registers,
     }),
     dispatchLag: new Histogram({
       name: "taskflow_dispatch_lag_seconds",
-      help: "Time from a task's run_at to its attempt's start on a worker (started_at - run_at), by queue.",
+      help: "Cluster-wide: time from a task's run_at to its attempt's start on a worker (started_at - run_at), by queue (every scheduler observes the same).",
       labelNames: ["queue"],
       buckets: LAG_BUCKETS,
       registers,
@@ -70,21 +73,6 @@ export function createInstruments() {
     databaseSize: gauge("taskflow_database_size_bytes", "Size of the database on disk (pg_database_size)."),
     retention: gauge("taskflow_retention_seconds", "Retention policy of this process, by target (completed, failed, cancelled, workers); absent when kept forever.", ["target"]),
   };
-  // Process facts, read at scrape time.
-  new Gauge({ name: "taskflow_build_info", help: "taskflow's version; always 1.", labelNames: ["version"], registers, collect() { this.set({ version: VERSION }, 1); } });
-  new Gauge({ name: "process_start_time_seconds", help: "Start time of the process since the Unix epoch, in seconds.", registers, collect() { this.set(started); } });
-  new Gauge({ name: "process_resident_memory_bytes", help: "Resident memory size in bytes.", registers, collect() { this.set(process.memoryUsage.rss()); } });
-  new Gauge({ name: "taskflow_heap_used_bytes", help: "Live JavaScript objects, in bytes (external memory not included).", registers, collect() { this.set(processMemory().heapUsedBytes); } });
-  new Gauge({ name: "taskflow_external_memory_bytes", help: "ArrayBuffers and WebAssembly memories (embedded PostgreSQL), as allocated; not all resident.", registers, collect() { this.set(processMemory().externalBytes); } });
-  new Counter({
-    name: "process_cpu_seconds_total",
-    help: "User and system CPU time spent, in seconds.",
-    registers,
-    collect() {
-      const u = process.cpuUsage();
-      this.reset();
-      this.inc((u.user + u.system) / 1e6);
-    },
-  });
+  registerProcessMetrics(registry);
   return instruments;
 }

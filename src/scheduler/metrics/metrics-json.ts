@@ -7,7 +7,7 @@ import type { MetricObjectWithValues, MetricValue, MetricValueWithName } from "p
 import { FINISHED_COUNT_CAP, type FinishedCounts } from "../../db/queries/finished-counts.ts";
 import type { MetricsSnapshot } from "./scheduler-metrics.ts";
 import type { Instruments } from "./instruments.ts";
-import { processMemory } from "./process-memory.ts";
+import { processMemory } from "../../metrics/process-memory.ts";
 import { RetentionJsonSchema } from "./retention-json.ts";
 import { BUCKET_MS, type Throughput } from "./throughput.ts";
 

@@ -26,11 +26,13 @@ export interface MetricsSnapshot {
   workers: Record<"alive" | "draining" | "dead", number>;
   /** Alive and draining sessions by the coordinator address holding their stream. */
   connectedByCoordinator: Record<string, number>;
+  /** Alive (not draining) sessions serving each queue: what takes that queue's work now. */
+  liveWorkersByQueue: Record<string, number>;
 }
 
 async function readSnapshot(db: Db): Promise<MetricsSnapshot> {
   const [queues, workers] = await Promise.all([countLiveTasks(db), countWorkers(db)]);
-  return { queues, workers: workers.byStatus, connectedByCoordinator: workers.connectedByCoordinator };
+  return { queues, workers: workers.byStatus, connectedByCoordinator: workers.connectedByCoordinator, liveWorkersByQueue: workers.aliveByQueue };
 }
 
 /** How long one database snapshot serves every reader. */
@@ -121,14 +123,16 @@ export class SchedulerMetrics {
 
   private setGauges(s: MetricsSnapshot | null): void {
     const m = this.instruments;
-    for (const g of [m.tasks, m.runningAttempts, m.queueLag, m.workers, m.connectedWorkers]) g.reset();
+    for (const g of [m.tasks, m.runningAttempts, m.queueLag, m.workers, m.connectedWorkers, m.queueWorkers]) g.reset();
     m.databaseUp.set(s ? 1 : 0);
     if (!s) return;
     for (const q of s.queues) {
       for (const [status, n] of Object.entries(q.counts)) m.tasks.set({ queue: q.queue, status }, n);
       m.runningAttempts.set({ queue: q.queue }, q.counts.running);
       m.queueLag.set({ queue: q.queue }, q.lagSeconds);
+      m.queueWorkers.set({ queue: q.queue }, 0);
     }
+    for (const [queue, n] of Object.entries(s.liveWorkersByQueue)) m.queueWorkers.set({ queue }, n);
     for (const [status, n] of Object.entries(s.workers)) m.workers.set({ status }, n);
     for (const [coordinator, n] of Object.entries(s.connectedByCoordinator)) m.connectedWorkers.set({ coordinator }, n);
   }

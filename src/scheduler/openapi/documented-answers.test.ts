@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TSchema } from "@sinclair/typebox";
+import { sql } from "drizzle-orm";
 import { Value } from "@sinclair/typebox/value";
 import { describeEachBackend, openTestDatabase } from "../../../test/support/databases.ts";
 import { insertTask, registerWorker } from "../../../test/support/factories.ts";
@@ -93,6 +94,27 @@ describeEachBackend("answers match the documented schemas", (backend) => {
     expect((await check("PATCH", "/api/schedules/:id", one, { paused: "yes" })).status).toBe(422);
     expect((await check("DELETE", "/api/schedules/:id", one)).status).toBe(200);
     expect((await check("GET", "/api/schedules/:id", one)).status).toBe(404);
+  });
+
+  test("webhooks: create, list, get, patch, deliveries, delete, and their errors", async () => {
+    const created = await check("POST", "/api/webhooks", "/api/webhooks", { url: "http://93.184.215.14/hook", events: ["task.completed"], secret: "s" });
+    expect(created.status).toBe(201);
+    expect((await check("POST", "/api/webhooks", "/api/webhooks", { url: "http://127.0.0.1/", events: ["task.failed"] })).status).toBe(422);
+    const one = `/api/webhooks/${created.body.id}`;
+    expect((await check("GET", "/api/webhooks", "/api/webhooks")).body.webhooks).toHaveLength(1);
+    expect((await check("GET", "/api/webhooks/:id", one)).status).toBe(200);
+    expect((await check("PATCH", "/api/webhooks/:id", one, { enabled: false })).body.enabled).toBe(false);
+    await check("PATCH", "/api/webhooks/:id", one, { enabled: true });
+    const task = await check("POST", "/api/tasks", "/api/tasks", taskBody());
+    await api.db.execute(sql`update tasks set status = 'completed' where id = ${task.body.id}`);
+    await api.db.execute(sql`insert into task_events (task_id, attempt, status) values (${task.body.id}, 1, 'completed')`);
+    await api.db.execute(sql`insert into webhook_delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_snippet)
+      select id, 1, now(), 12, 500, 'the receiver answered 500', 'boom' from webhook_deliveries`);
+    const deliveries = await check("GET", "/api/webhooks/:id/deliveries", `${one}/deliveries`);
+    expect(deliveries.body.deliveries[0].attempt_log).toHaveLength(1);
+    expect((await check("GET", "/api/webhooks/:id/deliveries", `${one}/deliveries?limit=x`)).status).toBe(422);
+    expect((await check("DELETE", "/api/webhooks/:id", one)).status).toBe(200);
+    expect((await check("GET", "/api/webhooks/:id", one)).status).toBe(404);
   });
 
   test("workers, metrics and health", async () => {
