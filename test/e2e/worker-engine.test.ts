@@ -74,13 +74,14 @@ describe(`worker engine [${process.env.TASKFLOW_TEST_DATABASE_URL ? "postgres" :
     const t = await cluster.waitTask(id, (t) => t.attempts[0]?.finished_at != null, "the kill to be recorded on the attempt", 10_000);
     expect(t).toMatchObject({ status: "cancelled", attempt: 1 });
     expect(t.attempts[0]).toMatchObject({ status: "cancelled", exit_code: null, stdout_tail: "started\n" });
-    expect(t.attempts[0]!.error).toBe("cancelled by a user");
+    // The reason names who cancelled (the API here; "dashboard" from its button).
+    expect(t.attempts[0]!.error).toBe("cancelled by api");
     // A cancel is no failure and its result no stale one: one info line on the worker, no warning anywhere.
     type Line = { level: string; message: string };
     const about = (out: string) => out.split("\n").filter((l) => l.includes(id)).map((l) => JSON.parse(l) as Line);
     const workerLines = about(worker.output()).filter((l) => l.level !== "debug");
     expect(workerLines.filter((l) => l.message.includes("cancel")).map((l) => [l.level, l.message.replace(/\d+ ms/, "N ms")])).toEqual([
-      ["info", `task ${id} attempt 1 cancelled after N ms: by a user`],
+      ["info", `task ${id} attempt 1 cancelled after N ms: by api`],
     ]);
     expect(workerLines.some((l) => l.message.includes("failed"))).toBe(false);
     expect(about(cluster.coordinatorOutput()).filter((l) => l.level === "warning" || l.level === "error")).toEqual([]);
