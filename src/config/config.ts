@@ -14,6 +14,8 @@ import {
   HTTP_DEFAULT,
   SHUTDOWN_GRACE_MS_DEFAULT,
   WORKER_TIMEOUT_MS_DEFAULT,
+  MAX_LOG_BYTES_DEFAULT,
+  MAX_LOG_BYTES_MIN,
 } from "./flags.ts";
 import { isQueueName } from "../core/queue-name.ts";
 
@@ -44,6 +46,8 @@ export interface Config {
   heartbeatMs: number;
   workerTimeoutMs: number;
   shutdownGraceMs: number;
+  /** Output bytes stored per attempt (coordinator). */
+  maxLogBytes: number;
   logFormat: LogFormat;
   logLevel: LogLevel;
 }
@@ -96,6 +100,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     heartbeatMs: parseInt(raw("heartbeat"), flagLabel("heartbeat"), HEARTBEAT_MS_DEFAULT, 10, 3_600_000),
     workerTimeoutMs: parseInt(raw("worker-timeout"), flagLabel("worker-timeout"), WORKER_TIMEOUT_MS_DEFAULT, 100, 86_400_000),
     shutdownGraceMs: parseInt(raw("shutdown-grace"), flagLabel("shutdown-grace"), SHUTDOWN_GRACE_MS_DEFAULT, 0, 86_400_000),
+    maxLogBytes: parseInt(raw("max-log-bytes"), flagLabel("max-log-bytes"), MAX_LOG_BYTES_DEFAULT, MAX_LOG_BYTES_MIN, 2 ** 40),
     logFormat: parseChoice(raw("log-format"), flagLabel("log-format"), ["pretty", "json"], isTty ? "pretty" : "json"),
     logLevel: parseChoice(raw("log-level"), flagLabel("log-level"), ["debug", "info", "warn", "error"], "info"),
   };

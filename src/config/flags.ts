@@ -10,6 +10,10 @@ export const DATA_DIR_DEFAULT = "./taskflow-data";
 export const HEARTBEAT_MS_DEFAULT = 2000;
 export const WORKER_TIMEOUT_MS_DEFAULT = 10000;
 export const SHUTDOWN_GRACE_MS_DEFAULT = 30000;
+/** Output stored per attempt (16 MiB); past it the first and last halves are kept. */
+export const MAX_LOG_BYTES_DEFAULT = 16 * 1024 * 1024;
+/** The smallest --max-log-bytes: one chunk of head and one of tail. */
+export const MAX_LOG_BYTES_MIN = 64 * 1024;
 
 export interface FlagSpec {
   /** Flag name without the leading dashes. */
@@ -39,6 +43,7 @@ export const FLAGS: FlagSpec[] = [
   { name: "heartbeat", env: "TASKFLOW_HEARTBEAT_MS", defaultText: String(HEARTBEAT_MS_DEFAULT), help: "worker heartbeat interval, ms" },
   { name: "worker-timeout", env: "TASKFLOW_WORKER_TIMEOUT_MS", defaultText: String(WORKER_TIMEOUT_MS_DEFAULT), help: "a worker silent this long (ms) is dead" },
   { name: "shutdown-grace", env: "TASKFLOW_SHUTDOWN_GRACE_MS", defaultText: String(SHUTDOWN_GRACE_MS_DEFAULT), help: "on SIGTERM, how long running tasks may finish (ms) before they are killed" },
+  { name: "max-log-bytes", env: "TASKFLOW_MAX_LOG_BYTES", defaultText: String(MAX_LOG_BYTES_DEFAULT), help: "coordinator: output stored per attempt; past it the first and last halves are kept" },
   { name: "log-format", env: "TASKFLOW_LOG_FORMAT", defaultText: "pretty on a TTY, else json", help: "log output: pretty or json" },
   { name: "log-level", env: "TASKFLOW_LOG_LEVEL", defaultText: "info", help: "debug, info, warn, error" },
 ];

@@ -8,6 +8,8 @@ import { handleConnect } from "./session/connect-stream.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { GrpcServer } from "./grpc-server.ts";
 import { LivenessMonitor } from "./liveness-monitor.ts";
+import { appendOutputChunks } from "../db/queries/append-output-chunks.ts";
+import { OutputWriter } from "./output-writer.ts";
 import { databaseWrites, ReportWriter } from "./report-writer.ts";
 import { ScheduleTicker } from "./schedule-ticker.ts";
 import { SessionRegistry } from "./session/session-registry.ts";
@@ -17,6 +19,7 @@ export function coordinatorServices(config: Config, database: Database): Service
   const log = roleLogger("coordinator");
   const registry = new SessionRegistry();
   const reports = new ReportWriter(databaseWrites(database.db), log.getChild("reports"));
+  const output = new OutputWriter((chunks) => appendOutputChunks(database.db, chunks, config.maxLogBytes), log.getChild("output"));
   const dispatcher = new Dispatcher(database, registry, log.getChild("dispatcher"));
   const wake = () => dispatcher.wake();
   const server = new GrpcServer(
@@ -31,6 +34,7 @@ export function coordinatorServices(config: Config, database: Database): Service
         address: `${config.grpc.host}:${config.grpc.port}`,
         registry,
         reports,
+        output,
         wake,
         slotFreed: () => dispatcher.slotFreed(),
       }),
@@ -41,7 +45,9 @@ export function coordinatorServices(config: Config, database: Database): Service
     name: "report-writer",
     start: async () => {},
     stop: async () => {
+      if (!(await output.flush(2000))) log.warn("some task output was not written before shutdown");
       if (!(await reports.flush(5000))) log.warn("some worker reports were not written before shutdown");
+      output.close();
       reports.close();
     },
   };

@@ -13,6 +13,7 @@ import type { Logger } from "../log/logger.ts";
 import { channelCredentials } from "../proto/credentials.ts";
 import { createCoordinatorClient, type CancelOutput, type CoordinatorMessageOutput, type DispatchOutput, type Hello } from "../proto/index.ts";
 import { CoordinatorConnection } from "./coordinator-connection.ts";
+import { LiveOutput } from "./live-output.ts";
 import { ResultOutbox, type FinishedReport } from "./result-outbox.ts";
 import { refusedReport, TaskSlots, type ProcessStarter, type RunningAttempt } from "./task-slots.ts";
 
@@ -54,6 +55,12 @@ export class WorkerService implements Service {
   readonly #slots: TaskSlots;
   readonly #outbox = new ResultOutbox();
   #connection: CoordinatorConnection | null = null;
+  /** Running attempts' output on its way up, ahead of their results. */
+  readonly #output = new LiveOutput({
+    send: (output) => this.#connection?.send({ output }) ?? false,
+    ready: () => this.#connection?.ready === true,
+    writable: () => this.#connection?.ready === true && !this.#connection.congested,
+  });
   #heartbeatTimer: Timer | undefined;
   #stopping: Promise<void> | null = null;
   /** The id of the last Welcome, sent as previous_worker_id so a live session resumes. */
@@ -65,7 +72,9 @@ export class WorkerService implements Service {
   constructor(deps: WorkerDeps) {
     this.#config = deps.config;
     this.#log = deps.log;
-    this.#slots = new TaskSlots(deps.config.concurrency, (a, r) => this.#onAttemptFinished(a, r), deps.startProcess, deps.config.name);
+    this.#slots = new TaskSlots(deps.config.concurrency, (a, r) => this.#onAttemptFinished(a, r), deps.startProcess, deps.config.name, (taskId, attempt, stream, data) =>
+      this.#output.write(taskId, attempt, stream, data),
+    );
   }
 
   /** The worker id of the current (or last) session; "" before the first Welcome. */
@@ -198,6 +207,7 @@ export class WorkerService implements Service {
     const details = { taskId: a.taskId, attempt: a.attempt, exitCode: report.exit_code ?? null, error: report.error, ms: report.finished_at_ms - report.started_at_ms };
     if (report.error) this.#log.info("task {taskId} attempt {attempt} failed after {ms} ms: {error}", details);
     else this.#log.info("task {taskId} attempt {attempt} completed in {ms} ms (exit code {exitCode})", details);
+    this.#output.end(a.taskId, a.attempt);
     this.#outbox.add(report);
     this.#sendResults();
   }
@@ -206,6 +216,8 @@ export class WorkerService implements Service {
   #sendResults(): void {
     const connection = this.#connection;
     if (!connection?.ready) return;
+    // Output first: an attempt's output must reach the coordinator before its result closes the attempt.
+    this.#output.flush(true);
     for (const report of this.#outbox.unsent()) {
       if (!connection.send({ finished: report })) return;
       this.#outbox.markSent(report, Date.now());
@@ -259,6 +271,7 @@ export class WorkerService implements Service {
       break;
     }
     const clean = await connection.close(Math.max(0, deadline - Date.now()));
+    this.#output.close();
     // A clean end means the coordinator read every result written before it.
     if (clean) this.#outbox.confirmSent();
     if (this.#outbox.size > 0) {

@@ -109,7 +109,7 @@ export class SchedulerTestApp {
 
   /** Empties every table between tests that count rows. */
   async reset(): Promise<void> {
-    await this.db.execute(sql`truncate tasks, task_attempts, task_events, workers, schedules`);
+    await this.db.execute(sql`truncate tasks, task_attempts, task_output_chunks, task_events, workers, schedules`);
   }
 
   async count(table: "tasks" | "task_events" | "task_attempts"): Promise<number> {
