@@ -6,6 +6,8 @@ import type { Logger } from "../log/logger.ts";
 import { authGuard } from "./auth/guard.ts";
 import { authRoutes } from "./auth/routes.ts";
 import type { ChangeFeed } from "./live/change-feed.ts";
+import type { OutputFeed } from "./live/output-feed.ts";
+import { logRoutes } from "./logs/routes.ts";
 import { dashboardRoutes } from "./dashboard/index.ts";
 import { eventRoutes } from "./events/routes.ts";
 import { healthRoutes } from "./health-routes.ts";
@@ -24,6 +26,8 @@ export interface HttpAppDeps {
   log: Logger;
   /** The process's change feed, for live dashboards and /api/events. */
   feed: ChangeFeed;
+  /** Tells log followers that output was stored. */
+  outputs: OutputFeed;
   config: Config;
 }
 
@@ -40,6 +44,7 @@ export function buildHttpApp(deps: HttpAppDeps) {
     .use(healthRoutes(deps.db))
     .use(authRoutes({ token, log: deps.log.getChild("auth") }))
     .use(taskRoutes(deps.db, deps.log.getChild("tasks")))
+    .use(logRoutes({ db: deps.db, feed: deps.feed, outputs: deps.outputs, log: deps.log.getChild("logs") }))
     .use(scheduleRoutes(deps.db))
     .use(workerRoutes(deps.db))
     .use(metricsRoutes(metrics))

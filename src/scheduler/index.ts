@@ -4,13 +4,15 @@ import type { Service } from "../core/lifecycle.ts";
 import type { Database } from "../db/client.ts";
 import { roleLogger } from "../log/logger.ts";
 import { ChangeFeed } from "./live/change-feed.ts";
+import { OutputFeed } from "./live/output-feed.ts";
 import { buildHttpApp } from "./http-app.ts";
 import { HttpServer } from "./http-server.ts";
 
 export function schedulerServices(config: Config, database: Database): Service[] {
   const log = roleLogger("scheduler");
   const feed = new ChangeFeed(database, log.getChild("feed"));
-  const app = buildHttpApp({ db: database.db, log, feed, config });
-  // The feed starts first so the server never serves a stream before it listens.
-  return [feed, new HttpServer(app, config.http, log)];
+  const outputs = new OutputFeed(database);
+  const app = buildHttpApp({ db: database.db, log, feed, outputs, config });
+  // The feeds start first so the server never serves a stream before they listen.
+  return [feed, outputs, new HttpServer(app, config.http, log)];
 }

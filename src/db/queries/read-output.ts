@@ -26,6 +26,8 @@ export interface OutputRead {
   droppedBytes: number;
   /** The attempt has ended: no more output will come. */
   finished: boolean;
+  /** The attempt as it stands: status (running, completed, failed, lost, cancelled…), exit code, error. */
+  attempt: { status: string; exitCode: number | null; error: string | null };
 }
 
 export interface OutputQuery {
@@ -40,9 +42,9 @@ export interface OutputQuery {
 
 /** Null when the attempt does not exist. */
 export async function readOutput(db: Executor, q: OutputQuery): Promise<OutputRead | null> {
-  const summary = rows<{ finished: boolean; output_bytes: string | number; stream_end: string | number | null; stored: string | number | null; dropped: string | number | null }>(
+  const summary = rows<{ finished: boolean; status: string; exit_code: number | null; error: string | null; output_bytes: string | number; stream_end: string | number | null; stored: string | number | null; dropped: string | number | null }>(
     await executePrepared(db, sql`
-      select a.finished_at is not null as finished, a.output_bytes,
+      select a.finished_at is not null as finished, a.status, a.exit_code, a.error, a.output_bytes,
              (select max(c."offset" + c.length) from task_output_chunks c
                where c.task_id = a.task_id and c.attempt = a.attempt and c.stream = ${q.stream}) as stream_end,
              (select coalesce(sum(s.dropped), 0) from (
@@ -72,6 +74,7 @@ export async function readOutput(db: Executor, q: OutputQuery): Promise<OutputRe
     end: Number((both ? summary.stored : summary.stream_end) ?? 0),
     droppedBytes: Number(summary.dropped ?? 0),
     finished: summary.finished,
+    attempt: { status: summary.status, exitCode: summary.exit_code, error: summary.error },
   };
 }
 
