@@ -64,3 +64,11 @@ export function absoluteTime(at: Date): string {
 export function formatCount(n: number): string {
   return n.toLocaleString("en-US");
 }
+
+/**
+ * A byte count in full, for marks where the exact figure matters.
+ * @example formatBytes(1234567) // "1,234,567 bytes"
+ */
+export function formatBytes(n: number): string {
+  return `${n.toLocaleString("en-US")} ${n === 1 ? "byte" : "bytes"}`;
+}

@@ -49,7 +49,7 @@ export function buildHttpApp(deps: HttpAppDeps) {
     .use(workerRoutes(deps.db))
     .use(metricsRoutes(metrics))
     .use(eventRoutes({ feed: deps.feed, metrics, log: deps.log.getChild("events") }))
-    .use(dashboardRoutes({ db: deps.db, feed: deps.feed, log: deps.log, signOut: token !== null }))
+    .use(dashboardRoutes({ db: deps.db, feed: deps.feed, outputs: deps.outputs, log: deps.log, signOut: token !== null }))
     // Last: it documents the routes added before it.
     .use(openapiRoutes());
 }

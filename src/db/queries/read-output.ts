@@ -18,8 +18,16 @@ export interface OutputRun {
   data: Uint8Array;
 }
 
+/** One stored chunk (cut at `from`), with its stream: how "both" tells stdout from stderr. */
+export interface OutputPiece extends OutputRun {
+  stream: OutputStreamName;
+}
+
 export interface OutputRead {
+  /** The pieces joined where they follow each other. */
   runs: OutputRun[];
+  /** The same bytes chunk by chunk, in order, with their streams. */
+  pieces: OutputPiece[];
   /** Offset just past the last byte stored so far (of the stream, or of both). */
   end: number;
   /** Bytes not kept, over the whole log (gaps in the offsets of the selected streams). */
@@ -36,6 +44,8 @@ export interface OutputQuery {
   stream: OutputSelection;
   /** Read from here. */
   from: number;
+  /** Read at most this many bytes before the end instead (the newest part of the log). */
+  tailBytes?: number;
   /** Stop after about this many bytes (whole chunks past `from`). */
   limit: number;
 }
@@ -56,35 +66,42 @@ export async function readOutput(db: Executor, q: OutputQuery): Promise<OutputRe
   )[0];
   if (!summary) return null;
   const both = q.stream === "both";
-  const chunks = rows<{ key: string | number; length: number; data: Uint8Array }>(
+  const end = Number((both ? summary.stored : summary.stream_end) ?? 0);
+  const from = q.tailBytes === undefined ? q.from : Math.max(q.from, end - q.tailBytes);
+  const chunks = rows<{ key: string | number; stream: OutputStreamName; data: Uint8Array }>(
     await executePrepared(db, sql`
-      select k.key, k.length, k.data from (
-        select case when ${both} then c.pos else c."offset" end as key, c.length, c.data,
+      select k.key, k.stream, k.data from (
+        select case when ${both} then c.pos else c."offset" end as key, c.stream, c.data,
                sum(c.length) over (order by case when ${both} then c.pos else c."offset" end) - c.length as before
         from task_output_chunks c
         where c.task_id = ${q.taskId}::uuid and c.attempt = ${q.attempt}
           and (${both} or c.stream = ${q.stream})
-          and case when ${both} then c.pos else c."offset" end + c.length > ${q.from}::bigint
+          and case when ${both} then c.pos else c."offset" end + c.length > ${from}::bigint
       ) k
       where k.before < ${q.limit}::bigint
       order by k.key`),
   );
+  const pieces = chunks.map((c) => cut({ offset: Number(c.key), stream: c.stream, data: new Uint8Array(c.data) }, from));
   return {
-    runs: toRuns(chunks.map((c) => ({ offset: Number(c.key), data: new Uint8Array(c.data) })), q.from),
-    end: Number((both ? summary.stored : summary.stream_end) ?? 0),
+    runs: toRuns(pieces),
+    pieces,
+    end,
     droppedBytes: Number(summary.dropped ?? 0),
     finished: summary.finished,
     attempt: { status: summary.status, exitCode: summary.exit_code, error: summary.error },
   };
 }
 
-/** Joins adjacent chunks into runs, cutting the first at `from`. */
-function toRuns(chunks: OutputRun[], from: number): OutputRun[] {
+/** A chunk without its bytes before `from`. */
+function cut(p: OutputPiece, from: number): OutputPiece {
+  const skip = Math.max(0, from - p.offset);
+  return skip > 0 ? { ...p, offset: p.offset + skip, data: p.data.subarray(skip) } : p;
+}
+
+/** Joins adjacent pieces into runs. */
+function toRuns(pieces: OutputRun[]): OutputRun[] {
   const runs: Array<{ offset: number; parts: Uint8Array[]; bytes: number }> = [];
-  for (const c of chunks) {
-    const skip = Math.max(0, from - c.offset);
-    const data = skip > 0 ? c.data.subarray(skip) : c.data;
-    const offset = c.offset + skip;
+  for (const { offset, data } of pieces) {
     const last = runs.at(-1);
     if (last && last.offset + last.bytes === offset) {
       last.parts.push(data);

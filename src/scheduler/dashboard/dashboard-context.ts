@@ -2,9 +2,12 @@
 import type { Db } from "../../db/client.ts";
 import type { PageChrome } from "../../../views/layout.tsx";
 import type { DashboardLive } from "./dashboard-live.ts";
+import type { OutputFeed } from "../live/output-feed.ts";
 
 export interface DashboardContext {
   db: Db;
   live: DashboardLive;
+  /** Output notices, for live logs and attempt ends. */
+  outputs: OutputFeed;
   chrome: PageChrome;
 }

@@ -1,8 +1,10 @@
 /**
  * The process's one LISTEN on taskflow_output: tells the followers of an attempt's
  * log (GET …/log?follow=1, the task page) that more of it was stored, so they read
- * on from their offset at once instead of polling. Notices carry only
- * "TASK_ID:ATTEMPT"; followers read the bytes themselves.
+ * on from their offset at once instead of polling, and that an attempt ended
+ * ("TASK_ID:ATTEMPT:end", sent with every recorded outcome, also when its task did
+ * not change: a cancelled attempt's kill), so open task pages show its final state.
+ * Notices carry only keys; followers read the rows themselves.
  */
 import type { Service } from "../../core/lifecycle.ts";
 import { OUTPUT_CHANNEL, parsePayload } from "../../db/channels.ts";
@@ -13,6 +15,8 @@ export type OutputNotice = () => void;
 export class OutputFeed implements Service {
   readonly name = "output-feed";
   readonly #followers = new Map<string, Set<OutputNotice>>();
+  /** Followers of every attempt end of a task, by task id. */
+  readonly #endFollowers = new Map<string, Set<OutputNotice>>();
   #unlisten: (() => Promise<void>) | null = null;
 
   constructor(private readonly database: Database) {}
@@ -20,7 +24,12 @@ export class OutputFeed implements Service {
   async start(): Promise<void> {
     if (this.#unlisten) return;
     this.#unlisten = await this.database.listen(OUTPUT_CHANNEL, (payload) => {
-      for (const key of parsePayload<string>(payload)) for (const f of this.#followers.get(key) ?? []) f();
+      for (const notice of parsePayload<string>(payload)) {
+        const ended = notice.endsWith(":end");
+        const key = ended ? notice.slice(0, -4) : notice;
+        for (const f of this.#followers.get(key) ?? []) f();
+        if (ended) for (const f of this.#endFollowers.get(key.slice(0, key.lastIndexOf(":"))) ?? []) f();
+      }
     });
   }
 
@@ -31,24 +40,33 @@ export class OutputFeed implements Service {
     this.#followers.clear();
   }
 
-  /** Calls `notice` whenever output of the attempt was stored; returns the unsubscribe function. */
+  /** Calls `notice` whenever output of the attempt was stored, and when it ended; returns the unsubscribe function. */
   follow(taskId: string, attempt: number, notice: OutputNotice): () => void {
-    const key = `${taskId}:${attempt}`;
-    const set = this.#followers.get(key) ?? new Set();
-    this.#followers.set(key, set);
-    // A distinct function per follow, so one notice followed twice is two followers.
-    const f = () => notice();
-    set.add(f);
-    return () => {
-      set.delete(f);
-      if (set.size === 0 && this.#followers.get(key) === set) this.#followers.delete(key);
-    };
+    return add(this.#followers, `${taskId}:${attempt}`, notice);
+  }
+
+  /** Calls `notice` whenever an attempt of the task ended; returns the unsubscribe function. */
+  followEnds(taskId: string, notice: OutputNotice): () => void {
+    return add(this.#endFollowers, taskId, notice);
   }
 
   /** Followers now (for tests and metrics). */
   get followers(): number {
     let n = 0;
     for (const s of this.#followers.values()) n += s.size;
+    for (const s of this.#endFollowers.values()) n += s.size;
     return n;
   }
+}
+
+function add(map: Map<string, Set<OutputNotice>>, key: string, notice: OutputNotice): () => void {
+  const set = map.get(key) ?? new Set();
+  map.set(key, set);
+  // A distinct function per follow, so one notice followed twice is two followers.
+  const f = () => notice();
+  set.add(f);
+  return () => {
+    set.delete(f);
+    if (set.size === 0 && map.get(key) === set) map.delete(key);
+  };
 }

@@ -3,7 +3,7 @@
  * from an offset, then each new piece as it is stored, until the attempt has ended
  * and everything is sent; then one `outcome` event and the end of the stream.
  *
- * Events: `output` `{offset, skipped, text}` whose id is the offset just past it
+ * API events (JSON_LOG_EVENTS): `output` `{offset, skipped, stream, text}` whose id is the offset just past it
  * (so Last-Event-ID resumes exactly there: nothing lost, nothing repeated);
  * `skipped` counts bytes before `offset` that were not kept. `outcome`
  * `{task_id, attempt, status, exit_code, error, dropped_bytes}` last.
@@ -15,6 +15,7 @@
 import { coerceError } from "../../core/errors.ts";
 import type { Db } from "../../db/client.ts";
 import { latestAttempt } from "../../db/queries/latest-attempt.ts";
+import type { OutputStreamName } from "../../db/queries/append-output-chunks.ts";
 import { readOutput, type OutputSelection } from "../../db/queries/read-output.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { ChangeFeed } from "../live/change-feed.ts";
@@ -44,10 +45,41 @@ export interface FollowTarget {
   from: number;
 }
 
-export function followLogResponse(deps: LogFollowDeps, target: FollowTarget, signal: AbortSignal): Response {
+/** A piece of output as a follower sends it. */
+export interface FollowedPiece {
+  offset: number;
+  /** Bytes before `offset` that were not kept. */
+  skipped: number;
+  stream: OutputStreamName;
+  text: string;
+}
+
+export interface FollowedOutcome {
+  task_id: string;
+  attempt: number;
+  status: string;
+  exit_code: number | null;
+  error: string | null;
+  dropped_bytes: number;
+}
+
+/** How a follower's events look: JSON for the API, HTML fragments for the dashboard. */
+export interface LogEvents {
+  /** Sends a piece with `id` (the offset after it); false once the stream is closed. */
+  piece(sink: SseSink, piece: FollowedPiece, id: string): boolean;
+  outcome(sink: SseSink, outcome: FollowedOutcome, id: string): void;
+}
+
+/** The API's events: `output` {offset, skipped, stream, text} and `outcome`. */
+export const JSON_LOG_EVENTS: LogEvents = {
+  piece: (sink, piece, id) => sink.sendJson("output", piece, id),
+  outcome: (sink, outcome, id) => sink.sendJson("outcome", outcome, id),
+};
+
+export function followLogResponse(deps: LogFollowDeps, target: FollowTarget, signal: AbortSignal, events: LogEvents = JSON_LOG_EVENTS): Response {
   return sseResponse(
     (sink) => {
-      const follower = new LogFollower(deps, target, sink);
+      const follower = new LogFollower(deps, target, sink, events);
       follower.start();
       return () => follower.stop();
     },
@@ -63,12 +95,14 @@ class LogFollower {
   #stopped = false;
   readonly #unsubscribe: Array<() => void> = [];
   #poll: Timer | undefined;
-  readonly #decoder = new TextDecoder("utf-8", { fatal: false });
+  /** One decoder per stream: a character cut between two chunks of a stream decodes whole. */
+  readonly #decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
 
   constructor(
     private readonly deps: LogFollowDeps,
     private readonly target: FollowTarget,
     private readonly sink: SseSink,
+    private readonly events: LogEvents,
   ) {
     this.#attempt = target.attempt;
     this.#from = target.from;
@@ -122,14 +156,14 @@ class LogFollower {
       const read = await readOutput(this.deps.db, { taskId: this.target.taskId, attempt, stream: this.target.stream, from: this.#from, limit: READ_BYTES });
       if (!read || this.#stopped) return this.sink.close();
       let bytes = 0;
-      for (const [i, run] of read.runs.entries()) {
+      for (const [i, piece] of read.pieces.entries()) {
         // Until the attempt ends, a character cut at the end of what is stored waits for its other half.
-        const last = i === read.runs.length - 1 && !read.finished;
-        const data = last ? run.data.subarray(0, completeUtf8Length(run.data)) : run.data;
+        const last = i === read.pieces.length - 1 && !read.finished;
+        const data = last ? piece.data.subarray(0, completeUtf8Length(piece.data)) : piece.data;
         if (data.length === 0) continue;
-        const next = run.offset + data.length;
-        const text = this.#decoder.decode(data);
-        if (!this.sink.sendJson("output", { offset: run.offset, skipped: run.offset - this.#from, text }, String(next))) return;
+        const next = piece.offset + data.length;
+        const text = this.#decoders[piece.stream].decode(data, { stream: true });
+        if (!this.events.piece(this.sink, { offset: piece.offset, skipped: piece.offset - this.#from, stream: piece.stream, text }, String(next))) return;
         this.#from = next;
         bytes += data.length;
         await this.#clientCaughtUp();
@@ -137,7 +171,7 @@ class LogFollower {
       if (bytes > 0 && bytes >= READ_BYTES / 2) continue;
       if (read.finished && this.#from >= read.end) {
         const a = read.attempt;
-        this.sink.sendJson("outcome", { task_id: this.target.taskId, attempt, status: a.status, exit_code: a.exitCode, error: a.error, dropped_bytes: read.droppedBytes }, String(this.#from));
+        this.events.outcome(this.sink, { task_id: this.target.taskId, attempt, status: a.status, exit_code: a.exitCode, error: a.error, dropped_bytes: read.droppedBytes }, String(this.#from));
         this.sink.close();
       }
       return;
