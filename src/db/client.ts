@@ -7,6 +7,10 @@ import { PGlite } from "@electric-sql/pglite";
 import pgliteWasm from "@electric-sql/pglite/pglite.wasm" with { type: "file" };
 import initdbWasm from "@electric-sql/pglite/initdb.wasm" with { type: "file" };
 import pgliteData from "@electric-sql/pglite/pglite.data" with { type: "file" };
+// pg_trgm (output search, drizzle/0005) as a file in the binary: PGlite's own contrib module points at node_modules.
+// The package exports map does not list its extension bundles, hence the path into node_modules.
+import pgTrgmBundle from "../../node_modules/@electric-sql/pglite/dist/pg_trgm.tar.gz" with { type: "file" };
+import { pathToFileURL } from "node:url";
 import type { SQL } from "drizzle-orm";
 import { PgDialect, type PgDatabase, type PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -100,6 +104,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     pgliteWasmModule,
     initdbWasmModule,
     fsBundle: Bun.file(pgliteData),
+    extensions: { pg_trgm: { name: "pg_trgm", setup: async () => ({ bundlePath: pathToFileURL(pgTrgmBundle) }) } },
   });
   return {
     db: drizzlePglite(client, { schema }) as unknown as Db,

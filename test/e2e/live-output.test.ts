@@ -116,3 +116,15 @@ test("the log of a lost worker's attempt keeps what arrived before the loss", as
   const log = await fetch(`${cluster.api}/api/tasks/${task.id}/attempts/1/log?format=json`);
   expect(await log.json()).toMatchObject({ text: "before-the-loss\n", complete: true });
 }, 40_000);
+
+test("GET /api/tasks?output= finds a task by a word printed in its stderr", async () => {
+  const word = `quartz${Date.now().toString(36)}`;
+  const task = await cluster.submit({ name: "noisy", queue: "live", command: `echo ordinary; echo "fatal: ${word} missing" >&2; exit 1`, max_retries: 0 });
+  await cluster.submit({ name: "quiet", queue: "live", command: "echo nothing to see" });
+  await cluster.waitTask(task.id, (t) => t.status === "failed", "the task to fail");
+  const found = await (await fetch(`${cluster.api}/api/tasks?output=${word.toUpperCase()}`)).json();
+  expect(found.tasks.map((t: { id: string }) => t.id)).toEqual([task.id]);
+  const short = await fetch(`${cluster.api}/api/tasks?output=ab`);
+  expect(short.status).toBe(422);
+  expect((await short.json()).details[0].path).toBe("/output");
+}, 30_000);

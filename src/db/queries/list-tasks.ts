@@ -20,6 +20,11 @@ export interface TaskListFilter {
   queue: string | null;
   /** Case-insensitive substring of the name. */
   nameContains: string | null;
+  /**
+   * Case-insensitive substring of an attempt's output tails (stdout or stderr), found
+   * through the trigram index task_attempts_output_trgm_idx (drizzle/0005).
+   */
+  outputContains?: string | null;
   /** Only the tasks this schedule made (served by the index tasks_schedule_created_idx). */
   scheduleId: string | null;
   limit: number;
@@ -66,6 +71,11 @@ function conditions(f: TaskListFilter): SQL[] {
   // `is not null` spelled out matches the partial index's predicate, so the planner need not prove it.
   if (f.scheduleId !== null) out.push(eq(tasks.scheduleId, f.scheduleId), isNotNull(tasks.scheduleId));
   if (f.nameContains !== null) out.push(ilike(tasks.name, `%${escapeLike(f.nameContains)}%`));
+  if (f.outputContains) {
+    // The same expression as the index, so the planner can use it.
+    const pattern = `%${escapeLike(f.outputContains)}%`;
+    out.push(sql`${tasks.id} in (select a.task_id from task_attempts a where (coalesce(a.stdout_tail, '') || ' ' || coalesce(a.stderr_tail, '')) ilike ${pattern})`);
+  }
   if (f.after !== null) {
     out.push(sql`(${tasks.createdAt}, ${tasks.id}) < ((${f.after.createdAt}::timestamp at time zone 'UTC'), ${f.after.id}::uuid)`);
   }
