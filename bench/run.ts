@@ -10,6 +10,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { footprintScenario } from "./scenarios/footprint.ts";
 import { latencyScenario } from "./scenarios/latency.ts";
+import { outputScenario } from "./scenarios/output.ts";
 import { precisionScenario } from "./scenarios/precision.ts";
 import { scaleScenario } from "./scenarios/scale.ts";
 import { submitScenario } from "./scenarios/submit.ts";
@@ -27,6 +28,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<void
   precision: precisionScenario,
   scale: scaleScenario,
   footprint: footprintScenario,
+  output: outputScenario,
 };
 
 async function main(): Promise<number> {

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 
-export const SCENARIOS = ["submit", "throughput", "latency", "precision", "scale", "footprint"] as const;
+export const SCENARIOS = ["submit", "throughput", "latency", "precision", "scale", "footprint", "output"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -32,6 +32,7 @@ export interface BenchOptions {
   latency: { rate: number; seconds: number };
   precision: { tasks: number; windowSeconds: number; leadSeconds: number };
   scale: { history: number; future: number; pageSamples: number };
+  output: { floodMb: number; chattyTasks: number; chattySeconds: number };
 }
 
 const FULL = {
@@ -49,6 +50,9 @@ const FULL = {
   history: 1_000_000,
   future: 100_000,
   "page-samples": 20,
+  "output-mb": 100,
+  "chatty-tasks": 16,
+  "chatty-seconds": 60,
 };
 
 const SMOKE: typeof FULL = {
@@ -66,6 +70,9 @@ const SMOKE: typeof FULL = {
   history: 20_000,
   future: 2_000,
   "page-samples": 3,
+  "output-mb": 10,
+  "chatty-tasks": 4,
+  "chatty-seconds": 3,
 };
 
 export const USAGE = `usage: npm run bench -- [SCENARIO...] [--smoke] [--flag=N ...]
@@ -142,5 +149,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     latency: { rate: size("rate"), seconds: size("seconds") },
     precision: { tasks: size("precision-tasks"), windowSeconds: size("precision-window"), leadSeconds: size("precision-lead") },
     scale: { history: size("history"), future: size("future"), pageSamples: size("page-samples") },
+    output: { floodMb: size("output-mb"), chattyTasks: size("chatty-tasks"), chattySeconds: size("chatty-seconds") },
   };
 }

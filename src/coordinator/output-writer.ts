@@ -14,9 +14,12 @@ import type { OutputChunkWrite } from "../db/queries/append-output-chunks.ts";
 import type { Logger } from "../log/logger.ts";
 
 /** Output waiting to be written, at most; past it new chunks are dropped. */
-export const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
-/** Chunks per statement (each up to 32 KiB). */
-const MAX_BATCH = 256;
+export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+/**
+ * Chunks per statement (each up to 32 KiB, so ≤ 1 MiB): a batch travels as base64 in
+ * JSON, so its size multiplies in memory; bigger batches cost the coordinator RSS.
+ */
+const MAX_BATCH = 32;
 
 export type OutputWrite = (chunks: OutputChunkWrite[]) => Promise<Set<string>>;
 
@@ -35,6 +38,7 @@ export class OutputWriter {
     this.#batcher = new MicroBatcher(
       async (chunks: OutputChunkWrite[]) => {
         const accepted = await write(chunks);
+        log.debug("wrote {n} output chunk(s) of {attempts} attempt(s)", { n: chunks.length, attempts: accepted.size });
         return chunks.map((c) => accepted.has(attemptKey(c.taskId, c.attempt)));
       },
       { maxBatch: MAX_BATCH, onRetry: (err, n) => log.warn("writing task output failed (try {n}), retrying: {error}", { n, error: coerceError(err).message }) },
@@ -43,16 +47,22 @@ export class OutputWriter {
 
   /** Queues chunks; resolves with the keys of the attempts whose output the fence refused. */
   async add(chunks: OutputChunkWrite[]): Promise<Set<string>> {
-    const writes: Array<Promise<[string, boolean]>> = [];
+    const taken: OutputChunkWrite[] = [];
     for (const c of chunks) {
-      const key = attemptKey(c.taskId, c.attempt);
       if (this.#queuedBytes + c.data.length > this.maxQueuedBytes) {
         if (this.droppedBytes === 0) this.log.warn("task output is arriving faster than the database takes it: dropping some (the log shows the gap)");
         this.droppedBytes += c.data.length;
         continue;
       }
       this.#queuedBytes += c.data.length;
-      const p = this.#batcher.add(c).finally(() => (this.#queuedBytes -= c.data.length));
+      taken.push(c);
+    }
+    // One message's chunks go in together, so they share a statement.
+    const added = this.#batcher.addAll(taken);
+    const writes: Array<Promise<[string, boolean]>> = [];
+    for (const [i, c] of taken.entries()) {
+      const key = attemptKey(c.taskId, c.attempt);
+      const p = added[i]!.finally(() => (this.#queuedBytes -= c.data.length));
       this.#last.set(key, p);
       const forget = () => {
         if (this.#last.get(key) === p) this.#last.delete(key);
