@@ -10,6 +10,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { footprintScenario } from "./scenarios/footprint.ts";
 import { latencyScenario } from "./scenarios/latency.ts";
+import { outputScenario } from "./scenarios/output.ts";
 import { precisionScenario } from "./scenarios/precision.ts";
 import { retentionScenario } from "./scenarios/retention.ts";
 import { scaleScenario } from "./scenarios/scale.ts";
@@ -29,6 +30,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<void
   scale: scaleScenario,
   footprint: footprintScenario,
   retention: retentionScenario,
+  output: outputScenario,
 };
 
 async function main(): Promise<number> {

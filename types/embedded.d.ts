@@ -28,3 +28,7 @@ declare module "*.svg" {
   const path: string;
   export default path;
 }
+declare module "*.tar.gz" {
+  const path: string;
+  export default path;
+}

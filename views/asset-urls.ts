@@ -13,5 +13,6 @@ export const ASSET_URLS = {
   htmxSse: `/assets/htmx-ext-sse-${HTMX_SSE_VERSION}.min.js`,
   stylesheet: `/assets/dashboard-${VERSION}.css`,
   liveTimes: `/assets/live-times-${VERSION}.js`,
+  liveLog: `/assets/live-log-${VERSION}.js`,
   icon: "/favicon.svg",
 } as const;

@@ -80,3 +80,11 @@ export function formatBytes(n: number): string {
   }
   return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
 }
+
+/**
+ * A byte count in full, for marks where the exact figure matters.
+ * @example formatByteCount(1234567) // "1,234,567 bytes"
+ */
+export function formatByteCount(n: number): string {
+  return `${n.toLocaleString("en-US")} ${n === 1 ? "byte" : "bytes"}`;
+}

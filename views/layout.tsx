@@ -50,6 +50,7 @@ export function Layout({ title, nav = null, now = new Date(), actions, children 
         <script src={ASSET_URLS.htmx} defer></script>
         <script src={ASSET_URLS.htmxSse} defer></script>
         <script src={ASSET_URLS.liveTimes} defer></script>
+        <script src={ASSET_URLS.liveLog} defer></script>
       </head>
       <body>
         <header class="topbar">

@@ -23,6 +23,9 @@ export const TASK_DETAIL_EVENTS = {
   attempts: "task-attempts",
 } as const;
 
+/** An attempt's live log: `log` appends a piece of HTML; `log-end` says the attempt ended. */
+export const LOG_EVENTS = { piece: "log", end: "log-end" } as const;
+
 /** Workers page: the whole table body. */
 export const WORKERS_EVENT = "workers";
 
@@ -34,6 +37,8 @@ export const LIVE_PATHS = {
   overview: "/live/overview",
   tasks: "/live/tasks",
   task: (id: string) => `/live/tasks/${id}`,
+  /** One attempt's output, as HTML pieces (`log` events, then `log-end`). */
+  attemptLog: (id: string, attempt: number) => `/live/tasks/${id}/attempts/${attempt}/log`,
   workers: "/live/workers",
   schedules: "/live/schedules",
 } as const;

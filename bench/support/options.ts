@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 
-export const SCENARIOS = ["submit", "throughput", "latency", "precision", "scale", "footprint", "retention"] as const;
+export const SCENARIOS = ["submit", "throughput", "latency", "precision", "scale", "footprint", "retention", "output"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -33,6 +33,7 @@ export interface BenchOptions {
   precision: { tasks: number; windowSeconds: number; leadSeconds: number };
   scale: { history: number; future: number; pageSamples: number };
   retention: { history: number; rate: number; baselineSeconds: number; deadlineSeconds: number };
+  output: { floodMb: number; chattyTasks: number; chattySeconds: number };
 }
 
 const FULL = {
@@ -54,6 +55,9 @@ const FULL = {
   "prune-rate": 200,
   "prune-baseline-seconds": 30,
   "prune-deadline": 600,
+  "output-mb": 100,
+  "chatty-tasks": 16,
+  "chatty-seconds": 60,
 };
 
 const SMOKE: typeof FULL = {
@@ -75,6 +79,9 @@ const SMOKE: typeof FULL = {
   "prune-rate": 100,
   "prune-baseline-seconds": 2,
   "prune-deadline": 60,
+  "output-mb": 10,
+  "chatty-tasks": 4,
+  "chatty-seconds": 3,
 };
 
 export const USAGE = `usage: npm run bench -- [SCENARIO...] [--smoke] [--flag=N ...]
@@ -157,5 +164,6 @@ export function parseOptions(argv: string[]): BenchOptions {
       baselineSeconds: size("prune-baseline-seconds"),
       deadlineSeconds: size("prune-deadline"),
     },
+    output: { floodMb: size("output-mb"), chattyTasks: size("chatty-tasks"), chattySeconds: size("chatty-seconds") },
   };
 }

@@ -62,7 +62,7 @@ export async function createScratchDatabase(adminUrl: string, label: string, com
 
 /** Empties the task tables between a baseline and the measured run. */
 export async function truncateTasks(sql: Sql): Promise<void> {
-  await sql`truncate tasks, task_attempts, task_events`;
+  await sql`truncate tasks, task_attempts, task_output_chunks, task_events`;
 }
 
 /** Finished tasks created at or after `since` (through the status index, cheap even with a big history). */

@@ -19,6 +19,8 @@ import {
   SSE_MAX_CONNECTIONS_DEFAULT,
   HTTP_IDLE_TIMEOUT_S_DEFAULT,
   WORKER_TIMEOUT_MS_DEFAULT,
+  MAX_LOG_BYTES_DEFAULT,
+  MAX_LOG_BYTES_MIN,
 } from "./flags.ts";
 import { parsePruneRequest, parseRetentionPolicy, type PruneRequest } from "./retention-options.ts";
 import { isIpLiteral, isLoopbackAddress } from "./loopback.ts";
@@ -64,6 +66,8 @@ export interface Config {
   webhookAllowPrivate: boolean;
   /** Where coordinators and workers serve /metrics; null = not served (the scheduler serves its own on --http). */
   metrics: HostPort | null;
+  /** Output bytes stored per attempt (coordinator). */
+  maxLogBytes: number;
   logFormat: LogFormat;
   logLevel: LogLevel;
   /** How long finished tasks and dead worker sessions are kept (coordinators prune). */
@@ -136,6 +140,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     shutdownGraceMs: parseDurationFlag(raw("shutdown-grace"), flagLabel("shutdown-grace"), SHUTDOWN_GRACE_MS_DEFAULT, 0, 86_400_000),
     webhookAllowPrivate: parseBool(raw("webhook-allow-private"), flagLabel("webhook-allow-private")),
     metrics: raw("metrics") === undefined || raw("metrics")!.trim() === "" ? null : parseHostPort(raw("metrics")!, flagLabel("metrics")),
+    maxLogBytes: parseInt(raw("max-log-bytes"), flagLabel("max-log-bytes"), MAX_LOG_BYTES_DEFAULT, MAX_LOG_BYTES_MIN, 2 ** 40),
     logFormat: parseChoice(raw("log-format"), flagLabel("log-format"), ["pretty", "json"], isTty ? "pretty" : "json"),
     logLevel: parseChoice(raw("log-level"), flagLabel("log-level"), ["debug", "info", "warn", "error"], "info"),
     retention: parseRetentionPolicy(reader),

@@ -19,6 +19,10 @@ export const RETAIN_WORKERS_DEFAULT = "1d";
 export const SSE_MAX_CONNECTIONS_DEFAULT = 1000;
 /** Seconds an HTTP connection may stall (a trickling body, an idle keep-alive) before it is closed. */
 export const HTTP_IDLE_TIMEOUT_S_DEFAULT = 30;
+/** Output stored per attempt (16 MiB); past it the first and last halves are kept. */
+export const MAX_LOG_BYTES_DEFAULT = 16 * 1024 * 1024;
+/** The smallest --max-log-bytes: one chunk of head and one of tail. */
+export const MAX_LOG_BYTES_MIN = 64 * 1024;
 
 export interface FlagSpec {
   /** Flag name without the leading dashes. */
@@ -60,6 +64,7 @@ export const FLAGS: FlagSpec[] = [
   { name: "retain-workers", env: "TASKFLOW_RETAIN_WORKERS", defaultText: RETAIN_WORKERS_DEFAULT, help: "coordinator: prune dead worker sessions this long after they stopped (0 or forever: never)" },
   { name: "webhook-allow-private", env: "TASKFLOW_WEBHOOK_ALLOW_PRIVATE", defaultText: "off", help: "let webhooks reach loopback, link-local and private addresses", boolean: true },
   { name: "metrics", env: "TASKFLOW_METRICS", defaultText: "none", help: "coordinator/worker: serve Prometheus /metrics on HOST:PORT" },
+  { name: "max-log-bytes", env: "TASKFLOW_MAX_LOG_BYTES", defaultText: String(MAX_LOG_BYTES_DEFAULT), help: "coordinator: output stored per attempt; past it the first and last halves are kept" },
   { name: "log-format", env: "TASKFLOW_LOG_FORMAT", defaultText: "pretty on a TTY, else json", help: "log output: pretty or json" },
   { name: "log-level", env: "TASKFLOW_LOG_LEVEL", defaultText: "info", help: "debug, info, warn, error" },
 ];

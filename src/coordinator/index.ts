@@ -13,6 +13,8 @@ import { Dispatcher } from "./dispatcher.ts";
 import { GrpcServer } from "./grpc-server.ts";
 import { LivenessMonitor } from "./liveness-monitor.ts";
 import { Pruner } from "./pruner.ts";
+import { appendOutputChunks } from "../db/queries/append-output-chunks.ts";
+import { OutputWriter } from "./output-writer.ts";
 import { databaseWrites, ReportWriter } from "./report-writer.ts";
 import { ScheduleTicker } from "./schedule-ticker.ts";
 import { SessionRegistry } from "./session/session-registry.ts";
@@ -30,6 +32,7 @@ export function coordinatorServices(config: Config, database: Database, metricsS
   const reports = new ReportWriter(databaseWrites(database.db), log.getChild("reports"));
   const metrics = createCoordinatorMetrics(registry);
   metricsServer?.add(metrics.registry);
+  const output = new OutputWriter((chunks) => appendOutputChunks(database.db, chunks, config.maxLogBytes), log.getChild("output"));
   const dispatcher = new Dispatcher(database, registry, log.getChild("dispatcher"), metrics);
   const wake = () => dispatcher.wake();
   const throttle = new AuthThrottle({ log: log.getChild("sessions"), what: "gRPC" });
@@ -49,6 +52,7 @@ export function coordinatorServices(config: Config, database: Database, metricsS
         coordinatorId,
         registry,
         reports,
+        output,
         wake,
         slotFreed: () => dispatcher.slotFreed(),
       });
@@ -60,7 +64,9 @@ export function coordinatorServices(config: Config, database: Database, metricsS
     name: "report-writer",
     start: async () => {},
     stop: async () => {
+      if (!(await output.flush(2000))) log.warn("some task output was not written before shutdown");
       if (!(await reports.flush(5000))) log.warn("some worker reports were not written before shutdown");
+      output.close();
       reports.close();
     },
   };

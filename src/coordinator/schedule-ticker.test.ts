@@ -33,7 +33,7 @@ describeEachBackend("schedule ticker", (backend) => {
     await d.close();
   });
   beforeEach(async () => {
-    await d.db.execute(sql`truncate tasks, task_attempts, task_events, schedules`);
+    await d.db.execute(sql`truncate tasks, task_attempts, task_output_chunks, task_events, schedules`);
   });
 
   const tasksOf = (id: string) => d.db.select().from(tasks).where(eq(tasks.scheduleId, id)).orderBy(asc(tasks.runAt));

@@ -81,3 +81,13 @@ test("close also rejects items whose flush is still retrying", async () => {
   await expect(second).rejects.toThrow("batcher closed");
   expect(await b.idle(1000)).toBe(true);
 });
+
+test("addAll: items added together share one flush", async () => {
+  const batches: number[][] = [];
+  const b = new MicroBatcher(async (items: number[]) => {
+    batches.push(items);
+    return items.map((i) => i * 2);
+  }, { maxBatch: 10 });
+  expect(await Promise.all(b.addAll([1, 2, 3]))).toEqual([2, 4, 6]);
+  expect(batches).toEqual([[1, 2, 3]]);
+});

@@ -48,6 +48,14 @@ export class MicroBatcher<T, R> {
     });
   }
 
+  /** Adds several items at once, so they can share one flush (add() flushes a lone item at once). */
+  addAll(items: T[]): Promise<R>[] {
+    if (this.closed) return items.map(() => Promise.reject(new Error("batcher closed")));
+    const out = items.map((item) => new Promise<R>((resolve, reject) => this.queue.push({ item, resolve, reject })));
+    this.startFlushes();
+    return out;
+  }
+
   /** Items waiting or being written. */
   get pending(): number {
     let n = this.queue.length;

@@ -8,6 +8,8 @@
  * - `taskflow_schedule`: a schedule was created, changed, deleted or ticked. Every
  *                      coordinator's ticker listens, so a new or edited schedule re-arms
  *                      its timer at once instead of at the next poll; dashboards follow it too.
+ * - `taskflow_output`: output of running attempts was stored; payload: the attempts as "TASK_ID:ATTEMPT".
+ *                      Followers of a log (GET …/log?follow=1, the task page) read on from their offset.
  * Payloads are JSON; NOTIFY caps a payload at 8000 bytes, so lists are sent in chunks.
  * A NOTIFY sent inside a transaction goes out when it commits.
  */
@@ -19,6 +21,7 @@ export const TASK_CHANNEL = "taskflow_task";
 export const CANCEL_CHANNEL = "taskflow_cancel";
 export const WORKER_CHANNEL = "taskflow_worker";
 export const SCHEDULE_CHANNEL = "taskflow_schedule";
+export const OUTPUT_CHANNEL = "taskflow_output";
 
 /**
  * One task transition as published on TASK_CHANNEL. Besides the transition, the

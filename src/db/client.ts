@@ -7,6 +7,13 @@ import { PGlite } from "@electric-sql/pglite";
 import pgliteWasm from "@electric-sql/pglite/pglite.wasm" with { type: "file" };
 import initdbWasm from "@electric-sql/pglite/initdb.wasm" with { type: "file" };
 import pgliteData from "@electric-sql/pglite/pglite.data" with { type: "file" };
+// pg_trgm (output search, drizzle/0005) as a file in the binary: PGlite's own contrib module points at node_modules.
+// The package exports map does not list its extension bundles, hence the path into node_modules.
+import pgTrgmBundle from "../../node_modules/@electric-sql/pglite/dist/pg_trgm.tar.gz" with { type: "file" };
+import { pathToFileURL } from "node:url";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { existsSync, renameSync } from "node:fs";
 import type { SQL } from "drizzle-orm";
 import { PgDialect, type PgDatabase, type PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -60,6 +67,22 @@ const dialect = new PgDialect();
 export function executePrepared(db: Pick<Db, "_">, query: SQL): Promise<unknown> {
   // Any name makes the session prepare; postgres.js names the statement after its text itself.
   return db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, "taskflow", false).execute();
+}
+
+/**
+ * PGlite reads an extension bundle with fs streams, which cannot open files inside a
+ * compiled binary: there, the bundle is copied out to the temp folder once (named by
+ * its content hash, so a new release never reads an old copy).
+ */
+async function extensionBundle(path: string): Promise<URL> {
+  if (!path.includes("/$bunfs/")) return pathToFileURL(path);
+  const out = join(tmpdir(), `taskflow-${basename(path)}`);
+  if (!existsSync(out)) {
+    const partial = `${out}.${process.pid}.tmp`;
+    await Bun.write(partial, Bun.file(path));
+    renameSync(partial, out);
+  }
+  return pathToFileURL(out);
 }
 
 export const MEMORY_DATA_DIR = "memory://";
@@ -149,6 +172,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     initdbWasmModule,
     fsBundle: Bun.file(pgliteData),
     startParams: [...PGlite.defaultStartParams, ...PGLITE_WAL_LIMITS],
+    extensions: { pg_trgm: { name: "pg_trgm", setup: async () => ({ bundlePath: await extensionBundle(pgTrgmBundle) }) } },
   });
   return {
     db: drizzlePglite(client, { schema }) as unknown as Db,

@@ -22,7 +22,7 @@ describeEachBackend("migrations", (backend) => {
     const tables = rows<{ t: string }>(
       await d.db.execute(sql`select table_name as t from information_schema.tables where table_schema = 'public' order by 1`),
     ).map((r) => r.t);
-    expect(tables).toEqual(["coordinators", "dashboard_sessions", "prune_totals", "schedules", "task_attempts", "task_events", "tasks", "webhook_deliveries", "webhook_delivery_attempts", "webhooks", "workers"]);
+    expect(tables).toEqual(["coordinators", "dashboard_sessions", "prune_totals", "schedules", "task_attempts", "task_events", "task_output_chunks", "tasks", "webhook_deliveries", "webhook_delivery_attempts", "webhooks", "workers"]);
   });
 
   test("the claim of due tasks is an index scan over the partial index", async () => {

@@ -105,3 +105,5 @@ export type { Cancel, Cancel__Output as CancelOutput } from "./generated/taskflo
 export type { Drain, Drain__Output as DrainOutput } from "./generated/taskflow/v1/Drain";
 export type { Welcome, Welcome__Output as WelcomeOutput } from "./generated/taskflow/v1/Welcome";
 export type { RunningTask, RunningTask__Output as RunningTaskOutput } from "./generated/taskflow/v1/RunningTask";
+export type { TaskOutput, TaskOutput__Output as TaskOutputOutput } from "./generated/taskflow/v1/TaskOutput";
+export type { OutputChunk, OutputChunk__Output as OutputChunkOutput } from "./generated/taskflow/v1/OutputChunk";

@@ -12,6 +12,7 @@ import { openDatabase, type Database } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import { roleLogger } from "../log/logger.ts";
 import { ChangeFeed } from "./live/change-feed.ts";
+import { OutputFeed } from "./live/output-feed.ts";
 import { DatabaseGate } from "./database-gate.ts";
 import { buildHttpApp } from "./http-app.ts";
 import { HttpServer } from "./http-server.ts";
@@ -63,7 +64,7 @@ describe.skipIf(!TEST_DATABASE_URL)("answers while PostgreSQL is away [postgres]
     const { config } = parseConfig([], {});
     gate = new DatabaseGate((ms) => database.probe(ms), log);
     await gate.start();
-    const app = buildHttpApp({ db: database.db, log, feed: new ChangeFeed(database, log), config, gate });
+    const app = buildHttpApp({ db: database.db, log, feed: new ChangeFeed(database, log), outputs: new OutputFeed(database), config, gate });
     server = new HttpServer(app, { host: "127.0.0.1", port: 0 }, log, { gate });
     await server.start();
     base = `http://127.0.0.1:${server.port}`;

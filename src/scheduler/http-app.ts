@@ -9,6 +9,8 @@ import { authGuard } from "./auth/guard.ts";
 import { SessionStore } from "./auth/session-store.ts";
 import { authRoutes } from "./auth/routes.ts";
 import type { ChangeFeed } from "./live/change-feed.ts";
+import type { OutputFeed } from "./live/output-feed.ts";
+import { logRoutes } from "./logs/routes.ts";
 import { dashboardRoutes } from "./dashboard/index.ts";
 import { eventRoutes } from "./events/routes.ts";
 import { databaseGate, DatabaseGate } from "./database-gate.ts";
@@ -30,6 +32,8 @@ export interface HttpAppDeps {
   log: Logger;
   /** The process's change feed, for live dashboards and /api/events. */
   feed: ChangeFeed;
+  /** Tells log followers that output was stored. */
+  outputs: OutputFeed;
   config: Config;
   /** Answers 503 at once while the database is away (default: a gate probing through `db`, for in-process tests). */
   gate?: DatabaseGate;
@@ -56,12 +60,13 @@ export function buildHttpApp(deps: HttpAppDeps) {
     .use(healthRoutes(deps.db, gate))
     .use(authRoutes({ token, log: deps.log.getChild("auth"), throttle, sessions }))
     .use(taskRoutes(deps.db, deps.log.getChild("tasks")))
+    .use(logRoutes({ db: deps.db, feed: deps.feed, outputs: deps.outputs, log: deps.log.getChild("logs"), budget: sseBudget }))
     .use(scheduleRoutes(deps.db))
     .use(workerRoutes(deps.db))
     .use(webhookRoutes(deps.db, { allowPrivate: deps.config.webhookAllowPrivate }))
     .use(metricsRoutes(metrics))
     .use(eventRoutes({ feed: deps.feed, metrics, log: deps.log.getChild("events"), sseBudget }))
-    .use(dashboardRoutes({ db: deps.db, feed: deps.feed, log: deps.log, signOut: token !== null, retention: () => metrics.retention.read(), sseBudget }))
+    .use(dashboardRoutes({ db: deps.db, feed: deps.feed, outputs: deps.outputs, log: deps.log, signOut: token !== null, retention: () => metrics.retention.read(), sseBudget }))
     // Last: it documents the routes added before it.
     .use(openapiRoutes());
 }

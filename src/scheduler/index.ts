@@ -5,14 +5,16 @@ import type { Database } from "../db/client.ts";
 import { roleLogger } from "../log/logger.ts";
 import { ChangeFeed } from "./live/change-feed.ts";
 import { DatabaseGate } from "./database-gate.ts";
+import { OutputFeed } from "./live/output-feed.ts";
 import { buildHttpApp } from "./http-app.ts";
 import { HttpServer } from "./http-server.ts";
 
 export function schedulerServices(config: Config, database: Database): Service[] {
   const log = roleLogger("scheduler");
   const feed = new ChangeFeed(database, log.getChild("feed"));
+  const outputs = new OutputFeed(database);
   const gate = new DatabaseGate((timeoutMs) => database.probe(timeoutMs), log.getChild("gate"));
-  const app = buildHttpApp({ db: database.db, log, feed, config, gate });
-  // The feed starts first so the server never serves a stream before it listens.
-  return [feed, gate, new HttpServer(app, config.http, log, { gate, idleTimeoutSeconds: config.httpIdleTimeoutSeconds })];
+  const app = buildHttpApp({ db: database.db, log, feed, outputs, config, gate });
+  // The feeds start first so the server never serves a stream before they listen.
+  return [feed, outputs, gate, new HttpServer(app, config.http, log, { gate, idleTimeoutSeconds: config.httpIdleTimeoutSeconds })];
 }

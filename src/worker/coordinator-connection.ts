@@ -83,6 +83,11 @@ export class CoordinatorConnection {
     return this.#dial?.welcomed === true && !this.#dial.ended;
   }
 
+  /** True while the ready stream holds back writes (grpc-js's buffer is past its high-water mark). */
+  get congested(): boolean {
+    return this.#dial?.stream.writableNeedDrain === true;
+  }
+
   /** Starts dialing; returns at once (the coordinator need not be up). */
   start(): void {
     if (this.#started || this.#closed) return;

@@ -37,7 +37,12 @@ export interface RunProcessOptions {
   timeoutMs?: number | null;
   /** Time between SIGTERM and SIGKILL on timeout or cancel. */
   killGraceMs?: number;
+  /** Told each piece of output as it is read (live output); stays on the thread that spawned. */
+  onOutput?: OutputListener;
 }
+
+export type OutputStreamName = "stdout" | "stderr";
+export type OutputListener = (stream: OutputStreamName, data: Uint8Array) => void;
 
 /** "lost": the spawn thread supervising the process died, so its group was killed unobserved. */
 export type ProcessEndReason = "exited" | "timeout" | "cancelled" | "spawn_error" | "lost";
@@ -137,7 +142,11 @@ function supervise(proc: TaskProcess, opts: RunProcessOptions, startedAt: number
   const stderr = new OutputTail();
   const readers = [proc.stdout.getReader(), proc.stderr.getReader()] as const;
   let outputEnded = false;
-  const pumps = Promise.all([pump(readers[0], stdout), pump(readers[1], stderr)]).then(() => {
+  const onOutput = opts.onOutput;
+  const pumps = Promise.all([
+    pump(readers[0], stdout, onOutput && ((d) => onOutput("stdout", d))),
+    pump(readers[1], stderr, onOutput && ((d) => onOutput("stderr", d))),
+  ]).then(() => {
     outputEnded = true;
   });
 
@@ -218,13 +227,14 @@ function exitError(exitCode: number | null, signal: string | null): string {
   return "";
 }
 
-/** Copies a stream into a tail; chunks are dropped as soon as they are copied. */
-async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, tail: OutputTail): Promise<void> {
+/** Copies a stream into a tail (and hands each piece to the live listener, if any). */
+async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, tail: OutputTail, live?: (data: Uint8Array) => void): Promise<void> {
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
       tail.write(value);
+      live?.(value);
     }
   } catch {
     // A cancelled or broken pipe just ends the output; the exit status tells the story.

@@ -190,7 +190,8 @@ class SpawnThread {
       cancel: (reason) => this.#post({ type: "cancel", id, reason }),
       kill: (reason) => this.#post({ type: "kill", id, reason }),
     });
-    this.#post({ type: "start", id, opts: attempt.opts });
+    const { onOutput, ...opts } = attempt.opts;
+    this.#post({ type: "start", id, opts: { ...opts, live: onOutput !== undefined } });
   }
 
   /** Stops the thread and forgets it; its attempts are the pool's to settle. */
@@ -227,6 +228,8 @@ class SpawnThread {
       this.ready = true;
       clearTimeout(this.#readyTimer);
       this.on.ready();
+    } else if (m.type === "output") {
+      for (const p of m.pieces) this.attempts.get(p.id)?.opts.onOutput?.(p.stream, p.data);
     } else if (m.type === "started") {
       this.spawning--;
       this.attempts.get(m.id)?.markStarted({ pid: m.pid, startedAt: m.startedAt });

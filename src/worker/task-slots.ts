@@ -5,7 +5,7 @@
  * what to send.
  */
 import type { DispatchOutput, RunningTask } from "../proto/index.ts";
-import type { ProcessHandle, ProcessResult, RunProcessOptions } from "./process-runner.ts";
+import type { OutputListener, OutputStreamName, ProcessHandle, ProcessResult, RunProcessOptions } from "./process-runner.ts";
 import { attemptKey } from "../core/attempt.ts";
 import type { FinishedReport } from "./result-outbox.ts";
 import { spawnProcess } from "./spawn-pool.ts";
@@ -53,6 +53,8 @@ export class TaskSlots {
     private readonly workerName = "",
     /** --task-env-passthrough: worker variables tasks inherit although they look like secrets. */
     private readonly envPassthrough: string[] = [],
+    /** Told each piece of an attempt's output as it is read (live output). */
+    private readonly onOutput?: (taskId: string, attempt: number, stream: OutputStreamName, data: Uint8Array) => void,
   ) {}
 
   get size(): number {
@@ -77,6 +79,7 @@ export class TaskSlots {
       env: { ...dispatch.env, ...attemptEnv(dispatch.task_id, dispatch.attempt, this.workerName) },
       timeoutMs: dispatch.timeout_ms > 0 ? dispatch.timeout_ms : null,
       envPassthrough: this.envPassthrough,
+      ...(this.onOutput ? { onOutput: this.#outputOf(dispatch.task_id, dispatch.attempt, this.onOutput) } : {}),
     });
     const attempt: Mutable<RunningAttempt> = {
       taskId: dispatch.task_id,
@@ -95,6 +98,10 @@ export class TaskSlots {
     // Chained after started, so whoever reports the start does so before the finish.
     void attempt.started.then(() => handle.done).then((result) => this.#finished(key, attempt, result));
     return { kind: "started", attempt };
+  }
+
+  #outputOf(taskId: string, attempt: number, onOutput: NonNullable<TaskSlots["onOutput"]>): OutputListener {
+    return (stream, data) => onOutput(taskId, attempt, stream, data);
   }
 
   /** Stops an attempt (TERM, then KILL after the grace); false when it does not run here. */

@@ -152,7 +152,10 @@ test("a result finished while the stream was down is listed in the next Hello an
   expect(finished).toMatchObject({ task_id: "t1", attempt: 1, exit_code: 0 });
   expect(finished!.stdout_tail.toString()).toBe("done\n");
   const messages = back.last!.messages.map((m) => m.body);
-  expect(messages.slice(0, 2)).toEqual(["hello", "finished"]);
+  // Output written while the stream was down waited, and goes up ahead of the result it belongs to.
+  expect(messages.slice(0, 3)).toEqual(["hello", "output", "finished"]);
+  const chunk = back.last!.messages[1]!.output!.chunks[0]!;
+  expect([chunk.task_id, chunk.stream, chunk.offset, chunk.data.toString()]).toEqual(["t1", "OUTPUT_STREAM_STDOUT", 0, "done\n"]);
 });
 
 test("a refused token is logged as such every time and retried with backoff", async () => {

@@ -13,6 +13,7 @@ import type { Logger } from "../log/logger.ts";
 import { channelCredentials } from "../proto/credentials.ts";
 import { createCoordinatorClient, type CancelOutput, type CoordinatorMessageOutput, type DispatchOutput, type Hello } from "../proto/index.ts";
 import { CoordinatorConnection } from "./coordinator-connection.ts";
+import { LiveOutput } from "./live-output.ts";
 import { ResultOutbox, type FinishedReport } from "./result-outbox.ts";
 import { refusedReport, TaskSlots, type ProcessStarter, type RunningAttempt } from "./task-slots.ts";
 import { isCancelledError, type ProcessResult } from "./process-runner.ts";
@@ -59,6 +60,12 @@ export class WorkerService implements Service {
   readonly #slots: TaskSlots;
   readonly #outbox = new ResultOutbox();
   #connection: CoordinatorConnection | null = null;
+  /** Running attempts' output on its way up, ahead of their results. */
+  readonly #output = new LiveOutput({
+    send: (output) => this.#connection?.send({ output }) ?? false,
+    ready: () => this.#connection?.ready === true,
+    writable: () => this.#connection?.ready === true && !this.#connection.congested,
+  });
   #heartbeatTimer: Timer | undefined;
   #stopping: Promise<void> | null = null;
   /** The id of the last Welcome, sent as previous_worker_id so a live session resumes. */
@@ -74,7 +81,9 @@ export class WorkerService implements Service {
     this.#config = deps.config;
     this.#log = deps.log;
     this.#metrics = deps.metrics ?? null;
-    this.#slots = new TaskSlots(deps.config.concurrency, (a, r, result) => this.#onAttemptFinished(a, r, result), deps.startProcess, deps.config.name, deps.config.taskEnvPassthrough);
+    this.#slots = new TaskSlots(deps.config.concurrency, (a, r, result) => this.#onAttemptFinished(a, r, result), deps.startProcess, deps.config.name, deps.config.taskEnvPassthrough, (taskId, attempt, stream, data) =>
+      this.#output.write(taskId, attempt, stream, data),
+    );
   }
 
   /** Task processes running now. */
@@ -229,6 +238,7 @@ export class WorkerService implements Service {
       this.#log.info("task {taskId} attempt {attempt} cancelled after {ms} ms: {why}", { ...details, why: report.error.replace(/^cancelled:? */, "") });
     } else if (report.error) this.#log.info("task {taskId} attempt {attempt} failed after {ms} ms: {error}", details);
     else this.#log.info("task {taskId} attempt {attempt} completed in {ms} ms (exit code {exitCode})", details);
+    this.#output.end(a.taskId, a.attempt);
     this.#outbox.add(report);
     this.#sendResults();
   }
@@ -237,6 +247,8 @@ export class WorkerService implements Service {
   #sendResults(): void {
     const connection = this.#connection;
     if (!connection?.ready) return;
+    // Output first: an attempt's output must reach the coordinator before its result closes the attempt.
+    this.#output.flush(true);
     for (const report of this.#outbox.unsent()) {
       if (!connection.send({ finished: report })) return;
       this.#outbox.markSent(report, Date.now());
@@ -290,6 +302,7 @@ export class WorkerService implements Service {
       break;
     }
     const clean = await connection.close(Math.max(0, deadline - Date.now()));
+    this.#output.close();
     // A clean end means the coordinator read every result written before it.
     if (clean) this.#outbox.confirmSent();
     if (this.#outbox.size > 0) {

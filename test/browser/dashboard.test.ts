@@ -97,7 +97,7 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     await shot("tasks");
 
     await Promise.all([page.waitForURL(`${base}/tasks/${id}`), row.locator(".task-name").click()]);
-    await page.locator(".output-text", { hasText: "hello from the browser" }).waitFor();
+    await page.locator("pre.log .log-stdout", { hasText: "hello from the browser" }).waitFor();
     expect(await page.locator(".timeline-item .badge").allInnerTexts()).toEqual(["created", "scheduled", "picked", "running", "completed"]);
     expect(await page.locator(".attempt-head").innerText()).toContain(WORKER);
     expect(await page.locator(".actions button", { hasText: "Cancel" }).isDisabled()).toBe(true);
@@ -105,18 +105,60 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
   });
 
   test("a running `sleep 30` is cancelled from its page", async () => {
-    const task = await api("/api/tasks", { name: "long sleep", command: "sleep 30" });
+    // It takes a second to die on TERM, so its end comes after the page reloaded from the cancel.
+    const task = await api("/api/tasks", { name: "long sleep", command: "trap 'sleep 1; exit 1' TERM; while true; do sleep 0.1; done" });
     await page.goto(`${base}/tasks/${task.id}`);
     await liveConnected();
     await markDocument();
     await page.locator("#task-summary .title-row .badge-running").waitFor({ timeout: LIVE_MS });
     await Promise.all([page.waitForURL(`${base}/tasks/${task.id}`), page.click(".actions button:has-text('Cancel')")]);
     await page.locator("#task-summary .title-row .badge-cancelled").waitFor();
+    await liveConnected();
+    await markDocument();
+    expect(await page.locator(".attempt-head", { hasText: "running" }).count()).toBe(1);
     expect(await page.locator(".actions button", { hasText: "Retry" }).isEnabled()).toBe(true);
     await page.locator(".timeline-item .badge-cancelled").waitFor();
     // The attempt was killed on the worker: its result arrives and the slot frees up.
     await waitFor("the worker to free the slot", async () => (await api("/api/workers")).workers[0]?.running === 0, LIVE_MS);
+    // The open page shows the attempt's end without a reload: the kill's error, its run time, no live log.
+    await page.locator(".attempt .error-box", { hasText: "cancelled" }).waitFor({ timeout: LIVE_MS });
+    await page.locator(".attempt-head", { hasText: "ran " }).waitFor({ timeout: LIVE_MS });
+    expect(await page.locator("pre.log[data-follow]").count()).toBe(0);
+    expect(await sameDocument()).toBe(true);
     await shot("task-cancelled");
+  });
+
+  test("a running task's output appears live, coloured, with markup as text, and follows the end", async () => {
+    const command = [
+      "printf '\\033[31mred alert\\033[0m\\n'",
+      "echo '<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">'",
+      "echo 'to stderr' >&2",
+      'for i in $(seq 1 60); do echo "line $i"; sleep 0.05; done',
+    ].join("; ");
+    const task = await api("/api/tasks", { name: "chatty", command });
+    await page.goto(`${base}/tasks/${task.id}`);
+    await liveConnected();
+    await markDocument();
+    const log = page.locator("pre.log");
+    await log.locator("span.ansi-fg-1", { hasText: "red alert" }).waitFor({ timeout: LIVE_MS });
+    await log.getByText("line 5", { exact: false }).waitFor({ timeout: LIVE_MS });
+    // Seen while it runs: the summary still says running.
+    expect(await page.locator("#task-summary .title-row .badge-running").count()).toBe(1);
+    expect(await log.innerText()).toContain("<script>window.__pwned = 1</script>");
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await log.locator("script, img").count()).toBe(0);
+    await log.getByText("line 60", { exact: false }).waitFor({ timeout: LIVE_MS });
+    // The view followed the end: the newest line is scrolled into view.
+    expect(await log.evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 8)).toBe(true);
+    await page.locator(".attempt-head", { hasText: "exit code 0" }).waitFor({ timeout: LIVE_MS });
+    // Tabs: stderr only hides stdout.
+    await page.locator(".log-tab-stderr").click();
+    expect(await log.locator(".log-stdout").first().isVisible()).toBe(false);
+    expect(await log.locator(".log-stderr", { hasText: "to stderr" }).isVisible()).toBe(true);
+    const download = await fetch(`${base}/api/tasks/${task.id}/log?download=1`);
+    expect(await download.text()).toContain("line 60\n");
+    expect(await sameDocument()).toBe(true);
+    await shot("task-live-output");
   });
 
   test("the worker is listed, alive, with its heartbeat age ticking", async () => {

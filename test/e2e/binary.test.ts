@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBinary } from "../support/build-binary.ts";
-import { freePort, waitReady } from "../support/processes.ts";
+import { freePort, waitFor, waitReady } from "../support/processes.ts";
 
 let bin: string;
 let workDir: string;
@@ -105,3 +105,33 @@ test("the client CLI runs from an empty folder: run prints both streams and exit
     rmSync(cliDir, { recursive: true, force: true });
   }
 }, 120_000);
+
+test("live output from the binary: a task's log, the output search (pg_trgm inside the binary) and the live-log script", async () => {
+  const http = freePort();
+  const base = `http://127.0.0.1:${http}`;
+  const p = Bun.spawn([bin, "--role=all", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`], {
+    cwd: workDir,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TASKFLOW_LOG_FORMAT: "json" },
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+  try {
+    await waitReady(base, undefined, 20_000);
+    const post = await fetch(`${base}/api/tasks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "b", command: "echo binary-output-word >&2" }) });
+    const { id } = (await post.json()) as { id: string };
+    const log = await waitFor("the log", async () => {
+      const r = await fetch(`${base}/api/tasks/${id}/log?format=json`);
+      const body = (await r.json()) as { complete?: boolean; text?: string };
+      return body.complete ? body : null;
+    });
+    expect(log.text).toBe("binary-output-word\n");
+    const found = (await (await fetch(`${base}/api/tasks?output=binary-output`)).json()) as { tasks: { id: string }[] };
+    expect(found.tasks.map((t) => t.id)).toEqual([id]);
+    const page = await (await fetch(`${base}/tasks/${id}`)).text();
+    const script = /src="(\/assets\/live-log-[^"]+)"/.exec(page)?.[1];
+    expect((await fetch(`${base}${script}`)).status).toBe(200);
+  } finally {
+    p.kill("SIGKILL");
+    await p.exited;
+  }
+}, 60_000);

@@ -11,6 +11,7 @@ import { rows } from "../../src/db/sql.ts";
 import { roleLogger } from "../../src/log/logger.ts";
 import { buildHttpApp } from "../../src/scheduler/http-app.ts";
 import { ChangeFeed } from "../../src/scheduler/live/change-feed.ts";
+import { OutputFeed } from "../../src/scheduler/live/output-feed.ts";
 import { openTestDatabase, type Backend, type TestDatabase } from "./databases.ts";
 import { SseReader } from "./sse.ts";
 
@@ -18,7 +19,7 @@ import { SseReader } from "./sse.ts";
 export function buildTestApp(database: Database) {
   const log = roleLogger("scheduler", "test");
   const { config } = parseConfig([], {});
-  return buildHttpApp({ db: database.db, log, feed: new ChangeFeed(database, log), config });
+  return buildHttpApp({ db: database.db, log, feed: new ChangeFeed(database, log), outputs: new OutputFeed(database), config });
 }
 
 export interface JsonAnswer {
@@ -39,10 +40,11 @@ export class SchedulerTestApp {
   private constructor(
     readonly database: TestDatabase,
     readonly feed: ChangeFeed,
+    readonly outputs: OutputFeed,
     config: ReturnType<typeof parseConfig>["config"],
   ) {
     const log = roleLogger("scheduler", "test");
-    this.app = buildHttpApp({ db: countingDb(database.db, this.queries), log, feed, config });
+    this.app = buildHttpApp({ db: countingDb(database.db, this.queries), log, feed, outputs, config });
   }
 
   /** `flags` are taskflow flags for the app's config (e.g. `--token=…`). */
@@ -50,7 +52,9 @@ export class SchedulerTestApp {
     const database = await openTestDatabase(backend);
     const feed = new ChangeFeed(database, roleLogger("scheduler", "test"));
     await feed.start();
-    return new SchedulerTestApp(database, feed, parseConfig(flags, {}).config);
+    const outputs = new OutputFeed(database);
+    await outputs.start();
+    return new SchedulerTestApp(database, feed, outputs, parseConfig(flags, {}).config);
   }
 
   get db() {
@@ -109,7 +113,7 @@ export class SchedulerTestApp {
 
   /** Empties every table between tests that count rows. */
   async reset(): Promise<void> {
-    await this.db.execute(sql`truncate tasks, task_attempts, task_events, workers, schedules`);
+    await this.db.execute(sql`truncate tasks, task_attempts, task_output_chunks, task_events, workers, schedules`);
   }
 
   async count(table: "tasks" | "task_events" | "task_attempts"): Promise<number> {
@@ -118,6 +122,7 @@ export class SchedulerTestApp {
 
   async close(): Promise<void> {
     await this.feed.stop();
+    await this.outputs.stop();
     await this.database.close();
   }
 }

@@ -1,13 +1,23 @@
 /**
  * Each attempt of a task, newest first: worker, status, exit code, timing, error
- * and the tails of its stdout and stderr (monospace, scrollable).
+ * and its output: the stored log, followed live while it runs (attempt-log.tsx),
+ * or, for attempts without a stored log, the tails of stdout and stderr.
  */
 import type { TaskAttemptRow } from "../../src/db/schema/index.ts";
+import type { AttemptLogView } from "../../src/scheduler/dashboard/attempt-logs.ts";
+import { AttemptLog } from "./attempt-log.tsx";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { RelativeTime } from "../components/time.tsx";
 import { formatDuration } from "../format.ts";
 
-export function TaskAttempts({ attempts, now }: { attempts: TaskAttemptRow[]; now: Date }) {
+export interface TaskAttemptsProps {
+  attempts: TaskAttemptRow[];
+  now: Date;
+  /** Stored logs of the newest attempts, by attempt number. */
+  logs?: Map<number, AttemptLogView>;
+}
+
+export function TaskAttempts({ attempts, now, logs }: TaskAttemptsProps) {
   if (attempts.length === 0) return <p class="muted">Not attempted yet.</p>;
   return (
     <div class="attempts">
@@ -29,8 +39,14 @@ export function TaskAttempts({ attempts, now }: { attempts: TaskAttemptRow[]; no
               {a.error}
             </p>
           )}
-          <Output label="stdout" text={a.stdoutTail} finished={a.finishedAt !== null} />
-          <Output label="stderr" text={a.stderrTail} finished={a.finishedAt !== null} />
+          {logView(a, logs) ? (
+            <AttemptLog taskId={a.taskId} attempt={a.attempt} log={logView(a, logs)!} finished={a.finishedAt !== null} />
+          ) : (
+            <>
+              <Output label="stdout" text={a.stdoutTail} finished={a.finishedAt !== null} />
+              <Output label="stderr" text={a.stderrTail} finished={a.finishedAt !== null} />
+            </>
+          )}
         </article>
       ))}
     </div>
@@ -51,6 +67,14 @@ function Output({ label, text, finished }: { label: string; text: string | null;
       )}
     </section>
   );
+}
+
+/** The stored log to show: one with output stored, or an empty one for a running attempt (it fills live); else the tails. */
+function logView(a: TaskAttemptRow, logs: Map<number, AttemptLogView> | undefined): AttemptLogView | null {
+  const log = logs?.get(a.attempt);
+  if (!log) return null;
+  if (log.stored) return log;
+  return a.finishedAt === null && !a.stdoutTail && !a.stderrTail ? log : null;
 }
 
 function duration(a: TaskAttemptRow): string {

@@ -1,5 +1,6 @@
 /** One task: every field, its actions, its timeline and its attempts with their output, all live. */
 import type { TaskDetail } from "../../src/db/queries/get-task.ts";
+import type { AttemptLogView } from "../../src/scheduler/dashboard/attempt-logs.ts";
 import { TaskAttempts } from "../fragments/task-attempts.tsx";
 import { TaskSummary } from "../fragments/task-summary.tsx";
 import { TaskTimeline } from "../fragments/task-timeline.tsx";
@@ -8,13 +9,15 @@ import { TASK_DETAIL_EVENTS } from "../live-events.ts";
 
 export interface TaskDetailPageProps extends PageChrome {
   detail: TaskDetail;
+  /** Stored logs of the newest attempts. */
+  logs?: Map<number, AttemptLogView>;
   now: Date;
   streamUrl: string;
   /** A message about the last action (e.g. why a cancel was refused). */
   notice?: string;
 }
 
-export function TaskDetailPage({ detail, now, streamUrl, notice, actions }: TaskDetailPageProps) {
+export function TaskDetailPage({ detail, logs, now, streamUrl, notice, actions }: TaskDetailPageProps) {
   return (
     <Layout title={detail.task.name} nav="tasks" now={now} actions={actions}>
       <div class="live" hx-ext="sse" sse-connect={streamUrl}>
@@ -34,7 +37,7 @@ export function TaskDetailPage({ detail, now, streamUrl, notice, actions }: Task
           <section class="panel" aria-labelledby="h-attempts">
             <h2 id="h-attempts">Attempts</h2>
             <div sse-swap={TASK_DETAIL_EVENTS.attempts}>
-              <TaskAttempts attempts={detail.attempts} now={now} />
+              <TaskAttempts attempts={detail.attempts} now={now} logs={logs} />
             </div>
           </section>
         </div>

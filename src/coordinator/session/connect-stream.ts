@@ -13,13 +13,14 @@ import { databaseErrorMessage } from "../../db/connection-errors.ts";
 import { markWorkerLeft } from "../../db/queries/mark-worker-left.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { ConnectServerStream, WorkerMessageOutput } from "../../proto/index.ts";
+import type { OutputWriter } from "../output-writer.ts";
 import type { ReportWriter } from "../report-writer.ts";
 import type { AuthThrottle } from "../../core/auth-throttle.ts";
 import { acceptableHello } from "./hello-validation.ts";
 import { onHeartbeat } from "./heartbeats.ts";
 import { authenticateStream } from "./stream-auth.ts";
 import { openSessionWhenDatabaseAnswers } from "./open-session.ts";
-import { onFinished, onStarted } from "./reports.ts";
+import { onFinished, onOutput, onStarted } from "./reports.ts";
 import type { SessionRegistry } from "./session-registry.ts";
 import type { WorkerSession } from "./worker-session.ts";
 
@@ -42,6 +43,8 @@ export interface ConnectDeps {
   coordinatorId: string;
   registry: SessionRegistry;
   reports: ReportWriter;
+  /** Writes live output (batched, bounded). */
+  output: OutputWriter;
   /** Called when a worker joined or attempts were handed back: due tasks may wait. */
   wake: () => void;
   /** Called when a result freed a slot: a pass is due only if tasks were waiting for one. */
@@ -126,6 +129,7 @@ class ConnectStream {
     if (session.closed) return;
     if (msg.body === "heartbeat" && msg.heartbeat) return onHeartbeat(session, msg.heartbeat, this.deps);
     if (msg.body === "started" && msg.started) return this.track(onStarted(session, msg.started, this.deps));
+    if (msg.body === "output" && msg.output) return this.track(onOutput(session, msg.output, this.deps));
     if (msg.body === "finished" && msg.finished) return this.track(onFinished(session, msg.finished, this.deps));
   }
 

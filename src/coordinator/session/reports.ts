@@ -7,7 +7,8 @@
 import { attemptKey, attemptOutcome } from "../../core/attempt.ts";
 import { currentAttempts } from "../../db/queries/current-attempts.ts";
 import type { AttemptOutcomeWrite } from "../../db/queries/record-attempt-outcomes.ts";
-import type { TaskFinishedOutput, TaskStartedOutput } from "../../proto/index.ts";
+import type { OutputChunkWrite } from "../../db/queries/append-output-chunks.ts";
+import type { TaskFinishedOutput, TaskOutputOutput, TaskStartedOutput } from "../../proto/index.ts";
 import type { ConnectDeps } from "./connect-stream.ts";
 import { capError, capTail } from "./hello-validation.ts";
 import type { WorkerSession } from "./worker-session.ts";
@@ -25,8 +26,29 @@ export async function onStarted(session: WorkerSession, s: TaskStartedOutput, de
   }
 }
 
+/**
+ * Live output: chunks of attempts this session runs go to the output writer, whose
+ * statement fences them like results (only an open attempt of this session takes
+ * output). Chunks of attempts not in flight here are refused at once.
+ */
+export async function onOutput(session: WorkerSession, output: TaskOutputOutput, deps: ConnectDeps): Promise<void> {
+  const writes: OutputChunkWrite[] = [];
+  const refused = new Set<string>();
+  for (const c of output.chunks) {
+    const key = attemptKey(c.task_id, c.attempt);
+    const stream = c.stream === "OUTPUT_STREAM_STDERR" ? "stderr" : c.stream === "OUTPUT_STREAM_STDOUT" ? "stdout" : null;
+    if (!stream || c.data.length === 0) continue;
+    if (!session.inflight.has(key)) refused.add(key);
+    else writes.push({ taskId: c.task_id, attempt: c.attempt, workerId: session.id, stream, offset: c.offset, data: c.data });
+  }
+  for (const key of await deps.output.add(writes)) refused.add(key);
+  for (const key of refused) deps.log.debug("refused output of attempt {attempt} from {worker}: not an open attempt of this session", { attempt: key, worker: session.name });
+}
+
 export async function onFinished(session: WorkerSession, f: TaskFinishedOutput, deps: ConnectDeps): Promise<void> {
   const key = attemptKey(f.task_id, f.attempt);
+  // Output sent before the result lands first: the result closes the attempt to output.
+  await deps.output.settled(f.task_id, f.attempt);
   const task = session.inflight.get(key);
   // An early exit, not a second rule: a result this session never dispatched cannot
   // be current. The fence that decides is the write's WHERE clause.

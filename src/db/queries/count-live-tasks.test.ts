@@ -14,7 +14,7 @@ describeEachBackend("countLiveTasks", (backend) => {
   });
   afterAll(() => d.close());
   beforeEach(async () => {
-    await d.db.execute(sql`truncate tasks, task_attempts, task_events, workers`);
+    await d.db.execute(sql`truncate tasks, task_attempts, task_output_chunks, task_events, workers`);
   });
 
   test("live tasks by queue and status, due tasks and each queue's lag", async () => {

@@ -11,7 +11,7 @@ describeEachBackend("countWorkers", (backend) => {
   });
   afterAll(() => d.close());
   beforeEach(async () => {
-    await d.db.execute(sql`truncate tasks, task_attempts, task_events, workers`);
+    await d.db.execute(sql`truncate tasks, task_attempts, task_output_chunks, task_events, workers`);
   });
 
   test("counts live workers and recently dead ones", async () => {

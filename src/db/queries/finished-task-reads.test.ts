@@ -24,7 +24,7 @@ describeEachBackend("reads of finished tasks (tasks_status_finished_idx)", (back
   });
   afterAll(() => d.close());
   beforeEach(async () => {
-    await d.db.execute(sql`truncate tasks, task_attempts, task_events, workers`);
+    await d.db.execute(sql`truncate tasks, task_attempts, task_output_chunks, task_events, workers`);
   });
 
   test("finished tasks are counted up to the cap, through the finished index", async () => {

@@ -20,6 +20,11 @@ export interface TaskListFilter {
   queue: string | null;
   /** Case-insensitive substring of the name. */
   nameContains: string | null;
+  /**
+   * Case-insensitive substring of an attempt's output tails (stdout or stderr), found
+   * through the trigram index task_attempts_output_trgm_idx (drizzle/0005).
+   */
+  outputContains?: string | null;
   /** Only the tasks this schedule made (served by the index tasks_schedule_created_idx). */
   scheduleId: string | null;
   /** Only ids in this inclusive range: an id prefix as the bounds of the ids that start with it (a primary key range scan). */
@@ -69,6 +74,11 @@ function conditions(f: TaskListFilter): SQL[] {
   if (f.scheduleId !== null) out.push(eq(tasks.scheduleId, f.scheduleId), isNotNull(tasks.scheduleId));
   if (f.idRange) out.push(sql`${tasks.id} between ${f.idRange.from}::uuid and ${f.idRange.to}::uuid`);
   if (f.nameContains !== null) out.push(ilike(tasks.name, `%${escapeLike(f.nameContains)}%`));
+  if (f.outputContains) {
+    // The same expression as the index, so the planner can use it.
+    const pattern = `%${escapeLike(f.outputContains)}%`;
+    out.push(sql`${tasks.id} in (select a.task_id from task_attempts a where (coalesce(a.stdout_tail, '') || ' ' || coalesce(a.stderr_tail, '')) ilike ${pattern})`);
+  }
   if (f.after !== null) {
     out.push(sql`(${tasks.createdAt}, ${tasks.id}) < ((${f.after.createdAt}::timestamp at time zone 'UTC'), ${f.after.id}::uuid)`);
   }

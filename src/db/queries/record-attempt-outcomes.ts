@@ -12,6 +12,7 @@
 import { sql } from "drizzle-orm";
 import { attemptKey, type AttemptOutcome, type AttemptRef } from "../../core/attempt.ts";
 import { ACTIVE_STATUSES } from "../../core/task-status.ts";
+import { OUTPUT_CHANNEL } from "../channels.ts";
 import { executePrepared } from "../client.ts";
 import { type Executor, rows, statusListSql, statusSql } from "../sql.ts";
 
@@ -56,7 +57,7 @@ export async function recordAttemptOutcomes(db: Executor, outcomes: AttemptOutco
           stdout_tail = i.stdout_tail, stderr_tail = i.stderr_tail
       from input i
       where a.task_id = i.task_id and a.attempt = i.attempt and a.worker_id = i.worker_id and a.finished_at is null
-      returning a.task_id
+      returning a.task_id, a.attempt
     ), changed as (
       update tasks t
       set status = i.task_status,
@@ -72,6 +73,12 @@ export async function recordAttemptOutcomes(db: Executor, outcomes: AttemptOutco
       insert into task_events (task_id, attempt, status, worker, message)
       select c.id, c.attempt, c.status, c.worker, i.message from changed c join input i on i.task_id = c.id
     )
-    select id, attempt from changed`);
-  return new Set(rows<{ id: string; attempt: number }>(result).map((r) => attemptKey(r.id, Number(r.attempt))));
+    select id, attempt, true as changed from changed
+    -- Every attempt that ended tells its log's followers, also when its task did not
+    -- change (the result of a cancelled attempt): open pages show the attempt's end.
+    union all
+    select e.task_id, e.attempt, false from (
+      select a.task_id, a.attempt, pg_notify(${OUTPUT_CHANNEL}, json_build_array(a.task_id::text || ':' || a.attempt || ':end')::text) from attempts a
+    ) e`);
+  return new Set(rows<{ id: string; attempt: number; changed: boolean }>(result).filter((r) => r.changed).map((r) => attemptKey(r.id, Number(r.attempt))));
 }

@@ -10,3 +10,4 @@ export * from "./dashboard-sessions.ts";
 export * from "./webhooks.ts";
 export * from "./webhook-deliveries.ts";
 export * from "./webhook-delivery-attempts.ts";
+export * from "./task-output-chunks.ts";

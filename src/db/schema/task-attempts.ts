@@ -1,5 +1,5 @@
 /** task_attempts: one row per started attempt of a task, with its worker, timing and output tails. */
-import { integer, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, integer, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { tasks } from "./tasks.ts";
 
 const tz = { withTimezone: true, precision: 6 } as const;
@@ -22,6 +22,8 @@ export const taskAttempts = pgTable(
     /** Last 64 KiB of the process's stdout / stderr. */
     stdoutTail: text("stdout_tail"),
     stderrTail: text("stderr_tail"),
+    /** Output bytes received for this attempt so far, both streams, stored or not (task_output_chunks). */
+    outputBytes: bigint("output_bytes", { mode: "number" }).notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.taskId, t.attempt] })],
 );

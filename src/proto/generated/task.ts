@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { MessageTypeDefinition } from '@grpc/proto-loader';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Cancel as _taskflow_v1_Cancel, Cancel__Output as _taskflow_v1_Cancel__Output } from './taskflow/v1/Cancel';
 import type { CoordinatorClient as _taskflow_v1_CoordinatorClient, CoordinatorDefinition as _taskflow_v1_CoordinatorDefinition } from './taskflow/v1/Coordinator';
@@ -9,8 +9,10 @@ import type { Drain as _taskflow_v1_Drain, Drain__Output as _taskflow_v1_Drain__
 import type { Heartbeat as _taskflow_v1_Heartbeat, Heartbeat__Output as _taskflow_v1_Heartbeat__Output } from './taskflow/v1/Heartbeat';
 import type { HeartbeatAck as _taskflow_v1_HeartbeatAck, HeartbeatAck__Output as _taskflow_v1_HeartbeatAck__Output } from './taskflow/v1/HeartbeatAck';
 import type { Hello as _taskflow_v1_Hello, Hello__Output as _taskflow_v1_Hello__Output } from './taskflow/v1/Hello';
+import type { OutputChunk as _taskflow_v1_OutputChunk, OutputChunk__Output as _taskflow_v1_OutputChunk__Output } from './taskflow/v1/OutputChunk';
 import type { RunningTask as _taskflow_v1_RunningTask, RunningTask__Output as _taskflow_v1_RunningTask__Output } from './taskflow/v1/RunningTask';
 import type { TaskFinished as _taskflow_v1_TaskFinished, TaskFinished__Output as _taskflow_v1_TaskFinished__Output } from './taskflow/v1/TaskFinished';
+import type { TaskOutput as _taskflow_v1_TaskOutput, TaskOutput__Output as _taskflow_v1_TaskOutput__Output } from './taskflow/v1/TaskOutput';
 import type { TaskStarted as _taskflow_v1_TaskStarted, TaskStarted__Output as _taskflow_v1_TaskStarted__Output } from './taskflow/v1/TaskStarted';
 import type { Welcome as _taskflow_v1_Welcome, Welcome__Output as _taskflow_v1_Welcome__Output } from './taskflow/v1/Welcome';
 import type { WorkerMessage as _taskflow_v1_WorkerMessage, WorkerMessage__Output as _taskflow_v1_WorkerMessage__Output } from './taskflow/v1/WorkerMessage';
@@ -30,8 +32,11 @@ export interface ProtoGrpcType {
       Heartbeat: MessageTypeDefinition<_taskflow_v1_Heartbeat, _taskflow_v1_Heartbeat__Output>
       HeartbeatAck: MessageTypeDefinition<_taskflow_v1_HeartbeatAck, _taskflow_v1_HeartbeatAck__Output>
       Hello: MessageTypeDefinition<_taskflow_v1_Hello, _taskflow_v1_Hello__Output>
+      OutputChunk: MessageTypeDefinition<_taskflow_v1_OutputChunk, _taskflow_v1_OutputChunk__Output>
+      OutputStream: EnumTypeDefinition
       RunningTask: MessageTypeDefinition<_taskflow_v1_RunningTask, _taskflow_v1_RunningTask__Output>
       TaskFinished: MessageTypeDefinition<_taskflow_v1_TaskFinished, _taskflow_v1_TaskFinished__Output>
+      TaskOutput: MessageTypeDefinition<_taskflow_v1_TaskOutput, _taskflow_v1_TaskOutput__Output>
       TaskStarted: MessageTypeDefinition<_taskflow_v1_TaskStarted, _taskflow_v1_TaskStarted__Output>
       Welcome: MessageTypeDefinition<_taskflow_v1_Welcome, _taskflow_v1_Welcome__Output>
       WorkerMessage: MessageTypeDefinition<_taskflow_v1_WorkerMessage, _taskflow_v1_WorkerMessage__Output>

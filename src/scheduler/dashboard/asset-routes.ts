@@ -8,6 +8,7 @@ import htmxPath from "htmx.org/dist/htmx.min.js" with { type: "file" };
 import htmxSsePath from "htmx-ext-sse/dist/sse.min.js" with { type: "file" };
 import stylesheetPath from "../../../views/styles/dashboard.css" with { type: "file" };
 import liveTimesPath from "../../../views/client/live-times.js" with { type: "file" };
+import liveLogPath from "../../../views/client/live-log.js" with { type: "file" };
 import iconPath from "../../../views/client/favicon.svg" with { type: "file" };
 import { ASSET_URLS } from "../../../views/asset-urls.ts";
 
@@ -18,6 +19,7 @@ const ASSETS: { url: string; path: string; type: string }[] = [
   { url: ASSET_URLS.htmx, path: htmxPath, type: "text/javascript; charset=utf-8" },
   { url: ASSET_URLS.htmxSse, path: htmxSsePath, type: "text/javascript; charset=utf-8" },
   { url: ASSET_URLS.liveTimes, path: liveTimesPath, type: "text/javascript; charset=utf-8" },
+  { url: ASSET_URLS.liveLog, path: liveLogPath, type: "text/javascript; charset=utf-8" },
   { url: ASSET_URLS.stylesheet, path: stylesheetPath, type: "text/css; charset=utf-8" },
   { url: ASSET_URLS.icon, path: iconPath, type: "image/svg+xml" },
 ];

@@ -23,6 +23,7 @@ import { followFeed, formatPosition } from "../live/follow-feed.ts";
 import { LiveSnapshot } from "./live-snapshot.ts";
 import { CappedFinishedCounts, loadOverview, overviewEvents, type OverviewData, type RetentionLoader } from "./overview-data.ts";
 import { SharedTaskDetails } from "./shared-task-details.ts";
+import { loadAttemptLogs, type AttemptLogView } from "./attempt-logs.ts";
 
 /** Aggregates are recomputed at most this often, however many clients watch. */
 export const SNAPSHOT_MIN_INTERVAL_MS = 1000;
@@ -126,7 +127,10 @@ export class DashboardLive {
       feed,
       log,
     });
-    this.tasks = new SharedTaskDetails(async (id) => renderTask(await load.task(db, id)));
+    this.tasks = new SharedTaskDetails(async (id) => {
+      const detail = await load.task(db, id);
+      return renderTask(detail, detail ? await loadAttemptLogs(db, detail) : new Map());
+    });
   }
 
   /** The feed position now, as pages embed it in their stream URL (and streams send as event ids). */
@@ -174,7 +178,7 @@ export function affectsSchedules(b: FeedBatch): boolean {
   return b.scheduleChanges.length > 0 || b.taskChanges.some((c) => c.schedule === true);
 }
 
-function renderTask(detail: TaskDetail | null): RenderedTask {
+function renderTask(detail: TaskDetail | null, logs: Map<number, AttemptLogView>): RenderedTask {
   if (detail === null) return { detail, events: {} };
   const now = new Date();
   return {
@@ -182,7 +186,7 @@ function renderTask(detail: TaskDetail | null): RenderedTask {
     events: {
       [TASK_DETAIL_EVENTS.summary]: TaskSummary({ task: detail.task, now }) as string,
       [TASK_DETAIL_EVENTS.timeline]: TaskTimeline({ events: detail.events, now }) as string,
-      [TASK_DETAIL_EVENTS.attempts]: TaskAttempts({ attempts: detail.attempts, now }) as string,
+      [TASK_DETAIL_EVENTS.attempts]: TaskAttempts({ attempts: detail.attempts, now, logs }) as string,
     },
   };
 }

@@ -9,6 +9,7 @@ import type { Logger } from "../../log/logger.ts";
 import { SignOutForm } from "../../../views/pages/login.tsx";
 import type { ChangeFeed } from "../live/change-feed.ts";
 import type { SseBudget } from "../sse-budget.ts";
+import type { OutputFeed } from "../live/output-feed.ts";
 import { assetRoutes } from "./asset-routes.ts";
 import { formRoutes } from "./form-routes.ts";
 import { DashboardLive, type DashboardLoaders } from "./dashboard-live.ts";
@@ -21,6 +22,7 @@ import { webhookDashboardRoutes } from "./webhook-routes.ts";
 export interface DashboardDeps {
   db: Db;
   feed: ChangeFeed;
+  outputs: OutputFeed;
   log: Logger;
   /** Pages offer a sign-out (when the dashboard needs a sign-in, with --token). */
   signOut?: boolean;
@@ -34,7 +36,7 @@ export interface DashboardDeps {
 
 export function dashboardRoutes(deps: DashboardDeps) {
   const live = new DashboardLive(deps.db, deps.feed, deps.log.getChild("dashboard"), deps.loaders, deps.retention);
-  const ctx = { db: deps.db, live, sseBudget: deps.sseBudget, chrome: deps.signOut ? { actions: SignOutForm() } : {} };
+  const ctx = { db: deps.db, live, sseBudget: deps.sseBudget, outputs: deps.outputs, chrome: deps.signOut ? { actions: SignOutForm() } : {} };
   return new Elysia()
     .use(assetRoutes())
     .use(pageRoutes(ctx))

@@ -25,7 +25,7 @@ describeEachBackend("dashboard live streams", (backend) => {
     for (const s of open) s.close();
     open = [];
     await waitFor("streams closed", () => t.feed.subscribers === baseline);
-    await t.db.execute(sql`truncate tasks, task_attempts, task_events, workers`);
+    await t.db.execute(sql`truncate tasks, task_attempts, task_output_chunks, task_events, workers`);
   });
 
   /** Submits a task through the same query the API uses (its notifications feed the streams). */

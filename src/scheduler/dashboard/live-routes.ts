@@ -7,7 +7,10 @@
  * - /live/tasks?filters&ids&after: out-of-band row updates and new rows, rendered
  *   from the rows the change feed loads once for all of them (no query per client);
  * - /live/tasks/:id?after: the task's summary, timeline and attempts, loaded once
- *   per change for all its viewers.
+ *   per change for all its viewers, and again when an attempt ends without a
+ *   change of its task (the kill after a cancel);
+ * - /live/tasks/:id/attempts/:n/log?offset: one attempt's output as HTML pieces,
+ *   from the offset its page was rendered up to, until the attempt ends.
  * Task streams carry feed positions as event ids, so a reconnect (Last-Event-ID)
  * or a freshly loaded page resumes exactly where it left off.
  */
@@ -16,7 +19,7 @@ import { Elysia } from "elysia";
 import type { Db } from "../../db/client.ts";
 import { listTasks } from "../../db/queries/list-tasks.ts";
 import type { Logger } from "../../log/logger.ts";
-import { LIVE_PATHS, SCHEDULES_EVENT, TASK_LIST_EVENT, WORKERS_EVENT } from "../../../views/live-events.ts";
+import { LIVE_PATHS, LOG_EVENTS, SCHEDULES_EVENT, TASK_LIST_EVENT, WORKERS_EVENT } from "../../../views/live-events.ts";
 import { LIST_LIMIT_MAX, parseListQuery } from "../tasks/list-query.ts";
 import type { DashboardContext } from "./dashboard-context.ts";
 import type { DashboardLive, FollowHandlers } from "./dashboard-live.ts";
@@ -24,17 +27,21 @@ import type { LiveSnapshot } from "./live-snapshot.ts";
 import { sseResponse, type SseOptions, type SseSink } from "../live/sse-writer.ts";
 import { DASHBOARD_LIST_NAMES, filterView, TaskListFollower } from "./task-list-live.ts";
 import { isUuid } from "../../core/uuid.ts";
+import type { OutputFeed } from "../live/output-feed.ts";
+import { followLogResponse, type LogEvents, type LogFollowDeps } from "../logs/log-follow.ts";
+import { LogHtml } from "./attempt-logs.ts";
 
 const hide = { detail: { hide: true } };
 
-export function liveRoutes({ db, live, sseBudget }: DashboardContext) {
+export function liveRoutes({ db, live, sseBudget, outputs }: DashboardContext) {
   const sse: SseOptions = { budget: sseBudget };
   return new Elysia()
     .get(LIVE_PATHS.overview, ({ request }) => snapshotStream(request, live.overview, (r) => Object.entries(r.events), live.log, sse), hide)
     .get(LIVE_PATHS.workers, ({ request }) => snapshotStream(request, live.workers, (r) => [[WORKERS_EVENT, r.rows]], live.log, sse), hide)
     .get(LIVE_PATHS.schedules, ({ request }) => snapshotStream(request, live.schedules, (r) => [[SCHEDULES_EVENT, r.rows]], live.log, sse), hide)
     .get(LIVE_PATHS.tasks, ({ request }) => taskListStream(request, db, live, sse), hide)
-    .get("/live/tasks/:id", ({ request, params }) => taskStream(request, live, params.id, sse), hide);
+    .get("/live/tasks/:id", ({ request, params }) => taskStream(request, live, outputs, params.id, sse), hide)
+    .get("/live/tasks/:id/attempts/:n/log", ({ request, params }) => attemptLogStream(request, { db, feed: live.feed, outputs, log: live.log, budget: sseBudget }, params.id, params.n), hide);
 }
 
 /** Sends a snapshot's events now and whenever it changes, skipping fragments identical to the last sent. */
@@ -81,7 +88,7 @@ function taskListStream(request: Request, db: Db, live: DashboardLive, sse: SseO
   }, { ...sse, signal: request.signal, log: live.log });
 }
 
-function taskStream(request: Request, live: DashboardLive, rawId: string, sse: SseOptions): Response {
+function taskStream(request: Request, live: DashboardLive, outputs: OutputFeed, rawId: string, sse: SseOptions): Response {
   if (!isUuid(rawId)) return new Response("no such task", { status: 404 });
   const id = rawId.toLowerCase();
   const from = request.headers.get("last-event-id") ?? new URL(request.url).searchParams.get("after");
@@ -93,13 +100,35 @@ function taskStream(request: Request, live: DashboardLive, rawId: string, sse: S
         const rendered = await live.tasks.get(id, seq);
         for (const [event, html] of Object.entries(rendered.events)) send(event, html, live.position(seq));
       });
-    return live.follow(from, {
+    const unfollowEnds = outputs.followEnds(id, () => {
+      live.tasks.invalidate(id);
+      push(live.feed.lastSeq);
+    });
+    const unfollow = live.follow(from, {
       batch: (b) => {
         if (b.taskChanges.some((c) => c.id === id)) push(b.seq);
       },
       resync: () => push(live.feed.lastSeq),
     });
+    return () => {
+      unfollowEnds();
+      unfollow();
+    };
   }, { ...sse, signal: request.signal, log: live.log });
+}
+
+/** One attempt's output as HTML pieces for its task page (views/client/live-log.js appends them). */
+function attemptLogStream(request: Request, deps: LogFollowDeps, rawId: string, rawAttempt: string): Response {
+  if (!isUuid(rawId) || !/^\d{1,9}$/.test(rawAttempt) || Number(rawAttempt) < 1) return new Response("no such attempt", { status: 404 });
+  const params = new URL(request.url).searchParams;
+  const resume = request.headers.get("last-event-id") ?? params.get("offset") ?? "0";
+  const from = /^\d{1,15}$/.test(resume) ? Number(resume) : 0;
+  const html = new LogHtml();
+  const events: LogEvents = {
+    piece: (sink, p, id) => sink.send(LOG_EVENTS.piece, html.piece(p.stream, p.text, p.skipped), id),
+    outcome: (sink, _o, id) => void sink.send(LOG_EVENTS.end, "", id),
+  };
+  return followLogResponse(deps, { taskId: rawId.toLowerCase(), attempt: Number(rawAttempt), stream: "both", from }, request.signal, events);
 }
 
 /** Sends an event unless this stream already sent the same fragment for it. */

@@ -56,7 +56,7 @@ describeEachBackend("the overview's live counts (the same query as /metrics)", (
   });
   afterAll(() => d.close());
   beforeEach(async () => {
-    await d.db.execute(sql`truncate tasks, task_attempts, task_events, workers`);
+    await d.db.execute(sql`truncate tasks, task_attempts, task_output_chunks, task_events, workers`);
   });
 
   test("counts tasks in the statuses asked for, each present", async () => {

@@ -16,7 +16,7 @@ describeEachBackend("dashboard pages", (backend) => {
   });
   afterAll(() => t.close());
   beforeEach(async () => {
-    await t.db.execute(sql`truncate tasks, task_attempts, task_events, workers`);
+    await t.db.execute(sql`truncate tasks, task_attempts, task_output_chunks, task_events, workers`);
   });
 
   test("the overview renders every panel, counts link to the filtered list, and it follows its stream", async () => {

@@ -4,6 +4,7 @@
  * embed their stream URL with the feed position they were rendered at, taken
  * before their query so the stream replays whatever changed after.
  */
+import { loadAttemptLogs } from "./attempt-logs.ts";
 import { Elysia } from "elysia";
 import { getTask } from "../../db/queries/get-task.ts";
 import { getSchedule } from "../../db/queries/get-schedule.ts";
@@ -80,13 +81,15 @@ async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearc
 }
 
 /** A task's page; `notice` and `status` report a refused action on it. */
-export async function taskPage({ db, live, chrome }: DashboardContext, id: string, notice?: string, status = 200): Promise<Response> {
+export async function taskPage(ctx: DashboardContext, id: string, notice?: string, status = 200): Promise<Response> {
+  const { db, live, chrome } = ctx;
   const now = new Date();
   const position = live.position();
   const detail = isUuid(id) ? await getTask(db, id.toLowerCase()) : null;
-  if (!detail) return notFoundPage({ db, live, chrome }, `There is no task with id ${id}.`);
+  if (!detail) return notFoundPage(ctx, `There is no task with id ${id}.`);
   const streamUrl = `${LIVE_PATHS.task(detail.task.id)}?${new URLSearchParams({ after: position })}`;
-  return htmlPage(TaskDetailPage({ detail, now, streamUrl, notice, ...chrome }) as string, status);
+  const logs = await loadAttemptLogs(db, detail);
+  return htmlPage(TaskDetailPage({ detail, logs, now, streamUrl, notice, ...chrome }) as string, status);
 }
 
 export function notFoundPage({ chrome }: DashboardContext, message: string): Response {

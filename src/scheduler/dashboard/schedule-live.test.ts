@@ -45,7 +45,7 @@ describeEachBackend("dashboard schedules live", (backend) => {
     for (const s of open) s.close();
     open = [];
     await waitFor("streams closed", () => t.feed.subscribers === baseline);
-    await t.db.execute(sql`truncate tasks, task_attempts, task_events, schedules`);
+    await t.db.execute(sql`truncate tasks, task_attempts, task_output_chunks, task_events, schedules`);
   });
 
   const connect = (url: string, n = 1) => {

@@ -18,7 +18,7 @@ describeEachBackend("dashboard schedule pages", (backend) => {
   });
   afterAll(() => t.close());
   beforeEach(async () => {
-    await t.db.execute(sql`truncate tasks, task_attempts, task_events, schedules`);
+    await t.db.execute(sql`truncate tasks, task_attempts, task_output_chunks, task_events, schedules`);
   });
 
   const create = async (s: Partial<NewSchedule> = {}) =>

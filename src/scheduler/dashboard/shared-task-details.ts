@@ -16,6 +16,11 @@ export class SharedTaskDetails<V> {
     private readonly maxEntries = 1000,
   ) {}
 
+  /** Forgets what was loaded for task `id`: it changed without a feed batch (an attempt's end after a cancel). */
+  invalidate(id: string): void {
+    this.entries.delete(id);
+  }
+
   /** The detail of task `id` as of feed batch `version` or later. */
   get(id: string, version: number): Promise<V> {
     const found = this.entries.get(id);

@@ -55,6 +55,8 @@ export interface SseSink {
   /** Sends one event whose data is `data` as JSON. */
   sendJson(event: string, data: unknown, id?: string): boolean;
   readonly closed: boolean;
+  /** Bytes written and not yet read by the client: a source with much to send waits while this is high. */
+  readonly queuedBytes: number;
   close(): void;
 }
 
@@ -123,6 +125,9 @@ export function sseResponse(open: (sink: SseSink) => () => void, opts: SseOption
     sendJson: (event, data, id) => write(formatEvent(event, JSON.stringify(data), id)),
     get closed() {
       return closed;
+    },
+    get queuedBytes() {
+      return closed ? 0 : Math.max(0, maxBuffered - (controller.desiredSize ?? maxBuffered));
     },
     close,
   };

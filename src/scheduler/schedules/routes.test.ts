@@ -53,7 +53,7 @@ describeEachBackend("schedule API", (backend) => {
   });
   afterAll(() => d.close());
   beforeEach(async () => {
-    await d.db.execute(sql`truncate tasks, task_attempts, task_events, schedules`);
+    await d.db.execute(sql`truncate tasks, task_attempts, task_output_chunks, task_events, schedules`);
   });
 
   async function call(method: string, path: string, json?: unknown, headers: Record<string, string> = {}) {

@@ -5,7 +5,7 @@
  */
 import { Type } from "@sinclair/typebox";
 import { TASK_STATUSES } from "../../core/task-status.ts";
-import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, SEARCH_MAX_CHARS } from "./list-query.ts";
+import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, OUTPUT_SEARCH_MIN_CHARS, SEARCH_MAX_CHARS } from "./list-query.ts";
 import { QUEUE_PATTERN } from "../../core/queue-name.ts";
 
 export const TaskListQuery = Type.Object({
@@ -17,6 +17,13 @@ export const TaskListQuery = Type.Object({
   ),
   queue: Type.Optional(Type.String({ pattern: QUEUE_PATTERN, description: "only tasks of this queue" })),
   q: Type.Optional(Type.String({ maxLength: SEARCH_MAX_CHARS, description: "only tasks whose name contains this text (case-insensitive)" })),
+  output: Type.Optional(
+    Type.String({
+      minLength: OUTPUT_SEARCH_MIN_CHARS,
+      maxLength: SEARCH_MAX_CHARS,
+      description: "only tasks whose output contains this text (case-insensitive), searched in the last 64 KiB of stdout and stderr of each finished attempt",
+    }),
+  ),
   schedule_id: Type.Optional(Type.String({ format: "uuid", description: "only tasks this schedule made" })),
   id_prefix: Type.Optional(Type.String({ maxLength: 36, description: "only tasks whose id starts with this (e.g. the first 8 characters, as the CLI shows them)", examples: ["7d1c2a4e"] })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT, description: "page size" })),

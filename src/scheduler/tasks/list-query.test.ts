@@ -4,7 +4,7 @@ import { decodeCursor, encodeCursor, idPrefixRange, LIST_LIMIT_DEFAULT, parseLis
 const parse = (q: string) => parseListQuery(new URLSearchParams(q));
 
 test("defaults: every status, any queue, limit 50, first page", () => {
-  expect(parse("")).toEqual({ ok: true, value: { statuses: [], queue: null, nameContains: null, scheduleId: null, idRange: null, limit: LIST_LIMIT_DEFAULT, after: null } });
+  expect(parse("")).toEqual({ ok: true, value: { statuses: [], queue: null, nameContains: null, outputContains: null, scheduleId: null, idRange: null, limit: LIST_LIMIT_DEFAULT, after: null } });
 });
 
 test("status as a comma list or repeated, deduplicated", () => {
@@ -47,4 +47,10 @@ test("bad values name the parameter", () => {
   for (const cursor of ["!!", "abc", encodeCursor({ createdAt: "2030-02-30T00:00:00.000000", id: "7d1c2a4e-0000-4000-8000-000000000001" })]) {
     expect(paths(`cursor=${cursor}`)).toEqual(["/cursor"]);
   }
+});
+
+test("output: a search of 3 to 200 characters, kept as typed", () => {
+  expect(parse("output=%20disk%20full").ok && (parse("output=%20disk%20full") as { value: { outputContains: string } }).value.outputContains).toBe(" disk full");
+  const short = parse("output=ab");
+  expect(short.ok ? [] : short.problems.map((p) => p.path)).toEqual(["/output"]);
 });

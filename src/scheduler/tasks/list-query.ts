@@ -15,6 +15,8 @@ import { isUuid } from "../../core/uuid.ts";
 export const LIST_LIMIT_DEFAULT = 50;
 export const LIST_LIMIT_MAX = 500;
 export const SEARCH_MAX_CHARS = 200;
+/** An output search needs three characters: the trigram index serves nothing shorter. */
+export const OUTPUT_SEARCH_MIN_CHARS = 3;
 /** A cursor decodes to `created_at|id`. */
 const POSITION = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6})\|([^|]+)$/;
 /** An id's shape as printed, with x for each hex digit: a `git`-style short id is a start of it. */
@@ -38,6 +40,10 @@ export function parseListQuery(query: URLSearchParams, names: ListQueryNames = A
   if (queue !== null && !isQueueName(queue)) bad("queue", "must be 1 to 64 characters of a-z, 0-9, _ and -");
   const q = one("q");
   if (q !== null && (q.length > SEARCH_MAX_CHARS || q.includes("\u0000") || !q.isWellFormed())) bad("q", `must be text of at most ${SEARCH_MAX_CHARS} characters`);
+  const output = query.getAll("output").join(",") || null;
+  if (output !== null && (output.length < OUTPUT_SEARCH_MIN_CHARS || output.length > SEARCH_MAX_CHARS || output.includes("\u0000") || !output.isWellFormed())) {
+    bad("output", `must be text of ${OUTPUT_SEARCH_MIN_CHARS} to ${SEARCH_MAX_CHARS} characters`);
+  }
   const scheduleId = one(names.schedule);
   // Checked here so that a malformed id is a 422 naming it, not a uuid cast error in PostgreSQL.
   if (scheduleId !== null && !isUuid(scheduleId)) bad(names.schedule, "must be a schedule id (a UUID)");
@@ -50,7 +56,7 @@ export function parseListQuery(query: URLSearchParams, names: ListQueryNames = A
   const after = cursorText === null ? null : decodeCursor(cursorText);
   if (cursorText !== null && after === null) bad("cursor", "is not a next_cursor given by this API");
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, value: { statuses, queue, nameContains: q, scheduleId: scheduleId?.toLowerCase() ?? null, idRange: idPrefix === null ? null : idPrefixRange(idPrefix), limit, after } };
+  return { ok: true, value: { statuses, queue, nameContains: q, outputContains: output, scheduleId: scheduleId?.toLowerCase() ?? null, idRange: idPrefix === null ? null : idPrefixRange(idPrefix), limit, after } };
 }
 
 /**

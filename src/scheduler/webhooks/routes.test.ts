@@ -7,6 +7,7 @@ import { parseConfig } from "../../config/config.ts";
 import { recordTransitions } from "../../db/queries/record-transitions.ts";
 import { roleLogger } from "../../log/logger.ts";
 import { ChangeFeed } from "../live/change-feed.ts";
+import { OutputFeed } from "../live/output-feed.ts";
 import { buildHttpApp } from "../http-app.ts";
 
 const PUBLIC_URL = "http://93.184.215.14/hooks/taskflow";
@@ -18,7 +19,7 @@ describeEachBackend("webhook API", (backend) => {
   beforeAll(async () => {
     d = await openTestDatabase(backend);
     const log = roleLogger("scheduler", "test");
-    const build = (argv: string[]) => buildHttpApp({ db: d.db, log, feed: new ChangeFeed(d, log), config: parseConfig(argv, {}).config });
+    const build = (argv: string[]) => buildHttpApp({ db: d.db, log, feed: new ChangeFeed(d, log), outputs: new OutputFeed(d), config: parseConfig(argv, {}).config });
     app = build([]);
     allowing = build(["--webhook-allow-private"]);
   });
