@@ -108,7 +108,8 @@ test("threads that cannot start: a warning, then every task runs in process, sto
   expect((await ok.started).pid).toBeGreaterThan(1);
   expect(await cancelled.done).toMatchObject({ reason: "cancelled", error: "cancelled: asked before the fallback" });
   expect(pool.inProcess).toBe(true);
-  expect(pool.threadCount).toBe(0);
+  // A second thread may have been started before the first one failed; it fails the same way, a moment later.
+  await waitFor("every failed thread to be dropped", () => pool.threadCount === 0, 5000);
   const warnings = lines.filter((l) => l.level === "warn");
   expect(warnings).toHaveLength(1);
   expect(warnings[0]!.message).toStartWith("spawn threads unavailable");
