@@ -17,6 +17,7 @@ import { openapiRoutes } from "./openapi/routes.ts";
 import { bodyLimit } from "./request-body.ts";
 import { scheduleRoutes } from "./schedules/routes.ts";
 import { taskRoutes } from "./tasks/routes.ts";
+import { queueRoutes } from "./queues/routes.ts";
 import { workerRoutes } from "./workers/routes.ts";
 
 export interface HttpAppDeps {
@@ -42,6 +43,7 @@ export function buildHttpApp(deps: HttpAppDeps) {
     .use(taskRoutes(deps.db, deps.log.getChild("tasks")))
     .use(scheduleRoutes(deps.db))
     .use(workerRoutes(deps.db))
+    .use(queueRoutes(deps.db, deps.log.getChild("queues")))
     .use(metricsRoutes(metrics))
     .use(eventRoutes({ feed: deps.feed, metrics, log: deps.log.getChild("events") }))
     .use(dashboardRoutes({ db: deps.db, feed: deps.feed, log: deps.log, signOut: token !== null }))

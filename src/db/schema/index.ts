@@ -4,3 +4,4 @@ export * from "./task-attempts.ts";
 export * from "./task-events.ts";
 export * from "./workers.ts";
 export * from "./schedules.ts";
+export * from "./flow-control.ts";

@@ -35,6 +35,13 @@ export const tasks = pgTable(
     workerId: uuid("worker_id"),
     /** Display name of that worker. */
     worker: text("worker"),
+    /** Tasks sharing a key run at most concurrency_limit at once (picked or running); null: no limit. */
+    concurrencyKey: text("concurrency_key"),
+    concurrencyLimit: integer("concurrency_limit").notNull().default(1),
+    /** Dependencies not yet finished; the claim takes only tasks with 0 (docs/flow-control.md). */
+    blockedBy: integer("blocked_by").notNull().default(0),
+    /** What a failed or cancelled dependency does to this task: cancel (it) or run (it anyway). */
+    onDependencyFailure: text("on_dependency_failure").notNull().default("cancel"),
     /** The schedule that made this task, if any. */
     scheduleId: uuid("schedule_id"),
     createdAt: timestamp("created_at", tz).notNull().defaultNow(),
@@ -46,8 +53,14 @@ export const tasks = pgTable(
     updatedAt: timestamp("updated_at", tz).notNull().defaultNow(),
   },
   (t) => [
-    // The claim: due tasks of a queue by priority then age, an index scan over waiting rows only.
-    index("tasks_due_idx").on(t.queue, t.priority.desc(), t.runAt).where(sql`status = 'scheduled'`),
+    // The claim: due tasks of a queue by priority then age, an index scan over claimable rows only
+    // (no concurrency key, no unfinished dependency); keyed tasks are claimed through tasks_keyed_due_idx.
+    index("tasks_due_idx").on(t.queue, t.priority.desc(), t.runAt).where(sql`status = 'scheduled' and concurrency_key is null and blocked_by = 0`),
+    index("tasks_keyed_due_idx")
+      .on(t.concurrencyKey, t.priority.desc(), t.runAt)
+      .where(sql`status = 'scheduled' and concurrency_key is not null and blocked_by = 0`),
+    // Why a task waits: the tasks holding its key.
+    index("tasks_key_active_idx").on(t.concurrencyKey).where(sql`status in ('picked', 'running') and concurrency_key is not null`),
     // The wake-up timer: the nearest future run_at across all queues.
     index("tasks_next_run_idx").on(t.runAt).where(sql`status = 'scheduled'`),
     // Recovery: the live attempts of a worker that was declared dead.

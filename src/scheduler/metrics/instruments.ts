@@ -32,6 +32,7 @@ export function createInstruments() {
     tasks: gauge("taskflow_tasks", "Tasks waiting or live, by queue and status (created, scheduled, picked, running).", ["queue", "status"]),
     runningAttempts: gauge("taskflow_running_attempts", "Attempts whose process is running on a worker, by queue.", ["queue"]),
     queueLag: gauge("taskflow_queue_lag_seconds", "Age of the oldest due task waiting for a worker, by queue (0 when none is due).", ["queue"]),
+    queuePaused: gauge("taskflow_queue_paused", "1 for each paused queue (its tasks are not claimed).", ["queue"]),
     workers: gauge("taskflow_workers", "Worker sessions by status (alive, draining, dead).", ["status"]),
     connectedWorkers: gauge("taskflow_grpc_connected_workers", "Live worker sessions by the coordinator holding their gRPC stream.", ["coordinator"]),
     databaseUp: gauge("taskflow_database_up", "1 when this scrape could read the database, else 0 (and database gauges are left out)."),

@@ -26,6 +26,9 @@ import { taskDetailJson, taskJson } from "./task-json.ts";
 import { SubmitCoalescer } from "./submit-coalescer.ts";
 import { validateNewTask, validateTaskBatch, type Checked } from "./validate-task.ts";
 import { isUuid } from "../../core/uuid.ts";
+import { waitingReason } from "../../core/waiting-reason.ts";
+import { loadWaitingFacts } from "../../db/queries/load-waiting-facts.ts";
+import type { TaskRow } from "../../db/schema/index.ts";
 
 const tags = ["tasks"];
 /** Bodies are read by readJsonBody (size cap, JSON only), never by Elysia's parser. */
@@ -49,8 +52,10 @@ const SUBMIT_INSERTS_IN_FLIGHT = 4;
 /** Per-task lines for a batch only at debug: a 1000-task batch gets one info line. */
 export function taskRoutes(db: Db, log: Logger) {
   const coalescer = new SubmitCoalescer((items) => insertTasks(db, items), { maxInFlight: SUBMIT_INSERTS_IN_FLIGHT, maxBatch: BATCH_MAX_TASKS });
-  // Keyed submissions keep their own transaction: the idempotency read-back is per key.
-  const submit = async (task: NewTask) => (task.idempotencyKey === null ? coalescer.submit(task) : (await insertTasks(db, [task]))[0]!);
+  // Keyed submissions and dependent ones keep their own transaction: the idempotency read-back is per key,
+  // and a missing dependency must fail only its own request.
+  const submit = async (task: NewTask) =>
+    task.idempotencyKey === null && !task.dependsOn?.length ? coalescer.submit(task) : (await insertTasks(db, [task]))[0]!;
   return new Elysia({ name: "tasks", prefix: "/api/tasks" })
     .post(
       "",
@@ -79,7 +84,8 @@ export function taskRoutes(db: Db, log: Logger) {
       "",
       async ({ request }) => {
         const page = await listTasks(db, valid(parseListQuery(new URL(request.url).searchParams)));
-        return { tasks: page.tasks.map(taskJson), next_cursor: page.next ? encodeCursor(page.next) : null };
+        const reasons = await waitingReasons(db, page.tasks);
+        return { tasks: page.tasks.map((t) => taskJson(t, reasons.get(t.id) ?? null)), next_cursor: page.next ? encodeCursor(page.next) : null };
       },
       { detail: { summary: "List tasks newest first, filtered and paginated", tags, parameters: queryParameters(TaskListQuery), responses: answers.list } },
     )
@@ -108,6 +114,12 @@ export function taskRoutes(db: Db, log: Logger) {
       parse,
       detail: { summary: "Run a failed or cancelled task again now", tags, responses: answers.retried },
     });
+}
+
+/** Why each scheduled task of a list page waits, by id. */
+async function waitingReasons(db: Db, list: TaskRow[]): Promise<Map<string, string | null>> {
+  const facts = await loadWaitingFacts(db, list.filter((t) => t.status === "scheduled").map((t) => t.id));
+  return new Map([...facts].map(([id, f]) => [id, waitingReason(f)]));
 }
 
 /** The checked value, or a ValidationError (422) listing every problem. */
