@@ -45,50 +45,49 @@ CREATE INDEX "task_dependencies_depends_on_idx" ON "task_dependencies" USING btr
 CREATE INDEX "tasks_keyed_due_idx" ON "tasks" USING btree ("concurrency_key","priority" DESC NULLS LAST,"run_at") WHERE status = 'scheduled' and concurrency_key is not null and blocked_by = 0;--> statement-breakpoint
 CREATE INDEX "tasks_key_active_idx" ON "tasks" USING btree ("concurrency_key") WHERE status in ('picked', 'running') and concurrency_key is not null;--> statement-breakpoint
 CREATE INDEX "tasks_due_idx" ON "tasks" USING btree ("queue","priority" DESC NULLS LAST,"run_at") WHERE status = 'scheduled' and concurrency_key is null and blocked_by = 0;--> statement-breakpoint
--- Every queue that has a task has a row: the claim takes only queues whose row it can lock
--- unpaused, which is what makes a pause exact (docs/flow-control.md). One upsert per statement.
-CREATE FUNCTION taskflow_task_queues() RETURNS trigger LANGUAGE plpgsql AS $$
+-- New tasks, once per insert statement: every queue that has a task has a row (the claim takes
+-- only queues whose row it can lock unpaused, which is what makes a pause exact), and keyed tasks
+-- are counted on their key's row (docs/flow-control.md), in key order so concurrent inserts cannot
+-- deadlock. A key's limit is the one of its latest insert (the largest, within one statement).
+CREATE FUNCTION taskflow_tasks_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO queues (name) SELECT DISTINCT queue FROM new_tasks ON CONFLICT (name) DO NOTHING;
+  INSERT INTO concurrency_keys AS c (key, active, waiting, lim)
+  SELECT concurrency_key, count(*) FILTER (WHERE status IN ('picked', 'running')),
+         count(*) FILTER (WHERE status IN ('created', 'scheduled')), max(concurrency_limit)
+  FROM new_tasks WHERE concurrency_key IS NOT NULL
+  GROUP BY concurrency_key ORDER BY concurrency_key
+  ON CONFLICT (key) DO UPDATE SET active = c.active + excluded.active, waiting = c.waiting + excluded.waiting, lim = excluded.lim;
   RETURN NULL;
 END
 $$;
 --> statement-breakpoint
-CREATE TRIGGER tasks_queue_rows AFTER INSERT ON tasks
+CREATE TRIGGER tasks_inserted AFTER INSERT ON tasks
   REFERENCING NEW TABLE AS new_tasks
-  FOR EACH STATEMENT EXECUTE FUNCTION taskflow_task_queues();
+  FOR EACH STATEMENT EXECUTE FUNCTION taskflow_tasks_inserted();
 --> statement-breakpoint
 INSERT INTO queues (name) SELECT DISTINCT queue FROM tasks ON CONFLICT (name) DO NOTHING;
 --> statement-breakpoint
 -- concurrency_keys counts, per key, the tasks holding it (picked, running) and waiting for it
 -- (created, scheduled), whoever moves the task: the claim, results, cancels, lost workers,
--- retries, deletes. Only keyed tasks fire it.
+-- retries, deletes. Only keyed tasks fire it; the key never changes. Inserts are counted per
+-- statement, above.
 CREATE FUNCTION taskflow_count_concurrency_key() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  k text := coalesce(NEW.concurrency_key, OLD.concurrency_key);
-  d_active int := 0;
-  d_waiting int := 0;
+  d_active int := -(OLD.status IN ('picked', 'running'))::int;
+  d_waiting int := -(OLD.status IN ('created', 'scheduled'))::int;
 BEGIN
-  IF TG_OP <> 'DELETE' THEN
+  IF TG_OP = 'UPDATE' THEN
     d_active := d_active + (NEW.status IN ('picked', 'running'))::int;
     d_waiting := d_waiting + (NEW.status IN ('created', 'scheduled'))::int;
   END IF;
-  IF TG_OP <> 'INSERT' THEN
-    d_active := d_active - (OLD.status IN ('picked', 'running'))::int;
-    d_waiting := d_waiting - (OLD.status IN ('created', 'scheduled'))::int;
-  END IF;
   IF d_active = 0 AND d_waiting = 0 THEN RETURN NULL; END IF;
   INSERT INTO concurrency_keys AS c (key, active, waiting, lim)
-  VALUES (k, greatest(d_active, 0), greatest(d_waiting, 0), CASE WHEN TG_OP = 'INSERT' THEN NEW.concurrency_limit ELSE 1 END)
-  ON CONFLICT (key) DO UPDATE
-  SET active = c.active + d_active, waiting = c.waiting + d_waiting,
-      lim = CASE WHEN TG_OP = 'INSERT' THEN excluded.lim ELSE c.lim END;
+  VALUES (OLD.concurrency_key, greatest(d_active, 0), greatest(d_waiting, 0), 1)
+  ON CONFLICT (key) DO UPDATE SET active = c.active + d_active, waiting = c.waiting + d_waiting;
   RETURN NULL;
 END
 $$;
---> statement-breakpoint
-CREATE TRIGGER tasks_key_insert AFTER INSERT ON tasks
-  FOR EACH ROW WHEN (NEW.concurrency_key IS NOT NULL) EXECUTE FUNCTION taskflow_count_concurrency_key();
 --> statement-breakpoint
 CREATE TRIGGER tasks_key_update AFTER UPDATE OF status ON tasks
   FOR EACH ROW WHEN (OLD.concurrency_key IS NOT NULL AND OLD.status IS DISTINCT FROM NEW.status)
