@@ -30,6 +30,7 @@ CREATE TABLE "task_dependencies" (
 );
 --> statement-breakpoint
 DROP INDEX "tasks_due_idx";--> statement-breakpoint
+DROP INDEX "tasks_next_run_idx";--> statement-breakpoint
 ALTER TABLE "tasks" ADD COLUMN "concurrency_key" text;--> statement-breakpoint
 ALTER TABLE "tasks" ADD COLUMN "concurrency_limit" integer DEFAULT 1 NOT NULL;--> statement-breakpoint
 ALTER TABLE "tasks" ADD COLUMN "blocked_by" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
@@ -44,6 +45,7 @@ CREATE INDEX "concurrency_keys_free_idx" ON "concurrency_keys" USING btree ("key
 CREATE INDEX "task_dependencies_depends_on_idx" ON "task_dependencies" USING btree ("depends_on") WHERE not done;--> statement-breakpoint
 CREATE INDEX "tasks_keyed_due_idx" ON "tasks" USING btree ("concurrency_key","priority" DESC NULLS LAST,"run_at") WHERE status = 'scheduled' and concurrency_key is not null and blocked_by = 0;--> statement-breakpoint
 CREATE INDEX "tasks_key_active_idx" ON "tasks" USING btree ("concurrency_key") WHERE status in ('picked', 'running') and concurrency_key is not null;--> statement-breakpoint
+CREATE INDEX "tasks_next_run_idx" ON "tasks" USING btree ("run_at") WHERE status = 'scheduled' and concurrency_key is null and blocked_by = 0;--> statement-breakpoint
 CREATE INDEX "tasks_due_idx" ON "tasks" USING btree ("queue","priority" DESC NULLS LAST,"run_at") WHERE status = 'scheduled' and concurrency_key is null and blocked_by = 0;--> statement-breakpoint
 -- New tasks, once per insert statement: every queue that has a task has a row (the claim takes
 -- only queues whose row it can lock unpaused, which is what makes a pause exact), and keyed tasks
@@ -76,6 +78,7 @@ CREATE FUNCTION taskflow_count_concurrency_key() RETURNS trigger LANGUAGE plpgsq
 DECLARE
   d_active int := -(OLD.status IN ('picked', 'running'))::int;
   d_waiting int := -(OLD.status IN ('created', 'scheduled'))::int;
+  still_waiting int;
 BEGIN
   IF TG_OP = 'UPDATE' THEN
     d_active := d_active + (NEW.status IN ('picked', 'running'))::int;
@@ -84,7 +87,10 @@ BEGIN
   IF d_active = 0 AND d_waiting = 0 THEN RETURN NULL; END IF;
   INSERT INTO concurrency_keys AS c (key, active, waiting, lim)
   VALUES (OLD.concurrency_key, greatest(d_active, 0), greatest(d_waiting, 0), 1)
-  ON CONFLICT (key) DO UPDATE SET active = c.active + d_active, waiting = c.waiting + d_waiting;
+  ON CONFLICT (key) DO UPDATE SET active = c.active + d_active, waiting = c.waiting + d_waiting
+  RETURNING waiting INTO still_waiting;
+  -- A slot came free and tasks wait for it: coordinators claim now rather than at their next poll.
+  IF d_active < 0 AND still_waiting > 0 THEN PERFORM pg_notify('taskflow_wake', json_build_array(OLD.queue)::text); END IF;
   RETURN NULL;
 END
 $$;

@@ -61,8 +61,8 @@ export const tasks = pgTable(
       .where(sql`status = 'scheduled' and concurrency_key is not null and blocked_by = 0`),
     // Why a task waits: the tasks holding its key.
     index("tasks_key_active_idx").on(t.concurrencyKey).where(sql`status in ('picked', 'running') and concurrency_key is not null`),
-    // The wake-up timer: the nearest future run_at across all queues.
-    index("tasks_next_run_idx").on(t.runAt).where(sql`status = 'scheduled'`),
+    // The wake-up timer: the nearest run_at of claimable tasks without a key, across all queues.
+    index("tasks_next_run_idx").on(t.runAt).where(sql`status = 'scheduled' and concurrency_key is null and blocked_by = 0`),
     // Recovery: the live attempts of a worker that was declared dead.
     index("tasks_active_worker_idx").on(t.workerId).where(sql`status in ('picked', 'running')`),
     // Listing newest first with keyset pagination, all tasks or by status / schedule.
