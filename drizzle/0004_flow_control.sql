@@ -45,6 +45,7 @@ CREATE INDEX "concurrency_keys_free_idx" ON "concurrency_keys" USING btree ("key
 CREATE INDEX "task_dependencies_depends_on_idx" ON "task_dependencies" USING btree ("depends_on") WHERE not done;--> statement-breakpoint
 CREATE INDEX "tasks_keyed_due_idx" ON "tasks" USING btree ("concurrency_key","priority" DESC NULLS LAST,"run_at") WHERE status = 'scheduled' and concurrency_key is not null and blocked_by = 0;--> statement-breakpoint
 CREATE INDEX "tasks_key_active_idx" ON "tasks" USING btree ("concurrency_key") WHERE status in ('picked', 'running') and concurrency_key is not null;--> statement-breakpoint
+CREATE INDEX "tasks_schedule_live_idx" ON "tasks" USING btree ("schedule_id") WHERE schedule_id is not null and status in ('created', 'scheduled', 'picked', 'running');--> statement-breakpoint
 CREATE INDEX "tasks_next_run_idx" ON "tasks" USING btree ("run_at") WHERE status = 'scheduled' and concurrency_key is null and blocked_by = 0;--> statement-breakpoint
 CREATE INDEX "tasks_due_idx" ON "tasks" USING btree ("queue","priority" DESC NULLS LAST,"run_at") WHERE status = 'scheduled' and concurrency_key is null and blocked_by = 0;--> statement-breakpoint
 -- New tasks, once per insert statement: every queue that has a task has a row (the claim takes

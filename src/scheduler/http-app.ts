@@ -41,7 +41,7 @@ export function buildHttpApp(deps: HttpAppDeps) {
     .use(healthRoutes(deps.db))
     .use(authRoutes({ token, log: deps.log.getChild("auth") }))
     .use(taskRoutes(deps.db, deps.log.getChild("tasks")))
-    .use(scheduleRoutes(deps.db))
+    .use(scheduleRoutes(deps.db, deps.log.getChild("schedules")))
     .use(workerRoutes(deps.db))
     .use(queueRoutes(deps.db, deps.log.getChild("queues")))
     .use(metricsRoutes(metrics))

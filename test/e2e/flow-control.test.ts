@@ -1,6 +1,7 @@
 // Flow control on real processes (docs/flow-control.md): concurrency keys across two
 // coordinators (PostgreSQL) with stamps from the workers' own processes, run-after
-// chains released without polling delay, and a queue pause under load.
+// chains released without polling delay, a queue pause under load, and the schedule
+// overlap policies and run-now.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +10,7 @@ import { sql } from "drizzle-orm";
 import { rows } from "../../src/db/sql.ts";
 import { FlowCluster } from "../support/flow-cluster.ts";
 import { waitFor } from "../support/processes.ts";
+import { processRuns } from "../support/worker-cluster.ts";
 
 let c: FlowCluster;
 const stamps = mkdtempSync(join(tmpdir(), "taskflow-flow-stamps-"));
@@ -130,4 +132,49 @@ test("pause under load: no task of the paused queue is picked after the pause is
   const resumedAt = Math.min(...waiting.map((w: { id: string }) => Date.parse(all.find((t) => t.id === w.id)!.picked_at)));
   const slipped = all.filter((t) => Date.parse(t.picked_at) > ack && Date.parse(t.picked_at) < resumedAt);
   expect(slipped).toEqual([]);
+}, 120_000);
+
+test("schedule overlap on an every-second cron with 2.5 s runs: skip and queue_one never overlap, replace kills the live process, allow overlaps; run-now runs at once", async () => {
+  await c.startWorkers(2, "sched", 4);
+  const pids = join(stamps, "replace.pids");
+  const make = (overlap: string, command: string) =>
+    c.api("POST", "/api/schedules", { name: `overlap-${overlap}`, cron: "* * * * * *", overlap, task: { command, queue: "sched", max_retries: 0 } });
+  const [skip, queueOne, replace, allow] = await Promise.all([
+    make("skip", "sleep 2.5"),
+    make("queue_one", "sleep 2.5"),
+    make("replace", `echo $$ >> ${pids}; exec sleep 30`),
+    make("allow", "sleep 2.5"),
+  ]);
+  const now = await c.api("POST", `/api/schedules/${skip.id}/run`);
+  expect(now.idempotency_key).toStartWith(`schedule:${skip.id}:manual:`);
+  await Bun.sleep(6000); // the schedules tick for six seconds; nothing to wait on
+  for (const s of [skip, queueOne, replace, allow]) await c.api("PATCH", `/api/schedules/${s.id}`, { paused: true });
+  const runs = async (id: string) => (await c.api("GET", "/api/tasks?limit=500")).tasks.filter((t: { schedule_id: string }) => t.schedule_id === id);
+  // The replace schedule's last run sleeps on: cancel it, then every run has ended.
+  for (const t of await runs(replace.id)) if (!["completed", "failed", "cancelled"].includes(t.status)) await c.api("POST", `/api/tasks/${t.id}/cancel`);
+  const ended = async (id: string) => c.waitFinished((await runs(id)).map((t: { id: string }) => t.id), 30_000);
+  const spans = (ts: any[]) => ts.filter((t) => t.attempts[0]?.started_at).map((t) => [Date.parse(t.attempts[0].started_at), Date.parse(t.attempts[0].finished_at)] as [number, number]);
+  const outcomes = async (id: string) => (await c.api("GET", `/api/schedules/${id}/ticks`)).ticks.map((t: { outcome: string }) => t.outcome);
+
+  const skipped = await ended(skip.id);
+  expect(maxOverlap(spans(skipped.filter((t) => !t.idempotency_key.includes(":manual:"))))).toBe(1);
+  expect(await outcomes(skip.id)).toContain("skipped");
+  expect(await outcomes(skip.id)).toContain("manual");
+  expect(skipped.find((t) => t.id === now.id).status).toBe("completed");
+
+  const queued = await ended(queueOne.id);
+  expect(maxOverlap(spans(queued))).toBe(1);
+  expect(queued.length).toBeGreaterThanOrEqual(2);
+  expect(await outcomes(queueOne.id)).toContain("queued");
+  expect((await c.api("GET", `/api/schedules/${queueOne.id}/ticks`)).ticks.some((t: { message: string | null }) => t.message?.endsWith("is already queued"))).toBe(true);
+
+  const replaced = await ended(replace.id);
+  expect(replaced.filter((t) => t.error === "replaced by the next run of its schedule").length).toBeGreaterThanOrEqual(2);
+  expect(await outcomes(replace.id)).toContain("replaced");
+  const started = readFileSync(pids, "utf8").trim().split("\n").map(Number);
+  expect(started.length).toBeGreaterThanOrEqual(2);
+  await waitFor("every replaced process to be gone", () => started.every((pid) => !processRuns(pid)), 15_000);
+
+  const allowed = await ended(allow.id);
+  expect(maxOverlap(spans(allowed))).toBeGreaterThanOrEqual(2);
 }, 120_000);

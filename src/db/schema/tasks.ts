@@ -73,6 +73,8 @@ export const tasks = pgTable(
     index("tasks_status_finished_idx")
       .on(t.status, t.finishedAt.desc(), t.id.desc())
       .where(sql`status in ('completed', 'failed', 'cancelled')`),
+    // A tick's overlap check: the schedule's unfinished runs.
+    index("tasks_schedule_live_idx").on(t.scheduleId).where(sql`schedule_id is not null and status in ('created', 'scheduled', 'picked', 'running')`),
     index("tasks_schedule_created_idx").on(t.scheduleId, t.createdAt.desc()).where(sql`schedule_id is not null`),
     uniqueIndex("tasks_idempotency_key_idx").on(t.idempotencyKey),
   ],
