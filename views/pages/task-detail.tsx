@@ -2,6 +2,7 @@
 import type { TaskDetail } from "../../src/db/queries/get-task.ts";
 import { TaskAttempts } from "../fragments/task-attempts.tsx";
 import { TaskSummary } from "../fragments/task-summary.tsx";
+import { waitingReason } from "../../src/core/waiting-reason.ts";
 import { TaskTimeline } from "../fragments/task-timeline.tsx";
 import { Layout, type PageChrome } from "../layout.tsx";
 import { TASK_DETAIL_EVENTS } from "../live-events.ts";
@@ -22,7 +23,7 @@ export function TaskDetailPage({ detail, now, streamUrl, notice, actions }: Task
           <a href="/tasks">Tasks</a> /
         </p>
         <section class="panel" id="task-summary" sse-swap={TASK_DETAIL_EVENTS.summary}>
-          <TaskSummary task={detail.task} now={now} notice={notice} />
+          <TaskSummary task={detail.task} now={now} notice={notice} waitingReason={detail.waiting ? waitingReason(detail.waiting) : null} />
         </section>
         <div class="grid">
           <section class="panel" aria-labelledby="h-timeline">

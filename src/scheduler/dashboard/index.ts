@@ -14,6 +14,7 @@ import { DashboardLive, type DashboardLoaders } from "./dashboard-live.ts";
 import { liveRoutes } from "./live-routes.ts";
 import { pageRoutes } from "./page-routes.ts";
 import { scheduleDashboardRoutes } from "./schedule-routes.ts";
+import { queueDashboardRoutes } from "./queue-routes.ts";
 
 export interface DashboardDeps {
   db: Db;
@@ -33,5 +34,6 @@ export function dashboardRoutes(deps: DashboardDeps) {
     .use(pageRoutes(ctx))
     .use(formRoutes(ctx))
     .use(scheduleDashboardRoutes(ctx))
+    .use(queueDashboardRoutes(ctx, deps.log.getChild("queues")))
     .use(liveRoutes(ctx));
 }

@@ -26,9 +26,7 @@ import { taskDetailJson, taskJson } from "./task-json.ts";
 import { SubmitCoalescer } from "./submit-coalescer.ts";
 import { validateNewTask, validateTaskBatch, type Checked } from "./validate-task.ts";
 import { isUuid } from "../../core/uuid.ts";
-import { waitingReason } from "../../core/waiting-reason.ts";
-import { loadWaitingFacts } from "../../db/queries/load-waiting-facts.ts";
-import type { TaskRow } from "../../db/schema/index.ts";
+import { waitingReasons } from "./waiting-reasons.ts";
 
 const tags = ["tasks"];
 /** Bodies are read by readJsonBody (size cap, JSON only), never by Elysia's parser. */
@@ -114,12 +112,6 @@ export function taskRoutes(db: Db, log: Logger) {
       parse,
       detail: { summary: "Run a failed or cancelled task again now", tags, responses: answers.retried },
     });
-}
-
-/** Why each scheduled task of a list page waits, by id. */
-async function waitingReasons(db: Db, list: TaskRow[]): Promise<Map<string, string | null>> {
-  const facts = await loadWaitingFacts(db, list.filter((t) => t.status === "scheduled").map((t) => t.id));
-  return new Map([...facts].map(([id, f]) => [id, waitingReason(f)]));
 }
 
 /** The checked value, or a ValidationError (422) listing every problem. */
