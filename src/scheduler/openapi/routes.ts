@@ -63,7 +63,7 @@ export function openapiDocument(app: AnyElysia) {
     },
     security: [{ bearerAuth: [] }],
     tags: [
-      { name: "tasks" }, { name: "schedules" }, { name: "workers" }, { name: "observability" }, { name: "health" }, { name: "auth" },
+      { name: "tasks" }, { name: "schedules" }, { name: "queues" }, { name: "workers" }, { name: "observability" }, { name: "health" }, { name: "auth" },
     ],
     paths,
     components: {
