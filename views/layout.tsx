@@ -8,7 +8,7 @@ import type { Children } from "@kitajs/html";
 import { ASSET_URLS } from "./asset-urls.ts";
 
 /** Which navigation entry is current; null hides the navigation (login, errors before sign-in). */
-export type NavItem = "overview" | "tasks" | "schedules" | "workers" | "webhooks" | "new-task" | null;
+export type NavItem = "overview" | "tasks" | "schedules" | "queues" | "workers" | "webhooks" | "new-task" | null;
 
 /** What every page passes on to the layout, the same for all pages of a process. */
 export interface PageChrome {
@@ -30,6 +30,7 @@ const NAV: { item: Exclude<NavItem, null>; href: string; label: string }[] = [
   { item: "overview", href: "/", label: "Overview" },
   { item: "tasks", href: "/tasks", label: "Tasks" },
   { item: "schedules", href: "/schedules", label: "Schedules" },
+  { item: "queues", href: "/queues", label: "Queues" },
   { item: "workers", href: "/workers", label: "Workers" },
   { item: "webhooks", href: "/webhooks", label: "Webhooks" },
   { item: "new-task", href: "/tasks/new", label: "New task" },

@@ -18,7 +18,7 @@ import { rows } from "../db/sql.ts";
 
 const log = roleLogger("coordinator", "test");
 const template = { command: "true", env: {}, queue: "default", priority: 0, max_retries: 0, backoff_ms: 1000, backoff_factor: 2, backoff_max_ms: 3_600_000, timeout_ms: null };
-const schedule = (o: Partial<NewSchedule> = {}): NewSchedule => ({ name: "s", cron: "* * * * * *", timezone: "UTC", template, paused: false, ...o });
+const schedule = (o: Partial<NewSchedule> = {}): NewSchedule => ({ name: "s", cron: "* * * * * *", timezone: "UTC", template, paused: false, overlap: "allow", catchUp: "latest", catchUpMax: 10, ...o });
 
 describeEachBackend("schedule ticker", (backend) => {
   let d: TestDatabase;

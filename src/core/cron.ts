@@ -82,3 +82,8 @@ export function latestRunAtOrBefore(expr: string, tz: string, at: Date): Date | 
 function cron(expr: string, tz: string): Cron {
   return new Cron(expr.trim(), { timezone: tz, mode: MODE });
 }
+
+/** Up to `n` due times at or before `at`, latest first. */
+export function latestRunsAtOrBefore(expr: string, tz: string, at: Date, n: number): Date[] {
+  return cron(expr, tz).previousRuns(n, new Date(at.getTime() + 1));
+}

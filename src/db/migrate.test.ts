@@ -22,9 +22,10 @@ describeEachBackend("migrations", (backend) => {
     const tables = rows<{ t: string }>(
       await d.db.execute(sql`select table_name as t from information_schema.tables where table_schema = 'public' order by 1`),
     ).map((r) => r.t);
-    expect(tables).toEqual(["coordinators", "dashboard_sessions", "prune_totals", "schedules", "task_attempts", "task_events", "task_output_chunks", "tasks", "webhook_deliveries", "webhook_delivery_attempts", "webhooks", "workers"]);
+    expect(tables).toEqual(["concurrency_keys", "coordinators", "dashboard_sessions", "prune_totals", "queues", "schedule_ticks", "schedules", "task_attempts", "task_dependencies", "task_events", "task_output_chunks", "tasks", "webhook_deliveries", "webhook_delivery_attempts", "webhooks", "workers"]);
   });
 
+  // The shape of the claim's read of one (queue, priority) level (claim-due-tasks.ts).
   test("the claim of due tasks is an index scan over the partial index", async () => {
     // Realistic shape: most tasks finished, some waiting in the future, a few due.
     await d.db.execute(sql`insert into tasks (name, command, status, queue, run_at)
@@ -33,7 +34,7 @@ describeEachBackend("migrations", (backend) => {
       from generate_series(1, 5000) i`);
     await d.db.execute(sql`analyze tasks`);
     const plan = rows<Record<string, string>>(
-      await d.db.execute(sql`explain select id from tasks where status = 'scheduled' and queue = 'default' and run_at <= now() order by priority desc, run_at limit 10`),
+      await d.db.execute(sql`explain select id from tasks where status = 'scheduled' and concurrency_key is null and blocked_by = 0 and queue = 'default' and priority = 0 and run_at <= now() order by run_at limit 10`),
     )
       .map((r) => Object.values(r)[0])
       .join("\n");

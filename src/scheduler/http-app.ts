@@ -25,6 +25,7 @@ import { scheduleRoutes } from "./schedules/routes.ts";
 import { SseBudget, streamHeads } from "./sse-budget.ts";
 import { taskRoutes } from "./tasks/routes.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
+import { queueRoutes } from "./queues/routes.ts";
 import { workerRoutes } from "./workers/routes.ts";
 
 export interface HttpAppDeps {
@@ -61,9 +62,10 @@ export function buildHttpApp(deps: HttpAppDeps) {
     .use(authRoutes({ token, log: deps.log.getChild("auth"), throttle, sessions }))
     .use(taskRoutes(deps.db, deps.log.getChild("tasks")))
     .use(logRoutes({ db: deps.db, feed: deps.feed, outputs: deps.outputs, log: deps.log.getChild("logs"), budget: sseBudget }))
-    .use(scheduleRoutes(deps.db))
+    .use(scheduleRoutes(deps.db, deps.log.getChild("schedules")))
     .use(workerRoutes(deps.db))
     .use(webhookRoutes(deps.db, { allowPrivate: deps.config.webhookAllowPrivate }))
+    .use(queueRoutes(deps.db, deps.log.getChild("queues")))
     .use(metricsRoutes(metrics))
     .use(eventRoutes({ feed: deps.feed, metrics, log: deps.log.getChild("events"), sseBudget }))
     .use(dashboardRoutes({ db: deps.db, feed: deps.feed, outputs: deps.outputs, log: deps.log, signOut: token !== null, retention: () => metrics.retention.read(), sseBudget }))

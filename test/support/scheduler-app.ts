@@ -113,7 +113,7 @@ export class SchedulerTestApp {
 
   /** Empties every table between tests that count rows. */
   async reset(): Promise<void> {
-    await this.db.execute(sql`truncate tasks, task_attempts, task_output_chunks, task_events, workers, schedules`);
+    await this.db.execute(sql`truncate tasks, task_attempts, task_output_chunks, task_events, workers, schedules, schedule_ticks, queues, concurrency_keys, task_dependencies`);
   }
 
   async count(table: "tasks" | "task_events" | "task_attempts"): Promise<number> {

@@ -77,6 +77,14 @@ function ScheduleRowView({ schedule: s, now }: { schedule: ScheduleView; now: Da
             </button>
           )}
         </form>
+        <form method="post" action={`/schedules/${s.id}/run`}>
+          <button type="submit" class="button" title="Make a task now, outside the cron">
+            Run now
+          </button>
+        </form>
+        <a href={`/schedules/${s.id}`} class="button subtle" title="Edit, delete, and see what each due time did">
+          Edit
+        </a>
         <a href={scheduleTasksUrl(s.id)} class="button subtle">
           Tasks
         </a>

@@ -18,13 +18,20 @@ export interface TaskRowProps {
   now: Date;
   /** Sent over the stream: replaces the row with the same id. */
   oob?: boolean;
+  /** Why a scheduled task waits (the list page works it out; stream updates leave it out). */
+  waiting?: string | null;
 }
 
-export function TaskRow({ task: t, now, oob = false }: TaskRowProps) {
+export function TaskRow({ task: t, now, oob = false, waiting = null }: TaskRowProps) {
   return (
     <tr id={taskRowId(t.id)} class="task-row" hx-swap-oob={oob ? "true" : undefined} data-status={t.status}>
       <td data-label="Status">
         <StatusBadge status={t.status} />
+        {waiting !== null && (
+          <small class="muted waiting-reason" safe>
+            {waiting}
+          </small>
+        )}
       </td>
       <td data-label="Name" class="cell-name">
         <a href={`/tasks/${t.id}`} class="task-name" safe>
@@ -74,11 +81,11 @@ export function NewTaskRows({ tasks, now }: { tasks: Task[]; now: Date }) {
 }
 
 /** The rows of a list page, or a line saying none match. */
-export function TaskRows({ tasks, now }: { tasks: Task[]; now: Date }) {
+export function TaskRows({ tasks, now, reasons }: { tasks: Task[]; now: Date; reasons?: Map<string, string | null> }) {
   return (
     <>
       {tasks.map((t) => (
-        <TaskRow task={t} now={now} />
+        <TaskRow task={t} now={now} waiting={reasons?.get(t.id) ?? null} />
       ))}
       <tr class="empty-row">
         <td colspan="7" class="empty">

@@ -10,7 +10,8 @@ import { formatDuration } from "../format.ts";
 import { scheduleTasksUrl } from "./schedule-rows.tsx";
 import { TaskActions } from "./task-actions.tsx";
 
-export function TaskSummary({ task: t, now, notice }: { task: TaskRow; now: Date; notice?: string }) {
+/** `waitingReason`: why a scheduled task is not running yet (core/waiting-reason.ts), when something holds it back. */
+export function TaskSummary({ task: t, now, notice, waitingReason = null }: { task: TaskRow; now: Date; notice?: string; waitingReason?: string | null }) {
   const env = Object.entries(t.env ?? {});
   return (
     <>
@@ -24,6 +25,11 @@ export function TaskSummary({ task: t, now, notice }: { task: TaskRow; now: Date
       {notice !== undefined && (
         <p class="notice" role="alert" safe>
           {notice}
+        </p>
+      )}
+      {waitingReason !== null && (
+        <p class="waiting-reason">
+          Waiting: <span safe>{waitingReason}</span>
         </p>
       )}
       {t.error !== null && (

@@ -3,6 +3,7 @@ import type { TaskDetail } from "../../src/db/queries/get-task.ts";
 import type { AttemptLogView } from "../../src/scheduler/dashboard/attempt-logs.ts";
 import { TaskAttempts } from "../fragments/task-attempts.tsx";
 import { TaskSummary } from "../fragments/task-summary.tsx";
+import { waitingReason } from "../../src/core/waiting-reason.ts";
 import { TaskTimeline } from "../fragments/task-timeline.tsx";
 import { Layout, type PageChrome } from "../layout.tsx";
 import { TASK_DETAIL_EVENTS } from "../live-events.ts";
@@ -25,7 +26,7 @@ export function TaskDetailPage({ detail, logs, now, streamUrl, notice, actions }
           <a href="/tasks">Tasks</a> /
         </p>
         <section class="panel" id="task-summary" sse-swap={TASK_DETAIL_EVENTS.summary}>
-          <TaskSummary task={detail.task} now={now} notice={notice} />
+          <TaskSummary task={detail.task} now={now} notice={notice} waitingReason={detail.waiting ? waitingReason(detail.waiting) : null} />
         </section>
         <div class="grid">
           <section class="panel" aria-labelledby="h-timeline">

@@ -15,6 +15,8 @@ import type { TaskListFilterView } from "../../src/scheduler/dashboard/task-list
 
 export interface TasksPageProps extends PageChrome {
   tasks: TaskRow[];
+  /** Why each scheduled task waits, by id. */
+  reasons?: Map<string, string | null>;
   filter: TaskListFilterView;
   /** Cursor of the next (older) page, or null on the last page. */
   nextCursor: string | null;
@@ -32,7 +34,7 @@ export interface TasksPageProps extends PageChrome {
 
 export const TASKS_NOTICE_ID = "tasks-notice";
 
-export function TasksPage({ tasks, filter, nextCursor, firstPage, limit = null, streamUrl, problems = [], scheduleName = null, now, actions }: TasksPageProps) {
+export function TasksPage({ tasks, reasons, filter, nextCursor, firstPage, limit = null, streamUrl, problems = [], scheduleName = null, now, actions }: TasksPageProps) {
   const statusValue = filter.statuses.join(",");
   const query = (extra: Record<string, string>) => listUrl({ ...filterParams(filter), ...(limit === null ? {} : { limit: String(limit) }), ...extra });
   return (
@@ -115,7 +117,7 @@ export function TasksPage({ tasks, filter, nextCursor, firstPage, limit = null, 
               </tr>
             </thead>
             <tbody id={TASK_ROWS_ID}>
-              <TaskRows tasks={tasks} now={now} />
+              <TaskRows tasks={tasks} now={now} reasons={reasons} />
             </tbody>
           </table>
         </div>

@@ -15,7 +15,7 @@ describeEachBackend("claimDueTasks", (backend) => {
   });
   afterAll(() => d.close());
   beforeEach(async () => {
-    await d.db.execute(sql`truncate tasks, task_attempts, task_events, workers cascade`);
+    await d.db.execute(sql`truncate tasks, task_attempts, task_events, workers, concurrency_keys, task_dependencies cascade`);
   });
 
   test("claim takes due tasks by priority then run_at, only its queues, never future ones, up to the limit", async () => {

@@ -10,11 +10,28 @@
  * walked (each level's read stops at the first one). The levels are the distinct
  * priorities with scheduled tasks, found by a skip scan of the same index: one
  * index probe each, so a few per claim in practice (priorities span −100…100).
+ *
+ * Flow control (docs/flow-control.md) lives here too, so no coordinator can race
+ * another past it: paused queues are left out (their rows are key-share locked),
+ * tasks with unfinished dependencies (blocked_by > 0) are outside both indexes,
+ * and tasks with a concurrency key come through their own index, only from keys
+ * whose counter row this claim locked with a free slot. Tasks without a key pay
+ * for this with one probe of an (empty) partial index.
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { ClaimedTask } from "../../core/attempt.ts";
 import { executePrepared } from "../client.ts";
 import { type Executor, rows, statusSql, textArray } from "../sql.ts";
+
+/** Claimable without a key: the predicate of tasks_due_idx, spelled the same so the planner uses it. */
+const UNKEYED = sql.raw(`t.status = 'scheduled' and t.concurrency_key is null and t.blocked_by = 0`);
+/** Claimable with a key: the predicate of tasks_keyed_due_idx. */
+const KEYED = sql.raw(`t.status = 'scheduled' and t.concurrency_key is not null and t.blocked_by = 0`);
+/**
+ * Keys with free slots one claim looks at (in key order). Bounds the claim's cost with many
+ * keys; a key past this many is served once earlier keys fill up or empty.
+ */
+const KEYS_PER_CLAIM = sql.raw("100");
 
 export interface ClaimRequest {
   workerId: string;
@@ -42,19 +59,24 @@ export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<Cl
   if (req.limit <= 0 || req.queues.length === 0) return [];
   const limit = limitSql(req.limit);
   const result = await executePrepared(db, sql`
-    with recursive levels as (
-      select q.queue, (select t.priority from tasks t where t.status = ${statusSql("scheduled")} and t.queue = q.queue
+    with recursive open_queues as (
+      -- Key-share locks on the queues' rows: a pause (which locks its row for update) waits for
+      -- claims in flight and later claims see it, so nothing of a paused queue is picked after it.
+      select name as queue from queues where name = any(${textArray(req.queues)}::text[]) and not paused
+      for key share
+    ), levels as (
+      select q.queue, (select t.priority from tasks t where ${UNKEYED} and t.queue = q.queue
                        order by t.priority desc nulls last limit 1) as priority
-      from unnest(${textArray(req.queues)}::text[]) as q(queue)
+      from open_queues q
       union all
-      select l.queue, (select t.priority from tasks t where t.status = ${statusSql("scheduled")} and t.queue = l.queue and t.priority < l.priority
+      select l.queue, (select t.priority from tasks t where ${UNKEYED} and t.queue = l.queue and t.priority < l.priority
                        order by t.priority desc nulls last limit 1)
       from levels l where l.priority is not null
     ), due as (
-      select c.id from levels l
+      select c.id, c.priority, c.run_at from levels l
       cross join lateral (
         select t.id, t.priority, t.run_at from tasks t
-        where t.status = ${statusSql("scheduled")} and t.queue = l.queue and t.priority = l.priority and t.run_at <= now()
+        where ${UNKEYED} and t.queue = l.queue and t.priority = l.priority and t.run_at <= now()
         order by t.run_at
         limit ${limit}
         for update skip locked
@@ -63,11 +85,31 @@ export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<Cl
       -- "nulls last" as in tasks_due_idx, or the index order cannot serve it.
       order by c.priority desc nulls last, c.run_at
       limit ${limit}
+    ), free_keys as (
+      -- Keys with a free slot and something waiting. Locking the key's row is what makes the limit
+      -- hold across coordinators: a claim in flight holds it (others skip the key), and the row read
+      -- after the lock is its latest version, counted by the trigger of every earlier pick.
+      select key, lim - active as free from concurrency_keys where waiting > 0 and active < lim
+      limit ${KEYS_PER_CLAIM}
+      for update skip locked
+    ), keyed as (
+      select c.id, c.priority, c.run_at from free_keys k
+      cross join lateral (
+        select t.id, t.priority, t.run_at from tasks t
+        where ${KEYED} and t.concurrency_key = k.key and t.queue in (select queue from open_queues) and t.run_at <= now()
+        order by t.priority desc nulls last, t.run_at
+        limit least(k.free, ${limit})
+        for update skip locked
+      ) c
+    ), chosen as (
+      select id, priority, run_at from (select * from due union all select * from keyed) d
+      order by priority desc nulls last, run_at
+      limit ${limit}
     ), picked as (
       update tasks t
       set status = ${statusSql("picked")}, attempt = t.attempt + 1, worker_id = ${req.workerId}, worker = ${req.workerName},
           picked_at = now(), started_at = null, finished_at = null, exit_code = null, error = null, updated_at = now()
-      from due where t.id = due.id
+      from chosen where t.id = chosen.id
       returning t.id, t.attempt, t.name, t.command, t.env, t.queue, t.timeout_ms, t.max_retries,
                 t.backoff_ms, t.backoff_factor, t.backoff_max_ms, t.priority, t.run_at
     ), attempts as (

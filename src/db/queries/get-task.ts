@@ -1,12 +1,18 @@
 /** Reads one task with its attempts and its events (the timeline), both in order. */
 import { asc, eq } from "drizzle-orm";
 import type { Db } from "../client.ts";
-import { taskAttempts, taskEvents, tasks, type TaskAttemptRow, type TaskEventRow, type TaskRow } from "../schema/index.ts";
+import type { WaitingFacts } from "../../core/waiting-reason.ts";
+import { loadWaitingFacts } from "./load-waiting-facts.ts";
+import { taskAttempts, taskDependencies, taskEvents, tasks, type TaskAttemptRow, type TaskEventRow, type TaskRow } from "../schema/index.ts";
 
 export interface TaskDetail {
   task: TaskRow;
   attempts: TaskAttemptRow[];
   events: TaskEventRow[];
+  /** The tasks it runs after. */
+  dependsOn: string[];
+  /** What holds it back, while it is scheduled (core/waiting-reason.ts words it). */
+  waiting: WaitingFacts | null;
 }
 
 /** The task `id` with its attempts (by number) and events (as recorded), or null if there is none. */
@@ -18,7 +24,9 @@ export async function getTask(db: Db, id: string): Promise<TaskDetail | null> {
       if (!task) return null;
       const attempts = await tx.select().from(taskAttempts).where(eq(taskAttempts.taskId, id)).orderBy(asc(taskAttempts.attempt));
       const events = await tx.select().from(taskEvents).where(eq(taskEvents.taskId, id)).orderBy(asc(taskEvents.id));
-      return { task, attempts, events };
+      const deps = await tx.select({ id: taskDependencies.dependsOn }).from(taskDependencies).where(eq(taskDependencies.taskId, id));
+      const waiting = (await loadWaitingFacts(tx, [id])).get(id) ?? null;
+      return { task, attempts, events, dependsOn: deps.map((d) => d.id), waiting };
     },
     { isolationLevel: "repeatable read", accessMode: "read only" },
   );

@@ -11,6 +11,7 @@ import { dbNow } from "./db-now.ts";
 import type { ScheduleView } from "./list-schedules.ts";
 import { notifyScheduleChanges } from "../channels.ts";
 import type { ScheduleTemplate } from "./schedule-template.ts";
+import type { CatchUp, Overlap } from "../../core/schedule-policy.ts";
 
 /** A validated schedule (cron expression and time zone already checked). */
 export interface NewSchedule {
@@ -20,6 +21,11 @@ export interface NewSchedule {
   timezone: string;
   template: ScheduleTemplate;
   paused: boolean;
+  /** What a tick does while the last run is live (core/schedule-policy.ts). */
+  overlap: Overlap;
+  /** Which missed due times run. */
+  catchUp: CatchUp;
+  catchUpMax: number;
 }
 
 /** Inserts `s` and returns it with the database's clock at creation. */

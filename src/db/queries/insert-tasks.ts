@@ -16,7 +16,9 @@ import { sql } from "drizzle-orm";
 import { executePrepared, type Db } from "../client.ts";
 import { WAKE_CHANNEL } from "../channels.ts";
 import { tasks, type TaskRow } from "../schema/index.ts";
-import { type Executor, rows as resultRows, statusSql } from "../sql.ts";
+import { type Executor, rows as resultRows, statusSql, uuidArray } from "../sql.ts";
+import { ValidationError, type FieldProblem } from "../../core/errors.ts";
+import { isTerminal, type TaskStatus } from "../../core/task-status.ts";
 
 /** A task as submitted, already validated and with defaults applied. */
 export interface NewTask {
@@ -37,6 +39,13 @@ export interface NewTask {
   scheduleId?: string | null;
   /** Who submitted it ("api", "dashboard"), recorded on its `created` event; null or absent: not recorded. */
   createdBy?: string | null;
+  /** At most concurrencyLimit tasks with this key are picked or running at once; null: no key. */
+  concurrencyKey?: string | null;
+  concurrencyLimit?: number;
+  /** Tasks this one runs after: ids of existing tasks, or (a number) the index of an earlier item of the same call. */
+  dependsOn?: (string | number)[];
+  /** What a failed or cancelled dependency does: cancel this task, or run it anyway. */
+  onDependencyFailure?: "cancel" | "run";
 }
 
 export interface InsertedTask {
@@ -53,9 +62,12 @@ export interface InsertedTask {
 export async function insertTasks(db: Db, input: NewTask[]): Promise<InsertedTask[]> {
   if (input.length === 0) return [];
   const plan = planRows(input);
-  if (plan.firstIndexOfKey.size === 0) return answer(input, plan, await insertRows(db, plan.rows), []);
+  const dependent = plan.rows.some((r) => r.depends_on.length > 0);
+  if (plan.firstIndexOfKey.size === 0 && !dependent) return answer(input, plan, await insertRows(db, plan.rows), []);
   return db.transaction(async (tx) => {
+    const finished = dependent ? await lockDependencies(tx, input, plan) : new Set<string>();
     const created = await insertRows(tx, plan.rows);
+    if (dependent) await insertDependencies(tx, plan.rows, created, finished);
     return answer(input, plan, created, await tasksWithKeys(tx, keysNotInserted(plan.rows, created)));
   });
 }
@@ -92,6 +104,12 @@ interface RowJson {
   idempotency_key: string | null;
   schedule_id: string | null;
   created_by: string | null;
+  concurrency_key: string | null;
+  concurrency_limit: number;
+  on_dependency_failure: "cancel" | "run";
+  /** Resolved ids; blocked_by (how many are unfinished) is set by lockDependencies. */
+  depends_on: string[];
+  blocked_by: number;
 }
 
 interface RowPlan {
@@ -124,6 +142,12 @@ function planRows(input: NewTask[]): RowPlan {
     idOf.push(row.id);
     rows.push(row);
   });
+  // Same-call references become ids now that every row has one (validation lets them point only to earlier, unkeyed items).
+  for (const [i, t] of input.entries()) {
+    if (!t.dependsOn?.length) continue;
+    const row = idOf[i] === undefined ? undefined : rows.find((r) => r.id === idOf[i]);
+    if (row) row.depends_on = [...new Set((t.dependsOn ?? []).map((d) => (typeof d === "number" ? idOf[d]! : d)))];
+  }
   rows.sort((a, b) => compareKeys(a.idempotency_key ?? "", b.idempotency_key ?? ""));
   return { rows, idOf, firstIndexOfKey };
 }
@@ -150,7 +174,56 @@ function toRowJson(t: NewTask): RowJson {
     idempotency_key: t.idempotencyKey,
     schedule_id: t.scheduleId ?? null,
     created_by: t.createdBy ?? null,
+    concurrency_key: t.concurrencyKey ?? null,
+    concurrency_limit: t.concurrencyLimit ?? 1,
+    on_dependency_failure: t.onDependencyFailure ?? "cancel",
+    depends_on: [],
+    blocked_by: 0,
   };
+}
+
+/**
+ * Locks the existing tasks the rows depend on (`for share`: a dependency cannot finish
+ * until this transaction commits, and one that finished is read as it now is), refuses
+ * ids that name no task, and sets each row's blocked_by: its dependencies not yet
+ * finished, counting those of the same call. Returns the dependencies already finished.
+ */
+async function lockDependencies(tx: Executor, input: NewTask[], plan: RowPlan): Promise<Set<string>> {
+  const own = new Set(plan.rows.map((r) => r.id));
+  const external = [...new Set(plan.rows.flatMap((r) => r.depends_on).filter((id) => !own.has(id)))];
+  const found = resultRows<{ id: string; status: string }>(
+    await tx.execute(sql`select id, status from tasks where id = any(${uuidArray(external)}::uuid[]) order by id for share`),
+  );
+  const statusOf = new Map(found.map((r) => [r.id, r.status as TaskStatus]));
+  const missing = missingDependencies(input, statusOf, own);
+  if (missing.length > 0) throw new ValidationError("depends_on names tasks that do not exist", missing);
+  const finished = new Set(found.filter((r) => isTerminal(r.status as TaskStatus)).map((r) => r.id));
+  for (const r of plan.rows) r.blocked_by = r.depends_on.filter((id) => !finished.has(id)).length;
+  return finished;
+}
+
+function missingDependencies(input: NewTask[], statusOf: Map<string, TaskStatus>, own: Set<string>): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  input.forEach((t, i) =>
+    (t.dependsOn ?? []).forEach((d, j) => {
+      if (typeof d === "string" && !statusOf.has(d.toLowerCase()) && !own.has(d)) {
+        problems.push({ path: `${input.length > 1 ? `/tasks/${i}` : ""}/depends_on/${j}`, message: `no task with id ${d}` });
+      }
+    }),
+  );
+  return problems;
+}
+
+/** The run-after edges of the rows that were inserted; edges to finished tasks are recorded as done. */
+async function insertDependencies(tx: Executor, rows: RowJson[], created: TaskRow[], finished: Set<string>): Promise<void> {
+  const ids = new Set(created.map((t) => t.id));
+  const edges = rows
+    .filter((r) => ids.has(r.id))
+    .flatMap((r) => r.depends_on.map((d) => ({ task_id: r.id, depends_on: d, done: finished.has(d) })));
+  if (edges.length === 0) return;
+  await tx.execute(sql`
+    insert into task_dependencies (task_id, depends_on, done)
+    select task_id, depends_on, done from json_to_recordset(${json(edges)}) as e(task_id uuid, depends_on uuid, done boolean)`);
 }
 
 /**
@@ -169,14 +242,18 @@ async function insertRows(db: Executor, rows: RowJson[]): Promise<TaskRow[]> {
       select * from rows from (json_to_recordset(${json(rows)}) as (
         id uuid, name text, command text, env jsonb, queue text, priority int, run_at timestamptz, delay_ms bigint,
         max_retries int, backoff_ms bigint, backoff_factor float8, backoff_max_ms bigint, timeout_ms bigint,
-        idempotency_key text, schedule_id uuid, created_by text)) with ordinality as x(
+        idempotency_key text, schedule_id uuid, created_by text, concurrency_key text, concurrency_limit int, on_dependency_failure text,
+        blocked_by int)) with ordinality as x(
         id, name, command, env, queue, priority, run_at, delay_ms, max_retries, backoff_ms, backoff_factor,
-        backoff_max_ms, timeout_ms, idempotency_key, schedule_id, created_by, ord)
+        backoff_max_ms, timeout_ms, idempotency_key, schedule_id, created_by, concurrency_key, concurrency_limit,
+        on_dependency_failure, blocked_by, ord)
     ), ins as (
       insert into tasks (id, name, command, env, queue, priority, run_at, max_retries, backoff_ms, backoff_factor,
-                         backoff_max_ms, timeout_ms, idempotency_key, schedule_id, status)
+                         backoff_max_ms, timeout_ms, idempotency_key, schedule_id, concurrency_key, concurrency_limit,
+                         on_dependency_failure, blocked_by, status)
       select id, name, command, env, queue, priority, coalesce(run_at, now() + delay_ms * interval '1 millisecond'),
-             max_retries, backoff_ms, backoff_factor, backoff_max_ms, timeout_ms, idempotency_key, schedule_id, ${statusSql("scheduled")}
+             max_retries, backoff_ms, backoff_factor, backoff_max_ms, timeout_ms, idempotency_key, schedule_id,
+             concurrency_key, concurrency_limit, on_dependency_failure, blocked_by, ${statusSql("scheduled")}
       from input
       order by ord
       on conflict (idempotency_key) do nothing
@@ -247,6 +324,10 @@ function newTaskRow(row: RowJson, c: InsertedColumns): TaskRow {
     workerId: null,
     worker: null,
     scheduleId: row.schedule_id,
+    concurrencyKey: row.concurrency_key,
+    concurrencyLimit: row.concurrency_limit,
+    blockedBy: row.blocked_by,
+    onDependencyFailure: row.on_dependency_failure,
     createdAt: time(c.created_at),
     pickedAt: null,
     startedAt: null,

@@ -52,7 +52,11 @@ export async function pruneFinishedTasks(db: Db, batch: PruneTasksBatch): Promis
     ), events as (
       delete from task_events e using doomed d where e.task_id = d.id returning 1
     ), attempts as (
+      -- Their stored output (task_output_chunks) goes with them (on delete cascade).
       delete from task_attempts a using doomed d where a.task_id = d.id returning 1
+    ), edges as (
+      -- The run-after edges of a pruned task (its own; edges of live tasks to it stay, done).
+      delete from task_dependencies x using doomed d where x.task_id = d.id returning 1
     ), last_runs as (
       update schedules s set last_task_status = d.status from doomed d where s.last_task_id = d.id returning 1
     ), gone as (

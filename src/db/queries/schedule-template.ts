@@ -20,6 +20,9 @@ export type ScheduleTemplate = {
   backoff_factor: number;
   backoff_max_ms: number;
   timeout_ms: number | null;
+  /** Absent in templates stored before concurrency keys existed. */
+  concurrency_key?: string | null;
+  concurrency_limit?: number;
 };
 
 /** The stored form of a validated task; `named` false leaves the name to the schedule. */
@@ -35,6 +38,7 @@ export function templateFromTask(t: NewTask, named: boolean): ScheduleTemplate {
     backoff_factor: t.backoffFactor,
     backoff_max_ms: t.backoffMaxMs,
     timeout_ms: t.timeoutMs,
+    ...(t.concurrencyKey ? { concurrency_key: t.concurrencyKey, concurrency_limit: t.concurrencyLimit ?? 1 } : {}),
   };
 }
 
@@ -66,5 +70,7 @@ export function tickTask(schedule: { id: string; name: string; template: Schedul
     timeoutMs: t.timeout_ms,
     idempotencyKey: scheduleTickKey(schedule.id, dueAt),
     scheduleId: schedule.id,
+    concurrencyKey: t.concurrency_key ?? null,
+    concurrencyLimit: t.concurrency_limit ?? 1,
   };
 }

@@ -33,7 +33,7 @@ describeEachBackend("every status-writing query follows the state machine", (bac
   });
   afterAll(() => d.close());
   beforeEach(async () => {
-    await d.db.execute(sql`truncate tasks, task_attempts, task_events, workers cascade`);
+    await d.db.execute(sql`truncate tasks, task_attempts, task_events, workers, task_dependencies, concurrency_keys cascade`);
     w = await registerWorker(d.db, { name: "w" });
     byStatus = new Map();
     for (const status of TASK_STATUSES) {
@@ -126,6 +126,14 @@ describeEachBackend("every status-writing query follows the state machine", (bac
       for (const id of ids()) await cancelTask(d.db, id).catch(() => null);
     });
     expect(moves.sort()).toEqual(["created → cancelled", "picked → cancelled", "running → cancelled", "scheduled → cancelled"]);
+  });
+
+  test("the run-after trigger (drizzle/0004): a failed dependency cancels only dependents that have not started", async () => {
+    const parent = await insertTask(d.db, { status: "running", attempt: 1, workerId: w, worker: "w" });
+    await d.db.execute(sql`update tasks set blocked_by = 1 where id <> ${parent.id}`);
+    await d.db.execute(sql`insert into task_dependencies (task_id, depends_on) select id, ${parent.id} from tasks where id <> ${parent.id}`);
+    const moves = await checkMoves(() => d.db.execute(sql`update tasks set status = 'failed', finished_at = now() where id = ${parent.id}`));
+    expect(moves.sort()).toEqual(["created → cancelled", "running → failed", "scheduled → cancelled"]);
   });
 
   test("retryTask: failed and cancelled tasks are scheduled again; others are refused", async () => {

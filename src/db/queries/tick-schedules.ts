@@ -10,14 +10,22 @@
  *   `on conflict do nothing` (insertTasks), so even a redo that somehow finds
  *   the task already made (a lost update, a hand-edited next_run_at) adds none.
  *
- * Missed ticks (everything was down past several due times) collapse into the
- * most recent one: the due time used is the latest match at or before now().
+ * Which due times run is the schedule's catch_up policy, and what a tick does
+ * while an earlier run is live is its overlap policy (core/schedule-policy.ts):
+ * a skip makes no task, queue_one makes one that waits for the live run (a
+ * run-after dependency), replace cancels the live run in this same transaction.
+ * Every outcome, skips included, is recorded in schedule_ticks.
  */
 import { coerceError } from "../../core/errors.ts";
 import { and, asc, lte, sql } from "drizzle-orm";
-import { latestRunAtOrBefore, nextRunAfter } from "../../core/cron.ts";
+import { latestRunsAtOrBefore, nextRunAfter } from "../../core/cron.ts";
+import { ConflictError } from "../../core/errors.ts";
+import { duePlan, overlapDecision, type CatchUp, type LiveRun, type Overlap, type OverlapDecision } from "../../core/schedule-policy.ts";
 import type { Db } from "../client.ts";
-import { schedules } from "../schema/index.ts";
+import { schedules, type ScheduleRow } from "../schema/index.ts";
+import { cancelTask } from "./cancel-task.ts";
+import { listLiveScheduleRuns } from "./list-live-schedule-runs.ts";
+import { recordScheduleTicks, type TickOutcome, type TickRecord } from "./record-schedule-ticks.ts";
 import { insertTasks, type NewTask } from "./insert-tasks.ts";
 import { dbNow } from "./db-now.ts";
 import { notifyScheduleChanges } from "../channels.ts";
@@ -55,7 +63,7 @@ export interface TickBatch {
 export async function tickDueSchedules(db: Db, limit: number): Promise<TickBatch> {
   return db.transaction(async (tx) => {
     const due = await tx
-      .select({ id: schedules.id, name: schedules.name, cron: schedules.cron, timezone: schedules.timezone, template: schedules.template, nextRunAt: schedules.nextRunAt })
+      .select()
       .from(schedules)
       // `not paused`, spelled as the partial index schedules_due_idx is, so the planner uses it.
       .where(and(sql`not ${schedules.paused}`, lte(schedules.nextRunAt, sql`now()`)))
@@ -64,54 +72,124 @@ export async function tickDueSchedules(db: Db, limit: number): Promise<TickBatch
       .for("update", { skipLocked: true });
     if (due.length === 0) return { ticks: [], broken: [], locked: 0 };
     const now = await dbNow(tx);
-    const planned: { id: string; task: NewTask; dueAt: Date; skippedFrom: Date | null; nextRunAt: Date | null }[] = [];
+    const live = await listLiveScheduleRuns(tx, due.map((s) => s.id));
+    const planned: PlannedTick[] = [];
     const broken: BrokenSchedule[] = [];
     for (const s of due) {
       try {
-        const scheduled = s.nextRunAt!;
-        const latest = latestRunAtOrBefore(s.cron, s.timezone, now);
-        // A next_run_at that is not a match of the expression (set by hand) still fires, at its own time.
-        const dueAt = latest !== null && latest > scheduled ? latest : scheduled;
-        const template = s.template as unknown as ScheduleTemplate;
-        planned.push({
-          id: s.id,
-          task: tickTask({ id: s.id, name: s.name, template }, dueAt),
-          dueAt,
-          skippedFrom: dueAt > scheduled ? scheduled : null,
-          nextRunAt: nextRunAfter(s.cron, s.timezone, dueAt > now ? dueAt : now),
-        });
+        planned.push(planTick(s, live.get(s.id) ?? [], now));
       } catch (err) {
         broken.push({ scheduleId: s.id, error: coerceError(err).message });
       }
     }
+    // Replaced runs are cancelled first (their processes are killed), in this transaction.
+    for (const id of planned.flatMap((p) => p.cancel)) await cancelTask(tx as unknown as Db, id, "replaced by the next run of its schedule").catch(ignoreFinished);
     // The same insert as the task API: created + scheduled events and the wake-up NOTIFY (a savepoint inside this transaction).
-    const inserted = await insertTasks(tx, planned.map((p) => p.task));
-    const ticks = planned.map((p, i): Tick => ({
-      scheduleId: p.id,
-      dueAt: p.dueAt,
-      taskId: inserted[i]!.task.id,
-      created: inserted[i]!.created,
-      skippedFrom: p.skippedFrom,
-      nextRunAt: p.nextRunAt,
-    }));
-    await advance(tx, ticks, broken);
-    await notifyScheduleChanges(tx, [...ticks, ...broken].map((t) => ({ id: t.scheduleId, change: "ticked" as const })));
+    const inserted = await insertTasks(tx as unknown as Db, withBatchIndexes(planned));
+    const ticks: Tick[] = [];
+    const records: TickRecord[] = [];
+    let i = 0;
+    for (const p of planned) {
+      p.runs.forEach((r) => {
+        const made = inserted[i++]!;
+        ticks.push({ scheduleId: p.id, dueAt: r.dueAt, taskId: made.task.id, created: made.created, skippedFrom: p.skippedFrom, nextRunAt: p.nextRunAt });
+        if (made.created) records.push({ scheduleId: p.id, dueAt: r.dueAt, outcome: r.outcome, taskId: made.task.id, message: r.message });
+      });
+      records.push(...p.skipped.map((k) => ({ scheduleId: p.id, dueAt: k.dueAt, outcome: "skipped" as const, taskId: null, message: k.message })));
+    }
+    await advance(tx, planned, broken);
+    await recordScheduleTicks(tx, records);
+    await notifyScheduleChanges(tx, [...planned.map((p) => p.id), ...broken.map((b) => b.scheduleId)].map((id) => ({ id, change: "ticked" as const })));
     return { ticks, broken, locked: due.length };
   });
 }
 
-/** One UPDATE for the whole batch: new next_run_at, last_run_at and last task of each ticked schedule; broken ones stop. */
-async function advance(tx: Executor, ticks: Tick[], broken: BrokenSchedule[]): Promise<void> {
+/** One schedule's tick: the tasks it makes (in order), the runs it cancels, what it skips, and where it moves next_run_at. */
+interface PlannedTick {
+  id: string;
+  tasks: NewTask[];
+  runs: { dueAt: Date; outcome: TickOutcome; message: string | null }[];
+  cancel: string[];
+  skipped: { dueAt: Date; message: string }[];
+  skippedFrom: Date | null;
+  nextRunAt: Date | null;
+  lastRunAt: Date;
+}
+
+/**
+ * The catch-up policy picks the due times to run; the overlap policy decides about the
+ * first of them against the live runs. Later ones of the same tick (catch_up all) run one
+ * after another unless overlap is allow: they are a backlog worked through, not overlap.
+ */
+function planTick(s: ScheduleRow, live: LiveRun[], now: Date): PlannedTick {
+  const scheduled = s.nextRunAt!;
+  const catchUp = s.catchUp as CatchUp;
+  const keep = catchUp === "all" ? s.catchUpMax : 1;
+  const plan = duePlan(catchUp, s.catchUpMax, scheduled, latestRunsAtOrBefore(s.cron, s.timezone, now, keep + 1), now);
+  const lastDue = plan.run.at(-1) ?? plan.missed?.last ?? scheduled;
+  const out: PlannedTick = {
+    id: s.id, tasks: [], runs: [], cancel: [], skipped: [], skippedFrom: plan.missed?.first ?? null,
+    nextRunAt: nextRunAfter(s.cron, s.timezone, lastDue > now ? lastDue : now), lastRunAt: lastDue,
+  };
+  if (plan.missed) {
+    const m = plan.missed;
+    out.skipped.push({ dueAt: m.first, message: `missed while no coordinator ticked (catch_up ${catchUp}): ${m.count > 1 ? `${m.count} due times, ${m.first.toISOString()} to ${m.last.toISOString()}` : m.first.toISOString()}` });
+  }
+  const template = s.template as unknown as ScheduleTemplate;
+  const overlap = s.overlap as Overlap;
+  /** The index in `out.tasks` of the run before (a number: an earlier item of the same insert). */
+  let previous: number | null = null;
+  for (const dueAt of plan.run) {
+    const task = tickTask({ id: s.id, name: s.name, template }, dueAt);
+    const decision: OverlapDecision = previous === null ? overlapDecision(overlap, live) : overlap === "allow" ? { kind: "create" } : { kind: "queue", after: [previous] };
+    if (decision.kind === "skip") {
+      out.skipped.push({ dueAt, message: decision.reason });
+      continue;
+    }
+    if (decision.kind === "queue") Object.assign(task, { dependsOn: decision.after, onDependencyFailure: "run" });
+    if (decision.kind === "replace") out.cancel.push(...decision.cancel);
+    const outcome: TickOutcome = decision.kind === "queue" ? "queued" : decision.kind === "replace" ? "replaced" : "created";
+    const message = decision.kind === "queue" ? `starts after ${decision.after.map((a) => (typeof a === "number" ? "the run before" : a)).join(", ")}` : decision.kind === "replace" ? `cancelled ${decision.cancel.join(", ")}` : null;
+    out.tasks.push(task);
+    out.runs.push({ dueAt, outcome, message });
+    previous = out.tasks.length - 1;
+  }
+  return out;
+}
+
+/** All planned tasks in one list; a reference to an earlier task of the same schedule becomes its index in that list. */
+function withBatchIndexes(planned: PlannedTick[]): NewTask[] {
+  let offset = 0;
+  return planned.flatMap((p) => {
+    const base = offset;
+    offset += p.tasks.length;
+    return p.tasks.map((t) => (t.dependsOn ? { ...t, dependsOn: t.dependsOn.map((d) => (typeof d === "number" ? d + base : d)) } : t));
+  });
+}
+
+/** A run that finished between the live read and its cancel needs no cancelling. */
+function ignoreFinished(err: unknown): void {
+  if (!(err instanceof ConflictError)) throw err;
+}
+
+/**
+ * One UPDATE for the whole batch: new next_run_at and last_run_at of each ticked schedule; broken ones stop.
+ * last_task_id follows the newest task the schedule made (a skipped tick leaves it).
+ */
+async function advance(tx: Executor, planned: PlannedTick[], broken: BrokenSchedule[]): Promise<void> {
   const values = [
-    ...ticks.map((t) => ({ id: t.scheduleId, next: t.nextRunAt?.toISOString() ?? null, last: t.dueAt.toISOString(), task: t.taskId })),
+    ...planned.map((p) => ({ id: p.id, next: p.nextRunAt?.toISOString() ?? null, last: p.lastRunAt.toISOString(), task: null as string | null })),
     ...broken.map((b) => ({ id: b.scheduleId, next: null, last: null, task: null })),
   ];
   if (values.length === 0) return;
   await tx.execute(sql`
     update schedules s
-    set next_run_at = v.next, last_run_at = coalesce(v.last, s.last_run_at), last_task_id = coalesce(v.task, s.last_task_id),
+    set next_run_at = v.next, last_run_at = coalesce(v.last, s.last_run_at),
+        last_task_id = coalesce(newest.id, s.last_task_id),
         -- A new last task: the status saved when the previous one was pruned no longer applies.
-        last_task_status = case when v.task is null then s.last_task_status end, updated_at = now()
+        last_task_status = case when newest.id is not null and newest.id is distinct from s.last_task_id then null else s.last_task_status end,
+        updated_at = now()
     from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(id uuid, next timestamptz, last timestamptz, task uuid)
+    left join lateral (select t.id from tasks t where t.schedule_id = v.id order by t.created_at desc limit 1) newest on true
     where s.id = v.id`);
 }

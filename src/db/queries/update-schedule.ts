@@ -34,7 +34,10 @@ export async function updateSchedule(db: Db, id: string, patch: SchedulePatch): 
     else if (timingChanged || nextRunAt === null) nextRunAt = nextRunAfter(next.cron, next.timezone, now);
     await tx
       .update(schedules)
-      .set({ name: next.name, cron: next.cron, timezone: next.timezone, template: next.template, paused: next.paused, nextRunAt, updatedAt: sql`now()` })
+      .set({
+        name: next.name, cron: next.cron, timezone: next.timezone, template: next.template, paused: next.paused,
+        overlap: next.overlap, catchUp: next.catchUp, catchUpMax: next.catchUpMax, nextRunAt, updatedAt: sql`now()`,
+      })
       .where(eq(schedules.id, id));
     await notifyScheduleChanges(tx, [{ id, change: "updated" }]);
     return (await getSchedule(tx, id))!;

@@ -11,3 +11,4 @@ export * from "./webhooks.ts";
 export * from "./webhook-deliveries.ts";
 export * from "./webhook-delivery-attempts.ts";
 export * from "./task-output-chunks.ts";
+export * from "./flow-control.ts";

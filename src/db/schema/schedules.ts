@@ -1,6 +1,6 @@
 /** schedules: recurring tasks, a cron expression in a time zone plus a task template. */
 import { sql } from "drizzle-orm";
-import { boolean, index, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { boolean, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 const tz = { withTimezone: true, precision: 6 } as const;
 
@@ -14,6 +14,11 @@ export const schedules = pgTable("schedules", {
   /** Task fields for each tick (everything but run_at / delay_ms). */
   template: jsonb("template").$type<Record<string, unknown>>().notNull(),
   paused: boolean("paused").notNull().default(false),
+  /** A tick while the last run is live: allow, skip, queue_one or replace (docs/flow-control.md). */
+  overlap: text("overlap").notNull().default("skip"),
+  /** Due times missed while nothing ticked: latest (run the last one), none, or all (up to catch_up_max). */
+  catchUp: text("catch_up").notNull().default("latest"),
+  catchUpMax: integer("catch_up_max").notNull().default(10),
   /** The next due time, judged by the database clock. */
   nextRunAt: timestamp("next_run_at", tz),
   lastRunAt: timestamp("last_run_at", tz),
@@ -28,3 +33,19 @@ export const schedules = pgTable("schedules", {
 ]);
 
 export type ScheduleRow = typeof schedules.$inferSelect;
+
+/** schedule_ticks: what each due time (or run-now) of a schedule did: made a task, queued one, replaced the live run, or skipped. */
+export const scheduleTicks = pgTable("schedule_ticks", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  scheduleId: uuid("schedule_id").notNull(),
+  /** The cron time, or the request time of a run-now. */
+  dueAt: timestamp("due_at", tz).notNull(),
+  /** created, queued, replaced, skipped or manual. */
+  outcome: text("outcome").notNull(),
+  taskId: uuid("task_id"),
+  /** Why, for a skip: the live task it would have overlapped. */
+  message: text("message"),
+  createdAt: timestamp("created_at", tz).notNull().defaultNow(),
+}, (t) => [index("schedule_ticks_schedule_idx").on(t.scheduleId, t.createdAt.desc())]);
+
+export type ScheduleTickRow = typeof scheduleTicks.$inferSelect;

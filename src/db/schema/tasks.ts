@@ -35,6 +35,13 @@ export const tasks = pgTable(
     workerId: uuid("worker_id"),
     /** Display name of that worker. */
     worker: text("worker"),
+    /** Tasks sharing a key run at most concurrency_limit at once (picked or running); null: no limit. */
+    concurrencyKey: text("concurrency_key"),
+    concurrencyLimit: integer("concurrency_limit").notNull().default(1),
+    /** Dependencies not yet finished; the claim takes only tasks with 0 (docs/flow-control.md). */
+    blockedBy: integer("blocked_by").notNull().default(0),
+    /** What a failed or cancelled dependency does to this task: cancel (it) or run (it anyway). */
+    onDependencyFailure: text("on_dependency_failure").notNull().default("cancel"),
     /** The schedule that made this task, if any. */
     scheduleId: uuid("schedule_id"),
     createdAt: timestamp("created_at", tz).notNull().defaultNow(),
@@ -46,10 +53,16 @@ export const tasks = pgTable(
     updatedAt: timestamp("updated_at", tz).notNull().defaultNow(),
   },
   (t) => [
-    // The claim: due tasks of a queue by priority then age, an index scan over waiting rows only.
-    index("tasks_due_idx").on(t.queue, t.priority.desc(), t.runAt).where(sql`status = 'scheduled'`),
-    // The wake-up timer: the nearest future run_at across all queues.
-    index("tasks_next_run_idx").on(t.runAt).where(sql`status = 'scheduled'`),
+    // The claim: due tasks of a queue by priority then age, an index scan over claimable rows only
+    // (no concurrency key, no unfinished dependency); keyed tasks are claimed through tasks_keyed_due_idx.
+    index("tasks_due_idx").on(t.queue, t.priority.desc(), t.runAt).where(sql`status = 'scheduled' and concurrency_key is null and blocked_by = 0`),
+    index("tasks_keyed_due_idx")
+      .on(t.concurrencyKey, t.priority.desc(), t.runAt)
+      .where(sql`status = 'scheduled' and concurrency_key is not null and blocked_by = 0`),
+    // Why a task waits: the tasks holding its key.
+    index("tasks_key_active_idx").on(t.concurrencyKey).where(sql`status in ('picked', 'running') and concurrency_key is not null`),
+    // The wake-up timer: the nearest run_at of claimable tasks without a key, across all queues.
+    index("tasks_next_run_idx").on(t.runAt).where(sql`status = 'scheduled' and concurrency_key is null and blocked_by = 0`),
     // Recovery: the live attempts of a worker that was declared dead.
     index("tasks_active_worker_idx").on(t.workerId).where(sql`status in ('picked', 'running')`),
     // Listing newest first with keyset pagination, all tasks or by status / schedule.
@@ -60,6 +73,8 @@ export const tasks = pgTable(
     index("tasks_status_finished_idx")
       .on(t.status, t.finishedAt.desc(), t.id.desc())
       .where(sql`status in ('completed', 'failed', 'cancelled')`),
+    // A tick's overlap check: the schedule's unfinished runs.
+    index("tasks_schedule_live_idx").on(t.scheduleId).where(sql`schedule_id is not null and status in ('created', 'scheduled', 'picked', 'running')`),
     index("tasks_schedule_created_idx").on(t.scheduleId, t.createdAt.desc()).where(sql`schedule_id is not null`),
     uniqueIndex("tasks_idempotency_key_idx").on(t.idempotencyKey),
   ],

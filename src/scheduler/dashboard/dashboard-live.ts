@@ -15,6 +15,7 @@ import { ScheduleRows } from "../../../views/fragments/schedule-rows.tsx";
 import { TaskAttempts } from "../../../views/fragments/task-attempts.tsx";
 import { TaskRow } from "../../../views/fragments/task-row.tsx";
 import { TaskSummary } from "../../../views/fragments/task-summary.tsx";
+import { waitingReason } from "../../core/waiting-reason.ts";
 import { TaskTimeline } from "../../../views/fragments/task-timeline.tsx";
 import { WorkerRows } from "../../../views/fragments/worker-rows.tsx";
 import { TASK_DETAIL_EVENTS } from "../../../views/live-events.ts";
@@ -184,7 +185,7 @@ function renderTask(detail: TaskDetail | null, logs: Map<number, AttemptLogView>
   return {
     detail,
     events: {
-      [TASK_DETAIL_EVENTS.summary]: TaskSummary({ task: detail.task, now }) as string,
+      [TASK_DETAIL_EVENTS.summary]: TaskSummary({ task: detail.task, now, waitingReason: detail.waiting ? waitingReason(detail.waiting) : null }) as string,
       [TASK_DETAIL_EVENTS.timeline]: TaskTimeline({ events: detail.events, now }) as string,
       [TASK_DETAIL_EVENTS.attempts]: TaskAttempts({ attempts: detail.attempts, now, logs }) as string,
     },

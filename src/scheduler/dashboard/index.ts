@@ -18,6 +18,7 @@ import { liveRoutes } from "./live-routes.ts";
 import { pageRoutes } from "./page-routes.ts";
 import { scheduleDashboardRoutes } from "./schedule-routes.ts";
 import { webhookDashboardRoutes } from "./webhook-routes.ts";
+import { queueDashboardRoutes } from "./queue-routes.ts";
 
 export interface DashboardDeps {
   db: Db;
@@ -43,5 +44,6 @@ export function dashboardRoutes(deps: DashboardDeps) {
     .use(formRoutes(ctx))
     .use(scheduleDashboardRoutes(ctx))
     .use(webhookDashboardRoutes(ctx))
+    .use(queueDashboardRoutes(ctx, deps.log.getChild("queues")))
     .use(liveRoutes(ctx));
 }

@@ -5,6 +5,7 @@
  * before their query so the stream replays whatever changed after.
  */
 import { loadAttemptLogs } from "./attempt-logs.ts";
+import { waitingReasons } from "../tasks/waiting-reasons.ts";
 import { Elysia } from "elysia";
 import { getTask } from "../../db/queries/get-task.ts";
 import { getSchedule } from "../../db/queries/get-schedule.ts";
@@ -62,12 +63,14 @@ async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearc
   const f = checked.value;
   const position = live.rowsPosition();
   const [page, schedule] = await Promise.all([listTasks(db, f), f.scheduleId === null ? null : getSchedule(db, f.scheduleId)]);
+  const reasons = await waitingReasons(db, page.tasks);
   const filter = filterView(f);
   const cursor = f.after !== null ? query.get("cursor") : null;
   const stream = new URLSearchParams({ ...filterParams(filter), ...(cursor ? { cursor } : {}), after: position, ids: page.tasks.map((t) => t.id).join(",") });
   return htmlPage(
     TasksPage({
       tasks: page.tasks,
+      reasons,
       filter,
       nextCursor: page.next ? encodeCursor(page.next) : null,
       firstPage: f.after === null,

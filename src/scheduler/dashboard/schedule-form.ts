@@ -13,6 +13,9 @@ import type { Checked } from "../tasks/validate-task.ts";
 import { numberOrText, parseEnvLines, unescapePointer } from "./task-form.ts";
 import { QUEUE_DEFAULT } from "../../core/queue-name.ts";
 import { MAX_RETRIES_DEFAULT } from "../../core/retry-policy.ts";
+import { CATCH_UP_DEFAULT, CATCH_UP_MAX_DEFAULT, OVERLAP_DEFAULT } from "../../core/schedule-policy.ts";
+import type { ScheduleView } from "../../db/queries/list-schedules.ts";
+import type { ScheduleTemplate } from "../../db/queries/schedule-template.ts";
 
 /** The form's fields as typed (all text, as the browser sends them). */
 export interface NewScheduleFormValues {
@@ -26,6 +29,9 @@ export interface NewScheduleFormValues {
   timeout_ms: string;
   /** NAME=value lines. */
   env: string;
+  overlap: string;
+  catch_up: string;
+  catch_up_max: string;
 }
 
 /** A problem per form field, plus problems no field owns. */
@@ -45,12 +51,34 @@ export const NEW_SCHEDULE_DEFAULTS: NewScheduleFormValues = {
   max_retries: String(MAX_RETRIES_DEFAULT),
   timeout_ms: "",
   env: "",
+  overlap: OVERLAP_DEFAULT,
+  catch_up: CATCH_UP_DEFAULT,
+  catch_up_max: String(CATCH_UP_MAX_DEFAULT),
 };
+
+/** The form filled with a schedule as it is, for editing it. */
+export function scheduleFormValues(s: ScheduleView): NewScheduleFormValues {
+  const t = s.template as unknown as ScheduleTemplate;
+  return {
+    name: s.name,
+    cron: s.cron,
+    timezone: s.timezone,
+    command: t.command,
+    queue: t.queue,
+    priority: String(t.priority),
+    max_retries: String(t.max_retries),
+    timeout_ms: t.timeout_ms === null ? "" : String(t.timeout_ms),
+    env: Object.entries(t.env).map(([k, v]) => `${k}=${v}`).join("\n"),
+    overlap: s.overlap,
+    catch_up: s.catchUp,
+    catch_up_max: String(s.catchUpMax),
+  };
+}
 
 type Field = keyof NewScheduleFormValues;
 
 /** Schedule fields (top level of the body) that are form fields of the same name. */
-const SCHEDULE_FIELDS = new Set<string>(["name", "cron", "timezone"]);
+const SCHEDULE_FIELDS = new Set<string>(["name", "cron", "timezone", "overlap", "catch_up", "catch_up_max"]);
 /** Template fields (under /task) that are form fields of the same name. */
 const TASK_FIELDS = new Set<string>(["command", "queue", "priority", "max_retries", "timeout_ms", "env"]);
 
@@ -69,7 +97,8 @@ export function scheduleBodyFromForm(v: NewScheduleFormValues): { body: Record<s
   for (const field of ["priority", "max_retries", "timeout_ms"] as const) if (v[field].trim() !== "") task[field] = numberOrText(v[field]);
   const env = parseEnvLines(v.env);
   if (Object.keys(env.vars).length > 0) task.env = env.vars;
-  const body: Record<string, unknown> = { name: v.name, cron: v.cron, task };
+  const body: Record<string, unknown> = { name: v.name, cron: v.cron, task, overlap: v.overlap, catch_up: v.catch_up };
+  if (v.catch_up_max.trim() !== "") body.catch_up_max = numberOrText(v.catch_up_max);
   // An empty time zone means the default (UTC), as leaving it out of the JSON does.
   if (v.timezone.trim() !== "") body.timezone = v.timezone.trim();
   return { body, problems: env.problems };

@@ -54,7 +54,7 @@ describeEachBackend("dashboard schedules live", (backend) => {
     return streams;
   };
   const create = async (s: Partial<NewSchedule> = {}) =>
-    (await insertSchedule(t.db, { name: "every second", cron: "* * * * * *", timezone: "UTC", template: TEMPLATE, paused: false, ...s })).schedule;
+    (await insertSchedule(t.db, { name: "every second", cron: "* * * * * *", timezone: "UTC", template: TEMPLATE, paused: false, overlap: "allow", catchUp: "latest", catchUpMax: 10, ...s })).schedule;
   const tick = async (id: string) => {
     await t.db.update(schedules).set({ nextRunAt: sql`now() - interval '1 second'` as unknown as Date }).where(eq(schedules.id, id));
     return (await tickDueSchedules(t.db, 10)).ticks.find((k) => k.scheduleId === id)!;

@@ -22,7 +22,7 @@ describeEachBackend("dashboard schedule pages", (backend) => {
   });
 
   const create = async (s: Partial<NewSchedule> = {}) =>
-    (await insertSchedule(t.db, { name: "nightly", cron: "0 3 * * *", timezone: "UTC", template: TEMPLATE, paused: false, ...s })).schedule;
+    (await insertSchedule(t.db, { name: "nightly", cron: "0 3 * * *", timezone: "UTC", template: TEMPLATE, paused: false, overlap: "allow", catchUp: "latest", catchUpMax: 10, ...s })).schedule;
   /** Makes the schedule due now and ticks it: its task is made and it becomes the last run. */
   const tick = async (id: string) => {
     await t.db.update(schedules).set({ nextRunAt: sql`now() - interval '1 second'` as unknown as Date }).where(eq(schedules.id, id));

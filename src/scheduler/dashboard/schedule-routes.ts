@@ -16,7 +16,11 @@ import { SchedulesPage } from "../../../views/pages/schedules.tsx";
 import type { DashboardContext } from "./dashboard-context.ts";
 import { htmlPage, seeOther } from "./html-response.ts";
 import { notFoundPage } from "./page-routes.ts";
-import { checkScheduleForm, readScheduleForm, scheduleFormErrors, NEW_SCHEDULE_DEFAULTS } from "./schedule-form.ts";
+import { checkScheduleForm, readScheduleForm, scheduleFormErrors, scheduleFormValues, NEW_SCHEDULE_DEFAULTS, type NewScheduleFormErrors, type NewScheduleFormValues } from "./schedule-form.ts";
+import { deleteSchedule } from "../../db/queries/delete-schedule.ts";
+import { getSchedule } from "../../db/queries/get-schedule.ts";
+import { listScheduleTicks } from "../../db/queries/list-schedule-ticks.ts";
+import { runScheduleNow } from "../../db/queries/run-schedule-now.ts";
 import { isUuid } from "../../core/uuid.ts";
 import { readFormBody } from "../request-body.ts";
 import { clipFormValues } from "../echo-limit.ts";
@@ -39,6 +43,10 @@ export function scheduleDashboardRoutes(ctx: DashboardContext) {
     )
     .get("/schedules/new", () => htmlPage(NewSchedulePage({ values: NEW_SCHEDULE_DEFAULTS, now: new Date(), ...chrome }) as string), hide)
     .post("/schedules", ({ request }) => createSchedule(ctx, request), post)
+    .get("/schedules/:id", ({ params }) => withSchedule(ctx, params.id, async (id) => editPage(ctx, id)), hide)
+    .post("/schedules/:id", ({ params, request }) => withSchedule(ctx, params.id, (id) => saveSchedule(ctx, id, request)), post)
+    .post("/schedules/:id/run", ({ params }) => withSchedule(ctx, params.id, async (id) => seeOther(`/tasks/${(await runScheduleNow(ctx.db, id)).id}`)), post)
+    .post("/schedules/:id/delete", ({ params }) => withSchedule(ctx, params.id, async (id) => (await deleteSchedule(ctx.db, id), seeOther("/schedules"))), post)
     .post("/schedules/:id/pause", ({ params }) => setPaused(ctx, params.id, true), post)
     .post("/schedules/:id/resume", ({ params }) => setPaused(ctx, params.id, false), post);
 }
@@ -51,6 +59,36 @@ async function createSchedule(ctx: DashboardContext, request: Request): Promise<
   }
   const { schedule } = await insertSchedule(ctx.db, checked.value);
   return seeOther(`/schedules#${scheduleRowId(schedule.id)}`);
+}
+
+/** Runs `action` for a schedule id, answering the not-found page for an id that names none. */
+async function withSchedule(ctx: DashboardContext, rawId: string, action: (id: string) => Promise<Response>): Promise<Response> {
+  const message = `There is no schedule with id ${rawId}.`;
+  if (!isUuid(rawId)) return notFoundPage(ctx, message);
+  try {
+    return await action(rawId.toLowerCase());
+  } catch (err) {
+    if (err instanceof NotFoundError) return notFoundPage(ctx, message);
+    throw err;
+  }
+}
+
+async function editPage(ctx: DashboardContext, id: string, values?: NewScheduleFormValues, errors?: NewScheduleFormErrors): Promise<Response> {
+  const found = await getSchedule(ctx.db, id);
+  if (!found) throw new NotFoundError(`no schedule with id ${id}`);
+  const editing = { id, ticks: await listScheduleTicks(ctx.db, id) };
+  const page = NewSchedulePage({ values: values ?? scheduleFormValues(found.schedule), errors, editing, now: new Date(), ...ctx.chrome }) as string;
+  return htmlPage(page, errors ? 422 : 200);
+}
+
+/** Saves the edit form: every field as the API's PATCH would, pausing left as it is. */
+async function saveSchedule(ctx: DashboardContext, id: string, request: Request): Promise<Response> {
+  const values = readScheduleForm(new URLSearchParams(await request.text()));
+  const checked = checkScheduleForm(values);
+  if (!checked.ok) return editPage(ctx, id, values, scheduleFormErrors(checked.problems));
+  const { paused: _, ...fields } = checked.value;
+  await updateSchedule(ctx.db, id, fields);
+  return seeOther(`/schedules#${scheduleRowId(id)}`);
 }
 
 /** Pause or resume: the API's PATCH {paused}, with its rules (resuming never replays paused times). */

@@ -31,6 +31,7 @@ export function createInstruments() {
     tasks: gauge("taskflow_tasks", "Cluster-wide: tasks waiting or live, by queue and status (created, scheduled, picked, running).", ["queue", "status"]),
     runningAttempts: gauge("taskflow_running_attempts", "Cluster-wide: attempts whose process is running on a worker, by queue.", ["queue"]),
     queueLag: gauge("taskflow_queue_lag_seconds", "Cluster-wide: age of the oldest due task waiting for a worker, by queue (0 when none is due).", ["queue"]),
+    queuePaused: gauge("taskflow_queue_paused", "Cluster-wide: 1 for each paused queue (its tasks are not claimed).", ["queue"]),
     workers: gauge("taskflow_workers", "Cluster-wide: worker sessions by status (alive, draining, dead).", ["status"]),
     queueWorkers: gauge(
       "taskflow_queue_workers",

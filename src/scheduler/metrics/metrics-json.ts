@@ -40,6 +40,7 @@ export const MetricsJsonSchema = t.Object({
   }),
   running_attempts: count,
   queue_lag_seconds: t.Number({ description: "the largest lag of any queue: age of the oldest due task" }),
+  paused_queues: t.Array(t.String(), { description: "queues paused by POST /api/queues/:name/pause" }),
   workers: t.Object({
     alive: count,
     draining: count,
@@ -118,6 +119,7 @@ export async function metricsJson(
     },
     running_attempts: sumOf("running"),
     queue_lag_seconds: Math.max(0, ...queues.map((q) => q.lagSeconds)),
+    paused_queues: s?.paused ?? [],
     workers: { ...(s?.workers ?? { alive: 0, draining: 0, dead: 0 }), connected_by_coordinator: s?.connectedByCoordinator ?? {} },
     totals: {
       since: since.toISOString(),

@@ -9,6 +9,7 @@ import type { RetentionPolicy } from "../../core/retention.ts";
 import { coerceError } from "../../core/errors.ts";
 import type { Db } from "../../db/client.ts";
 import { countLiveTasks, type QueueGauges } from "../../db/queries/count-live-tasks.ts";
+import { listPausedQueues } from "../../db/queries/list-paused-queues.ts";
 import { countWorkers } from "../../db/queries/count-workers.ts";
 import { finishedCounts, type FinishedCounts } from "../../db/queries/finished-counts.ts";
 import type { Logger } from "../../log/logger.ts";
@@ -23,6 +24,8 @@ import { recordBatch } from "./transition-recorder.ts";
 /** The gauges read from the database: live tasks per queue (the same count as the overview's) and worker sessions. */
 export interface MetricsSnapshot {
   queues: QueueGauges[];
+  /** Names of the paused queues. */
+  paused: string[];
   workers: Record<"alive" | "draining" | "dead", number>;
   /** Alive and draining sessions by the coordinator address holding their stream. */
   connectedByCoordinator: Record<string, number>;
@@ -31,8 +34,8 @@ export interface MetricsSnapshot {
 }
 
 async function readSnapshot(db: Db): Promise<MetricsSnapshot> {
-  const [queues, workers] = await Promise.all([countLiveTasks(db), countWorkers(db)]);
-  return { queues, workers: workers.byStatus, connectedByCoordinator: workers.connectedByCoordinator, liveWorkersByQueue: workers.aliveByQueue };
+  const [queues, workers, paused] = await Promise.all([countLiveTasks(db), countWorkers(db), listPausedQueues(db)]);
+  return { queues, paused, workers: workers.byStatus, connectedByCoordinator: workers.connectedByCoordinator, liveWorkersByQueue: workers.aliveByQueue };
 }
 
 /** How long one database snapshot serves every reader. */
@@ -123,7 +126,7 @@ export class SchedulerMetrics {
 
   private setGauges(s: MetricsSnapshot | null): void {
     const m = this.instruments;
-    for (const g of [m.tasks, m.runningAttempts, m.queueLag, m.workers, m.connectedWorkers, m.queueWorkers]) g.reset();
+    for (const g of [m.tasks, m.runningAttempts, m.queueLag, m.queuePaused, m.workers, m.connectedWorkers, m.queueWorkers]) g.reset();
     m.databaseUp.set(s ? 1 : 0);
     if (!s) return;
     for (const q of s.queues) {
@@ -133,6 +136,7 @@ export class SchedulerMetrics {
       m.queueWorkers.set({ queue: q.queue }, 0);
     }
     for (const [queue, n] of Object.entries(s.liveWorkersByQueue)) m.queueWorkers.set({ queue }, n);
+    for (const queue of s.paused) m.queuePaused.set({ queue }, 1);
     for (const [status, n] of Object.entries(s.workers)) m.workers.set({ status }, n);
     for (const [coordinator, n] of Object.entries(s.connectedByCoordinator)) m.connectedWorkers.set({ coordinator }, n);
   }

@@ -92,6 +92,10 @@ describeEachBackend("answers match the documented schemas", (backend) => {
     const paused = await check("PATCH", "/api/schedules/:id", one, { paused: true, task: { name: "backup", command: "backup.sh" } });
     expect([paused.body.paused, paused.body.next_run_at]).toEqual([true, null]);
     expect((await check("PATCH", "/api/schedules/:id", one, { paused: "yes" })).status).toBe(422);
+    expect((await check("PATCH", "/api/schedules/:id", one, { overlap: "replace", catch_up: "all", catch_up_max: 3, task: { command: "b", concurrency_key: "k" } })).status).toBe(200);
+    expect((await check("POST", "/api/schedules/:id/run", `${one}/run`)).status).toBe(201);
+    expect((await check("GET", "/api/schedules/:id/ticks", `${one}/ticks`)).body.ticks).toHaveLength(1);
+    expect((await check("GET", "/api/schedules/:id/ticks", `/api/schedules/${crypto.randomUUID()}/ticks`)).status).toBe(404);
     expect((await check("DELETE", "/api/schedules/:id", one)).status).toBe(200);
     expect((await check("GET", "/api/schedules/:id", one)).status).toBe(404);
   });
@@ -115,6 +119,19 @@ describeEachBackend("answers match the documented schemas", (backend) => {
     expect((await check("GET", "/api/webhooks/:id/deliveries", `${one}/deliveries?limit=x`)).status).toBe(422);
     expect((await check("DELETE", "/api/webhooks/:id", one)).status).toBe(200);
     expect((await check("GET", "/api/webhooks/:id", one)).status).toBe(404);
+  });
+
+  test("queues and flow-control fields: list, pause, resume, waiting_reason, depends_on", async () => {
+    const parent = await check("POST", "/api/tasks", "/api/tasks", taskBody({ queue: "mail", concurrency_key: "k", concurrency_limit: 2 }));
+    const child = await check("POST", "/api/tasks", "/api/tasks", taskBody({ depends_on: [parent.body.id], on_dependency_failure: "run" }));
+    const detail = await check("GET", "/api/tasks/:id", `/api/tasks/${child.body.id}`);
+    expect(detail.body.depends_on).toEqual([parent.body.id]);
+    expect(detail.body.waiting_reason).toStartWith("waiting for 1 task");
+    expect((await check("POST", "/api/tasks", "/api/tasks", taskBody({ depends_on: [crypto.randomUUID()] }))).status).toBe(422);
+    expect((await check("GET", "/api/queues", "/api/queues")).body.queues.length).toBeGreaterThan(0);
+    expect((await check("POST", "/api/queues/:name/pause", "/api/queues/mail/pause")).body.paused).toBe(true);
+    expect((await check("POST", "/api/queues/:name/resume", "/api/queues/mail/resume")).body.paused).toBe(false);
+    expect((await check("POST", "/api/queues/:name/pause", "/api/queues/NO/pause")).status).toBe(404);
   });
 
   test("workers, metrics and health", async () => {

@@ -64,7 +64,7 @@ export function openapiDocument(app: AnyElysia) {
     },
     security: [{ bearerAuth: [] }],
     tags: [
-      { name: "tasks" }, { name: "schedules" }, { name: "workers" }, { name: "webhooks" }, { name: "observability" }, { name: "health" }, { name: "auth" },
+      { name: "tasks" }, { name: "schedules" }, { name: "queues" }, { name: "workers" }, { name: "webhooks" }, { name: "observability" }, { name: "health" }, { name: "auth" },
     ],
     paths,
     components: {

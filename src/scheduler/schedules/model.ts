@@ -6,6 +6,7 @@
  */
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { NAME_MAX_CHARS, NewTaskBody, TaskStatusSchema } from "../tasks/model.ts";
+import { CATCH_UP_DEFAULT, CATCH_UP_MAX_DEFAULT, CATCH_UP_MAX_LIMIT, CATCH_UP_POLICIES, OVERLAP_DEFAULT, OVERLAP_POLICIES } from "../../core/schedule-policy.ts";
 
 export const SCHEDULE_NAME_MAX_CHARS = NAME_MAX_CHARS;
 export const CRON_MAX_CHARS = 200;
@@ -15,8 +16,10 @@ export const NEXT_RUNS_SHOWN = 5;
 
 /** Task fields a template may not carry: each tick sets them. */
 export const TICK_SET_FIELDS = ["run_at", "delay_ms", "idempotency_key"] as const;
+/** Task fields a template may not carry: a tick's task depends on no fixed task (overlap queue_one orders runs). */
+export const NOT_IN_TEMPLATE_FIELDS = ["depends_on", "on_dependency_failure"] as const;
 
-const { run_at: _r, delay_ms: _d, idempotency_key: _k, name, ...templateFields } = NewTaskBody.properties;
+const { run_at: _r, delay_ms: _d, idempotency_key: _k, depends_on: _o, on_dependency_failure: _f, name, ...templateFields } = NewTaskBody.properties;
 
 /** A task as a schedule makes it; `name` defaults to the schedule's name. */
 export const ScheduleTaskBody = Type.Object(
@@ -35,6 +38,19 @@ export const NewScheduleBody = Type.Object(
     timezone: Type.Optional(Type.String({ default: TIMEZONE_DEFAULT, description: "IANA time zone the expression is read in" })),
     task: ScheduleTaskBody,
     paused: Type.Optional(Type.Boolean({ default: false })),
+    overlap: Type.Optional(
+      Type.Union(OVERLAP_POLICIES.map((p) => Type.Literal(p)), {
+        default: OVERLAP_DEFAULT,
+        description: "a tick while the last run is live: allow (run both), skip (make no task; recorded), queue_one (at most one waits behind the live run), replace (cancel the live run, killing its process, and start the new one)",
+      }),
+    ),
+    catch_up: Type.Optional(
+      Type.Union(CATCH_UP_POLICIES.map((p) => Type.Literal(p)), {
+        default: CATCH_UP_DEFAULT,
+        description: "due times missed while no coordinator ticked: latest (run the last one), none (run none; a due time over 60 s late is missed), all (run up to catch_up_max of the latest, one after another)",
+      }),
+    ),
+    catch_up_max: Type.Optional(Type.Integer({ minimum: 1, maximum: CATCH_UP_MAX_LIMIT, default: CATCH_UP_MAX_DEFAULT, description: "with catch_up all: the most missed due times one tick runs" })),
   },
   { additionalProperties: false },
 );
@@ -50,6 +66,9 @@ export const SCHEDULE_FIELD_RULES = {
   timezone: "must be an IANA time zone name, like UTC or Europe/Berlin",
   task: "must be a JSON object of task fields",
   paused: "must be true or false",
+  overlap: `must be one of ${OVERLAP_POLICIES.join(", ")}`,
+  catch_up: `must be one of ${CATCH_UP_POLICIES.join(", ")}`,
+  catch_up_max: `must be an integer from 1 to ${CATCH_UP_MAX_LIMIT}`,
 } as const;
 
 /** Fields the API sets; naming one in a request is answered "is read-only". */
@@ -73,6 +92,8 @@ export const ScheduleTemplateJsonSchema = Type.Object(
     backoff_factor: Type.Number(),
     backoff_max_ms: Type.Integer(),
     timeout_ms: nullable(Type.Integer()),
+    concurrency_key: Type.Optional(nullable(Type.String())),
+    concurrency_limit: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { $id: "ScheduleTemplate" },
 );
@@ -84,6 +105,9 @@ export const ScheduleJsonSchema = Type.Object(
     cron: Type.String(),
     timezone: Type.String(),
     paused: Type.Boolean(),
+    overlap: Type.Union(OVERLAP_POLICIES.map((p) => Type.Literal(p))),
+    catch_up: Type.Union(CATCH_UP_POLICIES.map((p) => Type.Literal(p))),
+    catch_up_max: Type.Integer({ minimum: 1 }),
     task: ScheduleTemplateJsonSchema,
     next_run_at: nullable(time(), "the next due time; null while paused, or when the expression matches no later time"),
     next_runs: Type.Array(time(), {
@@ -101,3 +125,17 @@ export const ScheduleJsonSchema = Type.Object(
 export type ScheduleJson = Static<typeof ScheduleJsonSchema>;
 
 export const ScheduleListJsonSchema = Type.Object({ schedules: Type.Array(ScheduleJsonSchema, { description: "by name" }) }, { $id: "ScheduleList" });
+
+export const ScheduleTickJsonSchema = Type.Object(
+  {
+    due_at: time(),
+    outcome: Type.Union(["created", "queued", "replaced", "skipped", "manual"].map((o) => Type.Literal(o)), {
+      description: "created: a task for the due time; queued: one waiting for the live run; replaced: the live run was cancelled; skipped: no task (see message); manual: run now",
+    }),
+    task_id: nullable(Type.String({ format: "uuid" })),
+    message: nullable(Type.String()),
+    at: time(),
+  },
+  { $id: "ScheduleTick" },
+);
+export const ScheduleTickListJsonSchema = Type.Object({ ticks: Type.Array(ScheduleTickJsonSchema, { description: "newest first" }) }, { $id: "ScheduleTickList" });

@@ -21,7 +21,7 @@ describe("validateNewSchedule", () => {
   test("defaults: UTC, active, task defaults applied, name left to the schedule", () => {
     expect(validateNewSchedule(body())).toEqual({
       ok: true,
-      value: { name: "nightly", cron: "0 3 * * *", timezone: "UTC", paused: false, template: TASK_DEFAULTS },
+      value: { name: "nightly", cron: "0 3 * * *", timezone: "UTC", paused: false, template: TASK_DEFAULTS, overlap: "skip", catchUp: "latest", catchUpMax: 10 },
     });
   });
 
@@ -49,11 +49,11 @@ describeEachBackend("schedule API", (backend) => {
   let app: Elysia<any, any, any, any, any, any, any>;
   beforeAll(async () => {
     d = await openTestDatabase(backend);
-    app = new Elysia().use(httpErrors(roleLogger("scheduler", "test"))).use(bodyLimit()).use(scheduleRoutes(d.db));
+    app = new Elysia().use(httpErrors(roleLogger("scheduler", "test"))).use(bodyLimit()).use(scheduleRoutes(d.db, roleLogger("scheduler", "test")));
   });
   afterAll(() => d.close());
   beforeEach(async () => {
-    await d.db.execute(sql`truncate tasks, task_attempts, task_output_chunks, task_events, schedules`);
+    await d.db.execute(sql`truncate tasks, task_attempts, task_output_chunks, task_events, schedules, schedule_ticks`);
   });
 
   async function call(method: string, path: string, json?: unknown, headers: Record<string, string> = {}) {
@@ -162,6 +162,34 @@ describeEachBackend("schedule API", (backend) => {
     expect((await call("DELETE", `/${s.id}`)).status).toBe(404);
     const left = await d.db.select().from(tasks).where(eq(tasks.scheduleId, s.id));
     expect(left.map((t) => t.id)).toEqual([batch.ticks[0]!.taskId]);
+  });
+
+  test("overlap and catch-up: defaults skip and latest; PATCH changes every field; bad values are 422 by field", async () => {
+    const s = await create();
+    expect(s).toMatchObject({ overlap: "skip", catch_up: "latest", catch_up_max: 10 });
+    const edited = await call("PATCH", `/${s.id}`, { overlap: "queue_one", catch_up: "all", catch_up_max: 5, name: "renamed", cron: "0 4 * * *", timezone: "Europe/Berlin", task: { command: "b.sh", concurrency_key: "backups" } });
+    expect(edited.status).toBe(200);
+    expect(edited.body).toMatchObject({ overlap: "queue_one", catch_up: "all", catch_up_max: 5, name: "renamed", cron: "0 4 * * *", timezone: "Europe/Berlin", task: { command: "b.sh", concurrency_key: "backups", concurrency_limit: 1 } });
+    const bad = await call("PATCH", `/${s.id}`, { overlap: "sometimes", catch_up: "every", catch_up_max: 0, task: { command: "x", depends_on: [] } });
+    expect(bad.status).toBe(422);
+    expect(paths(bad)).toEqual(["/catch_up", "/catch_up_max", "/overlap", "/task/depends_on"]);
+  });
+
+  test("POST /:id/run makes a task now, outside the cron, recorded as manual; the ticks list it; unknown ids are 404", async () => {
+    const s = await create({ overlap: "skip" });
+    const ran = await call("POST", `/${s.id}/run`);
+    expect(ran.status).toBe(201);
+    expect(ran.body).toMatchObject({ schedule_id: s.id, command: "backup.sh", status: "scheduled" });
+    expect(ran.body.idempotency_key).toStartWith(`schedule:${s.id}:manual:`);
+    expect(Math.abs(Date.parse(ran.body.run_at) - Date.now())).toBeLessThan(5000);
+    // Run-now ignores overlap: a second one while the first waits.
+    expect((await call("POST", `/${s.id}/run`)).status).toBe(201);
+    const ticks = await call("GET", `/${s.id}/ticks`);
+    expect(ticks.body.ticks.map((t: { outcome: string }) => t.outcome)).toEqual(["manual", "manual"]);
+    expect(ticks.body.ticks[1]).toMatchObject({ task_id: ran.body.id, message: "run now by a user" });
+    expect((await call("GET", `/${s.id}`)).body.last_task_id).toBe(ticks.body.ticks[0].task_id);
+    expect((await call("POST", `/${crypto.randomUUID()}/run`)).status).toBe(404);
+    expect((await call("GET", `/${crypto.randomUUID()}/ticks`)).status).toBe(404);
   });
 
   test("create, edit and delete are announced on the schedule channel", async () => {

@@ -14,8 +14,13 @@ import { updateSchedule } from "../../db/queries/update-schedule.ts";
 import { jsonAnswer, jsonBody } from "../openapi/route-docs.ts";
 import { readJsonBody } from "../request-body.ts";
 import type { Checked } from "../tasks/validate-task.ts";
-import { NewScheduleBody, ScheduleJsonSchema, ScheduleListJsonSchema, SchedulePatchBody } from "./model.ts";
-import { scheduleJson } from "./schedule-json.ts";
+import { NewScheduleBody, ScheduleJsonSchema, ScheduleListJsonSchema, SchedulePatchBody, ScheduleTickListJsonSchema } from "./model.ts";
+import { scheduleJson, tickJson } from "./schedule-json.ts";
+import { runScheduleNow } from "../../db/queries/run-schedule-now.ts";
+import { listScheduleTicks, SCHEDULE_TICKS_SHOWN } from "../../db/queries/list-schedule-ticks.ts";
+import type { Logger } from "../../log/logger.ts";
+import { TaskJsonSchema } from "../tasks/model.ts";
+import { taskJson } from "../tasks/task-json.ts";
 import { validateNewSchedule, validateSchedulePatch } from "./validate-schedule.ts";
 import { isUuid } from "../../core/uuid.ts";
 
@@ -29,9 +34,11 @@ const answers = {
   one: { 200: jsonAnswer("the schedule", ScheduleJsonSchema) },
   edited: { 200: jsonAnswer("the schedule as edited", ScheduleJsonSchema) },
   deleted: { 200: jsonAnswer("the schedule as it was", ScheduleJsonSchema) },
+  ran: { 201: jsonAnswer("the task made", TaskJsonSchema) },
+  ticks: { 200: jsonAnswer("the schedule's recent ticks", ScheduleTickListJsonSchema) },
 };
 
-export function scheduleRoutes(db: Db) {
+export function scheduleRoutes(db: Db, log: Logger) {
   return new Elysia({ name: "schedules", prefix: "/api/schedules" })
     .post(
       "",
@@ -67,6 +74,25 @@ export function scheduleRoutes(db: Db) {
         return scheduleJson(schedule, now);
       },
       { parse, detail: { summary: "Edit a schedule; {paused: true|false} pauses or resumes it (paused times are not replayed)", tags, requestBody: jsonBody(SchedulePatchBody), responses: answers.edited } },
+    )
+    .post(
+      "/:id/run",
+      async ({ params, set }) => {
+        const task = await runScheduleNow(db, scheduleId(params.id));
+        log.info("schedule {scheduleId} run now by a user: task {taskId}", { scheduleId: params.id, taskId: task.id });
+        set.status = 201;
+        return taskJson(task);
+      },
+      { parse, detail: { summary: "Run the schedule now, outside its cron (recorded as manual in its history; overlap does not apply)", tags, responses: answers.ran } },
+    )
+    .get(
+      "/:id/ticks",
+      async ({ params }) => {
+        const id = scheduleId(params.id);
+        if (!(await getSchedule(db, id))) throw new NotFoundError(`no schedule with id ${params.id}`);
+        return { ticks: (await listScheduleTicks(db, id)).map(tickJson) };
+      },
+      { detail: { summary: `The schedule's last ${SCHEDULE_TICKS_SHOWN} ticks, newest first: tasks made, queued, replaced, skipped, run now`, tags, responses: answers.ticks } },
     )
     .delete(
       "/:id",

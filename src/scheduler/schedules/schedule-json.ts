@@ -7,9 +7,12 @@
  */
 import { nextRuns } from "../../core/cron.ts";
 import type { TaskStatus } from "../../core/task-status.ts";
+import type { CatchUp, Overlap } from "../../core/schedule-policy.ts";
 import type { ScheduleView } from "../../db/queries/list-schedules.ts";
 import type { ScheduleTemplate } from "../../db/queries/schedule-template.ts";
-import { NEXT_RUNS_SHOWN, type ScheduleJson } from "./model.ts";
+import type { Static } from "@sinclair/typebox";
+import type { ScheduleTickRow } from "../../db/schema/index.ts";
+import { NEXT_RUNS_SHOWN, type ScheduleJson, type ScheduleTickJsonSchema } from "./model.ts";
 
 /** ISO-8601 UTC, or null for an unset time; `!` on NOT NULL columns (stand-in rows in some tests leave them out). */
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -23,6 +26,9 @@ export function scheduleJson(s: ScheduleView, now: Date): ScheduleJson {
     cron: s.cron,
     timezone: s.timezone,
     paused: s.paused,
+    overlap: s.overlap as Overlap,
+    catch_up: s.catchUp as CatchUp,
+    catch_up_max: s.catchUpMax,
     task: s.template as unknown as ScheduleTemplate,
     next_run_at: iso(s.nextRunAt),
     next_runs: upcoming(s, now).map((d) => d.toISOString()),
@@ -43,4 +49,9 @@ export function upcoming(s: Pick<ScheduleView, "cron" | "timezone" | "paused" | 
     // A stored expression that no longer parses: the ticker reports it; the listing still answers.
     return [];
   }
+}
+
+/** One entry of a schedule's history (schedule_ticks). */
+export function tickJson(t: ScheduleTickRow): Static<typeof ScheduleTickJsonSchema> {
+  return { due_at: iso(t.dueAt)!, outcome: t.outcome as Static<typeof ScheduleTickJsonSchema>["outcome"], task_id: t.taskId, message: t.message, at: iso(t.createdAt)! };
 }

@@ -13,6 +13,7 @@ import type { SchedulePatch } from "../../db/queries/update-schedule.ts";
 import { validateNewTask, type Checked } from "../tasks/validate-task.ts";
 import * as m from "./model.ts";
 import { echoed } from "../echo-limit.ts";
+import { CATCH_UP_DEFAULT, CATCH_UP_MAX_DEFAULT, CATCH_UP_MAX_LIMIT, CATCH_UP_POLICIES, OVERLAP_DEFAULT, OVERLAP_POLICIES, type CatchUp, type Overlap } from "../../core/schedule-policy.ts";
 
 const KNOWN_FIELDS = Object.keys(m.NewScheduleBody.properties);
 /** Stands in for a template's absent name while the task rules run; never stored. */
@@ -29,7 +30,13 @@ export function validateNewSchedule(body: unknown): Checked<NewSchedule> {
   const r = check(body, false);
   if (!r.ok) return r;
   const v = r.value;
-  return { ok: true, value: { name: v.name!, cron: v.cron!.trim(), timezone: v.timezone ?? m.TIMEZONE_DEFAULT, template: v.template!, paused: v.paused ?? false } };
+  return {
+    ok: true,
+    value: {
+      name: v.name!, cron: v.cron!.trim(), timezone: v.timezone ?? m.TIMEZONE_DEFAULT, template: v.template!, paused: v.paused ?? false,
+      overlap: v.overlap ?? OVERLAP_DEFAULT, catchUp: v.catchUp ?? CATCH_UP_DEFAULT, catchUpMax: v.catchUpMax ?? CATCH_UP_MAX_DEFAULT,
+    },
+  };
 }
 
 /** Checks a PATCH body: any subset of the fields; `task` replaces the whole template. */
@@ -73,6 +80,19 @@ function check(body: unknown, partial: boolean): Checked<SchedulePatch> {
     if (typeof body.paused !== "boolean") report("/paused", m.SCHEDULE_FIELD_RULES.paused);
     else out.paused = body.paused;
   }
+  if (given("overlap")) {
+    if (!(OVERLAP_POLICIES as readonly unknown[]).includes(body.overlap)) report("/overlap", m.SCHEDULE_FIELD_RULES.overlap);
+    else out.overlap = body.overlap as Overlap;
+  }
+  if (given("catch_up")) {
+    if (!(CATCH_UP_POLICIES as readonly unknown[]).includes(body.catch_up)) report("/catch_up", m.SCHEDULE_FIELD_RULES.catch_up);
+    else out.catchUp = body.catch_up as CatchUp;
+  }
+  if (given("catch_up_max")) {
+    const n = body.catch_up_max;
+    if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > CATCH_UP_MAX_LIMIT) report("/catch_up_max", m.SCHEDULE_FIELD_RULES.catch_up_max);
+    else out.catchUpMax = n as number;
+  }
   if (required("task")) {
     const template = checkTemplate(body.task, problems);
     if (template) out.template = template;
@@ -88,6 +108,11 @@ function checkTemplate(task: unknown, problems: FieldProblem[]): ScheduleTemplat
   }
   const before = problems.length;
   const rest: Record<string, unknown> = { ...task };
+  for (const field of m.NOT_IN_TEMPLATE_FIELDS) {
+    if (task[field] === undefined) continue;
+    delete rest[field];
+    problems.push({ path: `/task/${field}`, message: "is not for schedules: use overlap (queue_one) to order a schedule's runs" });
+  }
   for (const field of m.TICK_SET_FIELDS) {
     if (task[field] === undefined) continue;
     delete rest[field];

@@ -48,8 +48,11 @@ describeEachBackend("POST /api/tasks", (backend) => {
     const single = await api.post("/api/tasks", body);
     const batch = await api.post("/api/tasks/batch", { tasks: [taskBody({ run_at: "2031-01-02T03:04:05.678+01:00" }), { ...body, priority: -3 }] });
     for (const answer of [single.body, ...batch.body.tasks]) {
-      const { attempts, events, ...stored } = (await api.get(`/api/tasks/${answer.id}`)).body;
-      expect(answer).toEqual(stored);
+      // The detail adds depends_on and works out waiting_reason (a future run_at, or no worker serves the queue).
+      const { attempts, events, depends_on, waiting_reason, ...stored } = (await api.get(`/api/tasks/${answer.id}`)).body;
+      expect({ ...answer, waiting_reason: null }).toEqual({ ...stored, waiting_reason: null });
+      expect(["run_at in the future", "no live worker serves queue default"]).toContain(waiting_reason);
+      expect(depends_on).toEqual([]);
     }
   });
 

@@ -30,6 +30,12 @@ export const BACKOFF_FACTOR_MAX = 10;
 export const INT32_MAX = 2_147_483_647;
 export const IDEMPOTENCY_KEY_MAX_CHARS = 200;
 export const BATCH_MAX_TASKS = 1000;
+export const CONCURRENCY_KEY_MAX_CHARS = 200;
+export const CONCURRENCY_LIMIT_MAX = 10_000;
+export const DEPENDS_ON_MAX = 100;
+export const DEPENDENCY_FAILURE_POLICIES = ["cancel", "run"] as const;
+/** A reference to an earlier task of the same batch: `$0` is the batch's first task. */
+export const BATCH_REFERENCE_PATTERN = "^\\$(0|[1-9][0-9]{0,3})$";
 
 const int = (minimum: number, maximum: number, extra: object = {}) => Type.Integer({ minimum, maximum, ...extra });
 
@@ -60,6 +66,22 @@ export const NewTaskBody = Type.Object(
         description: "the same key again answers 200 with the first task, while that task is retained; once retention prunes it, the key makes a new task",
       }),
     ),
+    concurrency_key: Type.Optional(
+      Type.Union([Type.String({ minLength: 1, maxLength: CONCURRENCY_KEY_MAX_CHARS }), Type.Null()], {
+        default: null,
+        description: "tasks sharing a key run at most concurrency_limit at once (picked or running), across all coordinators",
+      }),
+    ),
+    concurrency_limit: Type.Optional(int(1, CONCURRENCY_LIMIT_MAX, { default: 1, description: "with concurrency_key; the latest submitted task's limit applies to the key" })),
+    depends_on: Type.Optional(
+      Type.Array(Type.String({ description: "a task id, or in a batch `$N`: the batch's task at index N (an earlier one)" }), {
+        maxItems: DEPENDS_ON_MAX,
+        description: "run only after these tasks have finished (completed, or see on_dependency_failure)",
+      }),
+    ),
+    on_dependency_failure: Type.Optional(
+      Type.Union(DEPENDENCY_FAILURE_POLICIES.map((p) => Type.Literal(p)), { default: "cancel", description: "a failed or cancelled dependency cancels this task, or lets it run" }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -85,11 +107,15 @@ export const FIELD_RULES: Record<keyof NewTaskBody, string> = {
   backoff_max_ms: `must be an integer from 1 to ${INT32_MAX}`,
   timeout_ms: `must be null or an integer from 1 to ${INT32_MAX}`,
   idempotency_key: `must be null or a string of 1 to ${IDEMPOTENCY_KEY_MAX_CHARS} characters`,
+  concurrency_key: `must be null or a string of 1 to ${CONCURRENCY_KEY_MAX_CHARS} characters`,
+  concurrency_limit: `must be an integer from 1 to ${CONCURRENCY_LIMIT_MAX}`,
+  depends_on: `must be an array of at most ${DEPENDS_ON_MAX} task ids (or $N for an earlier task of the same batch)`,
+  on_dependency_failure: `must be one of ${DEPENDENCY_FAILURE_POLICIES.join(", ")}`,
 };
 
 /** Fields the API sets; a request naming one is told so instead of "unknown field". */
 export const READ_ONLY_FIELDS = [
-  "id", "status", "attempt", "worker", "created_at", "picked_at", "started_at", "finished_at", "exit_code", "error", "schedule_id",
+  "id", "status", "attempt", "worker", "created_at", "picked_at", "started_at", "finished_at", "exit_code", "error", "schedule_id", "waiting_reason",
 ];
 
 const nullable = <T extends TSchema>(schema: T, description?: string) => Type.Union([schema, Type.Null()], description ? { description } : {});
@@ -118,6 +144,13 @@ export const TaskJsonSchema = Type.Object(
     attempt: Type.Integer({ minimum: 0, description: "attempts started so far (the current attempt's number)" }),
     worker: nullable(Type.String(), "the worker of the current or last attempt"),
     schedule_id: nullable(uuid, "the schedule that made this task"),
+    concurrency_key: nullable(Type.String()),
+    concurrency_limit: Type.Integer({ minimum: 1 }),
+    on_dependency_failure: Type.Union(DEPENDENCY_FAILURE_POLICIES.map((p) => Type.Literal(p))),
+    waiting_reason: nullable(
+      Type.String(),
+      "why a scheduled task is not running yet (dependencies, run_at, a paused queue, its concurrency key, no or busy workers); null otherwise or when nothing holds it back. Filled in by GET /api/tasks/:id and the list",
+    ),
     created_at: time(),
     picked_at: nullable(time()),
     started_at: nullable(time()),
@@ -158,7 +191,12 @@ export const TaskEventJsonSchema = Type.Object(
 
 /** GET /api/tasks/:id: the task with its attempts (oldest first) and its timeline. */
 export const TaskDetailJsonSchema = Type.Object(
-  { ...TaskJsonSchema.properties, attempts: Type.Array(TaskAttemptJsonSchema), events: Type.Array(TaskEventJsonSchema) },
+  {
+    ...TaskJsonSchema.properties,
+    depends_on: Type.Array(uuid, { description: "the tasks this one runs after" }),
+    attempts: Type.Array(TaskAttemptJsonSchema),
+    events: Type.Array(TaskEventJsonSchema),
+  },
   { $id: "TaskDetail" },
 );
 export type TaskDetailJson = Static<typeof TaskDetailJsonSchema>;

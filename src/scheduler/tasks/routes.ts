@@ -27,6 +27,7 @@ import { SubmitCoalescer } from "./submit-coalescer.ts";
 import { validateNewTask, validateTaskBatch, type Checked } from "./validate-task.ts";
 import { plural } from "../../core/plural.ts";
 import { isUuid } from "../../core/uuid.ts";
+import { waitingReasons } from "./waiting-reasons.ts";
 
 const tags = ["tasks"];
 /** Bodies are read by readJsonBody (size cap, JSON only), never by Elysia's parser. */
@@ -53,8 +54,10 @@ const ACTOR = "api";
 
 export function taskRoutes(db: Db, log: Logger) {
   const coalescer = new SubmitCoalescer((items) => insertTasks(db, items), { maxInFlight: SUBMIT_INSERTS_IN_FLIGHT, maxBatch: BATCH_MAX_TASKS });
-  // Keyed submissions keep their own transaction: the idempotency read-back is per key.
-  const submit = async (task: NewTask) => (task.idempotencyKey === null ? coalescer.submit(task) : (await insertTasks(db, [task]))[0]!);
+  // Keyed submissions and dependent ones keep their own transaction: the idempotency read-back is per key,
+  // and a missing dependency must fail only its own request.
+  const submit = async (task: NewTask) =>
+    task.idempotencyKey === null && !task.dependsOn?.length ? coalescer.submit(task) : (await insertTasks(db, [task]))[0]!;
   return new Elysia({ name: "tasks", prefix: "/api/tasks" })
     .post(
       "",
@@ -83,7 +86,8 @@ export function taskRoutes(db: Db, log: Logger) {
       "",
       async ({ request }) => {
         const page = await listTasks(db, valid(parseListQuery(new URL(request.url).searchParams)));
-        return { tasks: page.tasks.map(taskJson), next_cursor: page.next ? encodeCursor(page.next) : null };
+        const reasons = await waitingReasons(db, page.tasks);
+        return { tasks: page.tasks.map((t) => taskJson(t, reasons.get(t.id) ?? null)), next_cursor: page.next ? encodeCursor(page.next) : null };
       },
       { detail: { summary: "List tasks newest first, filtered and paginated", tags, parameters: queryParameters(TaskListQuery), responses: answers.list } },
     )

@@ -5,6 +5,7 @@
  */
 import type { Static } from "@sinclair/typebox";
 import type { TaskStatus } from "../../core/task-status.ts";
+import { waitingReason } from "../../core/waiting-reason.ts";
 import type { TaskDetail } from "../../db/queries/get-task.ts";
 import type { TaskAttemptRow, TaskEventRow, TaskRow } from "../../db/schema/index.ts";
 import type { TaskAttemptJsonSchema, TaskDetailJson, TaskEventJsonSchema, TaskJson } from "./model.ts";
@@ -14,7 +15,8 @@ const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 export type { TaskJson };
 
-export function taskJson(t: TaskRow): TaskJson {
+/** `waitingReason`: why a scheduled task is not running yet (core/waiting-reason.ts), where it was worked out. */
+export function taskJson(t: TaskRow, waitingReason: string | null = null): TaskJson {
   return {
     id: t.id,
     name: t.name,
@@ -34,6 +36,10 @@ export function taskJson(t: TaskRow): TaskJson {
     attempt: t.attempt,
     worker: t.worker,
     schedule_id: t.scheduleId,
+    concurrency_key: t.concurrencyKey,
+    concurrency_limit: t.concurrencyLimit,
+    on_dependency_failure: t.onDependencyFailure === "run" ? "run" : "cancel",
+    waiting_reason: waitingReason,
     created_at: iso(t.createdAt)!,
     picked_at: iso(t.pickedAt),
     started_at: iso(t.startedAt),
@@ -64,5 +70,10 @@ export function eventJson(e: TaskEventRow): Static<typeof TaskEventJsonSchema> {
 
 /** GET /api/tasks/:id: the task with its attempts and timeline. */
 export function taskDetailJson(d: TaskDetail): TaskDetailJson {
-  return { ...taskJson(d.task), attempts: d.attempts.map(attemptJson), events: d.events.map(eventJson) };
+  return {
+    ...taskJson(d.task, d.waiting ? waitingReason(d.waiting) : null),
+    depends_on: d.dependsOn,
+    attempts: d.attempts.map(attemptJson),
+    events: d.events.map(eventJson),
+  };
 }

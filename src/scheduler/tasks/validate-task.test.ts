@@ -10,6 +10,20 @@ function problemsOf(body: unknown): Record<string, string> {
   return Object.fromEntries(r.problems.map((p) => [p.path, p.message]));
 }
 
+describe("validateTaskBatch depends_on", () => {
+  test("$N refers to an earlier task of the batch, not itself or a later one, nor one with an idempotency key", () => {
+    const ok = validateTaskBatch({ tasks: [base, { ...base, depends_on: ["$0"] }, { ...base, depends_on: ["$0", "$1"] }] });
+    expect(ok.ok && ok.value.map((t) => t.dependsOn)).toEqual([[], [0], [0, 1]]);
+    const bad = validateTaskBatch({ tasks: [{ ...base, idempotency_key: "k" }, { ...base, depends_on: ["$1", "$2", "$01"] }, { ...base, depends_on: ["$0"] }] });
+    expect(!bad.ok && Object.fromEntries(bad.problems.map((p) => [p.path, p.message]))).toEqual({
+      "/tasks/1/depends_on/0": "must refer to an earlier task of the batch ($0 to $0)",
+      "/tasks/1/depends_on/1": "must refer to an earlier task of the batch ($0 to $0)",
+      "/tasks/1/depends_on/2": "must refer to an earlier task of the batch ($0 to $0)",
+      "/tasks/2/depends_on/0": "$0 has an idempotency key; refer to it by its task id instead",
+    });
+  });
+});
+
 describe("validateNewTask", () => {
   test("applies SPEC §2 defaults", () => {
     const r = validateNewTask(base);
@@ -18,6 +32,7 @@ describe("validateNewTask", () => {
       value: {
         name: "n", command: "true", env: {}, queue: "default", priority: 0, runAt: null, delayMs: 0, maxRetries: 3,
         backoffMs: 1000, backoffFactor: 2, backoffMaxMs: 3_600_000, timeoutMs: null, idempotencyKey: null,
+        concurrencyKey: null, concurrencyLimit: 1, dependsOn: [], onDependencyFailure: "cancel",
       },
     });
   });
@@ -26,10 +41,12 @@ describe("validateNewTask", () => {
     const r = validateNewTask({
       ...base, env: { A: "1", _b2: "" }, queue: "q-1_x", priority: -100, run_at: "2030-01-31T12:00:00.5+01:00", max_retries: 0,
       backoff_ms: 5, backoff_factor: 1.5, backoff_max_ms: 10, timeout_ms: 2_147_483_647, idempotency_key: "k",
+      concurrency_key: "deploy-prod", concurrency_limit: 3, depends_on: ["0F8B0C5E-1D3A-4B8E-9B6A-2C4D5E6F7A8B"], on_dependency_failure: "run",
     });
     expect(r.ok && r.value).toEqual({
       name: "n", command: "true", env: { A: "1", _b2: "" }, queue: "q-1_x", priority: -100, runAt: new Date("2030-01-31T11:00:00.500Z"),
       delayMs: 0, maxRetries: 0, backoffMs: 5, backoffFactor: 1.5, backoffMaxMs: 10, timeoutMs: 2_147_483_647, idempotencyKey: "k",
+      concurrencyKey: "deploy-prod", concurrencyLimit: 3, dependsOn: ["0f8b0c5e-1d3a-4b8e-9b6a-2c4d5e6f7a8b"], onDependencyFailure: "run",
     });
     expect(validateNewTask({ ...base, delay_ms: 1500 }).ok && (validateNewTask({ ...base, delay_ms: 1500 }) as any).value.delayMs).toBe(1500);
   });
@@ -86,6 +103,15 @@ describe("validateNewTask", () => {
     ["idempotency_key empty", { idempotency_key: "" }, "/idempotency_key"],
     ["idempotency_key too long", { idempotency_key: big(201) }, "/idempotency_key"],
     ["idempotency_key number", { idempotency_key: 7 }, "/idempotency_key"],
+    ["concurrency_key too long", { concurrency_key: big(201) }, "/concurrency_key"],
+    ["concurrency_key empty", { concurrency_key: "" }, "/concurrency_key"],
+    ["concurrency_limit zero", { concurrency_limit: 0 }, "/concurrency_limit"],
+    ["concurrency_limit fraction", { concurrency_limit: 1.5 }, "/concurrency_limit"],
+    ["depends_on not an array", { depends_on: "x" }, "/depends_on"],
+    ["depends_on over 100", { depends_on: Array.from({ length: 101 }, () => crypto.randomUUID()) }, "/depends_on"],
+    ["depends_on not a uuid", { depends_on: ["nope"] }, "/depends_on/0"],
+    ["depends_on $N outside a batch", { depends_on: ["$0"] }, "/depends_on/0"],
+    ["on_dependency_failure unknown", { on_dependency_failure: "ignore" }, "/on_dependency_failure"],
     ["NUL in name", { name: "a\u0000b" }, "/name"],
     ["NUL in command", { command: "echo \u0000" }, "/command"],
     ["NUL in idempotency_key", { idempotency_key: "k\u0000" }, "/idempotency_key"],

@@ -12,6 +12,7 @@ import { QUEUE_DEFAULT } from "../../core/queue-name.ts";
 import { BACKOFF_FACTOR_DEFAULT, BACKOFF_MAX_MS_DEFAULT, BACKOFF_MS_DEFAULT, MAX_RETRIES_DEFAULT } from "../../core/retry-policy.ts";
 import type { NewTask } from "../../db/queries/insert-tasks.ts";
 import { parseIsoInstant } from "./iso-time.ts";
+import { isUuid } from "../../core/uuid.ts";
 import * as m from "./model.ts";
 import { echoed } from "../echo-limit.ts";
 
@@ -26,6 +27,7 @@ export const MAX_PROBLEMS = 500;
 const taskSchema = TypeCompiler.Compile(m.NewTaskBody);
 const KNOWN_FIELDS = Object.keys(m.NewTaskBody.properties) as (keyof m.NewTaskBody)[];
 const ENV_NAME = new RegExp(m.ENV_NAME_PATTERN);
+const BATCH_REFERENCE = new RegExp(m.BATCH_REFERENCE_PATTERN);
 const utf8 = new TextEncoder();
 
 /**
@@ -50,13 +52,23 @@ export function validateTaskBatch(body: unknown): Checked<NewTask[]> {
     problems.push({ path: "/tasks", message: `must be an array of 1 to ${m.BATCH_MAX_TASKS} tasks` });
     return { ok: false, problems };
   }
-  const tasks = list.map((item, i) => checkTask(item, `/tasks/${i}`, problems));
+  const tasks = list.map((item, i) => checkTask(item, `/tasks/${i}`, problems, i));
+  tasks.forEach((t, i) => t && referenceProblems(t, tasks, `/tasks/${i}`, problems));
   if (problems.length > 0) return { ok: false, problems: capped(problems) };
   return { ok: true, value: tasks as NewTask[] };
 }
 
-/** Appends the problems of one task body at `prefix` to `problems`; returns the task when it has none. */
-function checkTask(body: unknown, prefix: string, problems: FieldProblem[]): NewTask | null {
+/** `$N` must name an earlier task of the batch without an idempotency key (a known key would leave no new task to wait for). */
+function referenceProblems(t: NewTask, tasks: (NewTask | null)[], prefix: string, problems: FieldProblem[]): void {
+  t.dependsOn?.forEach((d, j) => {
+    if (typeof d === "number" && tasks[d]?.idempotencyKey) {
+      problems.push({ path: `${prefix}/depends_on/${j}`, message: `$${d} has an idempotency key; refer to it by its task id instead` });
+    }
+  });
+}
+
+/** Appends the problems of one task body at `prefix` to `problems`; returns the task when it has none. `index`: its place in a batch. */
+function checkTask(body: unknown, prefix: string, problems: FieldProblem[], index?: number): NewTask | null {
   if (!isPlainObject(body)) {
     problems.push({ path: prefix || "/", message: "must be a JSON object" });
     return null;
@@ -66,6 +78,7 @@ function checkTask(body: unknown, prefix: string, problems: FieldProblem[]): New
   unknownFieldProblems(body, prefix, report);
   if (!taskSchema.Check(body)) schemaProblems(body, prefix, report);
   ruleProblems(body, prefix, report, found);
+  if (Array.isArray(body.depends_on) && !found.has(pointer(prefix, "depends_on"))) dependencyProblems(body.depends_on, prefix, report, index);
   for (const [path, message] of found) problems.push({ path, message });
   return found.size === 0 ? normalize(body as m.NewTaskBody) : null;
 }
@@ -92,7 +105,7 @@ function schemaProblems(body: Record<string, unknown>, prefix: string, report: R
 function ruleProblems(body: Record<string, unknown>, prefix: string, report: Report, found: Map<string, string>): void {
   const has = (field: string) => body[field] !== undefined;
   const fresh = (field: string) => has(field) && !found.has(pointer(prefix, field));
-  for (const field of ["name", "command", "queue", "run_at", "idempotency_key"]) {
+  for (const field of ["name", "command", "queue", "run_at", "idempotency_key", "concurrency_key"]) {
     const problem = typeof body[field] === "string" ? textProblem(body[field]) : null;
     if (problem && fresh(field)) report(pointer(prefix, field), problem);
   }
@@ -110,6 +123,20 @@ function ruleProblems(body: Record<string, unknown>, prefix: string, report: Rep
   if (fresh("backoff_max_ms") && fresh("backoff_ms") && Number(body.backoff_max_ms) < Number(body.backoff_ms)) {
     report(pointer(prefix, "backoff_max_ms"), `must be at least backoff_ms (${body.backoff_ms})`);
   }
+}
+
+/** Each entry a task id or, in a batch, `$N` with N before this task's own index. */
+function dependencyProblems(list: unknown[], prefix: string, report: Report, index: number | undefined): void {
+  list.forEach((d, j) => {
+    const at = pointer(pointer(prefix, "depends_on"), String(j));
+    if (typeof d !== "string") return report(at, "must be a task id");
+    if (d.startsWith("$")) {
+      if (index === undefined) return report(at, "$N refers to a task of the same batch; use POST /api/tasks/batch");
+      if (!BATCH_REFERENCE.test(d) || Number(d.slice(1)) >= index) return report(at, `must refer to an earlier task of the batch ($0 to $${index - 1})`);
+      return;
+    }
+    if (!isUuid(d)) report(at, "must be a task id (a UUID)");
+  });
 }
 
 function envProblems(env: Record<string, unknown>, path: string, report: Report): void {
@@ -152,6 +179,10 @@ function normalize(b: m.NewTaskBody): NewTask {
     backoffMaxMs: b.backoff_max_ms ?? Math.max(BACKOFF_MAX_MS_DEFAULT, backoffMs),
     timeoutMs: b.timeout_ms ?? null,
     idempotencyKey: b.idempotency_key ?? null,
+    concurrencyKey: b.concurrency_key ?? null,
+    concurrencyLimit: b.concurrency_limit ?? 1,
+    dependsOn: (b.depends_on ?? []).map((d) => (d.startsWith("$") ? Number(d.slice(1)) : d.toLowerCase())),
+    onDependencyFailure: b.on_dependency_failure ?? "cancel",
   };
 }
 

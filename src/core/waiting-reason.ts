@@ -1,0 +1,51 @@
+/**
+ * Why a task that has not started is not running, in words, from the claim's own
+ * conditions (db/queries/claim-due-tasks.ts) in the order the claim applies them.
+ * The facts come from db/queries/load-waiting-facts.ts.
+ */
+
+/** What the claim would look at for one scheduled task. */
+export interface WaitingFacts {
+  queue: string;
+  /** run_at is later than the database's now(). */
+  runAtFuture: boolean;
+  /** Unfinished dependencies (up to a few ids) and how many there are. */
+  blockedBy: number;
+  dependencies: string[];
+  queuePaused: boolean;
+  concurrencyKey: string | null;
+  /** Tasks holding the key (picked or running), their number and a few ids. */
+  keyActive: number;
+  keyLimit: number;
+  keyHolders: string[];
+  /** Alive workers serving the queue, their slots, and how many of those are busy. */
+  workers: number;
+  slots: number;
+  busy: number;
+}
+
+/** At most this many ids are named in a reason. */
+export const REASON_MAX_IDS = 5;
+
+/**
+ * The first condition that holds the task back, or null when nothing does (it is
+ * about to be claimed).
+ *
+ * @example waitingReason({ ...facts, queuePaused: true, queue: "mail" }) // "queue mail is paused"
+ */
+export function waitingReason(f: WaitingFacts): string | null {
+  if (f.blockedBy > 0) return `waiting for ${f.blockedBy} ${f.blockedBy === 1 ? "task" : "tasks"} to finish: ${ids(f.dependencies, f.blockedBy)}`;
+  if (f.runAtFuture) return "run_at in the future";
+  if (f.queuePaused) return `queue ${f.queue} is paused`;
+  if (f.concurrencyKey !== null && f.keyActive >= f.keyLimit) {
+    return `concurrency key ${f.concurrencyKey} is held by ${f.keyActive} of ${f.keyLimit} allowed: ${ids(f.keyHolders, f.keyActive)}`;
+  }
+  if (f.workers === 0) return `no live worker serves queue ${f.queue}`;
+  if (f.busy >= f.slots) return `all ${f.slots} slots of workers serving ${f.queue} are busy`;
+  return null;
+}
+
+function ids(shown: string[], total: number): string {
+  const more = total - shown.length;
+  return shown.join(", ") + (more > 0 ? ` and ${more} more` : "");
+}

@@ -1,0 +1,32 @@
+/**
+ * setQueuePaused: pauses or resumes a queue. The upsert locks the queue's row for
+ * update, which waits for every claim in flight on it (claims key-share lock the
+ * rows of the queues they take from, claim-due-tasks.ts): once this returns, no
+ * claim can pick a task of a paused queue. Resuming wakes the coordinators.
+ */
+import { sql } from "drizzle-orm";
+import type { Db } from "../client.ts";
+import { notifySql, WAKE_CHANNEL } from "../channels.ts";
+import { rows } from "../sql.ts";
+
+export interface QueueState {
+  name: string;
+  paused: boolean;
+  pausedAt: Date | null;
+}
+
+export async function setQueuePaused(db: Db, name: string, paused: boolean): Promise<QueueState> {
+  return db.transaction(async (tx) => {
+    const [row] = rows<{ name: string; paused: boolean; paused_at: string | Date | null }>(
+      await tx.execute(sql`
+        insert into queues (name, paused, paused_at) values (${name}, ${paused}, case when ${paused} then now() end)
+        on conflict (name) do update
+        set paused = excluded.paused,
+            paused_at = case when excluded.paused then coalesce(queues.paused_at, now()) end,
+            updated_at = now()
+        returning name, paused, paused_at`),
+    );
+    if (!paused) await tx.execute(notifySql(WAKE_CHANNEL, [name])!);
+    return { name: row!.name, paused: row!.paused, pausedAt: row!.paused_at === null ? null : new Date(row!.paused_at) };
+  });
+}
