@@ -19,7 +19,7 @@ describeEachBackend("tickDueSchedules policies", (backend) => {
   });
   afterAll(() => d.close());
   beforeEach(async () => {
-    await d.db.execute(sql`truncate tasks, task_attempts, task_events, schedules, schedule_ticks, task_dependencies, concurrency_keys`);
+    await d.db.execute(sql`truncate tasks, task_attempts, task_output_chunks, task_events, schedules, schedule_ticks, task_dependencies, concurrency_keys`);
   });
 
   /** An every-minute schedule whose next run was `minutesAgo` minutes ago (whole minutes). */
