@@ -80,11 +80,28 @@ export class ApiClient {
     throw describeRefusal(res.status, (json ?? {}) as ApiErrorBody, this.baseUrl, this.token !== null);
   }
 
+  /** GET of a text answer (a stored log); a refusal becomes the usual one-line error. */
+  async text(path: string): Promise<string> {
+    const res = await this.fetch(path, { headers: { ...this.headers(), accept: "text/plain" }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const body = await res.text();
+    if (res.ok) return body;
+    let json: ApiErrorBody = {};
+    try {
+      json = JSON.parse(body) as ApiErrorBody;
+    } catch {}
+    throw describeRefusal(res.status, json, this.baseUrl, this.token !== null);
+  }
+
   /** Opens GET /api/events (Server-Sent Events); the caller reads and closes the body. */
-  async openEvents(lastEventId: string | null, signal: AbortSignal): Promise<Response> {
+  openEvents(lastEventId: string | null, signal: AbortSignal): Promise<Response> {
+    return this.openStream("/api/events", lastEventId, signal);
+  }
+
+  /** Opens a Server-Sent Events stream at `path` (resuming after `lastEventId`); the caller reads and closes the body. */
+  async openStream(path: string, lastEventId: string | null, signal?: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { ...this.headers(), accept: "text/event-stream" };
     if (lastEventId) headers["last-event-id"] = lastEventId;
-    const res = await this.fetch("/api/events", { headers, signal });
+    const res = await this.fetch(path, { headers, signal });
     if (!res.ok) {
       const body = (await res.json().catch(() => ({}))) as ApiErrorBody;
       throw describeRefusal(res.status, body, this.baseUrl, this.token !== null);

@@ -184,9 +184,9 @@ export const SPECS: CommandSpec[] = [
     usage: [
       "taskflow schedules ls [--json]",
       "taskflow schedules add --name NAME --cron EXPR [--timezone TZ] [--paused] [task flags] -- COMMAND [ARG...]",
-      "taskflow schedules pause|resume|rm ID...",
+      "taskflow schedules pause|resume|rm|run-now ID...",
     ],
-    subcommands: ["ls", "add", "pause", "resume", "rm"],
+    subcommands: ["ls", "add", "pause", "resume", "rm", "run-now"],
     options: {
       name: { type: "string", short: "n", value: "NAME", help: "add: the schedule's name (its tasks are named after it)" },
       cron: { type: "string", value: "EXPR", help: "add: 5 fields, 6 with seconds, or @daily-style" },
@@ -202,6 +202,7 @@ export const SPECS: CommandSpec[] = [
       "taskflow schedules add --name 'nightly backup' --cron '0 3 * * *' --timezone Europe/Berlin -- backup.sh",
       "taskflow schedules pause 5f0e3b1c",
       "taskflow schedules rm 5f0e3b1c",
+      "taskflow schedules run-now 5f0e3b1c     # a run outside the cron, marked manual",
     ],
     notes: ["A schedule ID is its id or any unique prefix of 8 or more characters.", DURATIONS],
     load: () => import("./commands/schedules.ts"),

@@ -63,6 +63,28 @@ describe("run", () => {
     expect(env).toEqual({ code: 0, stdout: "hi there\n", stderr: "" });
   });
 
+  test("output arrives while the task runs (live), before the command has ended", async () => {
+    const p = Bun.spawn([...taskflowCommand(), "run", "--", "echo first; sleep 4; echo second"], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TASKFLOW_URL: url, TASKFLOW_TOKEN: TOKEN },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const reader = p.stdout.getReader();
+    let seen = "";
+    while (!seen.includes("first\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += new TextDecoder().decode(value);
+    }
+    // The first line is printed while the task still sleeps: the CLI has not exited yet.
+    expect(seen).toBe("first\n");
+    expect(p.exitCode).toBeNull();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) seen += new TextDecoder().decode(r.value);
+    expect(await p.exited).toBe(0);
+    expect(seen).toBe("first\nsecond\n");
+  }, 30_000);
+
   test("a retried command prints each attempt, and a note between them", async () => {
     const r = await cli(["run", "--retries", "1", "--backoff", "10ms", "--", 'echo "try $TASKFLOW_ATTEMPT"; exit 3']);
     expect(r.code).toBe(3);
@@ -171,6 +193,10 @@ describe("schedules and workers", () => {
     expect((await api(`/api/schedules/${id}`)).paused).toBe(true);
     await cli(["schedules", "resume", id.slice(0, 8)]);
     expect((await api(`/api/schedules/${id}`)).paused).toBe(false);
+    // run-now: a task of this schedule, made now (outside the cron).
+    const ran = await cli(["schedules", "run-now", id.slice(0, 8)]);
+    expect(ran.code).toBe(0);
+    expect((await api(`/api/tasks/${ran.stdout.trim()}`)).schedule_id).toBe(id);
     expect((await cli(["schedules", "rm", id])).code).toBe(0);
     expect((await cli(["schedules", "rm", id])).code).toBe(1);
   });

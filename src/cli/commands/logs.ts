@@ -1,6 +1,7 @@
 /** `taskflow logs ID [-f] [--attempt N] [--stderr|--stdout]`: an attempt's output, or each attempt's as it ends. */
 import type { TaskDetailJson } from "../api-types.ts";
 import { boolFlag, intFlag } from "../args.ts";
+import { ApiError } from "../api-client.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { resolveTaskId } from "../ids.ts";
 import { followOutput, printAttempt, type OutputSink } from "../output-follower.ts";
@@ -15,7 +16,11 @@ export async function run({ args, output, api: connect }: CommandContext): Promi
   const attempt = intFlag(args, "attempt", 1, 1_000_000);
   const api = connect();
   const id = await resolveTaskId(api, args.positionals[0]!);
-  const sink: OutputSink = { stdout: (t) => output.out(t), stderr: (t) => output.err(t) };
+  const sink: OutputSink = {
+    stdout: (t) => output.out(t),
+    stderr: (t) => output.err(t),
+    gap: (bytes) => output.err(`${output.paintErr("dim", `taskflow: ${bytes} bytes of output were not kept`)}\n`),
+  };
   const task = await api.get<TaskDetailJson>(`/api/tasks/${id}`);
 
   if (!boolFlag(args, "follow")) {
@@ -23,8 +28,17 @@ export async function run({ args, output, api: connect }: CommandContext): Promi
     if (wanted === undefined) throw new CliError(`task ${id} has not started an attempt yet (taskflow logs -f waits for it)`);
     const a = task.attempts.find((x) => x.attempt === wanted);
     if (!a) throw new CliError(`task ${id} has no attempt ${wanted} (it has ${task.attempts.length})`);
-    if (a.finished_at === null) output.err(`${output.paintErr("dim", `taskflow: attempt ${a.attempt} is still ${a.status}; its output comes when it ends (taskflow logs -f)`)}\n`);
-    printAttempt(a, sink, streams);
+    // The attempt's whole stored log (not only the tails); an older server without the log API: the tails.
+    try {
+      const log = (stream: string) => api.text(`/api/tasks/${id}/attempts/${a.attempt}/log?stream=${stream}`);
+      const [out, err] = await Promise.all([streams.stdout ? log("stdout") : "", streams.stderr ? log("stderr") : ""]);
+      output.out(out);
+      output.err(err);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) throw err;
+      printAttempt(a, sink, streams);
+    }
+    if (a.finished_at === null) output.err(`${output.paintErr("dim", `taskflow: attempt ${a.attempt} is still ${a.status}; follow it with taskflow logs -f`)}\n`);
     return 0;
   }
   // Follow from the latest attempt (printing it if it already ended), or from the one asked for.

@@ -65,6 +65,7 @@ function sink(output: Output, note: (text: string) => void): OutputSink {
   return {
     stdout: (text) => output.out(text),
     stderr: (text) => output.err(text),
+    gap: (bytes, n) => note(`${bytes} bytes of attempt ${n}'s output were not kept`),
     attemptEnded: (a, task) => {
       if (a.attempt < task.attempt || !FINAL_STATUSES.has(task.status)) {
         note(`attempt ${a.attempt} ${a.status}${a.exit_code !== null ? ` (exit ${a.exit_code})` : a.error ? ` (${a.error})` : ""}; retrying`);

@@ -9,7 +9,7 @@ import { renderTable } from "../table.ts";
 import { defaultName, shellCommand, templateBody } from "../task-flags.ts";
 import { age } from "../time-format.ts";
 
-const SUBCOMMANDS = "ls, add, pause, resume or rm";
+const SUBCOMMANDS = "ls, add, pause, resume, rm or run-now";
 
 export async function run(ctx: CommandContext): Promise<number> {
   const [sub, ...ids] = ctx.args.positionals;
@@ -24,6 +24,8 @@ export async function run(ctx: CommandContext): Promise<number> {
     case "resume":
     case "rm":
       return change(ctx, sub, ids);
+    case "run-now":
+      return runNow(ctx, ids);
     default:
       throw new UsageError(sub === undefined ? `taskflow schedules needs a subcommand: ${SUBCOMMANDS}` : `unknown subcommand "schedules ${sub}": expected ${SUBCOMMANDS}`);
   }
@@ -58,6 +60,25 @@ async function change({ output, api: connect }: CommandContext, verb: "pause" | 
       const id = await resolveScheduleId(api, text);
       const s = verb === "rm" ? await api.delete<ScheduleJson>(`/api/schedules/${id}`) : await api.patch<ScheduleJson>(`/api/schedules/${id}`, { paused: verb === "pause" });
       output.out(`${shortId(s.id)}  ${verb === "rm" ? "removed" : verb === "pause" ? "paused" : "resumed"}  ${s.name}\n`);
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      failed++;
+      output.err(`taskflow: ${text}: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+/** Runs each schedule given now, outside its cron (the task is marked manual); prints each new task's id. */
+async function runNow({ output, api: connect }: CommandContext, given: string[]): Promise<number> {
+  if (given.length === 0) throw new UsageError("taskflow schedules run-now takes one or more schedule IDs");
+  const api = connect();
+  let failed = 0;
+  for (const text of given) {
+    try {
+      const id = await resolveScheduleId(api, text);
+      const answer = await api.post<{ id?: string; task?: { id: string } }>(`/api/schedules/${id}/run`);
+      output.out(`${answer.task?.id ?? answer.id}\n`);
     } catch (err) {
       if (err instanceof UsageError) throw err;
       failed++;
