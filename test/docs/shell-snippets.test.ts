@@ -54,16 +54,17 @@ function cronCommand(line: string): string {
   return line.trim().split(/\s+/).slice(5).join(" ").replace(/\\%/g, "%") + "\n";
 }
 
-/** The JSON bodies the snippets send with `-d '…'` (webhook bodies aside: they carry no task), and the task command each submits. */
+/** The JSON bodies the snippets send with `-d '…'` (webhook bodies aside: they carry no task), and the task command each submits (one per task of a batch). */
 const submitted = shellBlocks.flatMap((b) =>
-  [...b.text.matchAll(/-d '(\{[^']*\})'/g)].filter((m) => !/\/api\/webhooks\b[^\n]*\n?[^\n]*$/.test(b.text.slice(0, m.index))).map((m) => {
-    const body = JSON.parse(m[1]!) as { name?: string; command?: string; task?: { command: string } };
-    return { where: b.where, body, command: body.command ?? body.task?.command ?? null };
+  [...b.text.matchAll(/-d '(\{[^']*\})'/g)].filter((m) => !/\/api\/webhooks\b[^\n]*\n?[^\n]*$/.test(b.text.slice(0, m.index))).flatMap((m) => {
+    type Body = { name?: string; command?: string; task?: { command: string }; tasks?: Body[] };
+    const body = JSON.parse(m[1]!) as Body;
+    return (body.tasks ?? [body]).map((t) => ({ where: b.where, body: t, command: t.command ?? t.task?.command ?? null }));
   }),
 );
 
 /** Task commands that name a script of the user's own: they can only be parsed here. */
-const USER_SCRIPTS = new Set(["backup.sh"]);
+const USER_SCRIPTS = new Set(["backup.sh", "./deploy.sh prod", "make", "make test"]);
 
 function runDash(args: string[], env: Record<string, string> = {}) {
   const cwd = mkdtempSync(join(tmpdir(), "taskflow-snippet-"));
