@@ -110,6 +110,8 @@ interface RowJson {
   /** Resolved ids; blocked_by (how many are unfinished) is set by lockDependencies. */
   depends_on: string[];
   blocked_by: number;
+  /** A later row of the same call depends on it. */
+  has_dependents: boolean;
 }
 
 interface RowPlan {
@@ -179,26 +181,33 @@ function toRowJson(t: NewTask): RowJson {
     on_dependency_failure: t.onDependencyFailure ?? "cancel",
     depends_on: [],
     blocked_by: 0,
+    has_dependents: false,
   };
 }
 
 /**
- * Locks the existing tasks the rows depend on (`for share`: a dependency cannot finish
- * until this transaction commits, and one that finished is read as it now is), refuses
- * ids that name no task, and sets each row's blocked_by: its dependencies not yet
- * finished, counting those of the same call. Returns the dependencies already finished.
+ * Marks the existing tasks the rows depend on `has_dependents`, which locks them (a
+ * dependency cannot finish until this transaction commits, and one that finished is
+ * read as it now is; locked in id order, so concurrent submissions cannot deadlock),
+ * refuses ids that name no task, and sets each row's blocked_by: its dependencies not
+ * yet finished, counting those of the same call. Returns the dependencies already finished.
  */
 async function lockDependencies(tx: Executor, input: NewTask[], plan: RowPlan): Promise<Set<string>> {
   const own = new Set(plan.rows.map((r) => r.id));
   const external = [...new Set(plan.rows.flatMap((r) => r.depends_on).filter((id) => !own.has(id)))];
   const found = resultRows<{ id: string; status: string }>(
-    await tx.execute(sql`select id, status from tasks where id = any(${uuidArray(external)}::uuid[]) order by id for share`),
+    await tx.execute(sql`
+      update tasks set has_dependents = true
+      where id in (select id from tasks where id = any(${uuidArray(external)}::uuid[]) order by id for no key update)
+      returning id, status`),
   );
   const statusOf = new Map(found.map((r) => [r.id, r.status as TaskStatus]));
   const missing = missingDependencies(input, statusOf, own);
   if (missing.length > 0) throw new ValidationError("depends_on names tasks that do not exist", missing);
   const finished = new Set(found.filter((r) => isTerminal(r.status as TaskStatus)).map((r) => r.id));
   for (const r of plan.rows) r.blocked_by = r.depends_on.filter((id) => !finished.has(id)).length;
+  const parents = new Set(plan.rows.flatMap((r) => r.depends_on));
+  for (const r of plan.rows) r.has_dependents = parents.has(r.id);
   return finished;
 }
 
@@ -243,17 +252,17 @@ async function insertRows(db: Executor, rows: RowJson[]): Promise<TaskRow[]> {
         id uuid, name text, command text, env jsonb, queue text, priority int, run_at timestamptz, delay_ms bigint,
         max_retries int, backoff_ms bigint, backoff_factor float8, backoff_max_ms bigint, timeout_ms bigint,
         idempotency_key text, schedule_id uuid, created_by text, concurrency_key text, concurrency_limit int, on_dependency_failure text,
-        blocked_by int)) with ordinality as x(
+        blocked_by int, has_dependents boolean)) with ordinality as x(
         id, name, command, env, queue, priority, run_at, delay_ms, max_retries, backoff_ms, backoff_factor,
         backoff_max_ms, timeout_ms, idempotency_key, schedule_id, created_by, concurrency_key, concurrency_limit,
-        on_dependency_failure, blocked_by, ord)
+        on_dependency_failure, blocked_by, has_dependents, ord)
     ), ins as (
       insert into tasks (id, name, command, env, queue, priority, run_at, max_retries, backoff_ms, backoff_factor,
                          backoff_max_ms, timeout_ms, idempotency_key, schedule_id, concurrency_key, concurrency_limit,
-                         on_dependency_failure, blocked_by, status)
+                         on_dependency_failure, blocked_by, has_dependents, status)
       select id, name, command, env, queue, priority, coalesce(run_at, now() + delay_ms * interval '1 millisecond'),
              max_retries, backoff_ms, backoff_factor, backoff_max_ms, timeout_ms, idempotency_key, schedule_id,
-             concurrency_key, concurrency_limit, on_dependency_failure, blocked_by, ${statusSql("scheduled")}
+             concurrency_key, concurrency_limit, on_dependency_failure, blocked_by, has_dependents, ${statusSql("scheduled")}
       from input
       order by ord
       on conflict (idempotency_key) do nothing
@@ -327,6 +336,7 @@ function newTaskRow(row: RowJson, c: InsertedColumns): TaskRow {
     concurrencyKey: row.concurrency_key,
     concurrencyLimit: row.concurrency_limit,
     blockedBy: row.blocked_by,
+    hasDependents: row.has_dependents,
     onDependencyFailure: row.on_dependency_failure,
     createdAt: time(c.created_at),
     pickedAt: null,

@@ -3,6 +3,8 @@
  * update, which waits for every claim in flight on it (claims key-share lock the
  * rows of the queues they take from, claim-due-tasks.ts): once this returns, no
  * claim can pick a task of a paused queue. Resuming wakes the coordinators.
+ * paused_at is when the pause took effect (the clock once the row is locked, not the
+ * transaction's start), so every task picked before it has an earlier picked_at.
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../client.ts";
@@ -19,10 +21,10 @@ export async function setQueuePaused(db: Db, name: string, paused: boolean): Pro
   return db.transaction(async (tx) => {
     const [row] = rows<{ name: string; paused: boolean; paused_at: string | Date | null }>(
       await tx.execute(sql`
-        insert into queues (name, paused, paused_at) values (${name}, ${paused}, case when ${paused} then now() end)
+        insert into queues (name, paused, paused_at) values (${name}, ${paused}, case when ${paused} then clock_timestamp() end)
         on conflict (name) do update
         set paused = excluded.paused,
-            paused_at = case when excluded.paused then coalesce(queues.paused_at, now()) end,
+            paused_at = case when excluded.paused then coalesce(queues.paused_at, clock_timestamp()) end,
             updated_at = now()
         returning name, paused, paused_at`),
     );

@@ -129,7 +129,7 @@ describeEachBackend("every status-writing query follows the state machine", (bac
   });
 
   test("the run-after trigger (drizzle/0004): a failed dependency cancels only dependents that have not started", async () => {
-    const parent = await insertTask(d.db, { status: "running", attempt: 1, workerId: w, worker: "w" });
+    const parent = await insertTask(d.db, { status: "running", attempt: 1, workerId: w, worker: "w", hasDependents: true });
     await d.db.execute(sql`update tasks set blocked_by = 1 where id <> ${parent.id}`);
     await d.db.execute(sql`insert into task_dependencies (task_id, depends_on) select id, ${parent.id} from tasks where id <> ${parent.id}`);
     const moves = await checkMoves(() => d.db.execute(sql`update tasks set status = 'failed', finished_at = now() where id = ${parent.id}`));

@@ -7,6 +7,7 @@ import type { CatchUp, Overlap } from "../../core/schedule-policy.ts";
 import { schedules, tasks } from "../schema/index.ts";
 import { rows } from "../sql.ts";
 import { insertSchedule } from "./insert-schedule.ts";
+import { openDatabase } from "../client.ts";
 import { listScheduleTicks } from "./list-schedule-ticks.ts";
 import { tickDueSchedules } from "./tick-schedules.ts";
 
@@ -121,4 +122,39 @@ describeEachBackend("tickDueSchedules policies", (backend) => {
     const [s] = await d.db.select().from(schedules).where(eq(schedules.id, all));
     expect(s!.nextRunAt!.getTime()).toBeGreaterThan(Date.now() - 1000);
   });
+
+  for (const overlap of ["allow", "skip", "queue_one", "replace"] as const) {
+    test(`exactly one outcome per due second with two tickers racing (overlap ${overlap})`, async () => {
+      const other = d.url ? await openDatabase({ databaseUrl: d.url, dataDir: "", onNotice: () => {} }) : d;
+      const { schedule } = await insertSchedule(d.db, { name: "s", cron: "* * * * * *", timezone: "UTC", template, paused: false, overlap, catchUp: "latest", catchUpMax: 10 });
+      const until = Date.now() + 4000;
+      let finishing = true;
+      // Runs end now and then, so every policy meets both a live run and an idle schedule.
+      const finisher = (async () => {
+        while (finishing) {
+          await d.db.execute(sql`update tasks set status = 'completed', finished_at = now() where id in (select id from tasks where status = 'scheduled' and blocked_by = 0 order by created_at limit 1)`);
+          await Bun.sleep(1500);
+        }
+      })();
+      await Promise.all([d, other].map(async (db) => {
+        while (Date.now() < until) {
+          await tickDueSchedules(db.db, 10);
+          await Bun.sleep(20);
+        }
+      }));
+      finishing = false;
+      await finisher;
+      if (other !== d) await other.close();
+      const ticks = (await listScheduleTicks(d.db, schedule.id, 1000)).filter((t) => t.outcome !== "skipped" || !t.message?.startsWith("missed"));
+      const byDue = new Map<number, string[]>();
+      for (const t of ticks) byDue.set(t.dueAt.getTime(), [...(byDue.get(t.dueAt.getTime()) ?? []), t.outcome]);
+      const dues = [...byDue.keys()].sort((a, b) => a - b);
+      expect(dues.length).toBeGreaterThanOrEqual(2);
+      expect([...byDue.values()].filter((o) => o.length !== 1)).toEqual([]);
+      expect(dues.slice(1).filter((due, i) => due - dues[i]! !== 1000)).toEqual([]);
+      const made = await tasksOf(schedule.id);
+      expect(made.length).toBe(ticks.filter((t) => t.outcome !== "skipped").length);
+      if (overlap === "skip") expect(ticks.some((t) => t.outcome === "skipped")).toBe(true);
+    });
+  }
 });

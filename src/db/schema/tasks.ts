@@ -1,6 +1,6 @@
 /** tasks: one row per submitted task, holding its definition and its current state. */
 import { sql } from "drizzle-orm";
-import { bigint, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 const tz = { withTimezone: true, precision: 6 } as const;
 
@@ -42,6 +42,8 @@ export const tasks = pgTable(
     blockedBy: integer("blocked_by").notNull().default(0),
     /** What a failed or cancelled dependency does to this task: cancel (it) or run (it anyway). */
     onDependencyFailure: text("on_dependency_failure").notNull().default("cancel"),
+    /** Some task runs after this one: only then does its end look for dependents to release. */
+    hasDependents: boolean("has_dependents").notNull().default(false),
     /** The schedule that made this task, if any. */
     scheduleId: uuid("schedule_id"),
     createdAt: timestamp("created_at", tz).notNull().defaultNow(),
