@@ -52,7 +52,7 @@ export class TaskSlots {
     /** This worker's --name, exported to every task as TASKFLOW_WORKER. */
     private readonly workerName = "",
     /** Told each piece of an attempt's output as it is read (live output). */
-    private readonly onOutput?: (taskId: string, attempt: number, stream: OutputStreamName, data: Uint8Array) => void,
+    private readonly onOutput?: (taskId: string, attempt: number, stream: OutputStreamName, data: Uint8Array, offset?: number) => void,
   ) {}
 
   get size(): number {
@@ -98,7 +98,7 @@ export class TaskSlots {
   }
 
   #outputOf(taskId: string, attempt: number, onOutput: NonNullable<TaskSlots["onOutput"]>): OutputListener {
-    return (stream, data) => onOutput(taskId, attempt, stream, data);
+    return (stream, data, offset) => onOutput(taskId, attempt, stream, data, offset);
   }
 
   /** Stops an attempt (TERM, then KILL after the grace); false when it does not run here. */

@@ -72,8 +72,8 @@ export class WorkerService implements Service {
   constructor(deps: WorkerDeps) {
     this.#config = deps.config;
     this.#log = deps.log;
-    this.#slots = new TaskSlots(deps.config.concurrency, (a, r) => this.#onAttemptFinished(a, r), deps.startProcess, deps.config.name, (taskId, attempt, stream, data) =>
-      this.#output.write(taskId, attempt, stream, data),
+    this.#slots = new TaskSlots(deps.config.concurrency, (a, r) => this.#onAttemptFinished(a, r), deps.startProcess, deps.config.name, (taskId, attempt, stream, data, offset) =>
+      this.#output.write(taskId, attempt, stream, data, offset),
     );
   }
 
