@@ -59,7 +59,8 @@ export class LiveOutput {
     return n;
   }
 
-  write(taskId: string, attempt: number, stream: OutputStreamName, data: Uint8Array): void {
+  /** Adds output of an attempt; `offset` past what was written means bytes dropped on the way (the spawn thread's spool). */
+  write(taskId: string, attempt: number, stream: OutputStreamName, data: Uint8Array, offset?: number): void {
     const key = attemptKey(taskId, attempt);
     let a = this.#attempts.get(key);
     if (!a) {
@@ -67,7 +68,7 @@ export class LiveOutput {
       this.#attempts.set(key, a);
     }
     const spool = a.spools[stream];
-    spool.write(data);
+    spool.write(data, offset);
     if (spool.pendingBytes >= BATCH_BYTES) this.#flushSoon();
     else this.#timer ??= setTimeout(() => this.#tick(), BATCH_MS);
   }

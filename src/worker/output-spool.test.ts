@@ -54,3 +54,14 @@ describe("OutputSpool", () => {
     ]);
   });
 });
+
+test("a write at an offset past the end counts the gap as dropped", () => {
+  const spool = new OutputSpool(64);
+  spool.write(bytes("ab"));
+  spool.write(bytes("yz"), 10);
+  expect(spool.droppedBytes).toBe(8);
+  expect(spool.take().map((c) => [c.offset, text(c.data), c.droppedBefore])).toEqual([
+    [0, "ab", 0],
+    [10, "yz", 8],
+  ]);
+});

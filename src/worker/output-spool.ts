@@ -62,8 +62,16 @@ export class OutputSpool {
     return this.#droppedTotal;
   }
 
-  write(data: Uint8Array): void {
+  /**
+   * Appends bytes; `offset` past the end (bytes an earlier spool dropped) counts the
+   * difference as dropped, and the next chunk taken shows the gap.
+   */
+  write(data: Uint8Array, offset = this.#end): void {
     if (data.length === 0) return;
+    if (offset > this.#end) {
+      this.#droppedTotal += offset - this.#end;
+      this.#end = offset;
+    }
     this.#segments.push({ offset: this.#end, data });
     this.#end += data.length;
     this.#pendingBytes += data.length;

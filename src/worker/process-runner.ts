@@ -42,7 +42,8 @@ export interface RunProcessOptions {
 }
 
 export type OutputStreamName = "stdout" | "stderr";
-export type OutputListener = (stream: OutputStreamName, data: Uint8Array) => void;
+/** `offset`, when given, places the bytes in the stream's output (past the end: bytes dropped before them). */
+export type OutputListener = (stream: OutputStreamName, data: Uint8Array, offset?: number) => void;
 
 /** "lost": the spawn thread supervising the process died, so its group was killed unobserved. */
 export type ProcessEndReason = "exited" | "timeout" | "cancelled" | "spawn_error" | "lost";

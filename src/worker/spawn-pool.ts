@@ -229,7 +229,7 @@ class SpawnThread {
       clearTimeout(this.#readyTimer);
       this.on.ready();
     } else if (m.type === "output") {
-      for (const p of m.pieces) this.attempts.get(p.id)?.opts.onOutput?.(p.stream, p.data);
+      for (const p of m.pieces) this.attempts.get(p.id)?.opts.onOutput?.(p.stream, p.data, p.offset);
     } else if (m.type === "started") {
       this.spawning--;
       this.attempts.get(m.id)?.markStarted({ pid: m.pid, startedAt: m.startedAt });

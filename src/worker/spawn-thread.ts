@@ -7,15 +7,18 @@
  * `bun build --compile` must list this file as an extra entrypoint (package.json's
  * "build" script): a compiled binary holds only the entrypoints it was given.
  */
+import { OutputSpool } from "./output-spool.ts";
 import { runProcess, type OutputStreamName, type ProcessHandle, type ProcessResult, type RunProcessOptions } from "./process-runner.ts";
 
 /** Start options as they cross threads: no functions; `live` asks for output pieces. */
 export type ThreadStartOptions = Omit<RunProcessOptions, "onOutput"> & { live: boolean };
 
-/** Pieces of output of the thread's attempts, posted together. */
+/** Output of one of the thread's attempts, posted together with the others'. */
 export interface OutputPiece {
   id: number;
   stream: OutputStreamName;
+  /** Offset of data[0] in the stream's whole output: past the previous piece's end when bytes were dropped here. */
+  offset: number;
   data: Uint8Array;
 }
 
@@ -29,9 +32,14 @@ export type FromThread =
   | { type: "output"; pieces: OutputPiece[] }
   | { type: "done"; id: number; result: ProcessResult };
 
-/** Output is posted at most this often, or once this many bytes wait: one post per burst, not per read. */
+/** Output is posted this often, one post for every attempt's output: a post per read would cost the main thread dearly. */
 const OUTPUT_POST_MS = 20;
-const OUTPUT_POST_BYTES = 32 * 1024;
+/**
+ * What one stream of one attempt may post per OUTPUT_POST_MS (12.8 MB/s): past it the
+ * spool here drops the middle (head and tail kept, offsets show the gap), so a task
+ * printing as fast as it can never floods the main thread or grows this one.
+ */
+const OUTPUT_SPOOL_BYTES = 256 * 1024;
 
 declare const self: Worker;
 
@@ -41,25 +49,27 @@ function post(message: FromThread, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);
 }
 
-let pieces: OutputPiece[] = [];
-let pieceBytes = 0;
+/** Unposted output by attempt id and stream. */
+const spools = new Map<number, Record<OutputStreamName, OutputSpool>>();
 let outputTimer: Timer | undefined;
 
 function postOutput(): void {
   clearTimeout(outputTimer);
   outputTimer = undefined;
-  if (pieces.length === 0) return;
-  const batch = pieces;
-  pieces = [];
-  pieceBytes = 0;
-  post({ type: "output", pieces: batch });
+  const pieces: OutputPiece[] = [];
+  for (const [id, streams] of spools) {
+    for (const stream of ["stdout", "stderr"] as const) {
+      for (const c of streams[stream].take()) pieces.push({ id, stream, offset: c.offset, data: c.data });
+    }
+  }
+  if (pieces.length > 0) post({ type: "output", pieces });
 }
 
 function onOutput(id: number, stream: OutputStreamName, data: Uint8Array): void {
-  pieces.push({ id, stream, data });
-  pieceBytes += data.length;
-  if (pieceBytes >= OUTPUT_POST_BYTES) postOutput();
-  else outputTimer ??= setTimeout(postOutput, OUTPUT_POST_MS);
+  let streams = spools.get(id);
+  if (!streams) spools.set(id, (streams = { stdout: new OutputSpool(OUTPUT_SPOOL_BYTES), stderr: new OutputSpool(OUTPUT_SPOOL_BYTES) }));
+  streams[stream].write(data);
+  outputTimer ??= setTimeout(postOutput, OUTPUT_POST_MS);
 }
 
 function start(id: number, { live, ...opts }: ThreadStartOptions): void {
@@ -70,6 +80,7 @@ function start(id: number, { live, ...opts }: ThreadStartOptions): void {
     running.delete(id);
     // Its output goes before its end.
     postOutput();
+    spools.delete(id);
     // The tails are fresh copies: hand their memory over instead of copying it again.
     post({ type: "done", id, result }, [result.stdoutTail.buffer, result.stderrTail.buffer] as ArrayBuffer[]);
   });

@@ -54,7 +54,7 @@ export class TaskSlots {
     /** --task-env-passthrough: worker variables tasks inherit although they look like secrets. */
     private readonly envPassthrough: string[] = [],
     /** Told each piece of an attempt's output as it is read (live output). */
-    private readonly onOutput?: (taskId: string, attempt: number, stream: OutputStreamName, data: Uint8Array) => void,
+    private readonly onOutput?: (taskId: string, attempt: number, stream: OutputStreamName, data: Uint8Array, offset?: number) => void,
   ) {}
 
   get size(): number {
@@ -101,7 +101,7 @@ export class TaskSlots {
   }
 
   #outputOf(taskId: string, attempt: number, onOutput: NonNullable<TaskSlots["onOutput"]>): OutputListener {
-    return (stream, data) => onOutput(taskId, attempt, stream, data);
+    return (stream, data, offset) => onOutput(taskId, attempt, stream, data, offset);
   }
 
   /** Stops an attempt (TERM, then KILL after the grace); false when it does not run here. */

@@ -81,8 +81,8 @@ export class WorkerService implements Service {
     this.#config = deps.config;
     this.#log = deps.log;
     this.#metrics = deps.metrics ?? null;
-    this.#slots = new TaskSlots(deps.config.concurrency, (a, r, result) => this.#onAttemptFinished(a, r, result), deps.startProcess, deps.config.name, deps.config.taskEnvPassthrough, (taskId, attempt, stream, data) =>
-      this.#output.write(taskId, attempt, stream, data),
+    this.#slots = new TaskSlots(deps.config.concurrency, (a, r, result) => this.#onAttemptFinished(a, r, result), deps.startProcess, deps.config.name, deps.config.taskEnvPassthrough, (taskId, attempt, stream, data, offset) =>
+      this.#output.write(taskId, attempt, stream, data, offset),
     );
   }
 

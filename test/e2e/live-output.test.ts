@@ -128,3 +128,27 @@ test("GET /api/tasks?output= finds a task by a word printed in its stderr", asyn
   expect(short.status).toBe(422);
   expect((await short.json()).details[0].path).toBe("/output");
 }, 30_000);
+
+test("following a task that has not started yet waits for its first attempt", async () => {
+  const task = await cluster.submit({ name: "later", queue: "live", command: "echo finally", delay_ms: 1500 });
+  const r = follow(`/api/tasks/${task.id}/log?follow=1`);
+  try {
+    expect(JSON.parse((await r.next("outcome", () => true, 20_000)).data)).toMatchObject({ attempt: 1, status: "completed" });
+    expect(outputText(r)).toBe("finally\n");
+  } finally {
+    await r.close();
+  }
+}, 30_000);
+
+test("a timed-out attempt's follow ends with its outcome, keeping the output before the kill", async () => {
+  const task = await cluster.submit({ name: "slow", queue: "live", command: "echo started; sleep 30", timeout_ms: 800, max_retries: 0 });
+  const r = follow(`/api/tasks/${task.id}/log?follow=1`);
+  try {
+    const outcome = JSON.parse((await r.next("outcome", () => true, 20_000)).data);
+    expect(outcome).toMatchObject({ attempt: 1, status: "failed" });
+    expect(outcome.error).toContain("timed out");
+    expect(outputText(r)).toBe("started\n");
+  } finally {
+    await r.close();
+  }
+}, 30_000);

@@ -15,6 +15,7 @@ import { taskAttempts, taskEvents, workers } from "../../db/schema/index.ts";
 import { ErrorBodySchema } from "../http-errors.ts";
 import { buildTestApp, taskBody, SchedulerTestApp, type JsonAnswer } from "../../../test/support/scheduler-app.ts";
 import { openapiDocument } from "./routes.ts";
+import { appendOutputChunks } from "../../db/queries/append-output-chunks.ts";
 
 type App = ReturnType<typeof buildTestApp>;
 type LooseRoute = { method: string; path: string; hooks?: { detail?: { responses?: Record<string, any> } } };
@@ -155,5 +156,17 @@ describeEachBackend("answers match the documented schemas", (backend) => {
     } finally {
       await bare.close();
     }
+  });
+
+  test("logs: an attempt's log as JSON, and its errors", async () => {
+    const workerId = await registerWorker(api.db);
+    const t = await insertTask(api.db, { status: "running", attempt: 1, workerId, worker: "w" });
+    await api.db.insert(taskAttempts).values({ taskId: t.id, attempt: 1, workerId, worker: "w", status: "running", startedAt: new Date() });
+    await appendOutputChunks(api.db, [{ taskId: t.id, attempt: 1, workerId, stream: "stdout", offset: 0, data: new TextEncoder().encode("hello\n") }], 1024 * 1024);
+    const log = await check("GET", "/api/tasks/:id/attempts/:n/log", `/api/tasks/${t.id}/attempts/1/log?format=json`);
+    expect(log.body).toMatchObject({ text: "hello\n", next_offset: 6, complete: false });
+    expect((await check("GET", "/api/tasks/:id/log", `/api/tasks/${t.id}/log?format=json&stream=stdout`)).body.text).toBe("hello\n");
+    expect((await check("GET", "/api/tasks/:id/log", `/api/tasks/${t.id}/log?format=json&limit=0`)).status).toBe(422);
+    expect((await check("GET", "/api/tasks/:id/attempts/:n/log", `/api/tasks/${t.id}/attempts/9/log?format=json`)).status).toBe(404);
   });
 });
