@@ -10,6 +10,7 @@ import type { Service } from "../core/lifecycle.ts";
 import { tokensEqual } from "../core/secrets.ts";
 import type { Logger } from "../log/logger.ts";
 import { registerProcessMetrics } from "./process-metrics.ts";
+import { requestPath } from "../core/request-path.ts";
 
 export class MetricsServer implements Service {
   readonly name = "metrics-server";
@@ -54,7 +55,7 @@ export class MetricsServer implements Service {
   }
 
   private async answer(request: Request): Promise<Response> {
-    const path = request.url.replace(/^[a-z]+:\/\/[^/]*/i, "").split("?")[0];
+    const path = requestPath(request.url);
     if (path === "/healthz") return new Response("ok\n");
     if (path !== "/metrics") return new Response("not found: this address serves /metrics\n", { status: 404 });
     if (request.method !== "GET" && request.method !== "HEAD") return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });

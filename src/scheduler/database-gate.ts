@@ -13,6 +13,7 @@
  */
 import { Elysia } from "elysia";
 import { coerceError, UnavailableError } from "../core/errors.ts";
+import { requestPath } from "../core/request-path.ts";
 import type { Service } from "../core/lifecycle.ts";
 import type { Logger } from "../log/logger.ts";
 import { isPublicPath } from "./auth/guard.ts";
@@ -102,18 +103,10 @@ function needsDatabase(path: string): boolean {
   return path !== "/readyz" && !isPublicPath(path);
 }
 
-/** The path of an absolute request URL, without parsing it (a malformed Host must not throw here). */
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return "/";
-  const end = url.slice(start).search(/[?#]/);
-  return end < 0 ? url.slice(start) : url.slice(start, start + end);
-}
-
 /** Refuses requests that need the database while the gate is down, before routing or reading a body. */
 export function databaseGate(gate: DatabaseGate) {
   return new Elysia({ name: "database-gate" }).onRequest(({ request }) => {
-    if (gate.down && needsDatabase(pathOf(request.url))) throw new UnavailableError(UNAVAILABLE_MESSAGE);
+    if (gate.down && needsDatabase(requestPath(request.url))) throw new UnavailableError(UNAVAILABLE_MESSAGE);
   });
 }
 

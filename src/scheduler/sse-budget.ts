@@ -12,6 +12,7 @@ import { errorBody } from "./http-errors.ts";
 export { SSE_MAX_CONNECTIONS_DEFAULT };
 
 import { SSE_MAX_CONNECTIONS_DEFAULT } from "../config/flags.ts";
+import { requestPath } from "../core/request-path.ts";
 /** Unread SSE bytes queued across all streams of the process. */
 export const SSE_MAX_TOTAL_BACKLOG_BYTES = 64 * 1024 * 1024;
 /** Once the total is over, streams with at least this much unread are the ones cut off. */
@@ -84,7 +85,7 @@ export function isStreamPath(path: string): boolean {
 export function streamHeads() {
   return new Elysia({ name: "stream-heads" }).onRequest(({ request }) => {
     if (request.method !== "HEAD") return;
-    const path = request.url.replace(/^[a-z]+:\/\/[^/]*/i, "").split("?")[0]!;
+    const path = requestPath(request.url);
     if (!isStreamPath(path)) return;
     return new Response(null, { headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform" } });
   });
