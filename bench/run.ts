@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import { fleetScenario } from "./scenarios/fleet.ts";
 import { footprintScenario } from "./scenarios/footprint.ts";
 import { latencyScenario } from "./scenarios/latency.ts";
 import { outputScenario } from "./scenarios/output.ts";
@@ -31,6 +32,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<void
   footprint: footprintScenario,
   retention: retentionScenario,
   output: outputScenario,
+  fleet: fleetScenario,
 };
 
 async function main(): Promise<number> {

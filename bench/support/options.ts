@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 
-export const SCENARIOS = ["submit", "throughput", "latency", "precision", "scale", "footprint", "retention", "output"] as const;
+export const SCENARIOS = ["submit", "throughput", "latency", "precision", "scale", "footprint", "retention", "output", "fleet"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -34,6 +34,7 @@ export interface BenchOptions {
   scale: { history: number; future: number; pageSamples: number };
   retention: { history: number; rate: number; baselineSeconds: number; deadlineSeconds: number };
   output: { floodMb: number; chattyTasks: number; chattySeconds: number };
+  fleet: { workers: number; tasks: number; victims: number; idleSeconds: number; heartbeatMs: number; workerTimeoutMs: number };
 }
 
 const FULL = {
@@ -58,6 +59,12 @@ const FULL = {
   "output-mb": 100,
   "chatty-tasks": 16,
   "chatty-seconds": 60,
+  "fleet-workers": 1000,
+  "fleet-tasks": 40_000,
+  "fleet-victims": 100,
+  "fleet-idle-seconds": 20,
+  "fleet-heartbeat-ms": 2000,
+  "fleet-timeout-ms": 10_000,
 };
 
 const SMOKE: typeof FULL = {
@@ -82,6 +89,12 @@ const SMOKE: typeof FULL = {
   "output-mb": 10,
   "chatty-tasks": 4,
   "chatty-seconds": 3,
+  "fleet-workers": 20,
+  "fleet-tasks": 400,
+  "fleet-victims": 4,
+  "fleet-idle-seconds": 2,
+  "fleet-heartbeat-ms": 500,
+  "fleet-timeout-ms": 2000,
 };
 
 export const USAGE = `usage: npm run bench -- [SCENARIO...] [--smoke] [--flag=N ...]
@@ -165,5 +178,13 @@ export function parseOptions(argv: string[]): BenchOptions {
       deadlineSeconds: size("prune-deadline"),
     },
     output: { floodMb: size("output-mb"), chattyTasks: size("chatty-tasks"), chattySeconds: size("chatty-seconds") },
+    fleet: {
+      workers: size("fleet-workers"),
+      tasks: size("fleet-tasks"),
+      victims: size("fleet-victims"),
+      idleSeconds: size("fleet-idle-seconds"),
+      heartbeatMs: size("fleet-heartbeat-ms"),
+      workerTimeoutMs: size("fleet-timeout-ms"),
+    },
   };
 }
