@@ -8,6 +8,7 @@ import type { MetricsServer } from "../metrics/metrics-server.ts";
 import { onWorkerMessage, type ConnectServerStream } from "../proto/index.ts";
 import { CancelRelay } from "./cancel-relay.ts";
 import { handleConnect } from "./session/connect-stream.ts";
+import { HeartbeatBatch } from "./session/heartbeats.ts";
 import { createCoordinatorMetrics, type CoordinatorMetrics } from "./coordinator-metrics.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { GrpcServer } from "./grpc-server.ts";
@@ -35,6 +36,7 @@ export function coordinatorServices(config: Config, database: Database, metricsS
   const output = new OutputWriter((chunks) => appendOutputChunks(database.db, chunks, config.maxLogBytes), log.getChild("output"));
   const dispatcher = new Dispatcher(database, registry, log.getChild("dispatcher"), metrics);
   const wake = () => dispatcher.wake();
+  const heartbeats = new HeartbeatBatch(database.db, config.heartbeatMs, log.getChild("sessions"), wake);
   const throttle = new AuthThrottle({ log: log.getChild("sessions"), what: "gRPC" });
   const server = new GrpcServer(
     config,
@@ -55,6 +57,7 @@ export function coordinatorServices(config: Config, database: Database, metricsS
         output,
         wake,
         slotFreed: () => dispatcher.slotFreed(),
+        heartbeats,
       });
     },
     registry,
@@ -78,6 +81,7 @@ export function coordinatorServices(config: Config, database: Database, metricsS
       { coordinatorId, address, workerTimeoutMs: config.workerTimeoutMs, onLost: (n) => (metrics.workersDeclaredDead.inc(n), wake()) },
       log.getChild("liveness"),
     ),
+    heartbeats,
     new CancelRelay(database, registry, log),
     dispatcher,
     new ScheduleTicker(database, log.getChild("schedules")),

@@ -104,7 +104,7 @@ export class LivenessMonitor implements Service {
   async recordPresence(): Promise<void> {
     const startedAt = performance.now();
     const interrupted = this.interrupted || startedAt - this.lastPassAt > this.stallMs;
-    const heard = this.registry.all().map((s) => ({ workerId: s.id, agoMs: Math.round(startedAt - s.heardAt) }));
+    const heard = this.registry.heard().map((s) => ({ workerId: s.id, agoMs: Math.round(startedAt - s.heardAt), running: s.running }));
     await recordCoordinatorPresence(this.database.db, { id: this.opts.coordinatorId, address: this.opts.address, interrupted, heard });
     if (this.failingSince !== null) {
       this.log.info("the database answers again after {ms} ms: workers' silence counts again from now", { ms: Math.round(startedAt - this.failingSince) });

@@ -17,7 +17,7 @@ import type { OutputWriter } from "../output-writer.ts";
 import type { ReportWriter } from "../report-writer.ts";
 import type { AuthThrottle } from "../../core/auth-throttle.ts";
 import { acceptableHello } from "./hello-validation.ts";
-import { onHeartbeat } from "./heartbeats.ts";
+import { onHeartbeat, type HeartbeatBatch } from "./heartbeats.ts";
 import { authenticateStream } from "./stream-auth.ts";
 import { openSessionWhenDatabaseAnswers } from "./open-session.ts";
 import { onFinished, onOutput, onStarted } from "./reports.ts";
@@ -49,6 +49,8 @@ export interface ConnectDeps {
   wake: () => void;
   /** Called when a result freed a slot: a pass is due only if tasks were waiting for one. */
   slotFreed: () => void;
+  /** Compares heartbeats with the database, batched per heartbeat interval. */
+  heartbeats: HeartbeatBatch;
 }
 
 export function handleConnect(stream: ConnectServerStream, deps: ConnectDeps): void {

@@ -38,6 +38,7 @@ export async function openSessionWhenDatabaseAnswers(stream: ConnectServerStream
 /** Opens (or resumes) the worker's session; null when the stream ended meanwhile (the worker gave up waiting). */
 export async function openSession(stream: ConnectServerStream, hello: HelloOutput, deps: ConnectDeps): Promise<WorkerSession | null> {
   const { db, log } = deps;
+  const helloAt = performance.now();
   const queues = hello.queues.length ? hello.queues : ["default"];
   const concurrency = Math.max(1, hello.concurrency);
   const { id, resumed } = await openWorkerSession(
@@ -55,7 +56,19 @@ export async function openSession(stream: ConnectServerStream, hello: HelloOutpu
     },
     hello.previous_worker_id || null,
   );
-  const session = new WorkerSession(id, hello.name, queues, concurrency, stream, log);
+  // Heard from now on, though not yet dispatchable: answering the Hello may outlast the worker timeout in a storm of them.
+  deps.registry.beginOpening(id, helloAt);
+  try {
+    return await welcome(stream, hello, deps, new WorkerSession(id, hello.name, queues, concurrency, stream, log), resumed);
+  } finally {
+    deps.registry.endOpening(id);
+  }
+}
+
+/** Loads what the worker still runs, sends the Welcome and registers the session; null when the worker hung up meanwhile. */
+async function welcome(stream: ConnectServerStream, hello: HelloOutput, deps: ConnectDeps, session: WorkerSession, resumed: boolean): Promise<WorkerSession | null> {
+  const { db, log } = deps;
+  const id = session.id;
   session.draining = hello.draining;
   const reported = hello.running.map((r) => ({ taskId: r.task_id, attempt: r.attempt, workerId: id }));
   // Attempts the worker still runs are kept only if they are still current for this session.

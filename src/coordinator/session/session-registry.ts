@@ -4,10 +4,35 @@ import type { WorkerSession } from "./worker-session.ts";
 export class SessionRegistry {
   private readonly sessions = new Map<string, WorkerSession>();
   private rotation = 0;
+  /**
+   * Sessions whose row exists but whose Hello is still being answered, with when the
+   * Hello came (performance.now()). The liveness monitor records them as heard: in a
+   * storm of Hellos (a fleet joining, a coordinator restarting) answering one can take
+   * longer than the worker timeout, and a silent row would be declared dead meanwhile.
+   */
+  private readonly opening = new Map<string, number>();
 
   add(s: WorkerSession): void {
     this.sessions.get(s.id)?.close(10 /* ABORTED */, "superseded by a newer connection of the same worker");
     this.sessions.set(s.id, s);
+    this.opening.delete(s.id);
+  }
+
+  /** A session's row was written and its Hello (heard at `helloAt`) is still being answered. */
+  beginOpening(id: string, helloAt: number): void {
+    this.opening.set(id, helloAt);
+  }
+
+  /** The Hello was answered (the session was added) or given up. */
+  endOpening(id: string): void {
+    this.opening.delete(id);
+  }
+
+  /** Every session this coordinator hears, opening ones included: what the liveness monitor records. */
+  heard(): Array<{ id: string; heardAt: number; running: number }> {
+    const out = [...this.sessions.values()].map((s) => ({ id: s.id, heardAt: s.heardAt, running: s.running }));
+    for (const [id, heardAt] of this.opening) if (!this.sessions.has(id)) out.push({ id, heardAt, running: 0 });
+    return out;
   }
 
   remove(s: WorkerSession): void {

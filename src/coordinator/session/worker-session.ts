@@ -25,6 +25,8 @@ export class WorkerSession {
   closed = false;
   /** When this coordinator last heard from the worker (performance.now()): the liveness monitor records it. */
   heardAt = performance.now();
+  /** Attempts the worker's last heartbeat reported running: the liveness monitor records it. */
+  running = 0;
 
   constructor(
     readonly id: string,

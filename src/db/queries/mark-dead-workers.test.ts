@@ -69,6 +69,18 @@ describeEachBackend("liveness rule", (backend) => {
     expect(await deadIds(c)).toEqual([silent]);
   });
 
+  test("silence counts up to the coordinator's last pass: a worker it heard since is not dead, even judged by another coordinator", async () => {
+    const judge = await insertCoordinator(d.db, { recordingForMs: 60_000 });
+    // Its coordinator's last pass was 4 s ago (fresh: within 5 s) and had heard the worker 7.5 s before it (11.5 s ago).
+    const holder = await insertCoordinator(d.db, { recordingForMs: 60_000, seenAgoMs: 4000 });
+    const heard = await silentWorker(holder, TIMEOUT - 3000 + 4000 + 500);
+    expect(await deadIds(judge)).toEqual([]);
+    // Silent for a whole timeout before that pass: dead.
+    const silent = await silentWorker(holder, TIMEOUT + 4000 + 500);
+    expect(await deadIds(judge)).toEqual([silent]);
+    expect(heard).not.toBe(silent);
+  });
+
   test("after an outage, silence counts only once the worker's coordinator has recorded for a whole timeout again", async () => {
     // The coordinator's first pass after a 60 s outage: recording since a second ago; its worker's last heartbeat is from before the outage.
     const c = await insertCoordinator(d.db, { recordingForMs: 1000 });

@@ -5,7 +5,10 @@
  * can only be missing if someone could have recorded them. So the silence counts
  *
  * 1. when the coordinator holding its stream has recorded without a gap for a whole
- *    timeout and is recording now (it would have recorded any heartbeat it heard);
+ *    timeout and is recording now (it would have recorded any heartbeat it heard),
+ *    silent for a whole timeout before that coordinator's last pass: heartbeats are
+ *    recorded by those passes (one statement for all of its sessions), so a pass
+ *    a little old never makes a heard worker look silent to another judge;
  * 2. when that coordinator stopped on purpose (or is unknown), once the judge has
  *    recorded for a whole timeout (the worker had that long to fail over);
  * 3. when that coordinator has been silent for `goneMs` (crashed, or cut off), once
@@ -53,7 +56,8 @@ export async function markDeadWorkers(db: Db, judge: LivenessJudge): Promise<Dea
       where w.status <> 'dead' and w.last_heartbeat_at < ${ms(timeoutMs)}
         and (
           exists (select 1 from coordinators c where c.id = w.coordinator_id and c.stopped_at is null
-                  and c.recording_since <= ${ms(timeoutMs)} and c.last_seen_at >= ${ms(freshMs)})
+                  and c.recording_since <= ${ms(timeoutMs)} and c.last_seen_at >= ${ms(freshMs)}
+                  and w.last_heartbeat_at < c.last_seen_at - ${timeoutMs} * interval '1 millisecond')
           or (judge.recording_since <= ${ms(timeoutMs)}
               and not exists (select 1 from coordinators c where c.id = w.coordinator_id and c.stopped_at is null))
           or (judge.recording_since <= ${ms(goneMs)}

@@ -4,8 +4,9 @@
  * (`recording_since` starts again when the previous pass failed or came late). The
  * workers it hears get their heartbeats recorded too, aged by how long ago it heard
  * them: whenever this succeeds, every worker this coordinator hears has a recent
- * heartbeat in the database, however far its per-heartbeat writes lag behind (as
- * they do right after a database outage).
+ * heartbeat in the database. This is how heartbeats are recorded: one statement per
+ * pass for all of a coordinator's sessions, not one per heartbeat (issue 22), with
+ * each worker's running count from its last heartbeat.
  */
 import { sql } from "drizzle-orm";
 import { rows } from "../sql.ts";
@@ -16,13 +17,16 @@ export interface CoordinatorPresence {
   address: string;
   /** The previous pass failed or came late: recording starts again now. */
   interrupted: boolean;
-  /** Workers whose streams this coordinator holds, and how long ago it last heard each (ms). */
-  heard: Array<{ workerId: string; agoMs: number }>;
+  /**
+   * Workers whose streams this coordinator holds, how long ago it last heard each (ms),
+   * and how many attempts its last heartbeat reported running (unchanged when absent).
+   */
+  heard: Array<{ workerId: string; agoMs: number; running?: number }>;
 }
 
 /** Records the pass; returns how long (ms, database clock) this coordinator has been recording without a gap. */
 export async function recordCoordinatorPresence(db: Executor, p: CoordinatorPresence): Promise<number> {
-  const heard = JSON.stringify(p.heard.map((h) => ({ id: h.workerId, ago_ms: Math.max(0, h.agoMs) })));
+  const heard = JSON.stringify(p.heard.map((h) => ({ id: h.workerId, ago_ms: Math.max(0, h.agoMs), running: h.running ?? null })));
   const r = rows<{ recording_ms: number | string }>(await db.execute(sql`
     with me as (
       insert into coordinators (id, address) values (${p.id}, ${p.address})
@@ -30,8 +34,9 @@ export async function recordCoordinatorPresence(db: Executor, p: CoordinatorPres
         recording_since = case when ${p.interrupted} then now() else coordinators.recording_since end
       returning recording_since
     ), heard as (
-      update workers w set last_heartbeat_at = greatest(w.last_heartbeat_at, now() - h.ago_ms * interval '1 millisecond')
-      from jsonb_to_recordset(${heard}::jsonb) as h(id uuid, ago_ms float8)
+      update workers w set last_heartbeat_at = greatest(w.last_heartbeat_at, now() - h.ago_ms * interval '1 millisecond'),
+        running = coalesce(h.running, w.running)
+      from jsonb_to_recordset(${heard}::jsonb) as h(id uuid, ago_ms float8, running int)
       where w.id = h.id and w.status <> 'dead'
       returning w.id
     )
