@@ -11,7 +11,7 @@ import { waitFor } from "../../test/support/processes.ts";
 import { insertTasks as submitTasks } from "../db/queries/insert-tasks.ts";
 import { roleLogger } from "../log/logger.ts";
 import type { ConnectServerStream, CoordinatorMessage } from "../proto/index.ts";
-import { Dispatcher, POLL_MS } from "./dispatcher.ts";
+import { claimChunks, Dispatcher, fairSlots, groupByQueues, POLL_MS } from "./dispatcher.ts";
 import { SessionRegistry } from "./session/session-registry.ts";
 import { WorkerSession } from "./session/worker-session.ts";
 import { rows } from "../db/sql.ts";
@@ -24,6 +24,20 @@ function recordingSession(id: string, concurrency: number): { session: WorkerSes
   const stream = { destroyed: false, cancelled: false, write: (m: CoordinatorMessage) => sent.push(m) } as unknown as ConnectServerStream;
   return { session: new WorkerSession(id, "w", ["default"], concurrency, stream, log), sent };
 }
+
+test("free slots go one per worker per round, grouped by queues, in claims of powers of two", () => {
+  const session = (id: string, free: number, queues = ["default"]) => {
+    const s = recordingSession(id, free).session;
+    return Object.assign(s, { queues });
+  };
+  const [a, b, c] = [session("a", 3), session("b", 1), session("c", 2)];
+  expect(fairSlots([a, b, c]).map((s) => s.id)).toEqual(["a", "b", "c", "a", "c", "a"]);
+  const mail = session("m", 1, ["mail", "default"]);
+  const mail2 = session("n", 1, ["default", "mail"]);
+  expect(groupByQueues([a, mail, b, mail2]).map((g) => g.map((s) => s.id))).toEqual([["a", "b"], ["m", "n"]]);
+  expect(claimChunks(Array.from({ length: 700 }, (_, i) => i)).map((c) => c.length)).toEqual([256, 256, 128, 32, 16, 8, 4]);
+  expect(claimChunks([1]).map((c) => c.length)).toEqual([1]);
+});
 
 describeEachBackend("dispatcher", (backend) => {
   let d: TestDatabase;

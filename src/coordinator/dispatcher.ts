@@ -9,18 +9,19 @@ import type { Service } from "../core/lifecycle.ts";
 import { WakeableLoop, type NextPass } from "../core/wakeable-loop.ts";
 import type { Database } from "../db/client.ts";
 import { WAKE_CHANNEL } from "../db/channels.ts";
-import { claimDueTasks } from "../db/queries/claim-due-tasks.ts";
+import { claimDueTasksForSlots, type SlotClaim } from "../db/queries/claim-due-tasks.ts";
 import type { ClaimedTask } from "../core/attempt.ts";
 import { loseAttempts } from "../db/queries/lose-attempts.ts";
 import { msUntilNextDue } from "../db/queries/next-due.ts";
 import type { Logger } from "../log/logger.ts";
 import type { CoordinatorMetrics } from "./coordinator-metrics.ts";
 import type { SessionRegistry } from "./session/session-registry.ts";
+import type { WorkerSession } from "./session/worker-session.ts";
 
 /** The fallback poll: catches anything a lost NOTIFY would have announced. */
 export const POLL_MS = 2000;
-/** Most tasks claimed for one worker in one statement. */
-const MAX_CLAIM_BATCH = 100;
+/** Most tasks claimed in one statement (for one worker or many). */
+const MAX_CLAIM_BATCH = 256;
 /** When due tasks exist but none could be claimed (another coordinator holds them), look again this soon. */
 const CONTENDED_RETRY_MS = 25;
 /** After a database error, wait this long before the next pass. */
@@ -74,28 +75,49 @@ export class Dispatcher implements Service {
     if (this.waitingForSlots) this.wake();
   }
 
-  /** One pass over workers with free slots; true when a claim came back full (more may be due). */
+  /**
+   * One pass over workers with free slots; true when a claim came back full (more may
+   * be due). Sessions with the same queues share claims (claimSlots), so a pass costs
+   * a few statements whatever the number of workers.
+   */
   async runOnce(): Promise<boolean> {
     let more = false;
     this.passStartedAt = performance.now();
     this.waitingForSlots = this.registry.all().some((s) => s.free === 0 && !s.draining);
-    for (const s of this.registry.withFreeSlots()) {
-      const limit = Math.min(s.free, MAX_CLAIM_BATCH);
-      if (limit <= 0) continue;
-      const claimed = await claimDueTasks(this.database.db, { workerId: s.id, workerName: s.name, queues: s.queues, limit });
-      if (claimed.length === 0) continue;
-      const unsent = s.dispatch(claimed);
+    for (const group of groupByQueues(this.registry.withFreeSlots())) {
+      for (const slots of claimChunks(fairSlots(group))) {
+        // A claim that came back short found every due task of these queues: the next would find none.
+        if (!(await this.claimSlots(slots))) break;
+        more = true;
+      }
+    }
+    if (more) this.waitingForSlots = true;
+    return more;
+  }
+
+  /** One claim for these slots, dispatched to their sessions; true when it came back full. */
+  private async claimSlots(slots: WorkerSession[]): Promise<boolean> {
+    const claimed = await claimDueTasksForSlots(this.database.db, {
+      queues: slots[0]!.queues,
+      slots: slots.map((s) => ({ workerId: s.id, workerName: s.name })),
+    });
+    const bySession = new Map<WorkerSession, SlotClaim[]>();
+    const byId = new Map(slots.map((s) => [s.id, s]));
+    for (const t of claimed) {
+      const s = byId.get(t.workerId)!;
+      bySession.set(s, [...(bySession.get(s) ?? []), t]);
+    }
+    for (const [s, tasks] of bySession) {
+      const unsent = s.dispatch(tasks);
       if (unsent.length > 0) {
         // The stream went away between claim and send: those attempts never reached a worker.
         const refs = unsent.map((t) => ({ taskId: t.id, attempt: t.attempt, workerId: s.id }));
         await this.database.db.transaction((tx) => loseAttempts(tx, { attempts: refs }, `could not deliver to worker ${s.name}`));
       }
-      for (const t of claimed) if (!unsent.includes(t)) this.log.info("task {taskId} attempt {attempt} dispatched to {worker}", { taskId: t.id, attempt: t.attempt, worker: s.name });
-      this.count(claimed, unsent);
-      if (claimed.length === limit) more = true;
+      for (const t of tasks) if (!unsent.includes(t)) this.log.info("task {taskId} attempt {attempt} dispatched to {worker}", { taskId: t.id, attempt: t.attempt, worker: s.name });
+      this.count(tasks, unsent);
     }
-    if (more) this.waitingForSlots = true;
-    return more;
+    return claimed.length === slots.length;
   }
 
   private count(claimed: ClaimedTask[], unsent: ClaimedTask[]): void {
@@ -128,4 +150,46 @@ export class Dispatcher implements Service {
     // fire a hair early, and the claim never takes a task before its run_at.
     return Math.min(POLL_MS, Math.max(0, Math.ceil(ms - (performance.now() - sentAt))) + 1);
   }
+}
+
+/** Sessions with the same queues (in the order given), which one claim can serve together. */
+export function groupByQueues(sessions: WorkerSession[]): WorkerSession[][] {
+  const groups = new Map<string, WorkerSession[]>();
+  for (const s of sessions) {
+    const key = [...s.queues].sort().join("\n");
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * The free slots of sessions, one per session per round, in the order given (the
+ * registry rotates it every pass): when fewer tasks are due than slots, each worker
+ * gets one before any gets a second, so a saturated fleet is served evenly.
+ */
+export function fairSlots(sessions: WorkerSession[]): WorkerSession[] {
+  const out: WorkerSession[] = [];
+  const left = new Map(sessions.map((s) => [s, s.free]));
+  for (let round = 0; left.size > 0; round++) {
+    for (const [s, n] of left) {
+      if (n <= round) left.delete(s);
+      else out.push(s);
+    }
+  }
+  return out;
+}
+
+/**
+ * Slots cut into claims of at most MAX_CLAIM_BATCH, each a power of two: the claim's
+ * limit is a literal in its text (claim-due-tasks.ts: limitSql), so this keeps the
+ * prepared statements per connection few.
+ */
+export function claimChunks<T>(slots: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < slots.length; ) {
+    const n = Math.min(MAX_CLAIM_BATCH, 2 ** Math.floor(Math.log2(slots.length - i)));
+    out.push(slots.slice(i, i + n));
+    i += n;
+  }
+  return out;
 }

@@ -6,7 +6,7 @@ import { insertCoordinator, insertTask, insertTasks, registerWorker } from "../.
 import { openDatabase } from "../client.ts";
 import { taskAttempts, taskEvents, tasks } from "../schema/index.ts";
 import { rows } from "../sql.ts";
-import { claimDueTasks } from "./claim-due-tasks.ts";
+import { claimDueTasks, claimDueTasksForSlots } from "./claim-due-tasks.ts";
 
 describeEachBackend("claimDueTasks", (backend) => {
   let d: TestDatabase;
@@ -37,6 +37,24 @@ describeEachBackend("claimDueTasks", (backend) => {
     expect(events.map((e) => e.status)).toEqual(["picked"]);
     const attempts = await d.db.select().from(taskAttempts).where(eq(taskAttempts.taskId, high.id));
     expect(attempts).toMatchObject([{ attempt: 1, status: "picked", workerId: w }]);
+  });
+
+  test("one claim fills many workers' slots: the n-th task in claim order goes to the n-th slot, each with its attempt and event", async () => {
+    const a = await registerWorker(d.db, { name: "a" });
+    const b = await registerWorker(d.db, { name: "b" });
+    const ago = (ms: number) => new Date(Date.now() - ms);
+    const first = await insertTask(d.db, { runAt: ago(3000) });
+    const second = await insertTask(d.db, { runAt: ago(2000) });
+    const third = await insertTask(d.db, { runAt: ago(1000) });
+    const slots = [{ workerId: a, workerName: "a" }, { workerId: b, workerName: "b" }, { workerId: a, workerName: "a" }, { workerId: b, workerName: "b" }];
+    const claimed = await claimDueTasksForSlots(d.db, { queues: ["default"], slots });
+    expect(claimed.map((c) => [c.id, c.workerId])).toEqual([[first.id, a], [second.id, b], [third.id, a]]);
+    const rowsNow = await d.db.select().from(tasks);
+    expect(Object.fromEntries(rowsNow.map((r) => [r.id, [r.workerId, r.worker]]))).toEqual({ [first.id]: [a, "a"], [second.id]: [b, "b"], [third.id]: [a, "a"] });
+    const attempts = await d.db.select().from(taskAttempts);
+    expect(Object.fromEntries(attempts.map((r) => [r.taskId, r.workerId]))).toEqual({ [first.id]: a, [second.id]: b, [third.id]: a });
+    const events = await d.db.select().from(taskEvents);
+    expect(Object.fromEntries(events.map((e) => [e.taskId, e.worker]))).toEqual({ [first.id]: "a", [second.id]: "b", [third.id]: "a" });
   });
 
   test("claim across queues and priority levels: one order by priority then run_at; future tasks at any level wait", async () => {

@@ -40,6 +40,15 @@ export interface ClaimRequest {
   limit: number;
 }
 
+/** Free slots of many sessions with the same queues, in the order tasks should fill them (one claim for all). */
+export interface SlotsClaimRequest {
+  queues: string[];
+  slots: Array<{ workerId: string; workerName: string }>;
+}
+
+/** A claimed task and the session whose slot it fills. */
+export type SlotClaim = ClaimedTask & { workerId: string };
+
 export interface ClaimedRow {
   id: string;
   attempt: number;
@@ -56,8 +65,28 @@ export interface ClaimedRow {
 }
 
 export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<ClaimedTask[]> {
-  if (req.limit <= 0 || req.queues.length === 0) return [];
-  const limit = limitSql(req.limit);
+  if (req.limit <= 0) return [];
+  const claimed = await claimForSlots(db, req.queues, [{ workerId: req.workerId, workerName: req.workerName }], req.limit);
+  return claimed.map(({ workerId: _, ...task }) => task);
+}
+
+/**
+ * Fills many sessions' free slots in one statement (the dispatcher, with many
+ * workers): the n-th task in claim order goes to the n-th slot, so a short supply
+ * is spread over the sessions in the order given, one task each before a second.
+ */
+export async function claimDueTasksForSlots(db: Executor, req: SlotsClaimRequest): Promise<SlotClaim[]> {
+  return claimForSlots(db, req.queues, req.slots, req.slots.length);
+}
+
+/** Claims up to `n` tasks; the k-th goes to slot k (modulo the slots given: one slot stands for a whole worker). */
+async function claimForSlots(db: Executor, queues: string[], slots: SlotsClaimRequest["slots"], n: number): Promise<SlotClaim[]> {
+  if (n <= 0 || slots.length === 0 || queues.length === 0) return [];
+  const req = { queues };
+  const limit = limitSql(n);
+  const workerIds = textArray(slots.map((s) => s.workerId));
+  const workerNames = textArray(slots.map((s) => s.workerName));
+  const slotOf = (k: SQL) => sql`1 + (${k} - 1) % ${slots.length}::int`;
   const result = await executePrepared(db, sql`
     with recursive open_queues as (
       -- Key-share locks on the queues' rows: a pause (which locks its row for update) waits for
@@ -102,25 +131,27 @@ export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<Cl
         for update skip locked
       ) c
     ), chosen as (
-      select id, priority, run_at from (select * from due union all select * from keyed) d
+      select id, priority, run_at, row_number() over (order by priority desc nulls last, run_at) as slot
+      from (select * from due union all select * from keyed) d
       order by priority desc nulls last, run_at
       limit ${limit}
     ), picked as (
       update tasks t
-      set status = ${statusSql("picked")}, attempt = t.attempt + 1, worker_id = ${req.workerId}, worker = ${req.workerName},
+      set status = ${statusSql("picked")}, attempt = t.attempt + 1,
+          worker_id = (${workerIds}::uuid[])[${slotOf(sql`chosen.slot`)}], worker = (${workerNames}::text[])[${slotOf(sql`chosen.slot`)}],
           picked_at = now(), started_at = null, finished_at = null, exit_code = null, error = null, updated_at = now()
       from chosen where t.id = chosen.id
       returning t.id, t.attempt, t.name, t.command, t.env, t.queue, t.timeout_ms, t.max_retries,
-                t.backoff_ms, t.backoff_factor, t.backoff_max_ms, t.priority, t.run_at
+                t.backoff_ms, t.backoff_factor, t.backoff_max_ms, t.priority, t.run_at, t.worker_id, t.worker
     ), attempts as (
       insert into task_attempts (task_id, attempt, worker_id, worker, status)
-      select id, attempt, ${req.workerId}, ${req.workerName}, ${statusSql("picked")} from picked
+      select id, attempt, worker_id, worker, ${statusSql("picked")} from picked
     ), events as (
       insert into task_events (task_id, attempt, status, worker)
-      select id, attempt, ${statusSql("picked")}, ${req.workerName} from picked order by priority desc, run_at
+      select id, attempt, ${statusSql("picked")}, worker from picked order by priority desc, run_at
     )
     select * from picked order by priority desc, run_at`);
-  return rows<ClaimedRow>(result).map(toClaimedTask);
+  return rows<ClaimedRow & { worker_id: string }>(result).map((r) => ({ ...toClaimedTask(r), workerId: r.worker_id }));
 }
 
 /**
