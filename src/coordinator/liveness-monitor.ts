@@ -44,6 +44,8 @@ export class LivenessMonitor implements Service {
   /** When passes started failing (performance.now()); null while they succeed. */
   private failingSince: number | null = null;
   private started = false;
+  /** What the last successful pass recorded of each session heard (heardAt/running). */
+  private recorded = new Map<string, string>();
 
   constructor(
     private readonly database: Database,
@@ -104,8 +106,13 @@ export class LivenessMonitor implements Service {
   async recordPresence(): Promise<void> {
     const startedAt = performance.now();
     const interrupted = this.interrupted || startedAt - this.lastPassAt > this.stallMs;
-    const heard = this.registry.heard().map((s) => ({ workerId: s.id, agoMs: Math.round(startedAt - s.heardAt), running: s.running }));
+    // Only sessions heard (or whose running count changed) since the last pass that succeeded: the
+    // others' rows already say so (after a failed or late pass, every session again).
+    const sessions = this.registry.heard();
+    const changed = interrupted ? sessions : sessions.filter((s) => this.recorded.get(s.id) !== `${s.heardAt}/${s.running}`);
+    const heard = changed.map((s) => ({ workerId: s.id, agoMs: Math.round(startedAt - s.heardAt), running: s.running }));
     await recordCoordinatorPresence(this.database.db, { id: this.opts.coordinatorId, address: this.opts.address, interrupted, heard });
+    this.recorded = new Map(sessions.map((s) => [s.id, `${s.heardAt}/${s.running}`]));
     if (this.failingSince !== null) {
       this.log.info("the database answers again after {ms} ms: workers' silence counts again from now", { ms: Math.round(startedAt - this.failingSince) });
       this.failingSince = null;
