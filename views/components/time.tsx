@@ -1,6 +1,7 @@
 /**
  * Times as people read them: relative text ("3 min ago", ticking in the browser)
- * with the absolute UTC time in the tooltip and the machine-readable datetime.
+ * with the absolute UTC time in the tooltip and the machine-readable datetime
+ * (views/client/live-times.js shows them in the browser's zone when asked).
  */
 import { absoluteTime, ageText, relativeTime } from "../format.ts";
 
@@ -14,7 +15,7 @@ export function RelativeTime({ at, now, absolute = false }: { at: Date | null; n
         {relativeTime(at, now)}
       </time>
       {absolute && (
-        <small class="abs" safe>
+        <small class="abs" data-abs={at.toISOString()} safe>
           {abs}
         </small>
       )}

@@ -20,13 +20,24 @@ export interface TaskRowProps {
   oob?: boolean;
   /** Why a scheduled task waits (the list page works it out; stream updates leave it out). */
   waiting?: string | null;
+  /** Shown on a live list whose filters it no longer matches: kept in place, marked. */
+  left?: boolean;
 }
 
-export function TaskRow({ task: t, now, oob = false, waiting = null }: TaskRowProps) {
+/**
+ * The list's order as one string that sorts like it (newest first when sorted
+ * descending): creation time, then id. live-list.js places inserted rows by it.
+ */
+export function rowOrder(t: Task): string {
+  return `${t.createdAt.toISOString()} ${t.id}`;
+}
+
+export function TaskRow({ task: t, now, oob = false, waiting = null, left = false }: TaskRowProps) {
   return (
-    <tr id={taskRowId(t.id)} class="task-row" hx-swap-oob={oob ? "true" : undefined} data-status={t.status}>
+    <tr id={taskRowId(t.id)} class={left ? "task-row row-left" : "task-row"} hx-swap-oob={oob ? "true" : undefined} data-status={t.status} data-order={rowOrder(t)}>
       <td data-label="Status">
         <StatusBadge status={t.status} />
+        {left && <small class="muted left-note">no longer matches the filters</small>}
         {waiting !== null && (
           <small class="muted waiting-reason" safe>
             {waiting}

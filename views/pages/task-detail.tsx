@@ -18,6 +18,19 @@ export interface TaskDetailPageProps extends PageChrome {
   notice?: string;
 }
 
+export const TASK_GONE_ID = "task-gone";
+
+/** Sent by the task's stream when the task no longer exists; the page keeps its last known state below it. */
+export function TaskGoneNotice() {
+  return (
+    <div id={TASK_GONE_ID} hx-swap-oob="true">
+      <p class="error-box task-gone" role="alert" data-task-gone>
+        <strong>This task no longer exists.</strong> It was deleted or pruned, or taskflow restarted with in-memory storage; below is what it last showed. <a href="/tasks">All tasks</a>
+      </p>
+    </div>
+  );
+}
+
 export function TaskDetailPage({ detail, logs, now, streamUrl, notice, actions }: TaskDetailPageProps) {
   return (
     <Layout title={detail.task.name} nav="tasks" now={now} actions={actions}>
@@ -25,6 +38,8 @@ export function TaskDetailPage({ detail, logs, now, streamUrl, notice, actions }
         <p class="crumbs">
           <a href="/tasks">Tasks</a> /
         </p>
+        <div id={TASK_GONE_ID}></div>
+        <div hidden sse-swap={TASK_DETAIL_EVENTS.gone} hx-swap="none"></div>
         <section class="panel" id="task-summary" sse-swap={TASK_DETAIL_EVENTS.summary}>
           <TaskSummary task={detail.task} now={now} notice={notice} waitingReason={detail.waiting ? waitingReason(detail.waiting) : null} />
         </section>

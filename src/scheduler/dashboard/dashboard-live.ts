@@ -15,6 +15,7 @@ import { ScheduleRows } from "../../../views/fragments/schedule-rows.tsx";
 import { TaskAttempts } from "../../../views/fragments/task-attempts.tsx";
 import { TaskRow } from "../../../views/fragments/task-row.tsx";
 import { TaskSummary } from "../../../views/fragments/task-summary.tsx";
+import { TaskGoneNotice } from "../../../views/pages/task-detail.tsx";
 import { waitingReason } from "../../core/waiting-reason.ts";
 import { TaskTimeline } from "../../../views/fragments/task-timeline.tsx";
 import { WorkerRows } from "../../../views/fragments/worker-rows.tsx";
@@ -159,12 +160,12 @@ export class DashboardLive {
   }
 
   /** A task's list row rendered once per batch, whoever shows it. */
-  taskRow(batch: FeedBatch, task: Task, oob: boolean): string {
+  taskRow(batch: FeedBatch, task: Task, oob: boolean, left = false): string {
     if (this.rowCache?.batch !== batch) this.rowCache = { batch, rows: new Map() };
     const rows = this.rowCache.rows;
-    const key = `${task.id}:${oob}`;
+    const key = `${task.id}:${oob}:${left}`;
     let html = rows.get(key);
-    if (html === undefined) rows.set(key, (html = TaskRow({ task, now: new Date(), oob }) as string));
+    if (html === undefined) rows.set(key, (html = TaskRow({ task, now: new Date(), oob, left }) as string));
     return html;
   }
 }
@@ -180,7 +181,7 @@ export function affectsSchedules(b: FeedBatch): boolean {
 }
 
 function renderTask(detail: TaskDetail | null, logs: Map<number, AttemptLogView>): RenderedTask {
-  if (detail === null) return { detail, events: {} };
+  if (detail === null) return { detail, events: { [TASK_DETAIL_EVENTS.gone]: TaskGoneNotice() as string } };
   const now = new Date();
   return {
     detail,

@@ -66,13 +66,22 @@ async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearc
   const reasons = await waitingReasons(db, page.tasks);
   const filter = filterView(f);
   const cursor = f.after !== null ? query.get("cursor") : null;
-  const stream = new URLSearchParams({ ...filterParams(filter), ...(cursor ? { cursor } : {}), after: position, ids: page.tasks.map((t) => t.id).join(",") });
+  const nextCursor = page.next ? encodeCursor(page.next) : null;
+  const stream = new URLSearchParams({
+    ...filterParams(filter),
+    ...(cursor ? { cursor } : {}),
+    ...(query.has("limit") ? { limit: String(f.limit) } : {}),
+    // Where older pages start: the live first page inserts only tasks newer than its last row.
+    ...(nextCursor ? { oldest: nextCursor } : {}),
+    after: position,
+    ids: page.tasks.map((t) => t.id).join(","),
+  });
   return htmlPage(
     TasksPage({
       tasks: page.tasks,
       reasons,
       filter,
-      nextCursor: page.next ? encodeCursor(page.next) : null,
+      nextCursor,
       firstPage: f.after === null,
       limit: query.has("limit") ? f.limit : null,
       streamUrl: `${LIVE_PATHS.tasks}?${stream}`,
