@@ -1,5 +1,5 @@
 // Progressive enhancement for the dashboard (pages work without it):
-// - ticks relative times (<time data-rel="ago|age">) every second, using the server's clock;
+// - ticks relative times (<time data-rel="ago|age|until">) every second, using the server's clock;
 // - shows absolute times (tooltips, the small print under times) in UTC or the browser's zone,
 //   as the top bar's toggle says (remembered in localStorage), and fills the new-task
 //   form's time zone offset to match;
@@ -39,6 +39,11 @@
     return diff >= 0 ? unitText(abs) + " ago" : "in " + unitText(abs);
   }
 
+  // A countdown stops at "due now" (the next due time arrives over the stream).
+  function countdown(diff) {
+    return diff >= 0 ? "due now" : relative(diff).replace("just now", "in a moment");
+  }
+
   function tick() {
     // A page that lost its stream is out of date: its ages stop (live-connection.js).
     if (document.documentElement.getAttribute("data-live") === "lost") return;
@@ -48,7 +53,8 @@
       var el = els[i];
       var at = Date.parse(el.getAttribute("datetime"));
       if (!isFinite(at)) continue;
-      var text = el.getAttribute("data-rel") === "age" ? age(now - at) : relative(now - at);
+      var kind = el.getAttribute("data-rel");
+      var text = kind === "age" ? age(now - at) : kind === "until" ? countdown(now - at) : relative(now - at);
       if (el.textContent !== text) el.textContent = text;
     }
   }
