@@ -9,6 +9,7 @@ import type { Db } from "../../db/client.ts";
 import { getTask, type TaskDetail } from "../../db/queries/get-task.ts";
 import { listSchedules, type ScheduleView } from "../../db/queries/list-schedules.ts";
 import { listWorkers } from "../../db/queries/list-workers.ts";
+import { listWorkerTasks, type WorkerTask } from "../../db/queries/list-worker-tasks.ts";
 import type { TaskRow as Task, WorkerRow } from "../../db/schema/index.ts";
 import type { Logger } from "../../log/logger.ts";
 import { ScheduleRows } from "../../../views/fragments/schedule-rows.tsx";
@@ -42,6 +43,8 @@ export const SCHEDULES_REFRESH_MS = 30_000;
 export interface DashboardLoaders {
   overview: (db: Db) => Promise<OverviewData>;
   workers: (db: Db) => Promise<WorkerRow[]>;
+  /** The live tasks of the listed live workers, linked from their rows. */
+  workerTasks: (db: Db, workerIds: string[]) => Promise<Map<string, WorkerTask[]>>;
   task: (db: Db, id: string) => Promise<TaskDetail | null>;
   schedules: (db: Db) => Promise<ScheduleView[]>;
 }
@@ -54,6 +57,7 @@ export interface RenderedOverview {
 
 export interface RenderedWorkers {
   workers: WorkerRow[];
+  tasks: Map<string, WorkerTask[]>;
   rows: string;
 }
 
@@ -92,6 +96,7 @@ export class DashboardLive {
     const load: DashboardLoaders = {
       overview: (d) => loadOverview(d, finished.read, retention),
       workers: (d) => listWorkers(d),
+      workerTasks: listWorkerTasks,
       task: getTask,
       schedules: async (d) => (await listSchedules(d)).schedules,
       ...loaders,
@@ -110,7 +115,8 @@ export class DashboardLive {
     this.workers = new LiveSnapshot({
       load: async () => {
         const workers = await load.workers(db);
-        return { workers, rows: WorkerRows({ workers, now: new Date() }) as string };
+        const tasks = await load.workerTasks(db, workers.filter((w) => w.running > 0).map((w) => w.id));
+        return { workers, tasks, rows: WorkerRows({ workers, tasks, now: new Date() }) as string };
       },
       minIntervalMs: SNAPSHOT_MIN_INTERVAL_MS,
       refreshMs: WORKERS_REFRESH_MS,

@@ -43,8 +43,8 @@ export function pageRoutes(ctx: DashboardContext) {
     .get(
       "/workers",
       async () => {
-        const { workers } = await live.workers.current();
-        return htmlPage(WorkersPage({ workers, now: new Date(), ...chrome }) as string);
+        const { workers, tasks } = await live.workers.current();
+        return htmlPage(WorkersPage({ workers, tasks, now: new Date(), ...chrome }) as string);
       },
       hide,
     );
