@@ -58,7 +58,8 @@ export function Layout({ title, nav = null, now = new Date(), actions, children 
       <body>
         <header class="topbar">
           <a class="brand" href="/">
-            <span class="brand-mark" aria-hidden="true"></span>taskflow
+            <span class="brand-mark" aria-hidden="true"></span>
+            <span class="brand-name">taskflow</span>
           </a>
           {nav !== null && (
             <nav aria-label="Main">

@@ -3,6 +3,7 @@
  * very same row to replace it in place (`hx-swap-oob`) or, for a new task, to
  * insert it at the top of the list.
  */
+import { attributeText } from "../attribute-text.ts";
 import type { TaskRow as Task } from "../../src/db/schema/index.ts";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { Age, RelativeTime } from "../components/time.tsx";
@@ -45,7 +46,7 @@ export function TaskRow({ task: t, now, oob = false, waiting = null, left = fals
         )}
       </td>
       <td data-label="Name" class="cell-name">
-        <a href={`/tasks/${t.id}`} class="task-name" safe>
+        <a href={`/tasks/${t.id}`} class="task-name" title={attributeText(t.name)} safe>
           {t.name}
         </a>
         <small class="mono muted" safe>
@@ -61,7 +62,7 @@ export function TaskRow({ task: t, now, oob = false, waiting = null, left = fals
         {t.attempt === 0 ? "—" : `${t.attempt} / ${t.maxRetries + 1}`}
       </td>
       <td data-label="Worker">
-        {t.worker === null ? <span class="muted">—</span> : <span safe>{t.worker}</span>}
+        {t.worker === null ? <span class="muted">—</span> : <span class="token" title={attributeText(t.worker)} safe>{t.worker}</span>}
       </td>
       <td data-label="Created">
         <RelativeTime at={t.createdAt} now={now} absolute />

@@ -2,6 +2,7 @@
  * The rows of the workers table: the page renders them and the stream sends them
  * again (the whole body) whenever workers change or heartbeats move on.
  */
+import { attributeText } from "../attribute-text.ts";
 import { plural } from "../../src/core/plural.ts";
 import type { WorkerRow } from "../../src/db/schema/index.ts";
 import type { WorkerTask } from "../../src/db/queries/list-worker-tasks.ts";
@@ -36,7 +37,9 @@ function WorkerRowView({ worker: w, now, tasks }: { worker: WorkerRow; now: Date
   return (
     <tr id={`worker-${w.id}`} class={dead ? "worker-row is-dead" : "worker-row"}>
       <td data-label="Name">
-        <strong safe>{w.name}</strong>
+        <strong class="token" title={attributeText(w.name)} safe>
+          {w.name}
+        </strong>
       </td>
       <td data-label="Host" safe>
         {w.host}

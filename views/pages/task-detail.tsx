@@ -34,7 +34,7 @@ export function TaskGoneNotice() {
 export function TaskDetailPage({ detail, logs, now, streamUrl, notice, actions }: TaskDetailPageProps) {
   return (
     <Layout title={detail.task.name} nav="tasks" now={now} actions={actions}>
-      <div class="live" hx-ext="sse" sse-connect={streamUrl}>
+      <div class="live task-page" hx-ext="sse" sse-connect={streamUrl}>
         <p class="crumbs">
           <a href="/tasks">Tasks</a> /
         </p>
@@ -44,13 +44,13 @@ export function TaskDetailPage({ detail, logs, now, streamUrl, notice, actions }
           <TaskSummary task={detail.task} now={now} notice={notice} waitingReason={detail.waiting ? waitingReason(detail.waiting) : null} />
         </section>
         <div class="grid">
-          <section class="panel" aria-labelledby="h-timeline">
+          <section class="panel task-timeline-panel" aria-labelledby="h-timeline">
             <h2 id="h-timeline">Timeline</h2>
             <div sse-swap={TASK_DETAIL_EVENTS.timeline}>
               <TaskTimeline events={detail.events} now={now} />
             </div>
           </section>
-          <section class="panel" aria-labelledby="h-attempts">
+          <section class="panel task-attempts-panel" aria-labelledby="h-attempts">
             <h2 id="h-attempts">Attempts</h2>
             <div sse-swap={TASK_DETAIL_EVENTS.attempts}>
               <TaskAttempts attempts={detail.attempts} now={now} logs={logs} />
