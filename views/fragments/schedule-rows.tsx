@@ -12,7 +12,7 @@ export const SCHEDULE_ROWS_ID = "schedule-rows";
 /** The element id of a schedule's row (the create form redirects to it as a #fragment). */
 export const scheduleRowId = (id: string) => `schedule-${id}`;
 /** The task list filtered to the tasks one schedule made. */
-export const scheduleTasksUrl = (id: string) => `/tasks?schedule=${id}`;
+export const scheduleTasksUrl = (id: string) => `/tasks?schedule_id=${id}`;
 
 /** Long commands are cut in the list; the task page shows them whole. */
 const COMMAND_PREVIEW_CHARS = 80;

@@ -75,7 +75,7 @@ export function TasksPage({ tasks, reasons, filter, nextCursor, firstPage, limit
           </label>
           {filter.schedule !== null && (
             <span class="filter-chip">
-              <input type="hidden" name="schedule" value={filter.schedule} />
+              <input type="hidden" name="schedule_id" value={filter.schedule} />
               <span class="muted">Schedule</span>
               <a href={`/schedules#${scheduleRowId(filter.schedule)}`} class="chip-name" title={filter.schedule} safe>
                 {scheduleName ?? `${filter.schedule.slice(0, 8)} (deleted)`}
@@ -133,7 +133,7 @@ export function filterParams(f: TaskListFilterView): Record<string, string> {
   if (f.statuses.length > 0) out.status = f.statuses.join(",");
   if (f.queue !== null) out.queue = f.queue;
   if (f.q !== null) out.q = f.q;
-  if (f.schedule !== null) out.schedule = f.schedule;
+  if (f.schedule !== null) out.schedule_id = f.schedule;
   return out;
 }
 

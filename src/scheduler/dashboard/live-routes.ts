@@ -26,7 +26,7 @@ import type { DashboardContext } from "./dashboard-context.ts";
 import type { DashboardLive, FollowHandlers } from "./dashboard-live.ts";
 import type { LiveSnapshot } from "./live-snapshot.ts";
 import { sseResponse, type SseOptions, type SseSink } from "../live/sse-writer.ts";
-import { DASHBOARD_LIST_NAMES, filterView, TaskListFollower } from "./task-list-live.ts";
+import { DASHBOARD_LIST_OPTIONS, filterView, TaskListFollower } from "./task-list-live.ts";
 import { isUuid } from "../../core/uuid.ts";
 import type { OutputFeed } from "../live/output-feed.ts";
 import { followLogResponse, type LogEvents, type LogFollowDeps } from "../logs/log-follow.ts";
@@ -60,7 +60,7 @@ function snapshotStream<T>(request: Request, snapshot: LiveSnapshot<T>, events: 
 
 function taskListStream(request: Request, db: Db, live: DashboardLive, sse: SseOptions): Response {
   const params = new URL(request.url).searchParams;
-  const checked = parseListQuery(params, DASHBOARD_LIST_NAMES);
+  const checked = parseListQuery(params, DASHBOARD_LIST_OPTIONS);
   if (!checked.ok) return new Response("bad task list filters", { status: 422 });
   const f = checked.value;
   const ids = (params.get("ids") ?? "").split(",").filter(isUuid).slice(0, LIST_LIMIT_MAX);

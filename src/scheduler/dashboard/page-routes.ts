@@ -21,7 +21,7 @@ import { WorkersPage } from "../../../views/pages/workers.tsx";
 import { encodeCursor, parseListQuery } from "../tasks/list-query.ts";
 import type { DashboardContext } from "./dashboard-context.ts";
 import { htmlPage } from "./html-response.ts";
-import { DASHBOARD_LIST_NAMES, filterView } from "./task-list-live.ts";
+import { DASHBOARD_LIST_OPTIONS, filterView } from "./task-list-live.ts";
 import { isUuid } from "../../core/uuid.ts";
 
 const hide = { detail: { hide: true } };
@@ -52,7 +52,7 @@ export function pageRoutes(ctx: DashboardContext) {
 
 async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearchParams): Promise<Response> {
   const now = new Date();
-  const checked = parseListQuery(query, DASHBOARD_LIST_NAMES);
+  const checked = parseListQuery(query, DASHBOARD_LIST_OPTIONS);
   if (!checked.ok) {
     const filter = { statuses: [], queue: null, q: null, schedule: null };
     return htmlPage(

@@ -13,7 +13,7 @@
  */
 import type { TaskListFilter } from "../../db/queries/list-tasks.ts";
 import type { TaskRow as Task } from "../../db/schema/index.ts";
-import { LIST_LIMIT_DEFAULT, type ListQueryNames } from "../tasks/list-query.ts";
+import { LIST_LIMIT_DEFAULT, type ListQueryOptions } from "../tasks/list-query.ts";
 import type { FeedBatch } from "../live/change-feed.ts";
 import { TASK_ROWS_ID, TaskRows } from "../../../views/fragments/task-row.tsx";
 import { listUrl, filterParams, NewerTasksBar, TasksPager, type TasksPagerProps } from "../../../views/pages/tasks.tsx";
@@ -27,8 +27,8 @@ export interface TaskListFilterView {
   schedule: string | null;
 }
 
-/** The dashboard's task list URLs say `schedule=<id>` (short, for people) where the API says `schedule_id`. */
-export const DASHBOARD_LIST_NAMES: ListQueryNames = { schedule: "schedule" };
+/** The dashboard's task list reads the API's parameters, and still `schedule=` of links made before the two had one name. */
+export const DASHBOARD_LIST_OPTIONS: ListQueryOptions = { legacyScheduleName: true };
 
 /** The filters of a checked list query, as the page shows them. */
 export function filterView(f: TaskListFilter): TaskListFilterView {
