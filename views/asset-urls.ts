@@ -14,5 +14,7 @@ export const ASSET_URLS = {
   stylesheet: `/assets/dashboard-${VERSION}.css`,
   liveTimes: `/assets/live-times-${VERSION}.js`,
   liveLog: `/assets/live-log-${VERSION}.js`,
+  liveConnection: `/assets/live-connection-${VERSION}.js`,
+  liveList: `/assets/live-list-${VERSION}.js`,
   icon: "/favicon.svg",
 } as const;

@@ -45,6 +45,15 @@ export function relativeTime(at: Date, now: Date): string {
   return diff >= 0 ? `${text} ago` : `in ${text}`;
 }
 
+/**
+ * A countdown to `at`: "in 8 s" while ahead, "due now" once it has come.
+ *
+ * @example countdownText(new Date(60_000), new Date(0)) // "in 1 min"
+ */
+export function countdownText(at: Date, now: Date): string {
+  return at.getTime() - now.getTime() > 0 ? relativeTime(at, now).replace("just now", "in a moment") : "due now";
+}
+
 /** The age of `at` at `now` as a short duration ("4 s"), for heartbeats and uptimes. */
 export function ageText(at: Date, now: Date): string {
   const ms = Math.max(0, now.getTime() - at.getTime());

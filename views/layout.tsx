@@ -52,11 +52,14 @@ export function Layout({ title, nav = null, now = new Date(), actions, children 
         <script src={ASSET_URLS.htmxSse} defer></script>
         <script src={ASSET_URLS.liveTimes} defer></script>
         <script src={ASSET_URLS.liveLog} defer></script>
+        <script src={ASSET_URLS.liveConnection} defer></script>
+        <script src={ASSET_URLS.liveList} defer></script>
       </head>
       <body>
         <header class="topbar">
           <a class="brand" href="/">
-            <span class="brand-mark" aria-hidden="true"></span>taskflow
+            <span class="brand-mark" aria-hidden="true"></span>
+            <span class="brand-name">taskflow</span>
           </a>
           {nav !== null && (
             <nav aria-label="Main">
@@ -67,10 +70,15 @@ export function Layout({ title, nav = null, now = new Date(), actions, children 
               ))}
             </nav>
           )}
-          {/* Filled in by live-times.js when the page's stream connects; empty without JavaScript. */}
+          {/* Filled in by live-connection.js when the page's stream connects; empty without JavaScript. */}
           <span class="live-state" id="live-state" role="status" title="Live updates"></span>
+          {/* Shown by live-times.js: times in UTC or the browser's zone, remembered per browser. */}
+          <button type="button" class="tz-toggle" id="tz-toggle" hidden title="Show times in UTC or in your time zone"></button>
           {actions}
         </header>
+        <div class="live-banner" id="live-banner" role="alert" hidden>
+          <strong>Disconnected.</strong> This page is out of date until taskflow answers again; reconnecting…
+        </div>
         <main>{children}</main>
       </body>
     </html>

@@ -21,6 +21,8 @@ export const TASK_DETAIL_EVENTS = {
   summary: "task-summary",
   timeline: "task-timeline",
   attempts: "task-attempts",
+  /** The task no longer exists (deleted, pruned, an in-memory server restarted): an out-of-band notice. */
+  gone: "task-gone",
 } as const;
 
 /** An attempt's live log: `log` appends a piece of HTML; `log-end` says the attempt ended. */

@@ -13,6 +13,10 @@
 import { coerceError } from "./errors.ts";
 import { Cron } from "croner";
 
+/** What taskflow accepts, as every cron error message and the form's hint say it. */
+export const CRON_ACCEPTED = "5 fields (minute hour day month weekday), 6 with seconds first, or a nickname like @daily";
+const ACCEPTED = CRON_ACCEPTED;
+
 /** 5 or 6 fields only: croner's 7th (year) field is not part of the contract. */
 const MODE = "5-or-6-parts" as const;
 
@@ -40,15 +44,21 @@ export function canonicalTimezone(tz: string): string | null {
  * local clock is good enough for it.
  *
  * @example cronProblem("*\/5 * * * *", "UTC") // null
- * @example cronProblem("61 * * * *", "UTC") // "is not a valid cron expression: Invalid value for minute: 61"
+ * @example cronProblem("61 * * * *", "UTC") // "is not a valid cron expression: Invalid value for minute: 61; taskflow accepts 5 fields …"
+ * @example cronProblem("0 0 * * * * 2030", "UTC") // "has 7 fields; taskflow accepts 5 fields (minute hour day month weekday), 6 with seconds first, or a nickname like @daily"
  */
 export function cronProblem(expr: string, tz: string, now: Date = new Date()): string | null {
+  // Counted here: croner's own message names the seven-part form taskflow does not accept.
+  const fields = expr.trim().split(/\s+/).filter(Boolean).length;
+  if (!expr.trim().startsWith("@") && fields !== 5 && fields !== 6) {
+    return `has ${fields} ${fields === 1 ? "field" : "fields"}; taskflow accepts ${ACCEPTED}`;
+  }
   let next: Date | null;
   try {
     next = cron(expr, tz).nextRun(now);
   } catch (err) {
     const reason = coerceError(err).message.replace(/^CronPattern: /, "");
-    return `is not a valid cron expression (5 fields, 6 with seconds first, or a nickname like @daily): ${reason}`;
+    return `is not a valid cron expression: ${reason}; taskflow accepts ${ACCEPTED}`;
   }
   return next === null ? "never matches a future time" : null;
 }

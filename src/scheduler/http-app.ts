@@ -23,6 +23,7 @@ import { openapiRoutes } from "./openapi/routes.ts";
 import { bodyLimit } from "./request-body.ts";
 import { scheduleRoutes } from "./schedules/routes.ts";
 import { SseBudget, streamHeads } from "./sse-budget.ts";
+import { knownQueryParameters } from "./known-query.ts";
 import { taskRoutes } from "./tasks/routes.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
 import { queueRoutes } from "./queues/routes.ts";
@@ -51,13 +52,14 @@ export function buildHttpApp(deps: HttpAppDeps) {
   const throttle = new AuthThrottle({ log: deps.log.getChild("auth"), what: "HTTP" });
   // Error mapping and the body limit come first: Elysia applies hooks only to routes added after them.
   // The auth guard runs before routing and the body limit, so it covers every route and refuses before reading.
-  return new Elysia()
+  const app: Elysia = new Elysia()
     .use(httpErrors(deps.log, () => gate.down || gate.suspect()))
     .use(httpMetrics(metrics.instruments))
     .use(authGuard({ token, insecure: deps.config.insecure, log: deps.log.getChild("auth"), throttle, sessions }))
     .use(databaseGate(gate))
     .use(streamHeads())
     .use(bodyLimit())
+    .use(knownQueryParameters(() => app.routes))
     .use(healthRoutes(deps.db, gate))
     .use(authRoutes({ token, log: deps.log.getChild("auth"), throttle, sessions }))
     .use(taskRoutes(deps.db, deps.log.getChild("tasks")))
@@ -71,4 +73,5 @@ export function buildHttpApp(deps: HttpAppDeps) {
     .use(dashboardRoutes({ db: deps.db, feed: deps.feed, outputs: deps.outputs, log: deps.log, signOut: token !== null, retention: () => metrics.retention.read(), sseBudget }))
     // Last: it documents the routes added before it.
     .use(openapiRoutes());
+  return app;
 }

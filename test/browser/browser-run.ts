@@ -44,6 +44,10 @@ export interface BrowserRun {
   sameDocument(): Promise<boolean>;
   /** Waits until the page's live stream is open. */
   liveConnected(): Promise<void>;
+  /** Stops the taskflow process (the browser stays). */
+  stopServer(): Promise<void>;
+  /** Starts it again on the same ports: with memory:// it starts empty. */
+  startServer(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,13 +55,13 @@ export async function startBrowserRun(opts: BrowserRunOptions): Promise<BrowserR
   mkdirSync(SHOTS, { recursive: true });
   const http = freePort();
   const base = `http://127.0.0.1:${http}`;
-  const taskflow = startTaskflow(["--role=all", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`, ...opts.args], {
-    env: { TASKFLOW_LOG_LEVEL: "info" },
-  });
+  const args = ["--role=all", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`, ...opts.args];
+  const start = () => startTaskflow(args, { env: { TASKFLOW_LOG_LEVEL: "info" } });
+  let taskflow = start();
   const profile = mkdtempSync(join(tmpdir(), "taskflow-chromium-"));
   const [context] = await Promise.all([
     chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: opts.viewport }),
-    waitReady(base, taskflow, 30_000),
+    waitReady(base, taskflow, 60_000),
   ]);
   const page = context.pages()[0] ?? (await context.newPage());
   const problems: string[] = [];
@@ -74,7 +78,9 @@ export async function startBrowserRun(opts: BrowserRunOptions): Promise<BrowserR
     if (r.status() >= 400 && !opts.expectedResponse?.(r)) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
   });
   return {
-    taskflow,
+    get taskflow() {
+      return taskflow;
+    },
     base,
     context,
     page,
@@ -83,6 +89,14 @@ export async function startBrowserRun(opts: BrowserRunOptions): Promise<BrowserR
     markDocument: () => page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true)),
     sameDocument: () => page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument === true),
     liveConnected: () => page.locator('#live-state[data-state="open"]').waitFor({ timeout: LIVE_MS }),
+    async stopServer() {
+      taskflow.kill("SIGTERM");
+      await taskflow.exited;
+    },
+    async startServer() {
+      taskflow = start();
+      await waitReady(base, taskflow, 60_000);
+    },
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });

@@ -65,7 +65,7 @@ describe.skipIf(!hasChromium)("schedules page in Chromium", () => {
     expect(await row.locator('td[data-label="Next run"]').innerText()).toBe("paused");
     await shot("schedules-paused");
 
-    await Promise.all([page.waitForURL(`${base}/tasks?schedule=${id}`), row.locator("a.button", { hasText: "Tasks" }).click()]);
+    await Promise.all([page.waitForURL(`${base}/tasks?schedule_id=${id}`), row.locator("a.button", { hasText: "Tasks" }).click()]);
     expect(await page.locator(".filter-chip .chip-name").innerText()).toBe(NAME);
     const names = await page.locator("#task-rows .task-name").allInnerTexts();
     expect(names.length).toBeGreaterThanOrEqual(2);

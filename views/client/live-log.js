@@ -17,12 +17,25 @@
     el.scrollTop = el.scrollHeight;
     var url = el.getAttribute("data-follow");
     if (!url || typeof EventSource === "undefined") return;
+    // After a lost connection, from the offset reached (event ids are offsets).
+    if (el.__taskflowOffset) url = url.replace(/([?&]offset=)\d*/, "$1" + el.__taskflowOffset);
     var source = new EventSource(url);
     sources.push({ el: el, source: source });
     source.addEventListener("log", function (e) {
+      if (e.lastEventId) el.__taskflowOffset = e.lastEventId;
       var stick = atBottom(el);
       el.insertAdjacentHTML("beforeend", e.data);
       if (stick) el.scrollTop = el.scrollHeight;
+    });
+    // No retry every 2 s while taskflow is away: the page's stream (live-connection.js)
+    // probes with a growing delay and says when it is back ("taskflow:reconnected").
+    source.addEventListener("error", function () {
+      source.close();
+      el.__taskflowFollowed = false;
+      // Only this stream dropped (the page is still live): follow again shortly.
+      setTimeout(function () {
+        if (document.documentElement.getAttribute("data-live") === "open") scan();
+      }, 2000);
     });
     source.addEventListener("log-end", function () {
       source.close();
@@ -44,6 +57,7 @@
   document.addEventListener("DOMContentLoaded", scan);
   document.addEventListener("htmx:afterSettle", scan);
   document.addEventListener("htmx:sseMessage", scan);
+  document.addEventListener("taskflow:reconnected", scan);
   window.addEventListener("pagehide", function () {
     sources.forEach(function (s) { s.source.close(); });
   });

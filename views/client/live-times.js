@@ -1,7 +1,8 @@
 // Progressive enhancement for the dashboard (pages work without it):
-// - ticks relative times (<time data-rel="ago|age">) every second, using the server's clock;
-// - fills the new-task form's time zone offset with the browser's;
-// - shows whether the live stream is connected.
+// - ticks relative times (<time data-rel="ago|age|until">) every second, using the server's clock;
+// - shows absolute times (tooltips, the small print under times) in UTC or the browser's zone,
+//   as the top bar's toggle says (remembered in localStorage), and fills the new-task
+//   form's time zone offset to match;
 // The wording rules mirror views/format.ts.
 (function () {
   "use strict";
@@ -38,14 +39,22 @@
     return diff >= 0 ? unitText(abs) + " ago" : "in " + unitText(abs);
   }
 
+  // A countdown stops at "due now" (the next due time arrives over the stream).
+  function countdown(diff) {
+    return diff >= 0 ? "due now" : relative(diff).replace("just now", "in a moment");
+  }
+
   function tick() {
+    // A page that lost its stream is out of date: its ages stop (live-connection.js).
+    if (document.documentElement.getAttribute("data-live") === "lost") return;
     var now = Date.now() + skew;
     var els = document.querySelectorAll("time[data-rel]");
     for (var i = 0; i < els.length; i++) {
       var el = els[i];
       var at = Date.parse(el.getAttribute("datetime"));
       if (!isFinite(at)) continue;
-      var text = el.getAttribute("data-rel") === "age" ? age(now - at) : relative(now - at);
+      var kind = el.getAttribute("data-rel");
+      var text = kind === "age" ? age(now - at) : kind === "until" ? countdown(now - at) : relative(now - at);
       if (el.textContent !== text) el.textContent = text;
     }
   }
@@ -58,28 +67,61 @@
     return "UTC" + sign + hh + ":" + mm;
   }
 
+  // Absolute times in UTC (as the server renders them) or in the browser's zone,
+  // chosen with the top bar's toggle and remembered in this browser.
+  var ZONE_KEY = "taskflow-time-zone";
+  function zone() {
+    try { return localStorage.getItem(ZONE_KEY) === "local" ? "local" : "utc"; } catch (e) { return "utc"; }
+  }
+
+  function pad(n) { return String(n).padStart(2, "0"); }
+
+  /** "2030-01-31 12:00:05 UTC", or in the browser's zone "2030-01-31 13:00:05 UTC+01:00". */
+  function absolute(ms) {
+    if (zone() === "utc") return new Date(ms).toISOString().slice(0, 19).replace("T", " ") + " UTC";
+    var d = new Date(ms);
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()) + " " + offsetText(-d.getTimezoneOffset());
+  }
+
+  function showZone() {
+    var els = document.querySelectorAll("time[datetime], [data-abs]");
+    for (var i = 0; i < els.length; i++) {
+      var el = els[i];
+      var at = Date.parse(el.getAttribute("data-abs") || el.getAttribute("datetime"));
+      if (!isFinite(at)) continue;
+      var text = absolute(at);
+      if (el.hasAttribute("data-abs")) { if (el.textContent !== text) el.textContent = text; }
+      else if (el.getAttribute("title") !== text) el.setAttribute("title", text);
+    }
+    var toggle = document.getElementById("tz-toggle");
+    if (toggle) {
+      toggle.hidden = false;
+      toggle.textContent = zone() === "utc" ? "UTC" : "Local time";
+      toggle.setAttribute("aria-label", zone() === "utc" ? "Times in UTC; show them in your time zone" : "Times in your time zone; show them in UTC");
+    }
+    fillTimeZone();
+  }
+
+  // The run-at field reads in the zone the page shows.
   function fillTimeZone() {
     var input = document.querySelector("input[data-tz-offset]");
     if (!input) return;
-    var minutes = -new Date().getTimezoneOffset();
+    var minutes = zone() === "utc" ? 0 : -new Date().getTimezoneOffset();
     input.value = String(minutes);
     var hint = document.getElementById("f-run_at-hint");
-    if (hint) hint.textContent = "Your time (" + offsetText(minutes) + ")";
-  }
-
-  function liveState(text, state) {
-    var el = document.getElementById("live-state");
-    if (!el) return;
-    el.textContent = text;
-    el.setAttribute("data-state", state);
+    if (hint) hint.textContent = zone() === "utc" ? "UTC" : "Your time (" + offsetText(minutes) + ")";
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    fillTimeZone();
+    showZone();
     tick();
     setInterval(tick, 1000);
+    var toggle = document.getElementById("tz-toggle");
+    if (toggle) toggle.addEventListener("click", function () {
+      try { localStorage.setItem(ZONE_KEY, zone() === "utc" ? "local" : "utc"); } catch (e) { /* private mode: this page only */ }
+      showZone();
+    });
   });
-  document.addEventListener("htmx:afterSettle", tick);
-  document.addEventListener("htmx:sseOpen", function () { liveState("live", "open"); });
-  document.addEventListener("htmx:sseError", function () { liveState("reconnecting…", "error"); });
+  document.addEventListener("htmx:afterSettle", function () { showZone(); tick(); });
+  document.addEventListener("htmx:sseMessage", showZone);
 })();

@@ -1,4 +1,7 @@
-/** Overview panel: per queue, tasks waiting, tasks already due, and the age of the oldest due one. */
+/**
+ * Overview panel: per queue, tasks due now and due later, the age of the oldest
+ * due one, and a warning when no live worker serves a queue with waiting tasks.
+ */
 import type { QueueLag } from "../../src/scheduler/dashboard/overview-data.ts";
 import { formatCount, formatDuration } from "../format.ts";
 
@@ -13,9 +16,15 @@ export function QueueLagTable({ queues }: { queues: QueueLag[] }) {
         <thead>
           <tr>
             <th scope="col">Queue</th>
-            <th scope="col" class="num">Waiting</th>
-            <th scope="col" class="num">Due</th>
-            <th scope="col" class="num">Lag</th>
+            <th scope="col" class="num" title="Scheduled tasks whose run-at time has come">
+              Due now
+            </th>
+            <th scope="col" class="num" title="Scheduled tasks to run later">
+              Future
+            </th>
+            <th scope="col" class="num" title="How long the oldest due task has waited">
+              Lag
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -25,12 +34,17 @@ export function QueueLagTable({ queues }: { queues: QueueLag[] }) {
                 <a href={`/tasks?status=scheduled&queue=${encodeURIComponent(q.queue)}`} class="queue" safe>
                   {q.queue}
                 </a>
-              </td>
-              <td class="num" safe>
-                {formatCount(q.waiting)}
+                {q.workers === 0 && (
+                  <small class="no-worker" role="status">
+                    no live worker serves queue <span safe>{q.queue}</span>
+                  </small>
+                )}
               </td>
               <td class="num" safe>
                 {formatCount(q.due)}
+              </td>
+              <td class="num" safe>
+                {formatCount(q.waiting - q.due)}
               </td>
               <td class={q.lagMs > LAGGING_MS ? "num lagging" : "num"} safe>
                 {q.due === 0 ? "—" : formatDuration(q.lagMs)}

@@ -12,7 +12,7 @@ export const SCHEDULE_ROWS_ID = "schedule-rows";
 /** The element id of a schedule's row (the create form redirects to it as a #fragment). */
 export const scheduleRowId = (id: string) => `schedule-${id}`;
 /** The task list filtered to the tasks one schedule made. */
-export const scheduleTasksUrl = (id: string) => `/tasks?schedule=${id}`;
+export const scheduleTasksUrl = (id: string) => `/tasks?schedule_id=${id}`;
 
 /** Long commands are cut in the list; the task page shows them whole. */
 const COMMAND_PREVIEW_CHARS = 80;
@@ -21,7 +21,7 @@ export function ScheduleRows({ schedules, now }: { schedules: ScheduleView[]; no
   if (schedules.length === 0) {
     return (
       <tr>
-        <td colspan="6" class="empty">
+        <td colspan="7" class="empty">
           No schedules yet. <a href="/schedules/new">Create one</a> to run a task on a cron expression.
         </td>
       </tr>
@@ -59,8 +59,9 @@ function ScheduleRowView({ schedule: s, now }: { schedule: ScheduleView; now: Da
       <td data-label="Next run">
         <NextRun schedule={s} now={now} />
       </td>
-      <td data-label="Last run">
-        <LastRun schedule={s} now={now} />
+      <td data-label="Last run">{s.lastRunAt === null ? <span class="muted">not yet</span> : <RelativeTime at={s.lastRunAt} now={now} absolute />}</td>
+      <td data-label="Last result">
+        <LastResult schedule={s} />
       </td>
       <td data-label="State">
         <StatusBadge status={s.paused ? "paused" : "active"} />
@@ -97,25 +98,22 @@ function NextRun({ schedule: s, now }: { schedule: ScheduleView; now: Date }) {
   if (s.paused) return <span class="muted">paused</span>;
   // Active without a next run: the expression matches no later time (the ticker stopped it).
   if (s.nextRunAt === null) return <span class="muted">never</span>;
-  return <RelativeTime at={s.nextRunAt} now={now} absolute />;
+  return <RelativeTime at={s.nextRunAt} now={now} absolute until />;
 }
 
-/** When it last ran, and the status of the task that run made, as a badge linking to the task. */
-function LastRun({ schedule: s, now }: { schedule: ScheduleView; now: Date }) {
-  if (s.lastRunAt === null) return <span class="muted">not yet</span>;
+/** The status of the task the last run made, as a badge linking to the task. */
+function LastResult({ schedule: s }: { schedule: ScheduleView }) {
+  if (s.lastTaskId === null) return <span class="muted">—</span>;
+  if (s.lastTaskPruned) {
+    return (
+      <span title="The task of the last run was pruned (retention); its status is kept">
+        {s.lastTaskStatus === null ? <span class="muted">task deleted</span> : <StatusBadge status={s.lastTaskStatus} />} <span class="muted">pruned</span>
+      </span>
+    );
+  }
   return (
-    <span class="last-run">
-      <RelativeTime at={s.lastRunAt} now={now} absolute />
-      {s.lastTaskId !== null && s.lastTaskPruned && (
-        <span title="The task of the last run was pruned (retention); its status is kept">
-          {s.lastTaskStatus === null ? <span class="muted">task deleted</span> : <StatusBadge status={s.lastTaskStatus} />} <span class="muted">pruned</span>
-        </span>
-      )}
-      {s.lastTaskId !== null && !s.lastTaskPruned && (
-        <a href={`/tasks/${s.lastTaskId}`} class="badge-link" title="Open the task of the last run">
-          {s.lastTaskStatus === null ? <span class="muted">task deleted</span> : <StatusBadge status={s.lastTaskStatus} />}
-        </a>
-      )}
-    </span>
+    <a href={`/tasks/${s.lastTaskId}`} class="badge-link" title="Open the task of the last run">
+      {s.lastTaskStatus === null ? <span class="muted">task deleted</span> : <StatusBadge status={s.lastTaskStatus} />}
+    </a>
   );
 }

@@ -3,6 +3,7 @@
  * very same row to replace it in place (`hx-swap-oob`) or, for a new task, to
  * insert it at the top of the list.
  */
+import { attributeText } from "../attribute-text.ts";
 import type { TaskRow as Task } from "../../src/db/schema/index.ts";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { Age, RelativeTime } from "../components/time.tsx";
@@ -20,13 +21,24 @@ export interface TaskRowProps {
   oob?: boolean;
   /** Why a scheduled task waits (the list page works it out; stream updates leave it out). */
   waiting?: string | null;
+  /** Shown on a live list whose filters it no longer matches: kept in place, marked. */
+  left?: boolean;
 }
 
-export function TaskRow({ task: t, now, oob = false, waiting = null }: TaskRowProps) {
+/**
+ * The list's order as one string that sorts like it (newest first when sorted
+ * descending): creation time, then id. live-list.js places inserted rows by it.
+ */
+export function rowOrder(t: Task): string {
+  return `${t.createdAt.toISOString()} ${t.id}`;
+}
+
+export function TaskRow({ task: t, now, oob = false, waiting = null, left = false }: TaskRowProps) {
   return (
-    <tr id={taskRowId(t.id)} class="task-row" hx-swap-oob={oob ? "true" : undefined} data-status={t.status}>
+    <tr id={taskRowId(t.id)} class={left ? "task-row row-left" : "task-row"} hx-swap-oob={oob ? "true" : undefined} data-status={t.status} data-order={rowOrder(t)}>
       <td data-label="Status">
         <StatusBadge status={t.status} />
+        {left && <small class="muted left-note">no longer matches the filters</small>}
         {waiting !== null && (
           <small class="muted waiting-reason" safe>
             {waiting}
@@ -34,7 +46,7 @@ export function TaskRow({ task: t, now, oob = false, waiting = null }: TaskRowPr
         )}
       </td>
       <td data-label="Name" class="cell-name">
-        <a href={`/tasks/${t.id}`} class="task-name" safe>
+        <a href={`/tasks/${t.id}`} class="task-name" title={attributeText(t.name)} safe>
           {t.name}
         </a>
         <small class="mono muted" safe>
@@ -50,7 +62,7 @@ export function TaskRow({ task: t, now, oob = false, waiting = null }: TaskRowPr
         {t.attempt === 0 ? "—" : `${t.attempt} / ${t.maxRetries + 1}`}
       </td>
       <td data-label="Worker">
-        {t.worker === null ? <span class="muted">—</span> : <span safe>{t.worker}</span>}
+        {t.worker === null ? <span class="muted">—</span> : <span class="token" title={attributeText(t.worker)} safe>{t.worker}</span>}
       </td>
       <td data-label="Created">
         <RelativeTime at={t.createdAt} now={now} absolute />

@@ -15,6 +15,8 @@ export function TaskSummary({ task: t, now, notice, waitingReason = null }: { ta
   const env = Object.entries(t.env ?? {});
   return (
     <>
+      {/* Head and metadata apart: on a phone, a failed task's page shows its attempts (output) between them. */}
+      <div class="task-head">
       <div class="title-row">
         <h1 class="task-title" safe>
           {t.name}
@@ -37,6 +39,8 @@ export function TaskSummary({ task: t, now, notice, waitingReason = null }: { ta
           {t.error}
         </p>
       )}
+      </div>
+      <div class="task-meta">
       <h2 class="sr-only">Command</h2>
       <pre class="command" safe>
         {t.command}
@@ -114,6 +118,7 @@ export function TaskSummary({ task: t, now, notice, waitingReason = null }: { ta
           </table>
         </div>
       )}
+      </div>
     </>
   );
 }

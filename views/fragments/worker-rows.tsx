@@ -2,15 +2,17 @@
  * The rows of the workers table: the page renders them and the stream sends them
  * again (the whole body) whenever workers change or heartbeats move on.
  */
+import { attributeText } from "../attribute-text.ts";
 import { plural } from "../../src/core/plural.ts";
 import type { WorkerRow } from "../../src/db/schema/index.ts";
+import type { WorkerTask } from "../../src/db/queries/list-worker-tasks.ts";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { Age, RelativeTime } from "../components/time.tsx";
 import { formatDuration } from "../format.ts";
 
 export const WORKER_ROWS_ID = "worker-rows";
 
-export function WorkerRows({ workers, now }: { workers: WorkerRow[]; now: Date }) {
+export function WorkerRows({ workers, now, tasks = new Map() }: { workers: WorkerRow[]; now: Date; tasks?: Map<string, WorkerTask[]> }) {
   if (workers.length === 0) {
     return (
       <tr>
@@ -23,19 +25,21 @@ export function WorkerRows({ workers, now }: { workers: WorkerRow[]; now: Date }
   return (
     <>
       {workers.map((w) => (
-        <WorkerRowView worker={w} now={now} />
+        <WorkerRowView worker={w} now={now} tasks={tasks.get(w.id) ?? []} />
       ))}
     </>
   );
 }
 
-function WorkerRowView({ worker: w, now }: { worker: WorkerRow; now: Date }) {
+function WorkerRowView({ worker: w, now, tasks }: { worker: WorkerRow; now: Date; tasks: WorkerTask[] }) {
   const dead = w.status === "dead";
   const load = w.concurrency > 0 ? Math.min(1, w.running / w.concurrency) : 0;
   return (
     <tr id={`worker-${w.id}`} class={dead ? "worker-row is-dead" : "worker-row"}>
       <td data-label="Name">
-        <strong safe>{w.name}</strong>
+        <strong class="token" title={attributeText(w.name)} safe>
+          {w.name}
+        </strong>
       </td>
       <td data-label="Host" safe>
         {w.host}
@@ -53,6 +57,7 @@ function WorkerRowView({ worker: w, now }: { worker: WorkerRow; now: Date }) {
             <span style={`width:${Math.round(load * 100)}%`}></span>
           </span>
         </span>
+        <WorkerTaskLinks tasks={tasks} />
       </td>
       <td data-label="Queues">
         {w.queues.map((q) => (
@@ -68,5 +73,25 @@ function WorkerRowView({ worker: w, now }: { worker: WorkerRow; now: Date }) {
         {dead ? formatDuration((w.stoppedAt ?? w.lastHeartbeatAt).getTime() - w.startedAt.getTime()) : <Age since={w.startedAt} now={now} />}
       </td>
     </tr>
+  );
+}
+
+/** Links to the tasks a worker runs now (the first few; the count says the rest). */
+const TASK_LINKS_SHOWN = 5;
+
+export function WorkerTaskLinks({ tasks }: { tasks: WorkerTask[] }) {
+  if (tasks.length === 0) return <></>;
+  const shown = tasks.slice(0, TASK_LINKS_SHOWN);
+  return (
+    <ul class="worker-tasks">
+      {shown.map((t) => (
+        <li>
+          <a href={`/tasks/${t.id}`} class="task-name" title={`${t.status}: ${t.id}`} safe>
+            {t.name}
+          </a>
+        </li>
+      ))}
+      {tasks.length > shown.length && <li class="muted" safe>{`+${tasks.length - shown.length} more`}</li>}
+    </ul>
   );
 }

@@ -12,6 +12,7 @@ import type { NewScheduleFormErrors, NewScheduleFormValues } from "../../src/sch
 import type { CatchUp, Overlap } from "../../src/core/schedule-policy.ts";
 import type { ScheduleTickRow } from "../../src/db/schema/index.ts";
 import { RelativeTime } from "../components/time.tsx";
+import { CRON_ACCEPTED } from "../../src/core/cron.ts";
 
 /** Fields in the order the form shows them. */
 const FIELD_ORDER: (keyof NewScheduleFormValues)[] = ["name", "cron", "timezone", "overlap", "catch_up", "catch_up_max", "command", "queue", "priority", "max_retries", "timeout_ms", "env"];
@@ -71,7 +72,7 @@ export function NewSchedulePage({ values: v, errors, now, actions, editing }: { 
           <FormField id="f-name" label="Name" hint="Each task is named after the schedule." error={e.name} class="full">
             <input {...input("name", true)} maxlength="200" required autocomplete="off" />
           </FormField>
-          <FormField id="f-cron" label="Cron expression" hint="5 fields (minute hour day month weekday), 6 with seconds first, or @hourly, @daily…" error={e.cron}>
+          <FormField id="f-cron" label="Cron expression" hint={`${CRON_ACCEPTED[0]!.toUpperCase()}${CRON_ACCEPTED.slice(1)}.`} error={e.cron}>
             <input {...input("cron", true)} class="mono" list="cron-examples" maxlength="200" required autocomplete="off" spellcheck="false" />
             <datalist id="cron-examples">
               {CRON_EXAMPLES.map(([expr, label]) => (

@@ -32,6 +32,9 @@ export function SchedulesPage({ schedules, now, actions }: SchedulesPageProps) {
                 <th scope="col">Schedule</th>
                 <th scope="col">Next run</th>
                 <th scope="col">Last run</th>
+                <th scope="col" title="The status of the task the last run made">
+                  Last result
+                </th>
                 <th scope="col">State</th>
                 <th scope="col">
                   <span class="sr-only">Actions</span>

@@ -18,24 +18,39 @@ export interface TaskDetailPageProps extends PageChrome {
   notice?: string;
 }
 
+export const TASK_GONE_ID = "task-gone";
+
+/** Sent by the task's stream when the task no longer exists; the page keeps its last known state below it. */
+export function TaskGoneNotice() {
+  return (
+    <div id={TASK_GONE_ID} hx-swap-oob="true">
+      <p class="error-box task-gone" role="alert" data-task-gone>
+        <strong>This task no longer exists.</strong> It was deleted or pruned, or taskflow restarted with in-memory storage; below is what it last showed. <a href="/tasks">All tasks</a>
+      </p>
+    </div>
+  );
+}
+
 export function TaskDetailPage({ detail, logs, now, streamUrl, notice, actions }: TaskDetailPageProps) {
   return (
     <Layout title={detail.task.name} nav="tasks" now={now} actions={actions}>
-      <div class="live" hx-ext="sse" sse-connect={streamUrl}>
+      <div class="live task-page" hx-ext="sse" sse-connect={streamUrl}>
         <p class="crumbs">
           <a href="/tasks">Tasks</a> /
         </p>
+        <div id={TASK_GONE_ID}></div>
+        <div hidden sse-swap={TASK_DETAIL_EVENTS.gone} hx-swap="none"></div>
         <section class="panel" id="task-summary" sse-swap={TASK_DETAIL_EVENTS.summary}>
           <TaskSummary task={detail.task} now={now} notice={notice} waitingReason={detail.waiting ? waitingReason(detail.waiting) : null} />
         </section>
         <div class="grid">
-          <section class="panel" aria-labelledby="h-timeline">
+          <section class="panel task-timeline-panel" aria-labelledby="h-timeline">
             <h2 id="h-timeline">Timeline</h2>
             <div sse-swap={TASK_DETAIL_EVENTS.timeline}>
               <TaskTimeline events={detail.events} now={now} />
             </div>
           </section>
-          <section class="panel" aria-labelledby="h-attempts">
+          <section class="panel task-attempts-panel" aria-labelledby="h-attempts">
             <h2 id="h-attempts">Attempts</h2>
             <div sse-swap={TASK_DETAIL_EVENTS.attempts}>
               <TaskAttempts attempts={detail.attempts} now={now} logs={logs} />

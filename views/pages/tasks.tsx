@@ -75,7 +75,7 @@ export function TasksPage({ tasks, reasons, filter, nextCursor, firstPage, limit
           </label>
           {filter.schedule !== null && (
             <span class="filter-chip">
-              <input type="hidden" name="schedule" value={filter.schedule} />
+              <input type="hidden" name="schedule_id" value={filter.schedule} />
               <span class="muted">Schedule</span>
               <a href={`/schedules#${scheduleRowId(filter.schedule)}`} class="chip-name" title={filter.schedule} safe>
                 {scheduleName ?? `${filter.schedule.slice(0, 8)} (deleted)`}
@@ -121,10 +121,7 @@ export function TasksPage({ tasks, reasons, filter, nextCursor, firstPage, limit
             </tbody>
           </table>
         </div>
-        <nav class="pager" aria-label="Pages">
-          {firstPage ? <span class="muted">Newest tasks</span> : <a href={query({})}>← Newest</a>}
-          {nextCursor !== null && <a href={query({ cursor: nextCursor })}>Older →</a>}
-        </nav>
+        <TasksPager firstPage={firstPage} newestHref={query({})} olderHref={nextCursor === null ? null : query({ cursor: nextCursor })} />
       </div>
     </Layout>
   );
@@ -136,7 +133,7 @@ export function filterParams(f: TaskListFilterView): Record<string, string> {
   if (f.statuses.length > 0) out.status = f.statuses.join(",");
   if (f.queue !== null) out.queue = f.queue;
   if (f.q !== null) out.q = f.q;
-  if (f.schedule !== null) out.schedule = f.schedule;
+  if (f.schedule !== null) out.schedule_id = f.schedule;
   return out;
 }
 
@@ -146,13 +143,39 @@ export function listUrl(params: Record<string, string>): string {
   return qs ? `/tasks?${qs}` : "/tasks";
 }
 
-/** The notice shown when tasks outside this view's rows start matching its filters. */
-export function TasksNotice({ href }: { href: string }) {
+/**
+ * The bar above a full first page counting the tasks that match its filters and
+ * would sort into it, not inserted so the page keeps its size; empty at 0.
+ */
+export function NewerTasksBar({ count, href }: { count: number; href: string }) {
   return (
     <div id={TASKS_NOTICE_ID} hx-swap-oob="true">
-      <p class="notice">
-        More tasks match these filters now. <a href={href}>Show the newest</a>
-      </p>
+      {count > 0 && (
+        <p class="notice newer-bar" role="status">
+          <span safe>{`${count} newer ${count === 1 ? "task" : "tasks"}`}</span> — <a href={href}>show</a>
+        </p>
+      )}
     </div>
+  );
+}
+
+export const TASKS_PAGER_ID = "tasks-pager";
+
+export interface TasksPagerProps {
+  firstPage: boolean;
+  newestHref: string;
+  /** The next (older) page, or null on the last page. */
+  olderHref: string | null;
+  /** Sent over the stream after a resync: replaces the pager. */
+  oob?: boolean;
+}
+
+/** "← Newest" and "Older →": the older page starts after the last row rendered (the live list never pushes rows past it). */
+export function TasksPager({ firstPage, newestHref, olderHref, oob = false }: TasksPagerProps) {
+  return (
+    <nav class="pager" id={TASKS_PAGER_ID} aria-label="Pages" hx-swap-oob={oob ? "true" : undefined}>
+      {firstPage ? <span class="muted">Newest tasks</span> : <a href={newestHref}>← Newest</a>}
+      {olderHref !== null && <a href={olderHref}>Older →</a>}
+    </nav>
   );
 }

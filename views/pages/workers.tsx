@@ -1,10 +1,11 @@
 /** Worker sessions: live ones first, then recently dead ones, with heartbeat ages ticking. */
 import type { WorkerRow } from "../../src/db/schema/index.ts";
+import type { WorkerTask } from "../../src/db/queries/list-worker-tasks.ts";
 import { WorkerRows, WORKER_ROWS_ID } from "../fragments/worker-rows.tsx";
 import { Layout, type PageChrome } from "../layout.tsx";
 import { LIVE_PATHS, WORKERS_EVENT } from "../live-events.ts";
 
-export function WorkersPage({ workers, now, actions }: { workers: WorkerRow[]; now: Date } & PageChrome) {
+export function WorkersPage({ workers, now, actions, tasks }: { workers: WorkerRow[]; now: Date; tasks?: Map<string, WorkerTask[]> } & PageChrome) {
   return (
     <Layout title="Workers" nav="workers" now={now} actions={actions}>
       <div class="live" hx-ext="sse" sse-connect={LIVE_PATHS.workers}>
@@ -26,7 +27,7 @@ export function WorkersPage({ workers, now, actions }: { workers: WorkerRow[]; n
               </tr>
             </thead>
             <tbody id={WORKER_ROWS_ID} sse-swap={WORKERS_EVENT}>
-              <WorkerRows workers={workers} now={now} />
+              <WorkerRows workers={workers} now={now} tasks={tasks} />
             </tbody>
           </table>
         </div>

@@ -19,6 +19,7 @@ import { tasks, type TaskRow } from "../schema/index.ts";
 import { type Executor, rows as resultRows, statusSql, uuidArray } from "../sql.ts";
 import { ValidationError, type FieldProblem } from "../../core/errors.ts";
 import { isTerminal, type TaskStatus } from "../../core/task-status.ts";
+import { newTaskId } from "../../core/uuid.ts";
 
 /** A task as submitted, already validated and with defaults applied. */
 export interface NewTask {
@@ -160,7 +161,7 @@ function compareKeys(a: string, b: string): number {
 
 function toRowJson(t: NewTask): RowJson {
   return {
-    id: crypto.randomUUID(),
+    id: newTaskId(),
     name: t.name,
     command: t.command,
     env: t.env,
@@ -330,6 +331,8 @@ function newTaskRow(row: RowJson, c: InsertedColumns): TaskRow {
     idempotencyKey: row.idempotency_key,
     status: "scheduled",
     attempt: 0,
+    retryBase: 0,
+    manualRetries: 0,
     workerId: null,
     worker: null,
     scheduleId: row.schedule_id,

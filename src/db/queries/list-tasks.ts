@@ -6,6 +6,7 @@
 import { and, eq, getTableColumns, ilike, inArray, isNotNull, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { tasks, type TaskRow } from "../schema/index.ts";
+import { uuidArray } from "../sql.ts";
 
 /** A position in the listing. `createdAt` keeps the database's microseconds (a JS Date would drop them). */
 export interface TaskPosition {
@@ -27,6 +28,15 @@ export interface TaskListFilter {
   outputContains?: string | null;
   /** Only the tasks this schedule made (served by the index tasks_schedule_created_idx). */
   scheduleId: string | null;
+  /** Only tasks whose current or last attempt is on this worker session (with status picked,running: served by tasks_active_worker_idx). */
+  workerId?: string | null;
+  /** Only tasks with exactly this name. */
+  name?: string | null;
+  /** Only tasks created before (exclusive) / at or after (inclusive) this time. */
+  createdBefore?: Date | null;
+  createdAfter?: Date | null;
+  /** Only these ids (the bulk actions' list of ids). */
+  ids?: readonly string[] | null;
   /** Only ids in this inclusive range: an id prefix as the bounds of the ids that start with it (a primary key range scan). */
   idRange?: { from: string; to: string } | null;
   limit: number;
@@ -40,7 +50,7 @@ export interface TaskPage {
   next: TaskPosition | null;
 }
 
-const POSITION_FORMAT = `YYYY-MM-DD"T"HH24:MI:SS.US`;
+export const POSITION_FORMAT = `YYYY-MM-DD"T"HH24:MI:SS.US`;
 
 export async function listTasks(db: Db, f: TaskListFilter): Promise<TaskPage> {
   const found = await listTasksQuery(db, f);
@@ -65,13 +75,23 @@ export function listTasksQuery(db: Db, f: TaskListFilter) {
     .limit(f.limit + 1);
 }
 
+/** The filter's conditions, with its page position when it has one: the bulk actions walk the same set. */
+export function taskListConditions(f: Omit<TaskListFilter, "limit">): SQL[] {
+  return conditions({ ...f, limit: 0 });
+}
+
 function conditions(f: TaskListFilter): SQL[] {
   const out: SQL[] = [];
+  if (f.ids) out.push(sql`${tasks.id} = any(${uuidArray(f.ids)}::uuid[])`);
   if (f.statuses.length === 1) out.push(eq(tasks.status, f.statuses[0]!));
   else if (f.statuses.length > 1) out.push(inArray(tasks.status, f.statuses));
   if (f.queue !== null) out.push(eq(tasks.queue, f.queue));
   // `is not null` spelled out matches the partial index's predicate, so the planner need not prove it.
   if (f.scheduleId !== null) out.push(eq(tasks.scheduleId, f.scheduleId), isNotNull(tasks.scheduleId));
+  if (f.workerId) out.push(eq(tasks.workerId, f.workerId));
+  if (f.name) out.push(eq(tasks.name, f.name));
+  if (f.createdBefore) out.push(sql`${tasks.createdAt} < ${f.createdBefore.toISOString()}::timestamptz`);
+  if (f.createdAfter) out.push(sql`${tasks.createdAt} >= ${f.createdAfter.toISOString()}::timestamptz`);
   if (f.idRange) out.push(sql`${tasks.id} between ${f.idRange.from}::uuid and ${f.idRange.to}::uuid`);
   if (f.nameContains !== null) out.push(ilike(tasks.name, `%${escapeLike(f.nameContains)}%`));
   if (f.outputContains) {

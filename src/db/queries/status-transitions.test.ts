@@ -18,6 +18,8 @@ import { markAttemptsStarted } from "./mark-attempts-started.ts";
 import { markDeadWorkers } from "./mark-dead-workers.ts";
 import { recordAttemptOutcomes, type AttemptOutcomeWrite } from "./record-attempt-outcomes.ts";
 import { retryTask } from "./retry-task.ts";
+import { cancelTasks } from "./cancel-tasks.ts";
+import { retryTasks } from "./retry-tasks.ts";
 
 const newTask: NewTask = { name: "n", command: "true", env: {}, queue: "default", priority: 0, runAt: null, delayMs: 0, maxRetries: 3, backoffMs: 1000, backoffFactor: 2, backoffMaxMs: 60_000, timeoutMs: null, idempotencyKey: null };
 const task = { attempt: 1, maxRetries: 3, backoffMs: 1000, backoffFactor: 2, backoffMaxMs: 60_000 };
@@ -126,6 +128,16 @@ describeEachBackend("every status-writing query follows the state machine", (bac
       for (const id of ids()) await cancelTask(d.db, id).catch(() => null);
     });
     expect(moves.sort()).toEqual(["created → cancelled", "picked → cancelled", "running → cancelled", "scheduled → cancelled"]);
+  });
+
+  test("cancelTasks (bulk): every unfinished task of the batch is cancelled, the rest left alone", async () => {
+    const moves = await checkMoves(() => cancelTasks(d.db, ids(), "bulk"));
+    expect(moves.sort()).toEqual(["created → cancelled", "picked → cancelled", "running → cancelled", "scheduled → cancelled"]);
+  });
+
+  test("retryTasks (bulk): failed and cancelled tasks of the batch are scheduled again", async () => {
+    const moves = await checkMoves(() => retryTasks(d.db, ids(), "bulk"));
+    expect(moves.sort()).toEqual(["cancelled → scheduled", "failed → scheduled"]);
   });
 
   test("the run-after trigger (drizzle/0004): a failed dependency cancels only dependents that have not started", async () => {

@@ -1,5 +1,6 @@
 /** tasks: one row per submitted task, holding its definition and its current state. */
 import { sql } from "drizzle-orm";
+import { newTaskId } from "../../core/uuid.ts";
 import { bigint, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 const tz = { withTimezone: true, precision: 6 } as const;
@@ -7,7 +8,8 @@ const tz = { withTimezone: true, precision: 6 } as const;
 export const tasks = pgTable(
   "tasks",
   {
-    id: uuid("id").primaryKey().defaultRandom(),
+    /** A UUIDv7 made by taskflow (core/uuid.ts:newTaskId), so ids sort by creation; the SQL default is only a fallback. */
+    id: uuid("id").primaryKey().defaultRandom().$defaultFn(() => newTaskId()),
     /** Display name, 1–200 characters. */
     name: text("name").notNull(),
     /** Shell command run with /bin/sh -c. */
@@ -31,6 +33,13 @@ export const tasks = pgTable(
     status: text("status").notNull(),
     /** Attempts started so far (the current attempt's number). */
     attempt: integer("attempt").notNull().default(0),
+    /**
+     * Attempts made before the last manual retry: a manual retry gives the task its whole retry
+     * budget again, so the retry policy counts attempts from here (core/attempt.ts).
+     */
+    retryBase: integer("retry_base").notNull().default(0),
+    /** How many times a user retried the task by hand. */
+    manualRetries: integer("manual_retries").notNull().default(0),
     /** Worker session of the current or last attempt: fences results and heartbeats. */
     workerId: uuid("worker_id"),
     /** Display name of that worker. */

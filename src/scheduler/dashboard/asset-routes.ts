@@ -9,6 +9,8 @@ import htmxSsePath from "htmx-ext-sse/dist/sse.min.js" with { type: "file" };
 import stylesheetPath from "../../../views/styles/dashboard.css" with { type: "file" };
 import liveTimesPath from "../../../views/client/live-times.js" with { type: "file" };
 import liveLogPath from "../../../views/client/live-log.js" with { type: "file" };
+import liveConnectionPath from "../../../views/client/live-connection.js" with { type: "file" };
+import liveListPath from "../../../views/client/live-list.js" with { type: "file" };
 import iconPath from "../../../views/client/favicon.svg" with { type: "file" };
 import { ASSET_URLS } from "../../../views/asset-urls.ts";
 
@@ -20,6 +22,8 @@ const ASSETS: { url: string; path: string; type: string }[] = [
   { url: ASSET_URLS.htmxSse, path: htmxSsePath, type: "text/javascript; charset=utf-8" },
   { url: ASSET_URLS.liveTimes, path: liveTimesPath, type: "text/javascript; charset=utf-8" },
   { url: ASSET_URLS.liveLog, path: liveLogPath, type: "text/javascript; charset=utf-8" },
+  { url: ASSET_URLS.liveConnection, path: liveConnectionPath, type: "text/javascript; charset=utf-8" },
+  { url: ASSET_URLS.liveList, path: liveListPath, type: "text/javascript; charset=utf-8" },
   { url: ASSET_URLS.stylesheet, path: stylesheetPath, type: "text/css; charset=utf-8" },
   { url: ASSET_URLS.icon, path: iconPath, type: "image/svg+xml" },
 ];

@@ -9,12 +9,14 @@ import type { Db } from "../../db/client.ts";
 import { getTask, type TaskDetail } from "../../db/queries/get-task.ts";
 import { listSchedules, type ScheduleView } from "../../db/queries/list-schedules.ts";
 import { listWorkers } from "../../db/queries/list-workers.ts";
+import { listWorkerTasks, type WorkerTask } from "../../db/queries/list-worker-tasks.ts";
 import type { TaskRow as Task, WorkerRow } from "../../db/schema/index.ts";
 import type { Logger } from "../../log/logger.ts";
 import { ScheduleRows } from "../../../views/fragments/schedule-rows.tsx";
 import { TaskAttempts } from "../../../views/fragments/task-attempts.tsx";
 import { TaskRow } from "../../../views/fragments/task-row.tsx";
 import { TaskSummary } from "../../../views/fragments/task-summary.tsx";
+import { TaskGoneNotice } from "../../../views/pages/task-detail.tsx";
 import { waitingReason } from "../../core/waiting-reason.ts";
 import { TaskTimeline } from "../../../views/fragments/task-timeline.tsx";
 import { WorkerRows } from "../../../views/fragments/worker-rows.tsx";
@@ -41,6 +43,8 @@ export const SCHEDULES_REFRESH_MS = 30_000;
 export interface DashboardLoaders {
   overview: (db: Db) => Promise<OverviewData>;
   workers: (db: Db) => Promise<WorkerRow[]>;
+  /** The live tasks of the listed live workers, linked from their rows. */
+  workerTasks: (db: Db, workerIds: string[]) => Promise<Map<string, WorkerTask[]>>;
   task: (db: Db, id: string) => Promise<TaskDetail | null>;
   schedules: (db: Db) => Promise<ScheduleView[]>;
 }
@@ -53,6 +57,7 @@ export interface RenderedOverview {
 
 export interface RenderedWorkers {
   workers: WorkerRow[];
+  tasks: Map<string, WorkerTask[]>;
   rows: string;
 }
 
@@ -91,6 +96,7 @@ export class DashboardLive {
     const load: DashboardLoaders = {
       overview: (d) => loadOverview(d, finished.read, retention),
       workers: (d) => listWorkers(d),
+      workerTasks: listWorkerTasks,
       task: getTask,
       schedules: async (d) => (await listSchedules(d)).schedules,
       ...loaders,
@@ -109,7 +115,8 @@ export class DashboardLive {
     this.workers = new LiveSnapshot({
       load: async () => {
         const workers = await load.workers(db);
-        return { workers, rows: WorkerRows({ workers, now: new Date() }) as string };
+        const tasks = await load.workerTasks(db, workers.filter((w) => w.running > 0).map((w) => w.id));
+        return { workers, tasks, rows: WorkerRows({ workers, tasks, now: new Date() }) as string };
       },
       minIntervalMs: SNAPSHOT_MIN_INTERVAL_MS,
       refreshMs: WORKERS_REFRESH_MS,
@@ -159,12 +166,12 @@ export class DashboardLive {
   }
 
   /** A task's list row rendered once per batch, whoever shows it. */
-  taskRow(batch: FeedBatch, task: Task, oob: boolean): string {
+  taskRow(batch: FeedBatch, task: Task, oob: boolean, left = false): string {
     if (this.rowCache?.batch !== batch) this.rowCache = { batch, rows: new Map() };
     const rows = this.rowCache.rows;
-    const key = `${task.id}:${oob}`;
+    const key = `${task.id}:${oob}:${left}`;
     let html = rows.get(key);
-    if (html === undefined) rows.set(key, (html = TaskRow({ task, now: new Date(), oob }) as string));
+    if (html === undefined) rows.set(key, (html = TaskRow({ task, now: new Date(), oob, left }) as string));
     return html;
   }
 }
@@ -180,7 +187,7 @@ export function affectsSchedules(b: FeedBatch): boolean {
 }
 
 function renderTask(detail: TaskDetail | null, logs: Map<number, AttemptLogView>): RenderedTask {
-  if (detail === null) return { detail, events: {} };
+  if (detail === null) return { detail, events: { [TASK_DETAIL_EVENTS.gone]: TaskGoneNotice() as string } };
   const now = new Date();
   return {
     detail,

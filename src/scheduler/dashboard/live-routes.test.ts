@@ -71,7 +71,7 @@ describeEachBackend("dashboard live streams", (backend) => {
     await waitFor("every stream unsubscribed", () => t.feed.subscribers === baseline);
   });
 
-  test("task list: other filters and older pages are left alone; a task newly matching a status filter raises a notice", async () => {
+  test("task list: other filters and older pages are left alone; a task newly matching a status filter appears on its first page", async () => {
     const old = await submit({ name: "old" });
     await submit({ name: "older-page-anchor" });
     const [failedList] = connect(streamUrl((await t.page("/tasks?status=cancelled")).html));
@@ -83,9 +83,9 @@ describeEachBackend("dashboard live streams", (backend) => {
 
     await submit({ name: "new default task" });
     await cancelTask(t.db, old.id);
-    const notice = await failedList!.next("tasks");
-    expect(notice.data).toContain('<div id="tasks-notice" hx-swap-oob="true">');
-    expect(notice.data).toContain('href="/tasks?status=cancelled"');
+    const entered = await failedList!.next("tasks");
+    expect(entered.data).toStartWith('<tbody hx-swap-oob="afterbegin:#task-rows">');
+    expect(entered.data).toContain(`<tr id="task-${old.id}"`);
     // The second page shows `old`, which is updated in place; nothing is inserted there.
     await secondPage!.next("tasks", (e) => e.data.includes(`<tr id="task-${old.id}"`));
     await Bun.sleep(150);

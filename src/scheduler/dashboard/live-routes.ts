@@ -20,12 +20,13 @@ import type { Db } from "../../db/client.ts";
 import { listTasks } from "../../db/queries/list-tasks.ts";
 import type { Logger } from "../../log/logger.ts";
 import { LIVE_PATHS, LOG_EVENTS, SCHEDULES_EVENT, TASK_LIST_EVENT, WORKERS_EVENT } from "../../../views/live-events.ts";
-import { LIST_LIMIT_MAX, parseListQuery } from "../tasks/list-query.ts";
+import { decodeCursor, encodeCursor, LIST_LIMIT_MAX, parseListQuery } from "../tasks/list-query.ts";
+import { filterParams, listUrl } from "../../../views/pages/tasks.tsx";
 import type { DashboardContext } from "./dashboard-context.ts";
 import type { DashboardLive, FollowHandlers } from "./dashboard-live.ts";
 import type { LiveSnapshot } from "./live-snapshot.ts";
 import { sseResponse, type SseOptions, type SseSink } from "../live/sse-writer.ts";
-import { DASHBOARD_LIST_NAMES, filterView, TaskListFollower } from "./task-list-live.ts";
+import { DASHBOARD_LIST_OPTIONS, filterView, TaskListFollower } from "./task-list-live.ts";
 import { isUuid } from "../../core/uuid.ts";
 import type { OutputFeed } from "../live/output-feed.ts";
 import { followLogResponse, type LogEvents, type LogFollowDeps } from "../logs/log-follow.ts";
@@ -59,15 +60,25 @@ function snapshotStream<T>(request: Request, snapshot: LiveSnapshot<T>, events: 
 
 function taskListStream(request: Request, db: Db, live: DashboardLive, sse: SseOptions): Response {
   const params = new URL(request.url).searchParams;
-  const checked = parseListQuery(params, DASHBOARD_LIST_NAMES);
+  const checked = parseListQuery(params, DASHBOARD_LIST_OPTIONS);
   if (!checked.ok) return new Response("bad task list filters", { status: 422 });
   const f = checked.value;
   const ids = (params.get("ids") ?? "").split(",").filter(isUuid).slice(0, LIST_LIMIT_MAX);
+  // The page's next cursor: tasks older than its last row belong to older pages.
+  const oldestText = params.get("oldest");
+  const oldestPosition = oldestText === null ? null : decodeCursor(oldestText);
+  const oldest = oldestPosition === null ? null : new Date(`${oldestPosition.createdAt}Z`);
+  const limitChosen = params.has("limit");
   // After a reconnect, rows inserted over the lost connection are unknown here: start over from the database.
   const from = request.headers.get("last-event-id") === null ? params.get("after") : null;
   return sseResponse((sink) => {
     const filter = filterView(f);
-    const follower = new TaskListFollower(filter, f.after === null, ids, { row: (b, t, oob) => live.taskRow(b, t, oob) });
+    const follower = new TaskListFollower(
+      filter,
+      { firstPage: f.after === null, limit: f.limit },
+      { shownIds: ids, oldest },
+      { row: (b, t, oob, left) => live.taskRow(b, t, oob, left) },
+    );
     const serial = serialQueue(live.log);
     const handlers: FollowHandlers = {
       batch: (b) =>
@@ -79,7 +90,9 @@ function taskListStream(request: Request, db: Db, live: DashboardLive, sse: SseO
         const seq = live.feed.lastSeq;
         serial(async () => {
           const page = await listTasks(db, f);
-          sink.send(TASK_LIST_EVENT, follower.resync(page.tasks, new Date()), live.position(seq));
+          const base = { ...filterParams(filter), ...(limitChosen ? { limit: String(f.limit) } : {}) };
+          const pager = { firstPage: f.after === null, newestHref: listUrl(base), olderHref: page.next ? listUrl({ ...base, cursor: encodeCursor(page.next) }) : null };
+          sink.send(TASK_LIST_EVENT, follower.resync(page.tasks, pager, new Date()), live.position(seq));
         });
       },
     };

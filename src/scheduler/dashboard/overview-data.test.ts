@@ -7,6 +7,7 @@ import type { TaskStatus } from "../../core/task-status.ts";
 import type { Db } from "../../db/client.ts";
 import { FINISHED_COUNT_CAP, type FinishedCounts } from "../../db/queries/finished-counts.ts";
 import { StatusCounts } from "../../../views/fragments/status-counts.tsx";
+import { QueueLagTable } from "../../../views/fragments/queue-lag.tsx";
 import { CAPPED_RECOUNT_MS, CappedFinishedCounts, liveTaskCounts, queueLagOf } from "./overview-data.ts";
 
 const CAP = FINISHED_COUNT_CAP;
@@ -66,16 +67,20 @@ describeEachBackend("the overview's live counts (the same query as /metrics)", (
     expect({ created, picked, running }).toEqual({ created: 0, picked: 0, running: 3 });
   });
 
-  test("queue lag: the oldest due scheduled task per queue; future tasks wait but add no lag", async () => {
+  test("queue lag: the oldest due scheduled task per queue; future tasks wait but add no lag; a queue no alive worker serves is flagged", async () => {
     await insertTask(d.db, { queue: "mail", runAt: ago(30_000) });
     await insertTask(d.db, { queue: "mail", runAt: ago(5_000) });
     await insertTask(d.db, { queue: "later", runAt: ago(-3600_000) });
     await insertTask(d.db, { queue: "done", status: "completed", runAt: ago(99_000) });
-    const lag = queueLagOf(await countLiveTasks(d.db));
-    expect(lag.map((l) => [l.queue, l.waiting, l.due])).toEqual([
-      ["later", 1, 0],
-      ["mail", 2, 2],
+    const lag = queueLagOf(await countLiveTasks(d.db), { mail: 2 });
+    expect(lag.map((l) => [l.queue, l.waiting, l.due, l.workers])).toEqual([
+      ["later", 1, 0, 0],
+      ["mail", 2, 2, 2],
     ]);
+    // The panel warns about the queue nobody serves.
+    const html = QueueLagTable({ queues: lag }) as string;
+    expect(html).toContain("no live worker serves queue <span>later</span>");
+    expect(html).not.toContain("serves queue <span>mail</span>");
     expect(lag[0]!.lagMs).toBe(0);
     expect(lag[1]!.lagMs).toBeGreaterThanOrEqual(29_000);
     expect(lag[1]!.lagMs).toBeLessThan(60_000);

@@ -44,6 +44,8 @@ export interface QueueLag {
   due: number;
   /** Age of the oldest due task (0 when none is due), by the database clock. */
   lagMs: number;
+  /** Alive workers serving the queue: 0 means nothing will run its tasks. */
+  workers: number;
 }
 
 /** Counts finished tasks (capped); see CappedFinishedCounts. */
@@ -66,7 +68,7 @@ export async function loadOverview(db: Db, finished: FinishedCounter = finishedC
     countCap: FINISHED_COUNT_CAP,
     workerCounts: workers.recent,
     throughput,
-    queues: queueLagOf(live),
+    queues: queueLagOf(live, workers.aliveByQueue),
     failures,
     retention,
   };
@@ -79,9 +81,11 @@ export function liveTaskCounts(queues: QueueGauges[]): Record<UnfinishedStatus, 
   return counts;
 }
 
-/** The queue lag panel: the queues with scheduled tasks, by name. */
-export function queueLagOf(queues: QueueGauges[]): QueueLag[] {
-  return queues.filter((q) => q.counts.scheduled > 0).map((q) => ({ queue: q.queue, waiting: q.counts.scheduled, due: q.due, lagMs: q.lagSeconds * 1000 }));
+/** The queue lag panel: the queues with scheduled tasks, by name, with how many alive workers serve each. */
+export function queueLagOf(queues: QueueGauges[], aliveByQueue: Record<string, number> = {}): QueueLag[] {
+  return queues
+    .filter((q) => q.counts.scheduled > 0)
+    .map((q) => ({ queue: q.queue, waiting: q.counts.scheduled, due: q.due, lagMs: q.lagSeconds * 1000, workers: aliveByQueue[q.queue] ?? 0 }));
 }
 
 /** The overview's panels as SSE events (event name → fragment), the same fragments the page renders. */

@@ -168,6 +168,14 @@ describeEachBackend("dashboard pages", (backend) => {
     expect(html).toContain('sse-swap="workers"');
   });
 
+  test("a worker's row links the tasks it runs", async () => {
+    const worker = await registerWorker(t.db, { name: "busy", concurrency: 2 });
+    const task = await insertTask(t.db, { name: "<b>nightly</b> build", status: "running", workerId: worker, worker: "busy", startedAt: new Date() });
+    await t.db.execute(sql`update workers set running = 1 where id = ${worker}`);
+    const { html } = await t.page("/workers");
+    expect(html).toContain(`<ul class="worker-tasks"><li><a href="/tasks/${task.id}" class="task-name" title="running: ${task.id}">&lt;b&gt;nightly&lt;/b&gt; build</a></li></ul>`);
+  });
+
   test("embedded assets are served with their types and long caching", async () => {
     for (const [url, type] of [
       [ASSET_URLS.htmx, "text/javascript"],

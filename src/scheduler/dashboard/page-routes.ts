@@ -21,7 +21,7 @@ import { WorkersPage } from "../../../views/pages/workers.tsx";
 import { encodeCursor, parseListQuery } from "../tasks/list-query.ts";
 import type { DashboardContext } from "./dashboard-context.ts";
 import { htmlPage } from "./html-response.ts";
-import { DASHBOARD_LIST_NAMES, filterView } from "./task-list-live.ts";
+import { DASHBOARD_LIST_OPTIONS, filterView } from "./task-list-live.ts";
 import { isUuid } from "../../core/uuid.ts";
 
 const hide = { detail: { hide: true } };
@@ -43,8 +43,8 @@ export function pageRoutes(ctx: DashboardContext) {
     .get(
       "/workers",
       async () => {
-        const { workers } = await live.workers.current();
-        return htmlPage(WorkersPage({ workers, now: new Date(), ...chrome }) as string);
+        const { workers, tasks } = await live.workers.current();
+        return htmlPage(WorkersPage({ workers, tasks, now: new Date(), ...chrome }) as string);
       },
       hide,
     );
@@ -52,7 +52,7 @@ export function pageRoutes(ctx: DashboardContext) {
 
 async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearchParams): Promise<Response> {
   const now = new Date();
-  const checked = parseListQuery(query, DASHBOARD_LIST_NAMES);
+  const checked = parseListQuery(query, DASHBOARD_LIST_OPTIONS);
   if (!checked.ok) {
     const filter = { statuses: [], queue: null, q: null, schedule: null };
     return htmlPage(
@@ -66,13 +66,22 @@ async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearc
   const reasons = await waitingReasons(db, page.tasks);
   const filter = filterView(f);
   const cursor = f.after !== null ? query.get("cursor") : null;
-  const stream = new URLSearchParams({ ...filterParams(filter), ...(cursor ? { cursor } : {}), after: position, ids: page.tasks.map((t) => t.id).join(",") });
+  const nextCursor = page.next ? encodeCursor(page.next) : null;
+  const stream = new URLSearchParams({
+    ...filterParams(filter),
+    ...(cursor ? { cursor } : {}),
+    ...(query.has("limit") ? { limit: String(f.limit) } : {}),
+    // Where older pages start: the live first page inserts only tasks newer than its last row.
+    ...(nextCursor ? { oldest: nextCursor } : {}),
+    after: position,
+    ids: page.tasks.map((t) => t.id).join(","),
+  });
   return htmlPage(
     TasksPage({
       tasks: page.tasks,
       reasons,
       filter,
-      nextCursor: page.next ? encodeCursor(page.next) : null,
+      nextCursor,
       firstPage: f.after === null,
       limit: query.has("limit") ? f.limit : null,
       streamUrl: `${LIVE_PATHS.tasks}?${stream}`,

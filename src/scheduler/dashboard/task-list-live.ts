@@ -1,17 +1,22 @@
 /**
  * What one open task list needs from each feed batch, as out-of-band fragments:
- * rows it shows are replaced in place; on the first page, tasks created since
- * that match its filters are inserted at the top (newest first); tasks that
- * start matching a status filter without being shown raise a notice offering a
- * reload, rather than reshuffling the rows under the user's cursor. Other pages
- * and non-matching tasks are left alone, so the user keeps their place.
+ * - rows it shows are replaced in place; a shown task that stops matching the
+ *   filters (it left `status=running`) stays, marked, so rows do not jump under
+ *   the user's cursor, and is unmarked if it matches again;
+ * - on the first page, tasks that start matching (created, or moved into a
+ *   status filter) and sort within the page are inserted (views/client/live-list.js
+ *   puts each at its place by `data-order`), until the page holds its size;
+ * - past that size nothing is inserted: an "N newer tasks — show" bar counts
+ *   them instead, so the page never grows past its limit and its "Older" cursor
+ *   (the last row at render) stays right.
+ * Other pages only update and mark their rows, so the user keeps their place.
  */
 import type { TaskListFilter } from "../../db/queries/list-tasks.ts";
 import type { TaskRow as Task } from "../../db/schema/index.ts";
-import type { ListQueryNames } from "../tasks/list-query.ts";
+import { LIST_LIMIT_DEFAULT, type ListQueryOptions } from "../tasks/list-query.ts";
 import type { FeedBatch } from "../live/change-feed.ts";
 import { TASK_ROWS_ID, TaskRows } from "../../../views/fragments/task-row.tsx";
-import { listUrl, filterParams, TasksNotice } from "../../../views/pages/tasks.tsx";
+import { listUrl, filterParams, NewerTasksBar, TasksPager, type TasksPagerProps } from "../../../views/pages/tasks.tsx";
 
 /** The task list's filters as the page shows them and its stream applies them. */
 export interface TaskListFilterView {
@@ -22,8 +27,8 @@ export interface TaskListFilterView {
   schedule: string | null;
 }
 
-/** The dashboard's task list URLs say `schedule=<id>` (short, for people) where the API says `schedule_id`. */
-export const DASHBOARD_LIST_NAMES: ListQueryNames = { schedule: "schedule" };
+/** The dashboard's task list reads the API's parameters, and still `schedule=` of links made before the two had one name. */
+export const DASHBOARD_LIST_OPTIONS: ListQueryOptions = { legacyScheduleName: true };
 
 /** The filters of a checked list query, as the page shows them. */
 export function filterView(f: TaskListFilter): TaskListFilterView {
@@ -31,21 +36,36 @@ export function filterView(f: TaskListFilter): TaskListFilterView {
 }
 
 export interface TaskListRenderers {
-  /** A task's row, out-of-band (`oob`) or plain for insertion. */
-  row(batch: FeedBatch, task: Task, oob: boolean): string;
+  /** A task's row, out-of-band (`oob`) or plain for insertion; `left`: marked as no longer matching. */
+  row(batch: FeedBatch, task: Task, oob: boolean, left: boolean): string;
+}
+
+/** Where the list a stream follows stands: which rows, how many fit, where older pages start. */
+export interface TaskListPage {
+  firstPage: boolean;
+  /** Rows per page: the first page never holds more. */
+  limit: number;
+  /** The rows shown, in any order. */
+  shownIds: Iterable<string>;
+  /** The creation time of the last row when older pages follow (tasks older than it belong there), else null. */
+  oldest: Date | null;
 }
 
 export class TaskListFollower {
   private readonly shown: Set<string>;
-  private noticeSent = false;
+  /** Tasks that match and would sort into the first page, not shown because it is full. */
+  private readonly waiting = new Set<string>();
+  private barCount = 0;
+  private oldest: Date | null;
 
   constructor(
     private readonly filter: TaskListFilterView,
-    private readonly firstPage: boolean,
-    shownIds: Iterable<string>,
+    private readonly page: Omit<TaskListPage, "shownIds" | "oldest">,
+    start: Pick<TaskListPage, "shownIds" | "oldest">,
     private readonly render: TaskListRenderers,
   ) {
-    this.shown = new Set(shownIds);
+    this.shown = new Set(start.shownIds);
+    this.oldest = start.oldest;
   }
 
   /** Whether `t` belongs in this list by its filters. */
@@ -60,29 +80,62 @@ export class TaskListFollower {
   /** The fragments this batch means for the list ("" when none). */
   onBatch(batch: FeedBatch): string {
     const created = new Set(batch.taskChanges.filter((c) => c.status === "created").map((c) => c.id));
-    const updates: string[] = [];
+    const parts: string[] = [];
     const fresh: Task[] = [];
-    let notice = false;
+    const candidates: Task[] = [];
     for (const [id, task] of batch.tasks) {
-      if (this.shown.has(id)) updates.push(this.render.row(batch, task, true));
-      else if (this.firstPage && created.has(id) && this.matches(task)) fresh.push(task);
-      else if (this.firstPage && this.filter.statuses.length > 0 && this.matches(task)) notice = true;
+      const match = this.matches(task);
+      if (this.shown.has(id)) {
+        parts.push(this.render.row(batch, task, true, !match));
+        continue;
+      }
+      if (!match) {
+        this.waiting.delete(id);
+        continue;
+      }
+      // Without a status filter, whether a task matches never changes after its creation:
+      // an update of a task not shown is one on an older page.
+      const entering = created.has(id) || this.filter.statuses.length > 0;
+      if (this.page.firstPage && entering && this.withinPage(task)) candidates.push(task);
     }
-    fresh.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (b.id < a.id ? -1 : 1));
-    for (const t of fresh) this.shown.add(t.id);
-    const parts = updates;
-    if (fresh.length > 0) parts.unshift(`<tbody hx-swap-oob="afterbegin:#${TASK_ROWS_ID}">${fresh.map((t) => this.render.row(batch, t, false)).join("")}</tbody>`);
-    if (notice && !this.noticeSent) {
-      this.noticeSent = true;
-      parts.push(TasksNotice({ href: listUrl(filterParams(this.filter)) }) as string);
+    // The newest fill the free places; the rest wait behind the bar.
+    candidates.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (b.id < a.id ? -1 : 1));
+    for (const t of candidates) {
+      if (this.shown.size < this.page.limit) {
+        this.shown.add(t.id);
+        this.waiting.delete(t.id);
+        fresh.push(t);
+      } else this.waiting.add(t.id);
+    }
+    // Inserted at the top; live-list.js moves each row to its place by creation.
+    if (fresh.length > 0) parts.unshift(`<tbody hx-swap-oob="afterbegin:#${TASK_ROWS_ID}">${fresh.map((t) => this.render.row(batch, t, false, false)).join("")}</tbody>`);
+    if (this.waiting.size !== this.barCount) {
+      this.barCount = this.waiting.size;
+      parts.push(NewerTasksBar({ count: this.barCount, href: this.showHref() }) as string);
     }
     return parts.join("\n");
   }
 
-  /** Replaces every row with `tasks` (after a gap in the feed); later batches follow these rows. */
-  resync(tasks: Task[], now: Date): string {
+  /** Whether a task sorts into the first page: older pages start below its last row. */
+  private withinPage(t: Task): boolean {
+    return this.oldest === null || t.createdAt.getTime() > this.oldest.getTime();
+  }
+
+  private showHref(): string {
+    return listUrl({ ...filterParams(this.filter), ...(this.page.limit === LIST_LIMIT_DEFAULT ? {} : { limit: String(this.page.limit) }) });
+  }
+
+  /** Replaces every row (and the pager) with a fresh page (after a gap in the feed); later batches follow these rows. */
+  resync(tasks: Task[], pager: TasksPagerProps, now: Date): string {
     this.shown.clear();
+    this.waiting.clear();
     for (const t of tasks) this.shown.add(t.id);
-    return `<tbody hx-swap-oob="innerHTML:#${TASK_ROWS_ID}">${TaskRows({ tasks, now }) as string}</tbody>`;
+    this.oldest = pager.olderHref === null ? null : (tasks.at(-1)?.createdAt ?? null);
+    this.barCount = 0;
+    return [
+      `<tbody hx-swap-oob="innerHTML:#${TASK_ROWS_ID}">${TaskRows({ tasks, now }) as string}</tbody>`,
+      TasksPager({ ...pager, oob: true }) as string,
+      NewerTasksBar({ count: 0, href: this.showHref() }) as string,
+    ].join("\n");
   }
 }

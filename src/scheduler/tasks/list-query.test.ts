@@ -12,12 +12,19 @@ test("status as a comma list or repeated, deduplicated", () => {
   expect(r.ok && r.value).toMatchObject({ statuses: ["failed", "running"], queue: "io", nameContains: "nightly", limit: 500 });
 });
 
-test("schedule_id: a UUID, lowercased; the dashboard names it `schedule`", () => {
+test("schedule_id: a UUID, lowercased; the dashboard still reads its old name `schedule`", () => {
   const id = "7D1C2A4E-0000-4000-8000-000000000001";
   expect(parse(`schedule_id=${id}`)).toMatchObject({ ok: true, value: { scheduleId: id.toLowerCase() } });
-  expect(parseListQuery(new URLSearchParams(`schedule=${id}`), { schedule: "schedule" })).toMatchObject({ ok: true, value: { scheduleId: id.toLowerCase() } });
-  // Under the API's names, the dashboard's parameter is not a filter.
+  expect(parseListQuery(new URLSearchParams(`schedule=${id}`), { legacyScheduleName: true })).toMatchObject({ ok: true, value: { scheduleId: id.toLowerCase() } });
+  // The API has one name (its route refuses `schedule` as an unknown parameter).
   expect(parse(`schedule=${id}`)).toMatchObject({ ok: true, value: { scheduleId: null } });
+});
+
+test("worker_id, name, created_before and created_after", () => {
+  const r = parse("worker_id=7D1C2A4E-0000-4000-8000-000000000001&name=nightly&created_before=2030-01-02T00:00:00Z&created_after=2030-01-01T00:00:00%2B01:00");
+  expect(r.ok && r.value).toMatchObject({ workerId: "7d1c2a4e-0000-4000-8000-000000000001", name: "nightly", createdBefore: new Date("2030-01-02T00:00:00Z"), createdAfter: new Date("2029-12-31T23:00:00Z") });
+  const bad = parse("worker_id=w1&created_before=yesterday&created_after=2030-01-01");
+  expect(!bad.ok && bad.problems.map((p) => p.path)).toEqual(["/worker_id", "/created_before", "/created_after"]);
 });
 
 test("id_prefix: the start of an id, as the range of ids that begin with it", () => {

@@ -1,8 +1,8 @@
 /**
- * GET /api/tasks query parameters (and the dashboard's task list, which names
- * the schedule filter `schedule` instead of `schedule_id`): checked (422 naming
- * each bad parameter) and turned into a list filter. The cursor is opaque to
- * clients: base64url of the last row's exact created_at (microseconds) and id.
+ * GET /api/tasks query parameters (and the dashboard's task list, and the filter
+ * of the bulk actions): checked (422 naming each bad parameter) and turned into a
+ * list filter. The cursor is opaque to clients: base64url of the last row's exact
+ * created_at (microseconds) and id.
  */
 import type { FieldProblem } from "../../core/errors.ts";
 import { isTaskStatus, TASK_STATUSES } from "../../core/task-status.ts";
@@ -22,15 +22,13 @@ const POSITION = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6})\|([^|]+)$/;
 /** An id's shape as printed, with x for each hex digit: a `git`-style short id is a start of it. */
 const ID_SHAPE = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
 
-export interface ListQueryNames {
-  /** The schedule filter's parameter: `schedule_id` in the API, `schedule` in the dashboard's URLs. */
-  schedule: string;
+export interface ListQueryOptions {
+  /** Also read `schedule=` as `schedule_id=`: links to the dashboard's list made before the two had one name. */
+  legacyScheduleName?: boolean;
 }
 
-const API_NAMES: ListQueryNames = { schedule: "schedule_id" };
-
 /** Checks the query of GET /api/tasks; a repeated parameter (status=a&status=b) counts as a comma list. */
-export function parseListQuery(query: URLSearchParams, names: ListQueryNames = API_NAMES): Checked<TaskListFilter> {
+export function parseListQuery(query: URLSearchParams, options: ListQueryOptions = {}): Checked<TaskListFilter> {
   const problems: FieldProblem[] = [];
   const bad = (name: string, message: string) => problems.push({ path: `/${name}`, message });
   const one = (name: string) => query.getAll(name).join(",").trim() || null;
@@ -44,9 +42,16 @@ export function parseListQuery(query: URLSearchParams, names: ListQueryNames = A
   if (output !== null && (output.length < OUTPUT_SEARCH_MIN_CHARS || output.length > SEARCH_MAX_CHARS || output.includes("\u0000") || !output.isWellFormed())) {
     bad("output", `must be text of ${OUTPUT_SEARCH_MIN_CHARS} to ${SEARCH_MAX_CHARS} characters`);
   }
-  const scheduleId = one(names.schedule);
+  const scheduleName = options.legacyScheduleName && !query.has("schedule_id") && query.has("schedule") ? "schedule" : "schedule_id";
+  const scheduleId = one(scheduleName);
   // Checked here so that a malformed id is a 422 naming it, not a uuid cast error in PostgreSQL.
-  if (scheduleId !== null && !isUuid(scheduleId)) bad(names.schedule, "must be a schedule id (a UUID)");
+  if (scheduleId !== null && !isUuid(scheduleId)) bad(scheduleName, "must be a schedule id (a UUID)");
+  const workerId = one("worker_id");
+  if (workerId !== null && !isUuid(workerId)) bad("worker_id", "must be a worker id (a UUID)");
+  const name = one("name");
+  if (name !== null && (name.length > SEARCH_MAX_CHARS || name.includes("\u0000") || !name.isWellFormed())) bad("name", `must be a task name of at most ${SEARCH_MAX_CHARS} characters`);
+  const createdBefore = instant(one("created_before"), "created_before", bad);
+  const createdAfter = instant(one("created_after"), "created_after", bad);
   const idPrefix = one("id_prefix");
   if (idPrefix !== null && !ID_SHAPE.startsWith(idPrefix.replace(/[0-9a-f]/gi, "x"))) bad("id_prefix", "must be the start of a task id (hex digits and dashes as in 7d1c2a4e-0000-…)");
   const limitText = one("limit");
@@ -56,7 +61,31 @@ export function parseListQuery(query: URLSearchParams, names: ListQueryNames = A
   const after = cursorText === null ? null : decodeCursor(cursorText);
   if (cursorText !== null && after === null) bad("cursor", "is not a next_cursor given by this API");
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, value: { statuses, queue, nameContains: q, outputContains: output, scheduleId: scheduleId?.toLowerCase() ?? null, idRange: idPrefix === null ? null : idPrefixRange(idPrefix), limit, after } };
+  return {
+    ok: true,
+    value: {
+      statuses,
+      queue,
+      nameContains: q,
+      outputContains: output,
+      scheduleId: scheduleId?.toLowerCase() ?? null,
+      idRange: idPrefix === null ? null : idPrefixRange(idPrefix),
+      ...(workerId !== null && { workerId: workerId.toLowerCase() }),
+      ...(name !== null && { name }),
+      ...(createdBefore && { createdBefore }),
+      ...(createdAfter && { createdAfter }),
+      limit,
+      after,
+    },
+  };
+}
+
+/** An ISO instant parameter, or null (absent or bad, then reported). */
+function instant(text: string | null, name: string, bad: (name: string, message: string) => void): Date | null {
+  if (text === null) return null;
+  const d = parseIsoInstant(text);
+  if (d === null) bad(name, "must be an ISO 8601 time with a zone, e.g. 2030-01-31T12:00:00Z");
+  return d;
 }
 
 /**

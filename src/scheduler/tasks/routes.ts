@@ -28,6 +28,8 @@ import { validateNewTask, validateTaskBatch, type Checked } from "./validate-tas
 import { plural } from "../../core/plural.ts";
 import { isUuid } from "../../core/uuid.ts";
 import { waitingReasons } from "./waiting-reasons.ts";
+import { BulkActionBody, BulkActionJsonSchema, validateBulkBody } from "./bulk-body.ts";
+import { cancelAction, retryAction, runBulkAction } from "./bulk-actions.ts";
 
 const tags = ["tasks"];
 /** Bodies are read by readJsonBody (size cap, JSON only), never by Elysia's parser. */
@@ -40,6 +42,7 @@ const answers = {
   detail: { 200: jsonAnswer("the task with its attempts and events", TaskDetailJsonSchema) },
   cancelled: { 200: jsonAnswer("the task, cancelled", TaskJsonSchema), 409: errorAnswer("the task has already finished") },
   retried: { 200: jsonAnswer("the task, scheduled to run now", TaskJsonSchema), 409: errorAnswer("the task has neither failed nor been cancelled") },
+  bulk: { 200: jsonAnswer("how many tasks changed (or, with dry_run, would change) and how many were skipped", BulkActionJsonSchema) },
 };
 
 /**
@@ -81,6 +84,24 @@ export function taskRoutes(db: Db, log: Logger) {
         return { tasks: results.map((r) => taskJson(r.task)) };
       },
       { parse, detail: { summary: "Submit up to 1000 tasks, all or nothing", tags, requestBody: jsonBody(TaskBatchBody), responses: answers.batch } },
+    )
+    .post(
+      "/cancel",
+      async ({ request }) => {
+        const r = await runBulkAction(db, cancelAction(ACTOR), valid(validateBulkBody(await readJsonBody(request))));
+        if (!r.dry_run) log.info("{tasks} cancelled by a user in bulk ({skipped} skipped)", { n: r.changed, tasks: plural(r.changed, "task"), skipped: r.skipped });
+        return r;
+      },
+      { parse, detail: { summary: "Cancel many tasks: a list of ids or the list's filters; running attempts are killed", tags, requestBody: jsonBody(BulkActionBody), responses: answers.bulk } },
+    )
+    .post(
+      "/retry",
+      async ({ request }) => {
+        const r = await runBulkAction(db, retryAction(ACTOR), valid(validateBulkBody(await readJsonBody(request))));
+        if (!r.dry_run) log.info("{tasks} retried by a user in bulk ({skipped} skipped)", { n: r.changed, tasks: plural(r.changed, "task"), skipped: r.skipped });
+        return r;
+      },
+      { parse, detail: { summary: "Retry many failed or cancelled tasks (each with a fresh retry budget): a list of ids or the list's filters", tags, requestBody: jsonBody(BulkActionBody), responses: answers.bulk } },
     )
     .get(
       "",
