@@ -82,7 +82,7 @@ export class Dispatcher implements Service {
     for (const s of this.registry.withFreeSlots()) {
       const limit = Math.min(s.free, MAX_CLAIM_BATCH);
       if (limit <= 0) continue;
-      const claimed = await claimDueTasks(this.database.db, { workerId: s.id, workerName: s.name, queues: s.queues, limit });
+      const claimed = await claimDueTasks(this.database.db, { workerId: s.id, workerName: s.name, queues: s.queues, limit, labels: s.labels });
       if (claimed.length === 0) continue;
       const unsent = s.dispatch(claimed);
       if (unsent.length > 0) {

@@ -17,6 +17,12 @@
  * and tasks with a concurrency key come through their own index, only from keys
  * whose counter row this claim locked with a free slot. Tasks without a key pay
  * for this with one probe of an (empty) partial index.
+ *
+ * Placement (docs/placement.md) too: tasks with a selector come through their own
+ * index, one skip-scan step per distinct (queue, selector) that waits, and only
+ * selectors the worker's labels match are read; fanout children pinned to this
+ * worker's name come through a third index. Without such tasks this costs two
+ * more probes of empty partial indexes.
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { ClaimedTask } from "../../core/attempt.ts";
@@ -24,7 +30,11 @@ import { executePrepared } from "../client.ts";
 import { type Executor, rows, statusSql, textArray } from "../sql.ts";
 
 /** Claimable without a key: the predicate of tasks_due_idx, spelled the same so the planner uses it. */
-const UNKEYED = sql.raw(`t.status = 'scheduled' and t.concurrency_key is null and t.blocked_by = 0`);
+const UNKEYED = sql.raw(`t.status = 'scheduled' and t.concurrency_key is null and t.blocked_by = 0 and t.selector is null and t.pinned_worker is null`);
+/** Claimable with a selector (placement): the predicate of tasks_selector_due_idx. */
+const SELECTED = sql.raw(`t.status = 'scheduled' and t.concurrency_key is null and t.blocked_by = 0 and t.pinned_worker is null and t.selector is not null`);
+/** Claimable pinned to a worker (fanout children): the predicate of tasks_pinned_due_idx. */
+const PINNED = sql.raw(`t.status = 'scheduled' and t.concurrency_key is null and t.blocked_by = 0 and t.pinned_worker is not null`);
 /** Claimable with a key: the predicate of tasks_keyed_due_idx. */
 const KEYED = sql.raw(`t.status = 'scheduled' and t.concurrency_key is not null and t.blocked_by = 0`);
 /**
@@ -38,6 +48,8 @@ export interface ClaimRequest {
   workerName: string;
   queues: string[];
   limit: number;
+  /** The worker's labels: tasks with a selector are taken only when it matches them (docs/placement.md). */
+  labels?: Record<string, string>;
 }
 
 export interface ClaimedRow {
@@ -58,6 +70,7 @@ export interface ClaimedRow {
 export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<ClaimedTask[]> {
   if (req.limit <= 0 || req.queues.length === 0) return [];
   const limit = limitSql(req.limit);
+  const labels = sql`${JSON.stringify(req.labels ?? {})}::jsonb`;
   const result = await executePrepared(db, sql`
     with recursive open_queues as (
       -- Key-share locks on the queues' rows: a pause (which locks its row for update) waits for
@@ -85,6 +98,30 @@ export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<Cl
       -- "nulls last" as in tasks_due_idx, or the index order cannot serve it.
       order by c.priority desc nulls last, c.run_at
       limit ${limit}
+    ), selectors as (
+      -- The distinct selectors waiting in each queue (a skip scan of tasks_selector_due_idx).
+      select q.queue, (select t.selector from tasks t where ${SELECTED} and t.queue = q.queue order by t.selector limit 1) as selector
+      from open_queues q
+      union all
+      select s.queue, (select t.selector from tasks t where ${SELECTED} and t.queue = s.queue and t.selector > s.selector
+                       order by t.selector limit 1)
+      from selectors s where s.selector is not null
+    ), selected as (
+      select c.id, c.priority, c.run_at from selectors s
+      cross join lateral (
+        select t.id, t.priority, t.run_at from tasks t
+        where ${SELECTED} and t.queue = s.queue and t.selector = s.selector and t.run_at <= now()
+        order by t.priority desc nulls last, t.run_at
+        limit ${limit}
+        for update skip locked
+      ) c
+      where s.selector is not null and ${matches(sql`s.selector`, labels)}
+    ), pinned as (
+      select t.id, t.priority, t.run_at from tasks t
+      where ${PINNED} and t.pinned_worker = ${req.workerName} and t.queue in (select queue from open_queues) and t.run_at <= now()
+      order by t.priority desc nulls last, t.run_at
+      limit ${limit}
+      for update skip locked
     ), free_keys as (
       -- Keys with a free slot and something waiting. Locking the key's row is what makes the limit
       -- hold across coordinators: a claim in flight holds it (others skip the key), and the row read
@@ -97,12 +134,13 @@ export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<Cl
       cross join lateral (
         select t.id, t.priority, t.run_at from tasks t
         where ${KEYED} and t.concurrency_key = k.key and t.queue in (select queue from open_queues) and t.run_at <= now()
+          and (t.pinned_worker is null or t.pinned_worker = ${req.workerName}) and (t.selector is null or ${matches(sql`t.selector`, labels)})
         order by t.priority desc nulls last, t.run_at
         limit least(k.free, ${limit})
         for update skip locked
       ) c
     ), chosen as (
-      select id, priority, run_at from (select * from due union all select * from keyed) d
+      select id, priority, run_at from (select * from due union all select * from keyed union all select * from selected union all select * from pinned) d
       order by priority desc nulls last, run_at
       limit ${limit}
     ), picked as (
@@ -121,6 +159,15 @@ export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<Cl
     )
     select * from picked order by priority desc, run_at`);
   return rows<ClaimedRow>(result).map(toClaimedTask);
+}
+
+/**
+ * Whether a worker's labels (a jsonb) satisfy a selector (a jsonb object): every
+ * pair names a label the worker has, with the same value or `*` (core/labels.ts).
+ */
+function matches(selector: SQL, labels: SQL): SQL {
+  return sql`not exists (select 1 from jsonb_each_text(${selector}) e
+                         where (${labels}) ->> e.key is null or (e.value <> '*' and (${labels}) ->> e.key <> e.value))`;
 }
 
 /**

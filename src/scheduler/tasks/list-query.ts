@@ -47,6 +47,8 @@ export function parseListQuery(query: URLSearchParams, names: ListQueryNames = A
   const scheduleId = one(names.schedule);
   // Checked here so that a malformed id is a 422 naming it, not a uuid cast error in PostgreSQL.
   if (scheduleId !== null && !isUuid(scheduleId)) bad(names.schedule, "must be a schedule id (a UUID)");
+  const parentId = one("parent_id");
+  if (parentId !== null && !isUuid(parentId)) bad("parent_id", "must be a task id (a UUID)");
   const idPrefix = one("id_prefix");
   if (idPrefix !== null && !ID_SHAPE.startsWith(idPrefix.replace(/[0-9a-f]/gi, "x"))) bad("id_prefix", "must be the start of a task id (hex digits and dashes as in 7d1c2a4e-0000-…)");
   const limitText = one("limit");
@@ -56,7 +58,7 @@ export function parseListQuery(query: URLSearchParams, names: ListQueryNames = A
   const after = cursorText === null ? null : decodeCursor(cursorText);
   if (cursorText !== null && after === null) bad("cursor", "is not a next_cursor given by this API");
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, value: { statuses, queue, nameContains: q, outputContains: output, scheduleId: scheduleId?.toLowerCase() ?? null, idRange: idPrefix === null ? null : idPrefixRange(idPrefix), limit, after } };
+  return { ok: true, value: { statuses, queue, nameContains: q, outputContains: output, scheduleId: scheduleId?.toLowerCase() ?? null, parentId: parentId?.toLowerCase() ?? null, idRange: idPrefix === null ? null : idPrefixRange(idPrefix), limit, after } };
 }
 
 /**
