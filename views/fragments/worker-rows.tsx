@@ -7,6 +7,7 @@ import type { WorkerRow } from "../../src/db/schema/index.ts";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { Age, RelativeTime } from "../components/time.tsx";
 import { formatDuration } from "../format.ts";
+import { LabelList } from "../components/label-list.tsx";
 
 export const WORKER_ROWS_ID = "worker-rows";
 
@@ -14,7 +15,7 @@ export function WorkerRows({ workers, now }: { workers: WorkerRow[]; now: Date }
   if (workers.length === 0) {
     return (
       <tr>
-        <td colspan="8" class="empty">
+        <td colspan="9" class="empty">
           No worker has connected yet. Start one with <code>taskflow --role=worker</code>.
         </td>
       </tr>
@@ -60,6 +61,9 @@ function WorkerRowView({ worker: w, now }: { worker: WorkerRow; now: Date }) {
             {q}
           </span>
         ))}
+      </td>
+      <td data-label="Labels">
+        <LabelList labels={w.labels ?? {}} />
       </td>
       <td data-label="Version" safe>
         {w.version}

@@ -21,6 +21,7 @@ export function WorkersPage({ workers, now, actions }: { workers: WorkerRow[]; n
                 <th scope="col">Heartbeat</th>
                 <th scope="col" class="num">Running</th>
                 <th scope="col">Queues</th>
+                <th scope="col">Labels</th>
                 <th scope="col">Version</th>
                 <th scope="col">Uptime</th>
               </tr>

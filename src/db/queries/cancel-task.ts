@@ -3,10 +3,10 @@
  * transaction, so a result arriving at the same moment either lands before (and
  * the cancel answers 409) or waits and finds the task cancelled.
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import { attemptOutcome } from "../../core/attempt.ts";
 import { ConflictError, NotFoundError } from "../../core/errors.ts";
-import { ACTIVE_STATUSES, canCancel, type TaskStatus } from "../../core/task-status.ts";
+import { ACTIVE_STATUSES, canCancel, UNFINISHED_STATUSES, type TaskStatus } from "../../core/task-status.ts";
 import type { Db } from "../client.ts";
 import { CANCEL_CHANNEL, notifySql, type CancelRequest } from "../channels.ts";
 import { taskAttempts, tasks, type TaskRow } from "../schema/index.ts";
@@ -24,16 +24,28 @@ export async function cancelTask(db: Db, id: string, reason = "cancelled by a us
     const [task] = await tx.select().from(tasks).where(eq(tasks.id, id)).for("update");
     if (!task) throw new NotFoundError(`no task with id ${id}`);
     if (!canCancel(task.status as TaskStatus)) throw new ConflictError(`task ${id} is already ${task.status}`);
-    const outcome = attemptOutcome({ kind: "cancelled", reason }, task);
-    const [cancelled] = await tx
-      .update(tasks)
-      .set({ status: outcome.taskStatus, finishedAt: sql`now()`, error: outcome.error, updatedAt: sql`now()` })
-      .where(eq(tasks.id, id))
-      .returning();
-    if (ACTIVE_STATUSES.includes(task.status as TaskStatus)) await stopLiveAttempt(tx, task, reason);
-    await recordTransitions(tx, [{ taskId: id, attempt: task.attempt, status: outcome.taskStatus, worker: task.worker, message: outcome.message }]);
-    return cancelled!;
+    const cancelled = await cancelRow(tx, task, reason);
+    // A fanout parent (docs/placement.md): its unfinished children are cancelled with it, their processes killed.
+    if (task.fanout !== null) {
+      const children = await tx.select().from(tasks)
+        .where(and(eq(tasks.parentId, id), isNotNull(tasks.parentId), inArray(tasks.status, UNFINISHED_STATUSES as TaskStatus[])))
+        .orderBy(tasks.id).for("update");
+      for (const child of children) await cancelRow(tx, child, `${reason} (its fanout parent was cancelled)`);
+    }
+    return cancelled;
   });
+}
+
+async function cancelRow(tx: Executor, task: TaskRow, reason: string): Promise<TaskRow> {
+  const outcome = attemptOutcome({ kind: "cancelled", reason }, task);
+  const [cancelled] = await tx
+    .update(tasks)
+    .set({ status: outcome.taskStatus, finishedAt: sql`now()`, error: outcome.error, updatedAt: sql`now()` })
+    .where(eq(tasks.id, task.id))
+    .returning();
+  if (ACTIVE_STATUSES.includes(task.status as TaskStatus)) await stopLiveAttempt(tx, task, reason);
+  await recordTransitions(tx, [{ taskId: task.id, attempt: task.attempt, status: outcome.taskStatus, worker: task.worker, message: outcome.message }]);
+  return cancelled!;
 }
 
 /**
