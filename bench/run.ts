@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { footprintScenario } from "./scenarios/footprint.ts";
 import { latencyScenario } from "./scenarios/latency.ts";
 import { outputScenario } from "./scenarios/output.ts";
+import { placementScenario } from "./scenarios/placement.ts";
 import { precisionScenario } from "./scenarios/precision.ts";
 import { retentionScenario } from "./scenarios/retention.ts";
 import { scaleScenario } from "./scenarios/scale.ts";
@@ -31,6 +32,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<void
   footprint: footprintScenario,
   retention: retentionScenario,
   output: outputScenario,
+  placement: placementScenario,
 };
 
 async function main(): Promise<number> {

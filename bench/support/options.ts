@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 
-export const SCENARIOS = ["submit", "throughput", "latency", "precision", "scale", "footprint", "retention", "output"] as const;
+export const SCENARIOS = ["submit", "throughput", "latency", "precision", "scale", "footprint", "retention", "output", "placement"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -34,6 +34,7 @@ export interface BenchOptions {
   scale: { history: number; future: number; pageSamples: number };
   retention: { history: number; rate: number; baselineSeconds: number; deadlineSeconds: number };
   output: { floodMb: number; chattyTasks: number; chattySeconds: number };
+  placement: { tasks: number; workers: number; rounds: number };
 }
 
 const FULL = {
@@ -58,6 +59,9 @@ const FULL = {
   "output-mb": 100,
   "chatty-tasks": 16,
   "chatty-seconds": 60,
+  "placement-tasks": 100_000,
+  "placement-workers": 50,
+  "placement-rounds": 20,
 };
 
 const SMOKE: typeof FULL = {
@@ -82,6 +86,9 @@ const SMOKE: typeof FULL = {
   "output-mb": 10,
   "chatty-tasks": 4,
   "chatty-seconds": 3,
+  "placement-tasks": 5_000,
+  "placement-workers": 10,
+  "placement-rounds": 2,
 };
 
 export const USAGE = `usage: npm run bench -- [SCENARIO...] [--smoke] [--flag=N ...]
@@ -165,5 +172,6 @@ export function parseOptions(argv: string[]): BenchOptions {
       deadlineSeconds: size("prune-deadline"),
     },
     output: { floodMb: size("output-mb"), chattyTasks: size("chatty-tasks"), chattySeconds: size("chatty-seconds") },
+    placement: { tasks: size("placement-tasks"), workers: size("placement-workers"), rounds: size("placement-rounds") },
   };
 }
