@@ -12,6 +12,7 @@ import { fleetScenario } from "./scenarios/fleet.ts";
 import { footprintScenario } from "./scenarios/footprint.ts";
 import { latencyScenario } from "./scenarios/latency.ts";
 import { outputScenario } from "./scenarios/output.ts";
+import { placementScenario } from "./scenarios/placement.ts";
 import { precisionScenario } from "./scenarios/precision.ts";
 import { retentionScenario } from "./scenarios/retention.ts";
 import { scaleScenario } from "./scenarios/scale.ts";
@@ -33,6 +34,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<void
   retention: retentionScenario,
   output: outputScenario,
   fleet: fleetScenario,
+  placement: placementScenario,
 };
 
 async function main(): Promise<number> {

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 
-export const SCENARIOS = ["submit", "throughput", "latency", "precision", "scale", "footprint", "retention", "output", "fleet"] as const;
+export const SCENARIOS = ["submit", "throughput", "latency", "precision", "scale", "footprint", "retention", "output", "fleet", "placement"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -35,6 +35,7 @@ export interface BenchOptions {
   retention: { history: number; rate: number; baselineSeconds: number; deadlineSeconds: number };
   output: { floodMb: number; chattyTasks: number; chattySeconds: number };
   fleet: { workers: number; tasks: number; victims: number; idleSeconds: number; heartbeatMs: number; workerTimeoutMs: number };
+  placement: { tasks: number; workers: number; rounds: number };
 }
 
 const FULL = {
@@ -65,6 +66,9 @@ const FULL = {
   "fleet-idle-seconds": 20,
   "fleet-heartbeat-ms": 2000,
   "fleet-timeout-ms": 10_000,
+  "placement-tasks": 100_000,
+  "placement-workers": 50,
+  "placement-rounds": 20,
 };
 
 const SMOKE: typeof FULL = {
@@ -95,6 +99,9 @@ const SMOKE: typeof FULL = {
   "fleet-idle-seconds": 2,
   "fleet-heartbeat-ms": 500,
   "fleet-timeout-ms": 2000,
+  "placement-tasks": 5_000,
+  "placement-workers": 10,
+  "placement-rounds": 2,
 };
 
 export const USAGE = `usage: npm run bench -- [SCENARIO...] [--smoke] [--flag=N ...]
@@ -186,5 +193,6 @@ export function parseOptions(argv: string[]): BenchOptions {
       heartbeatMs: size("fleet-heartbeat-ms"),
       workerTimeoutMs: size("fleet-timeout-ms"),
     },
+    placement: { tasks: size("placement-tasks"), workers: size("placement-workers"), rounds: size("placement-rounds") },
   };
 }

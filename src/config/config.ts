@@ -3,6 +3,7 @@
  * Every problem becomes a ConfigError with one line a user can act on; main.ts
  * prints it and exits 2.
  */
+import { parseLabelList } from "../core/labels.ts";
 import { coerceError } from "../core/errors.ts";
 import { parseArgs } from "node:util";
 import { cpus, hostname } from "node:os";
@@ -47,6 +48,8 @@ export interface Config {
   coordinators: string[];
   concurrency: number;
   queues: string[];
+  /** Worker labels from --labels (docs/placement.md); the worker adds hostname, os and arch. */
+  labels: Record<string, string>;
   name: string;
   token: string | null;
   /** --worker-token: the only secret gRPC accepts when set (workers send it instead of --token); null: --token serves both. */
@@ -127,6 +130,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     coordinators: parseCoordinators(raw("coordinator") ?? GRPC_DEFAULT, flagLabel("coordinator")),
     concurrency: parseInt(raw("concurrency"), flagLabel("concurrency"), cpus().length, 1, 10000),
     queues: parseQueues(raw("queues") ?? "default", flagLabel("queues")),
+    labels: parseLabels(raw("labels"), flagLabel("labels")),
     name: nonEmpty(raw("name")) ?? `${hostname()}-${process.pid}`,
     token: secret("token"),
     workerToken: secret("worker-token"),
@@ -262,6 +266,14 @@ function parseNameList(v: string | undefined, label: string): string[] {
   const bad = list.find((n) => !/^[A-Za-z_][A-Za-z0-9_]*\*?$/.test(n));
   if (bad !== undefined) throw new ConfigError(`${label}: bad name "${bad.slice(0, 64)}"; accepts a comma list of variable names, each may end in * (e.g. PGHOST,TASKFLOW_TASK_*)`);
   return list;
+}
+
+function parseLabels(v: string | undefined, label: string): Record<string, string> {
+  try {
+    return parseLabelList(v ?? "");
+  } catch (err) {
+    throw new ConfigError(`${label}: ${(err as Error).message}; accepts a comma list of KEY=VALUE, like region=eu,disk=ssd`);
+  }
 }
 
 function parseQueues(v: string, label: string): string[] {

@@ -43,6 +43,7 @@ export const FLAGS: FlagSpec[] = [
   { name: "coordinator", env: "TASKFLOW_COORDINATOR", defaultText: GRPC_DEFAULT, help: "worker: coordinator address(es), comma-separated for failover" },
   { name: "concurrency", env: "TASKFLOW_CONCURRENCY", defaultText: `CPU count (${cpus().length})`, help: "worker: tasks run at once" },
   { name: "queues", env: "TASKFLOW_QUEUES", defaultText: "default", help: "worker: queues it takes tasks from (comma list)" },
+  { name: "labels", env: "TASKFLOW_LABELS", defaultText: "none", help: "worker: labels task selectors match (comma list of KEY=VALUE); hostname, os and arch are added" },
   { name: "name", env: "TASKFLOW_NAME", defaultText: "hostname-pid", help: "worker: display name" },
   { name: "token", env: "TASKFLOW_TOKEN", defaultText: "none", help: "shared secret for the API, the dashboard and (without --worker-token) gRPC; 16+ characters, by env or --token-file on workers" },
   { name: "token-file", env: "TASKFLOW_TOKEN_FILE", defaultText: "none", help: "read --token from this file (keeps it out of ps and the environment)" },

@@ -9,7 +9,8 @@ import type { Service } from "../core/lifecycle.ts";
 import { WakeableLoop, type NextPass } from "../core/wakeable-loop.ts";
 import type { Database } from "../db/client.ts";
 import { WAKE_CHANNEL } from "../db/channels.ts";
-import { claimDueTasksForSlots, type SlotClaim } from "../db/queries/claim-due-tasks.ts";
+import { claimDueTasks, claimDueTasksForSlots, type SlotClaim } from "../db/queries/claim-due-tasks.ts";
+import { hasDuePlacedTasks } from "../db/queries/has-due-placed-tasks.ts";
 import type { ClaimedTask } from "../core/attempt.ts";
 import { loseAttempts } from "../db/queries/lose-attempts.ts";
 import { msUntilNextDue } from "../db/queries/next-due.ts";
@@ -85,14 +86,39 @@ export class Dispatcher implements Service {
     this.passStartedAt = performance.now();
     this.waitingForSlots = this.registry.all().some((s) => s.free === 0 && !s.draining);
     for (const group of groupByQueues(this.registry.withFreeSlots())) {
-      for (const slots of claimChunks(fairSlots(group))) {
-        // A claim that came back short found every due task of these queues: the next would find none.
-        if (!(await this.claimSlots(slots))) break;
-        more = true;
-      }
+      if (await this.claimGroup(group)) more = true;
     }
     if (more) this.waitingForSlots = true;
     return more;
+  }
+
+  /**
+   * Fills the free slots of sessions with the same queues; true when a claim came back
+   * full. One session, or placed tasks due (a selector or a pin, docs/placement.md):
+   * a claim per session, with its labels and name. Otherwise claims shared by all.
+   */
+  private async claimGroup(group: WorkerSession[]): Promise<boolean> {
+    if (group.length === 1 || (await hasDuePlacedTasks(this.database.db, group[0]!.queues))) {
+      let more = false;
+      for (const s of group) if (await this.claimForSession(s)) more = true;
+      return more;
+    }
+    let more = false;
+    for (const slots of claimChunks(fairSlots(group))) {
+      // A claim that came back short found every due task of these queues: the next would find none.
+      if (!(await this.claimSlots(slots))) break;
+      more = true;
+    }
+    return more;
+  }
+
+  /** One claim for one session's free slots, placed tasks included; true when it came back full. */
+  private async claimForSession(s: WorkerSession): Promise<boolean> {
+    const limit = claimLimit(s.free);
+    if (limit <= 0) return false;
+    const claimed = await claimDueTasks(this.database.db, { workerId: s.id, workerName: s.name, queues: s.queues, limit, labels: s.labels });
+    if (claimed.length > 0) await this.deliver(s, claimed);
+    return claimed.length === limit;
   }
 
   /** One claim for these slots, dispatched to their sessions; true when it came back full. */
@@ -107,17 +133,20 @@ export class Dispatcher implements Service {
       const s = byId.get(t.workerId)!;
       bySession.set(s, [...(bySession.get(s) ?? []), t]);
     }
-    for (const [s, tasks] of bySession) {
-      const unsent = s.dispatch(tasks);
-      if (unsent.length > 0) {
-        // The stream went away between claim and send: those attempts never reached a worker.
-        const refs = unsent.map((t) => ({ taskId: t.id, attempt: t.attempt, workerId: s.id }));
-        await this.database.db.transaction((tx) => loseAttempts(tx, { attempts: refs }, `could not deliver to worker ${s.name}`));
-      }
-      for (const t of tasks) if (!unsent.includes(t)) this.log.info("task {taskId} attempt {attempt} dispatched to {worker}", { taskId: t.id, attempt: t.attempt, worker: s.name });
-      this.count(tasks, unsent);
-    }
+    for (const [s, tasks] of bySession) await this.deliver(s, tasks);
     return claimed.length === slots.length;
+  }
+
+  /** Sends claimed tasks to their session; those it could not send are lost at once (never reached a worker). */
+  private async deliver(s: WorkerSession, tasks: ClaimedTask[]): Promise<void> {
+    const unsent = s.dispatch(tasks);
+    if (unsent.length > 0) {
+      // The stream went away between claim and send: those attempts never reached a worker.
+      const refs = unsent.map((t) => ({ taskId: t.id, attempt: t.attempt, workerId: s.id }));
+      await this.database.db.transaction((tx) => loseAttempts(tx, { attempts: refs }, `could not deliver to worker ${s.name}`));
+    }
+    for (const t of tasks) if (!unsent.includes(t)) this.log.info("task {taskId} attempt {attempt} dispatched to {worker}", { taskId: t.id, attempt: t.attempt, worker: s.name });
+    this.count(tasks, unsent);
   }
 
   private count(claimed: ClaimedTask[], unsent: ClaimedTask[]): void {
@@ -177,6 +206,11 @@ export function fairSlots(sessions: WorkerSession[]): WorkerSession[] {
     }
   }
   return out;
+}
+
+/** A claim limit for `free` slots: a power of two up to MAX_CLAIM_BATCH, for the same reason as claimChunks. */
+export function claimLimit(free: number): number {
+  return free <= 0 ? 0 : Math.min(MAX_CLAIM_BATCH, 2 ** Math.floor(Math.log2(free)));
 }
 
 /**

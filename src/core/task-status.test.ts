@@ -14,7 +14,8 @@ test("the lifecycle's allowed transitions", () => {
 
 test("forbidden transitions", () => {
   expect(canTransition("completed", "scheduled")).toBe(false);
-  expect(canTransition("scheduled", "running")).toBe(false);
+  // Only a fanout parent moves scheduled → running (when its first child is picked).
+  expect(canTransition("scheduled", "running")).toBe(true);
   expect(canTransition("scheduled", "completed")).toBe(false);
   expect(canTransition("created", "running")).toBe(false);
   expect(canTransition("failed", "completed")).toBe(false);

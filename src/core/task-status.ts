@@ -23,7 +23,8 @@ export const UNFINISHED_STATUSES: readonly TaskStatus[] = ["created", "scheduled
  */
 export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
   created: ["scheduled", "cancelled"],
-  scheduled: ["picked", "cancelled"],
+  // scheduled → running: a fanout parent, when its first child is picked (it never runs itself; docs/placement.md).
+  scheduled: ["picked", "cancelled", "running"],
   // picked → scheduled: the worker was lost before the process started, and a retry is left.
   picked: ["running", "scheduled", "completed", "failed", "cancelled"],
   running: ["completed", "failed", "scheduled", "cancelled"],

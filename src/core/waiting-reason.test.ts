@@ -19,3 +19,11 @@ test("each cause in the claim's order; nothing holding it back is null", () => {
   expect(waitingReason({ ...free, workers: 0, slots: 0 })).toBe("no live worker serves queue q");
   expect(waitingReason({ ...free, busy: 2 })).toBe("all 2 slots of workers serving q are busy");
 });
+
+test("placement: a selector no live worker matches, a pinned worker away, a fanout parent", () => {
+  expect(waitingReason({ ...free, workers: 0, queueWorkers: 3, selector: { region: "eu", gpu: "*" } })).toBe("no live worker serving queue q matches selector gpu=*,region=eu");
+  expect(waitingReason({ ...free, workers: 0, queueWorkers: 0, selector: { region: "eu" } })).toBe("no live worker serves queue q");
+  expect(waitingReason({ ...free, workers: 0, queueWorkers: 2, pinnedWorker: "db-1" })).toBe("its worker db-1 is not live (a fanout child runs only there)");
+  expect(waitingReason({ ...free, fanoutParent: true, blockedBy: 3 })).toBe("fanout parent: waiting for 3 children to start");
+  expect(waitingReason({ ...free, fanoutParent: true, blockedBy: 0 })).toBeNull();
+});

@@ -3,6 +3,7 @@
  * conditions (db/queries/claim-due-tasks.ts) in the order the claim applies them.
  * The facts come from db/queries/load-waiting-facts.ts.
  */
+import { describeLabels } from "./labels.ts";
 
 /** What the claim would look at for one scheduled task. */
 export interface WaitingFacts {
@@ -18,10 +19,16 @@ export interface WaitingFacts {
   keyActive: number;
   keyLimit: number;
   keyHolders: string[];
-  /** Alive workers serving the queue, their slots, and how many of those are busy. */
+  /** Alive workers serving the queue that may take it (selector and pin), their slots, and how many of those are busy. */
   workers: number;
   slots: number;
   busy: number;
+  /** Placement (docs/placement.md): the task's selector and pin, and alive workers serving the queue whatever their labels. */
+  selector?: Record<string, string> | null;
+  pinnedWorker?: string | null;
+  queueWorkers?: number;
+  /** A fanout parent: it waits for its children (blockedBy counts the unfinished ones). */
+  fanoutParent?: boolean;
 }
 
 /** At most this many ids are named in a reason. */
@@ -34,15 +41,25 @@ export const REASON_MAX_IDS = 5;
  * @example waitingReason({ ...facts, queuePaused: true, queue: "mail" }) // "queue mail is paused"
  */
 export function waitingReason(f: WaitingFacts): string | null {
+  if (f.fanoutParent) return f.blockedBy > 0 ? `fanout parent: waiting for ${f.blockedBy} ${f.blockedBy === 1 ? "child" : "children"} to start` : null;
   if (f.blockedBy > 0) return `waiting for ${f.blockedBy} ${f.blockedBy === 1 ? "task" : "tasks"} to finish: ${ids(f.dependencies, f.blockedBy)}`;
   if (f.runAtFuture) return "run_at in the future";
   if (f.queuePaused) return `queue ${f.queue} is paused`;
   if (f.concurrencyKey !== null && f.keyActive >= f.keyLimit) {
     return `concurrency key ${f.concurrencyKey} is held by ${f.keyActive} of ${f.keyLimit} allowed: ${ids(f.keyHolders, f.keyActive)}`;
   }
-  if (f.workers === 0) return `no live worker serves queue ${f.queue}`;
+  if (f.workers === 0) return noWorkerReason(f);
   if (f.busy >= f.slots) return `all ${f.slots} slots of workers serving ${f.queue} are busy`;
   return null;
+}
+
+/** No worker may take it: its pinned worker is away, no serving worker matches its selector, or none serves the queue. */
+function noWorkerReason(f: WaitingFacts): string {
+  if (f.pinnedWorker) return `its worker ${f.pinnedWorker} is not live (a fanout child runs only there)`;
+  if (f.selector && Object.keys(f.selector).length > 0 && (f.queueWorkers ?? 0) > 0) {
+    return `no live worker serving queue ${f.queue} matches selector ${describeLabels(f.selector)}`;
+  }
+  return `no live worker serves queue ${f.queue}`;
 }
 
 function ids(shown: string[], total: number): string {

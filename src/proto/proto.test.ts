@@ -130,7 +130,7 @@ test("Connect round-trips messages with int64, maps, oneofs, optional presence a
   expect(hello!.body).toBe("hello");
   expect(hello!.hello).toEqual({
     name: "w", host: "h", concurrency: 4, queues: ["default", "q2"], version: "0.1.0", pid: 42,
-    running: [{ task_id: "t-0", attempt: 1, started_at_ms: 1_700_000_000_123 }], previous_worker_id: "", draining: false,
+    running: [{ task_id: "t-0", attempt: 1, started_at_ms: 1_700_000_000_123 }], previous_worker_id: "", draining: false, labels: {},
   });
   expect(killed!.body).toBe("finished");
   expect(killed!.finished!.exit_code).toBeUndefined();

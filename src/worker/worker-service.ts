@@ -42,7 +42,7 @@ export const STALE_REASON = "this worker's session was declared dead; the attemp
 export type WorkerConfig = Pick<
   Config,
   "coordinators" | "grpcTls" | "token" | "name" | "concurrency" | "queues" | "heartbeatMs" | "shutdownGraceMs"
-> & Partial<Pick<Config, "taskEnvPassthrough" | "workerToken">>;
+> & Partial<Pick<Config, "taskEnvPassthrough" | "workerToken" | "labels">>;
 
 export interface WorkerDeps {
   config: WorkerConfig;
@@ -150,6 +150,7 @@ export class WorkerService implements Service {
       // Finished but undelivered attempts too: a resumed session must still expect their results.
       running: [...this.#slots.running(), ...this.#outbox.undelivered()],
       previous_worker_id: this.#workerId,
+      labels: workerLabels(c.labels ?? {}),
     };
   }
 
@@ -310,4 +311,9 @@ export class WorkerService implements Service {
     }
     this.#log.info("worker stopped");
   }
+}
+
+/** The labels a worker advertises: hostname, os and arch, then its --labels (which may override them). */
+export function workerLabels(own: Record<string, string>): Record<string, string> {
+  return { hostname: hostname(), os: process.platform, arch: process.arch, ...own };
 }

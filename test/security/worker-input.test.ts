@@ -15,7 +15,7 @@ let p: TaskflowProcess;
 let api: string;
 let client: ReturnType<typeof createCoordinatorClient>;
 
-const GOOD: HelloOutput = { name: "rogue", host: "h", concurrency: 1, queues: ["rogue"], version: "1", running: [], previous_worker_id: "", pid: 1, draining: false };
+const GOOD: HelloOutput = { name: "rogue", host: "h", concurrency: 1, queues: ["rogue"], version: "1", running: [], previous_worker_id: "", pid: 1, draining: false, labels: {} };
 
 beforeAll(async () => {
   const http = freePort();
@@ -107,4 +107,12 @@ test("a result's tails are stored only up to their last 64 KiB", async () => {
 test("helloProblems accepts what a real worker sends", () => {
   expect(helloProblems(GOOD)).toEqual([]);
   expect(helloProblems({ ...GOOD, queues: [], name: "", previous_worker_id: crypto.randomUUID(), concurrency: 10_000 })).toEqual([]);
+  expect(helloProblems({ ...GOOD, labels: { hostname: "db-1", os: "linux", arch: "x64", "team/app": "api" } })).toEqual([]);
+});
+
+test("helloProblems refuses labels a selector could not name, or too many", () => {
+  expect(helloProblems({ ...GOOD, labels: { Region: "eu" } })).toEqual([expect.stringMatching(/^labels\.Region: label key "Region" must be/)]);
+  expect(helloProblems({ ...GOOD, labels: { region: "e\u0000u" } })).toEqual(["labels.region: must not contain control characters, commas or ="]);
+  const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"]));
+  expect(helloProblems({ ...GOOD, labels: many })).toEqual(["labels: must have at most 64 labels (got 65)"]);
 });

@@ -9,6 +9,10 @@ import { RelativeTime } from "../components/time.tsx";
 import { formatDuration } from "../format.ts";
 import { scheduleTasksUrl } from "./schedule-rows.tsx";
 import { TaskActions } from "./task-actions.tsx";
+import { LabelList } from "../components/label-list.tsx";
+
+/** Reasons that mean no live worker may take the task (core/waiting-reason.ts). */
+const noWorker = (reason: string) => reason.startsWith("no live worker") || reason.startsWith("its worker ");
 
 /** `waitingReason`: why a scheduled task is not running yet (core/waiting-reason.ts), when something holds it back. */
 export function TaskSummary({ task: t, now, notice, waitingReason = null }: { task: TaskRow; now: Date; notice?: string; waitingReason?: string | null }) {
@@ -30,7 +34,8 @@ export function TaskSummary({ task: t, now, notice, waitingReason = null }: { ta
         </p>
       )}
       {waitingReason !== null && (
-        <p class="waiting-reason">
+        // No worker may take it at all (placement, docs/placement.md): a warning, not just a note.
+        <p class={noWorker(waitingReason) ? "waiting-reason warn" : "waiting-reason"} role={noWorker(waitingReason) ? "alert" : undefined}>
           Waiting: <span safe>{waitingReason}</span>
         </p>
       )}
@@ -87,6 +92,29 @@ export function TaskSummary({ task: t, now, notice, waitingReason = null }: { ta
         <Field label="Idempotency key">
           {t.idempotencyKey === null ? <span class="muted">—</span> : <span class="mono" safe>{t.idempotencyKey}</span>}
         </Field>
+        <Field label="Selector">
+          <LabelList labels={t.selector} empty="any worker" />
+        </Field>
+        <Field label="Labels">
+          <LabelList labels={t.labels} />
+        </Field>
+        {t.fanout !== null && (
+          <Field label="Fanout">
+            <span safe>{`${t.fanout === "all" ? "every matching worker" : `${t.fanout} workers`}; retries on ${t.fanoutRetry === "any" ? "any matching worker" : "the same worker"}`}</span>
+          </Field>
+        )}
+        {t.parentId !== null && (
+          <Field label="Fanout parent">
+            <a href={`/tasks/${t.parentId}`} class="mono" safe>
+              {t.parentId}
+            </a>
+          </Field>
+        )}
+        {t.pinnedWorker !== null && (
+          <Field label="Pinned to">
+            <span safe>{t.pinnedWorker}</span>
+          </Field>
+        )}
         <Field label="Schedule">
           {t.scheduleId === null ? (
             <span class="muted">—</span>

@@ -9,6 +9,7 @@ import type { WorkerTask } from "../../src/db/queries/list-worker-tasks.ts";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { Age, RelativeTime } from "../components/time.tsx";
 import { formatDuration } from "../format.ts";
+import { LabelList } from "../components/label-list.tsx";
 
 export const WORKER_ROWS_ID = "worker-rows";
 
@@ -16,7 +17,7 @@ export function WorkerRows({ workers, now, tasks = new Map() }: { workers: Worke
   if (workers.length === 0) {
     return (
       <tr>
-        <td colspan="8" class="empty">
+        <td colspan="9" class="empty">
           No worker has connected yet. Start one with <code>taskflow --role=worker</code>.
         </td>
       </tr>
@@ -65,6 +66,9 @@ function WorkerRowView({ worker: w, now, tasks }: { worker: WorkerRow; now: Date
             {q}
           </span>
         ))}
+      </td>
+      <td data-label="Labels">
+        <LabelList labels={w.labels ?? {}} />
       </td>
       <td data-label="Version" safe>
         {w.version}

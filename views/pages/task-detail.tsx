@@ -5,6 +5,7 @@ import { TaskAttempts } from "../fragments/task-attempts.tsx";
 import { TaskSummary } from "../fragments/task-summary.tsx";
 import { waitingReason } from "../../src/core/waiting-reason.ts";
 import { TaskTimeline } from "../fragments/task-timeline.tsx";
+import { FanoutChildren } from "../fragments/fanout-children.tsx";
 import { Layout, type PageChrome } from "../layout.tsx";
 import { TASK_DETAIL_EVENTS } from "../live-events.ts";
 
@@ -43,6 +44,12 @@ export function TaskDetailPage({ detail, logs, now, streamUrl, notice, actions }
         <section class="panel" id="task-summary" sse-swap={TASK_DETAIL_EVENTS.summary}>
           <TaskSummary task={detail.task} now={now} notice={notice} waitingReason={detail.waiting ? waitingReason(detail.waiting) : null} />
         </section>
+        {detail.task.fanout !== null && (
+          <section class="panel" aria-labelledby="h-children">
+            <h2 id="h-children">Children</h2>
+            <FanoutChildren tasks={detail.children} now={now} />
+          </section>
+        )}
         <div class="grid">
           <section class="panel task-timeline-panel" aria-labelledby="h-timeline">
             <h2 id="h-timeline">Timeline</h2>

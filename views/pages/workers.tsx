@@ -22,6 +22,7 @@ export function WorkersPage({ workers, now, actions, tasks }: { workers: WorkerR
                 <th scope="col">Heartbeat</th>
                 <th scope="col" class="num">Running</th>
                 <th scope="col">Queues</th>
+                <th scope="col">Labels</th>
                 <th scope="col">Version</th>
                 <th scope="col">Uptime</th>
               </tr>

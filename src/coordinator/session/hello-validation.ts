@@ -1,12 +1,13 @@
 /**
  * What a worker may tell the coordinator, checked like API input: a Hello's
  * fields (name, host, version lengths; concurrency 1–10,000; queue names by the
- * API's pattern), and a result's output tails and error, which are cut to what
+ * API's pattern; labels by core/labels.ts), and a result's output tails and error, which are cut to what
  * the worker itself keeps (the last 64 KiB) before anything is stored. A
  * worker holds a credential, but a compromised one must not be able to write
  * megabytes into every dashboard or claim a million slots.
  */
 import { isQueueName } from "../../core/queue-name.ts";
+import { labelProblems, WORKER_LABELS_MAX } from "../../core/labels.ts";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "../../log/logger.ts";
 import type { ConnectServerStream, HelloOutput } from "../../proto/index.ts";
@@ -49,6 +50,8 @@ export function helloProblems(h: HelloOutput): string[] {
   if (bad !== undefined) problems.push(`queues: "${bad.slice(0, 64)}${bad.length > 64 ? "…" : ""}" is not a queue name (1–64 characters [a-z0-9_-])`);
   if (h.running.length > HELLO_LIMITS.runningMax) problems.push(`running must list at most ${HELLO_LIMITS.runningMax} attempts (got ${h.running.length})`);
   if (h.previous_worker_id !== "" && !UUID.test(h.previous_worker_id)) problems.push("previous_worker_id must be empty or a worker id (UUID)");
+  // Placement (docs/placement.md): the same key and value rules as task selectors.
+  for (const [key, message] of labelProblems(h.labels ?? {}, WORKER_LABELS_MAX)) problems.push(`labels${key ? `.${key.slice(0, 64)}` : ""}: ${message}`);
   return problems;
 }
 

@@ -51,6 +51,7 @@ export async function openSession(stream: ConnectServerStream, hello: HelloOutpu
       concurrency,
       version: hello.version,
       draining: hello.draining,
+      labels: hello.labels ?? {},
       coordinator: deps.address,
       coordinatorId: deps.coordinatorId,
     },
@@ -70,6 +71,7 @@ async function welcome(stream: ConnectServerStream, hello: HelloOutput, deps: Co
   const { db, log } = deps;
   const id = session.id;
   session.draining = hello.draining;
+  session.labels = hello.labels ?? {};
   const reported = hello.running.map((r) => ({ taskId: r.task_id, attempt: r.attempt, workerId: id }));
   // Attempts the worker still runs are kept only if they are still current for this session.
   const current = resumed ? await currentAttempts(db, reported) : new Set<string>();

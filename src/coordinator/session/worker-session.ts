@@ -13,6 +13,8 @@ export type InflightAttempt = ClaimedTask;
 
 export class WorkerSession {
   readonly inflight = new Map<string, InflightAttempt>();
+  /** The worker's labels from its Hello: the claim matches task selectors against them (docs/placement.md). */
+  labels: Record<string, string> = {};
   /**
    * Results received and being written, by attempt key. Their slots are already free
    * (the worker frees a slot before it reports), but their attempts are still live in

@@ -62,7 +62,21 @@ export async function cancelLockedTasks(tx: Executor, locked: readonly TaskRow[]
     tx,
     locked.map((t) => ({ taskId: t.id, attempt: t.attempt, status: outcome.taskStatus, worker: t.worker, message: outcome.message })),
   );
+  await cancelFanoutChildren(tx, locked, reason);
   // In the order asked (the caller's order), as the update's rows come back in no particular one.
   const byId = new Map(cancelled.map((t) => [t.id, t]));
   return locked.map((t) => byId.get(t.id)!);
+}
+
+/** A fanout parent's unfinished children are cancelled with it, their processes killed (docs/placement.md). */
+async function cancelFanoutChildren(tx: Executor, parents: readonly TaskRow[], reason: string): Promise<void> {
+  const fanoutIds = parents.filter((t) => t.fanout !== null).map((t) => t.id);
+  if (fanoutIds.length === 0) return;
+  const children = await tx
+    .select()
+    .from(tasks)
+    .where(sql`${tasks.parentId} = any(${uuidArray(fanoutIds)}::uuid[]) and ${tasks.status} in ${statusListSql(CANCELLABLE_STATUSES)}`)
+    .orderBy(tasks.id)
+    .for("update");
+  await cancelLockedTasks(tx, children, `${reason} (its fanout parent was cancelled)`);
 }

@@ -17,6 +17,18 @@
  * and tasks with a concurrency key come through their own index, only from keys
  * whose counter row this claim locked with a free slot. Tasks without a key pay
  * for this with one probe of an (empty) partial index.
+ *
+ * Placement (docs/placement.md) too: tasks with a selector come through their own
+ * index, one skip-scan step per distinct (queue, selector) that waits, and only
+ * selectors the worker's labels match are read; fanout children pinned to this
+ * worker's name come through a third index. Without such tasks this costs two
+ * more probes of empty partial indexes.
+ *
+ * One claim can fill many workers' slots (claimDueTasksForSlots, the dispatcher
+ * with many workers on the same queues): the n-th task in claim order goes to the
+ * n-th slot. Such a claim takes only tasks any worker may run (no selector, not
+ * pinned): the dispatcher asks first whether placed tasks are due
+ * (hasDuePlacedTasks) and claims worker by worker when they are.
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { ClaimedTask } from "../../core/attempt.ts";
@@ -24,7 +36,11 @@ import { executePrepared } from "../client.ts";
 import { type Executor, rows, statusSql, textArray } from "../sql.ts";
 
 /** Claimable without a key: the predicate of tasks_due_idx, spelled the same so the planner uses it. */
-const UNKEYED = sql.raw(`t.status = 'scheduled' and t.concurrency_key is null and t.blocked_by = 0`);
+const UNKEYED = sql.raw(`t.status = 'scheduled' and t.concurrency_key is null and t.blocked_by = 0 and t.selector is null and t.pinned_worker is null`);
+/** Claimable with a selector (placement): the predicate of tasks_selector_due_idx. */
+const SELECTED = sql.raw(`t.status = 'scheduled' and t.concurrency_key is null and t.blocked_by = 0 and t.pinned_worker is null and t.selector is not null`);
+/** Claimable pinned to a worker (fanout children): the predicate of tasks_pinned_due_idx. */
+const PINNED = sql.raw(`t.status = 'scheduled' and t.concurrency_key is null and t.blocked_by = 0 and t.pinned_worker is not null`);
 /** Claimable with a key: the predicate of tasks_keyed_due_idx. */
 const KEYED = sql.raw(`t.status = 'scheduled' and t.concurrency_key is not null and t.blocked_by = 0`);
 /**
@@ -38,6 +54,8 @@ export interface ClaimRequest {
   workerName: string;
   queues: string[];
   limit: number;
+  /** The worker's labels: tasks with a selector are taken only when it matches them (docs/placement.md). */
+  labels?: Record<string, string>;
 }
 
 /** Free slots of many sessions with the same queues, in the order tasks should fill them (one claim for all). */
@@ -66,7 +84,8 @@ export interface ClaimedRow {
 
 export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<ClaimedTask[]> {
   if (req.limit <= 0) return [];
-  const claimed = await claimForSlots(db, req.queues, [{ workerId: req.workerId, workerName: req.workerName }], req.limit);
+  const slots = [{ workerId: req.workerId, workerName: req.workerName }];
+  const claimed = await claimForSlots(db, req.queues, slots, req.limit, { labels: req.labels ?? {}, workerName: req.workerName });
   return claimed.map(({ workerId: _, ...task }) => task);
 }
 
@@ -74,19 +93,34 @@ export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<Cl
  * Fills many sessions' free slots in one statement (the dispatcher, with many
  * workers): the n-th task in claim order goes to the n-th slot, so a short supply
  * is spread over the sessions in the order given, one task each before a second.
+ * Only tasks any worker may run: placed tasks (selector, pinned) are claimed worker by worker.
  */
 export async function claimDueTasksForSlots(db: Executor, req: SlotsClaimRequest): Promise<SlotClaim[]> {
-  return claimForSlots(db, req.queues, req.slots, req.slots.length);
+  return claimForSlots(db, req.queues, req.slots, req.slots.length, null);
 }
 
-/** Claims up to `n` tasks; the k-th goes to slot k (modulo the slots given: one slot stands for a whole worker). */
-async function claimForSlots(db: Executor, queues: string[], slots: SlotsClaimRequest["slots"], n: number): Promise<SlotClaim[]> {
+/** The one worker a claim is for, whose labels and name let it take placed tasks. */
+interface PlacementOf {
+  labels: Record<string, string>;
+  workerName: string;
+}
+
+/**
+ * Claims up to `n` tasks; the k-th goes to slot k (modulo the slots given: one slot
+ * stands for a whole worker). With `placement` null (many workers) tasks with a
+ * selector or a pin are left alone: their CTEs read nothing.
+ */
+async function claimForSlots(db: Executor, queues: string[], slots: SlotsClaimRequest["slots"], n: number, placement: PlacementOf | null): Promise<SlotClaim[]> {
   if (n <= 0 || slots.length === 0 || queues.length === 0) return [];
   const req = { queues };
   const limit = limitSql(n);
   const workerIds = textArray(slots.map((s) => s.workerId));
   const workerNames = textArray(slots.map((s) => s.workerName));
   const slotOf = (k: SQL) => sql`1 + (${k} - 1) % ${slots.length}::int`;
+  // Many workers: no labels match a selector (an empty worker has none; a selector has one pair at least) and no name a pin.
+  const labels = sql`${JSON.stringify(placement?.labels ?? {})}::jsonb`;
+  const placed = placement === null ? sql.raw("false") : sql.raw("true");
+  const pinnedTo = placement?.workerName ?? "";
   const result = await executePrepared(db, sql`
     with recursive open_queues as (
       -- Key-share locks on the queues' rows: a pause (which locks its row for update) waits for
@@ -114,6 +148,30 @@ async function claimForSlots(db: Executor, queues: string[], slots: SlotsClaimRe
       -- "nulls last" as in tasks_due_idx, or the index order cannot serve it.
       order by c.priority desc nulls last, c.run_at
       limit ${limit}
+    ), selectors as (
+      -- The distinct selectors waiting in each queue (a skip scan of tasks_selector_due_idx).
+      select q.queue, (select t.selector from tasks t where ${SELECTED} and t.queue = q.queue order by t.selector limit 1) as selector
+      from open_queues q where ${placed}
+      union all
+      select s.queue, (select t.selector from tasks t where ${SELECTED} and t.queue = s.queue and t.selector > s.selector
+                       order by t.selector limit 1)
+      from selectors s where s.selector is not null
+    ), selected as (
+      select c.id, c.priority, c.run_at from selectors s
+      cross join lateral (
+        select t.id, t.priority, t.run_at from tasks t
+        where ${SELECTED} and t.queue = s.queue and t.selector = s.selector and t.run_at <= now()
+        order by t.priority desc nulls last, t.run_at
+        limit ${limit}
+        for update skip locked
+      ) c
+      where ${placed} and s.selector is not null and ${matches(sql`s.selector`, labels)}
+    ), pinned as (
+      select t.id, t.priority, t.run_at from tasks t
+      where ${placed} and ${PINNED} and t.pinned_worker = ${pinnedTo} and t.queue in (select queue from open_queues) and t.run_at <= now()
+      order by t.priority desc nulls last, t.run_at
+      limit ${limit}
+      for update skip locked
     ), free_keys as (
       -- Keys with a free slot and something waiting. Locking the key's row is what makes the limit
       -- hold across coordinators: a claim in flight holds it (others skip the key), and the row read
@@ -126,13 +184,14 @@ async function claimForSlots(db: Executor, queues: string[], slots: SlotsClaimRe
       cross join lateral (
         select t.id, t.priority, t.run_at from tasks t
         where ${KEYED} and t.concurrency_key = k.key and t.queue in (select queue from open_queues) and t.run_at <= now()
+          and (t.pinned_worker is null or (${placed} and t.pinned_worker = ${pinnedTo})) and (t.selector is null or (${placed} and ${matches(sql`t.selector`, labels)}))
         order by t.priority desc nulls last, t.run_at
         limit least(k.free, ${limit})
         for update skip locked
       ) c
     ), chosen as (
       select id, priority, run_at, row_number() over (order by priority desc nulls last, run_at) as slot
-      from (select * from due union all select * from keyed) d
+      from (select * from due union all select * from keyed union all select * from selected union all select * from pinned) d
       order by priority desc nulls last, run_at
       limit ${limit}
     ), picked as (
@@ -152,6 +211,15 @@ async function claimForSlots(db: Executor, queues: string[], slots: SlotsClaimRe
     )
     select * from picked order by priority desc, run_at`);
   return rows<ClaimedRow & { worker_id: string }>(result).map((r) => ({ ...toClaimedTask(r), workerId: r.worker_id }));
+}
+
+/**
+ * Whether a worker's labels (a jsonb) satisfy a selector (a jsonb object): every
+ * pair names a label the worker has, with the same value or `*` (core/labels.ts).
+ */
+function matches(selector: SQL, labels: SQL): SQL {
+  return sql`not exists (select 1 from jsonb_each_text(${selector}) e
+                         where (${labels}) ->> e.key is null or (e.value <> '*' and (${labels}) ->> e.key <> e.value))`;
 }
 
 /**

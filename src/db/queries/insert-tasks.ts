@@ -47,6 +47,16 @@ export interface NewTask {
   dependsOn?: (string | number)[];
   /** What a failed or cancelled dependency does: cancel this task, or run it anyway. */
   onDependencyFailure?: "cancel" | "run";
+  /** Labels a worker must have to take it (docs/placement.md); null or absent: any worker. */
+  selector?: Record<string, string> | null;
+  /** Free-form metadata; never decides where it runs. */
+  labels?: Record<string, string>;
+  /** "all" or a number of workers: the task becomes a parent of one child per worker in fanoutWorkers. */
+  fanout?: "all" | number | null;
+  /** A pinned child's retry: on its own worker (same) or any matching one (any). */
+  fanoutRetry?: "same" | "any";
+  /** The workers the fanout's children are pinned to, chosen at submit or tick time (core/fanout.ts). */
+  fanoutWorkers?: string[];
 }
 
 export interface InsertedTask {
@@ -64,11 +74,16 @@ export async function insertTasks(db: Db, input: NewTask[]): Promise<InsertedTas
   if (input.length === 0) return [];
   const plan = planRows(input);
   const dependent = plan.rows.some((r) => r.depends_on.length > 0);
-  if (plan.firstIndexOfKey.size === 0 && !dependent) return answer(input, plan, await insertRows(db, plan.rows), []);
+  const children = fanoutChildren(plan.rows);
+  if (plan.firstIndexOfKey.size === 0 && !dependent && children.length === 0) return answer(input, plan, await insertRows(db, plan.rows), []);
   return db.transaction(async (tx) => {
     const finished = dependent ? await lockDependencies(tx, input, plan) : new Set<string>();
     const created = await insertRows(tx, plan.rows);
     if (dependent) await insertDependencies(tx, plan.rows, created, finished);
+    // A parent whose idempotency key was already known made no new task: its children are not made either.
+    const parents = new Set(created.map((t) => t.id));
+    const kids = children.filter((c) => parents.has(c.parent_id!));
+    if (kids.length > 0) await insertRows(tx, kids);
     return answer(input, plan, created, await tasksWithKeys(tx, keysNotInserted(plan.rows, created)));
   });
 }
@@ -113,6 +128,14 @@ interface RowJson {
   blocked_by: number;
   /** A later row of the same call depends on it. */
   has_dependents: boolean;
+  selector: Record<string, string> | null;
+  labels: Record<string, string>;
+  fanout: string | null;
+  fanout_retry: "same" | "any";
+  pinned_worker: string | null;
+  parent_id: string | null;
+  /** Workers to pin this parent's children to (not a column). */
+  fanout_workers?: string[];
 }
 
 interface RowPlan {
@@ -181,9 +204,43 @@ function toRowJson(t: NewTask): RowJson {
     concurrency_limit: t.concurrencyLimit ?? 1,
     on_dependency_failure: t.onDependencyFailure ?? "cancel",
     depends_on: [],
-    blocked_by: 0,
+    // A fanout parent waits for its children (drizzle/0012_placement.sql keeps the count).
+    blocked_by: t.fanoutWorkers?.length ?? 0,
     has_dependents: false,
+    selector: t.selector && Object.keys(t.selector).length > 0 ? t.selector : null,
+    labels: t.labels ?? {},
+    fanout: t.fanout === undefined || t.fanout === null ? null : String(t.fanout),
+    fanout_retry: t.fanoutRetry ?? "same",
+    pinned_worker: null,
+    parent_id: null,
+    fanout_workers: t.fanoutWorkers,
   };
+}
+
+/** The child rows of fanout parents: one per chosen worker, pinned to it, otherwise the parent's definition. */
+function fanoutChildren(rows: RowJson[]): RowJson[] {
+  return rows.flatMap((p) =>
+    (p.fanout_workers ?? []).map((worker) => ({
+      ...p,
+      id: crypto.randomUUID(),
+      name: childName(p.name, worker),
+      idempotency_key: null,
+      depends_on: [],
+      blocked_by: 0,
+      has_dependents: false,
+      fanout: null,
+      fanout_workers: undefined,
+      pinned_worker: worker,
+      parent_id: p.id,
+      created_by: null,
+    })),
+  );
+}
+
+/** "backup on db-1", within the name limit. */
+function childName(parent: string, worker: string): string {
+  const suffix = ` on ${worker}`;
+  return parent.length + suffix.length <= 200 ? parent + suffix : `${parent.slice(0, Math.max(1, 199 - suffix.length))}…${suffix}`.slice(0, 200);
 }
 
 /**
@@ -253,21 +310,25 @@ async function insertRows(db: Executor, rows: RowJson[]): Promise<TaskRow[]> {
         id uuid, name text, command text, env jsonb, queue text, priority int, run_at timestamptz, delay_ms bigint,
         max_retries int, backoff_ms bigint, backoff_factor float8, backoff_max_ms bigint, timeout_ms bigint,
         idempotency_key text, schedule_id uuid, created_by text, concurrency_key text, concurrency_limit int, on_dependency_failure text,
-        blocked_by int, has_dependents boolean)) with ordinality as x(
+        blocked_by int, has_dependents boolean,
+        selector jsonb, labels jsonb, fanout text, fanout_retry text, pinned_worker text, parent_id uuid)) with ordinality as x(
         id, name, command, env, queue, priority, run_at, delay_ms, max_retries, backoff_ms, backoff_factor,
         backoff_max_ms, timeout_ms, idempotency_key, schedule_id, created_by, concurrency_key, concurrency_limit,
-        on_dependency_failure, blocked_by, has_dependents, ord)
+        on_dependency_failure, blocked_by, has_dependents,
+        selector, labels, fanout, fanout_retry, pinned_worker, parent_id, ord)
     ), ins as (
       insert into tasks (id, name, command, env, queue, priority, run_at, max_retries, backoff_ms, backoff_factor,
                          backoff_max_ms, timeout_ms, idempotency_key, schedule_id, concurrency_key, concurrency_limit,
-                         on_dependency_failure, blocked_by, has_dependents, status)
+                         on_dependency_failure, blocked_by, has_dependents,
+                         selector, labels, fanout, fanout_retry, pinned_worker, parent_id, status)
       select id, name, command, env, queue, priority, coalesce(run_at, now() + delay_ms * interval '1 millisecond'),
              max_retries, backoff_ms, backoff_factor, backoff_max_ms, timeout_ms, idempotency_key, schedule_id,
-             concurrency_key, concurrency_limit, on_dependency_failure, blocked_by, has_dependents, ${statusSql("scheduled")}
+             concurrency_key, concurrency_limit, on_dependency_failure, blocked_by, has_dependents,
+             selector, labels, fanout, fanout_retry, pinned_worker, parent_id, ${statusSql("scheduled")}
       from input
       order by ord
       on conflict (idempotency_key) do nothing
-      returning id, env, run_at, created_at, updated_at, queue
+      returning id, env, run_at, created_at, updated_at, queue, selector, labels
     ), events as (
       insert into task_events (task_id, attempt, status, message)
       select ins.id, 0, e.status, case when e.n = 1 and input.created_by is not null then 'created by ' || input.created_by end
@@ -307,6 +368,8 @@ interface InsertedColumns {
   run_at: unknown;
   created_at: unknown;
   updated_at: unknown;
+  selector: unknown;
+  labels: unknown;
 }
 
 /** A timestamptz as either driver returns it (drizzle's own mapping: text or Date). */
@@ -341,6 +404,13 @@ function newTaskRow(row: RowJson, c: InsertedColumns): TaskRow {
     blockedBy: row.blocked_by,
     hasDependents: row.has_dependents,
     onDependencyFailure: row.on_dependency_failure,
+    // jsonb may reorder keys, as for env.
+    selector: c.selector === null || c.selector === undefined ? null : (tasks.selector.mapFromDriverValue(c.selector) as Record<string, string>),
+    labels: tasks.labels.mapFromDriverValue(c.labels) as Record<string, string>,
+    pinnedWorker: row.pinned_worker,
+    parentId: row.parent_id,
+    fanout: row.fanout,
+    fanoutRetry: row.fanout_retry,
     createdAt: time(c.created_at),
     pickedAt: null,
     startedAt: null,

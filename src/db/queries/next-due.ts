@@ -3,7 +3,9 @@
  * take is due, by the database's clock. It mirrors the claim's conditions
  * (claim-due-tasks.ts): paused queues, tasks with unfinished dependencies and tasks
  * whose key is full are not counted, so a coordinator does not spin on work it may
- * not claim; their release wakes it instead (a NOTIFY on taskflow_wake).
+ * not claim; their release wakes it instead (a NOTIFY on taskflow_wake). Tasks with
+ * a selector or a pinned worker are not counted either (no worker of this coordinator
+ * may match them): a submit wakes the claim, and a future one is found by the poll.
  */
 import { sql } from "drizzle-orm";
 import { executePrepared } from "../client.ts";
@@ -19,7 +21,8 @@ export async function msUntilNextDue(db: Executor, queues: string[]): Promise<nu
       )
       select extract(epoch from (least(
         (select min(t.run_at) from tasks t
-         where t.status = 'scheduled' and t.concurrency_key is null and t.blocked_by = 0 and t.queue in (select name from open_queues)),
+         where t.status = 'scheduled' and t.concurrency_key is null and t.blocked_by = 0 and t.selector is null and t.pinned_worker is null
+           and t.queue in (select name from open_queues)),
         (select min(n.run_at) from concurrency_keys k cross join lateral (
            select t.run_at from tasks t
            where t.status = 'scheduled' and t.concurrency_key is not null and t.blocked_by = 0

@@ -12,6 +12,8 @@ export interface WorkerHello {
   concurrency: number;
   version: string;
   draining: boolean;
+  /** Its labels (docs/placement.md); absent: none. */
+  labels?: Record<string, string>;
   /** The address of the coordinator holding the stream. */
   coordinator: string;
   /** That coordinator's id (its row in `coordinators`); null outside a coordinator (tests, tools). */
@@ -27,7 +29,7 @@ export async function openWorkerSession(db: Executor, hello: WorkerHello, previo
   if (previousId && isUuid(previousId)) {
     const resumed = rows<{ id: string }>(await db.execute(sql`
       update workers set status = ${status}, coordinator = ${hello.coordinator}, coordinator_id = ${hello.coordinatorId ?? null}, last_heartbeat_at = now(),
-        concurrency = ${hello.concurrency}, queues = ${textArray(hello.queues)}::text[]
+        concurrency = ${hello.concurrency}, queues = ${textArray(hello.queues)}::text[], labels = ${labelsJson(hello)}
       where id = ${previousId} and status <> 'dead' returning id`));
     if (resumed[0]) {
       await notifyWorker(db, { id: resumed[0].id, name: hello.name, status });
@@ -35,10 +37,14 @@ export async function openWorkerSession(db: Executor, hello: WorkerHello, previo
     }
   }
   const created = rows<{ id: string }>(await db.execute(sql`
-    insert into workers (name, host, pid, status, queues, concurrency, version, coordinator, coordinator_id)
+    insert into workers (name, host, pid, status, queues, concurrency, version, coordinator, coordinator_id, labels)
     values (${hello.name}, ${hello.host}, ${hello.pid}, ${status}, ${textArray(hello.queues)}::text[],
-            ${hello.concurrency}, ${hello.version}, ${hello.coordinator}, ${hello.coordinatorId ?? null})
+            ${hello.concurrency}, ${hello.version}, ${hello.coordinator}, ${hello.coordinatorId ?? null}, ${labelsJson(hello)})
     returning id`));
   await notifyWorker(db, { id: created[0]!.id, name: hello.name, status });
   return { id: created[0]!.id, resumed: false };
+}
+
+function labelsJson(hello: WorkerHello) {
+  return sql`${JSON.stringify(hello.labels ?? {})}::jsonb`;
 }

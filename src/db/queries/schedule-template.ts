@@ -23,6 +23,11 @@ export type ScheduleTemplate = {
   /** Absent in templates stored before concurrency keys existed. */
   concurrency_key?: string | null;
   concurrency_limit?: number;
+  /** Placement (docs/placement.md); absent in templates stored before it existed. */
+  selector?: Record<string, string> | null;
+  labels?: Record<string, string>;
+  fanout?: "all" | number | null;
+  fanout_retry?: "same" | "any";
 };
 
 /** The stored form of a validated task; `named` false leaves the name to the schedule. */
@@ -39,6 +44,9 @@ export function templateFromTask(t: NewTask, named: boolean): ScheduleTemplate {
     backoff_max_ms: t.backoffMaxMs,
     timeout_ms: t.timeoutMs,
     ...(t.concurrencyKey ? { concurrency_key: t.concurrencyKey, concurrency_limit: t.concurrencyLimit ?? 1 } : {}),
+    ...(t.selector ? { selector: t.selector } : {}),
+    ...(t.labels && Object.keys(t.labels).length > 0 ? { labels: t.labels } : {}),
+    ...(t.fanout ? { fanout: t.fanout, fanout_retry: t.fanoutRetry ?? "same" } : {}),
   };
 }
 
@@ -72,5 +80,9 @@ export function tickTask(schedule: { id: string; name: string; template: Schedul
     scheduleId: schedule.id,
     concurrencyKey: t.concurrency_key ?? null,
     concurrencyLimit: t.concurrency_limit ?? 1,
+    selector: t.selector ?? null,
+    labels: t.labels ?? {},
+    fanout: t.fanout ?? null,
+    fanoutRetry: t.fanout_retry ?? "same",
   };
 }

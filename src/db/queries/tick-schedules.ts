@@ -31,6 +31,8 @@ import { dbNow } from "./db-now.ts";
 import { notifyScheduleChanges } from "../channels.ts";
 import { tickTask, type ScheduleTemplate } from "./schedule-template.ts";
 import { type Executor, rows } from "../sql.ts";
+import { chooseFanoutWorkers, type FanoutCandidate } from "../../core/fanout.ts";
+import { listFanoutCandidates } from "./list-fanout-candidates.ts";
 
 /** What one tick did. */
 export interface Tick {
@@ -73,11 +75,12 @@ export async function tickDueSchedules(db: Db, limit: number): Promise<TickBatch
     if (due.length === 0) return { ticks: [], broken: [], locked: 0 };
     const now = await dbNow(tx);
     const live = await listLiveScheduleRuns(tx, due.map((s) => s.id));
+    const fanoutCandidates = await candidatesForFanouts(tx, due);
     const planned: PlannedTick[] = [];
     const broken: BrokenSchedule[] = [];
     for (const s of due) {
       try {
-        planned.push(planTick(s, live.get(s.id) ?? [], now));
+        planned.push(planTick(s, live.get(s.id) ?? [], now, fanoutCandidates));
       } catch (err) {
         broken.push({ scheduleId: s.id, error: coerceError(err).message });
       }
@@ -121,7 +124,7 @@ interface PlannedTick {
  * first of them against the live runs. Later ones of the same tick (catch_up all) run one
  * after another unless overlap is allow: they are a backlog worked through, not overlap.
  */
-function planTick(s: ScheduleRow, live: LiveRun[], now: Date): PlannedTick {
+function planTick(s: ScheduleRow, live: LiveRun[], now: Date, candidates: Map<string, FanoutCandidate[]>): PlannedTick {
   const scheduled = s.nextRunAt!;
   const catchUp = s.catchUp as CatchUp;
   const keep = catchUp === "all" ? s.catchUpMax : 1;
@@ -146,6 +149,15 @@ function planTick(s: ScheduleRow, live: LiveRun[], now: Date): PlannedTick {
       out.skipped.push({ dueAt, message: decision.reason });
       continue;
     }
+    if (task.fanout) {
+      // Fanout (docs/placement.md): the children's workers are chosen now, once per due time; the
+      // parent's idempotency key makes a second coordinator's tick add neither it nor its children.
+      const problem = decision.kind === "queue" ? "overlap queue_one cannot wait with fanout; the tick is skipped" : placeFanout(task, candidates);
+      if (problem) {
+        out.skipped.push({ dueAt, message: problem });
+        continue;
+      }
+    }
     if (decision.kind === "queue") Object.assign(task, { dependsOn: decision.after, onDependencyFailure: "run" });
     if (decision.kind === "replace") out.cancel.push(...decision.cancel);
     const outcome: TickOutcome = decision.kind === "queue" ? "queued" : decision.kind === "replace" ? "replaced" : "created";
@@ -155,6 +167,22 @@ function planTick(s: ScheduleRow, live: LiveRun[], now: Date): PlannedTick {
     previous = out.tasks.length - 1;
   }
   return out;
+}
+
+/** The live workers of each queue a due fanout schedule runs in, read once per tick batch. */
+async function candidatesForFanouts(tx: Executor, due: ScheduleRow[]): Promise<Map<string, FanoutCandidate[]>> {
+  const queues = new Set(due.map((s) => s.template as unknown as ScheduleTemplate).filter((t) => t.fanout).map((t) => t.queue));
+  const out = new Map<string, FanoutCandidate[]>();
+  for (const q of queues) out.set(q, await listFanoutCandidates(tx, q));
+  return out;
+}
+
+/** Pins the task's children to the workers fanout chooses; the reason when there are none to choose. */
+function placeFanout(task: NewTask, candidates: Map<string, FanoutCandidate[]>): string | null {
+  const choice = chooseFanoutWorkers(task.fanout!, task.selector ?? null, candidates.get(task.queue) ?? []);
+  if (!choice.ok) return `fanout: ${choice.reason} (queue ${task.queue})`;
+  task.fanoutWorkers = choice.workers;
+  return null;
 }
 
 /** All planned tasks in one list; a reference to an earlier task of the same schedule becomes its index in that list. */

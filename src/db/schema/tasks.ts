@@ -53,6 +53,18 @@ export const tasks = pgTable(
     onDependencyFailure: text("on_dependency_failure").notNull().default("cancel"),
     /** Some task runs after this one: only then does its end look for dependents to release. */
     hasDependents: boolean("has_dependents").notNull().default(false),
+    /** Labels a worker must have to take it (value "*": any value); null: any worker (docs/placement.md). */
+    selector: jsonb("selector").$type<Record<string, string>>(),
+    /** A fanout child runs only on the worker of this name; null: any worker its selector matches. */
+    pinnedWorker: text("pinned_worker"),
+    /** The fanout parent of a child task. */
+    parentId: uuid("parent_id"),
+    /** On a parent: "all" or a number of workers (its children are the runs); null: an ordinary task. */
+    fanout: text("fanout"),
+    /** A pinned child whose worker is lost retries on the same worker ("same") or on any matching one ("any"). */
+    fanoutRetry: text("fanout_retry").notNull().default("same"),
+    /** Free-form key/value metadata (what the task is); never decides where it runs. */
+    labels: jsonb("labels").$type<Record<string, string>>().notNull().default({}),
     /** The schedule that made this task, if any. */
     scheduleId: uuid("schedule_id"),
     createdAt: timestamp("created_at", tz).notNull().defaultNow(),
@@ -66,14 +78,29 @@ export const tasks = pgTable(
   (t) => [
     // The claim: due tasks of a queue by priority then age, an index scan over claimable rows only
     // (no concurrency key, no unfinished dependency); keyed tasks are claimed through tasks_keyed_due_idx.
-    index("tasks_due_idx").on(t.queue, t.priority.desc(), t.runAt).where(sql`status = 'scheduled' and concurrency_key is null and blocked_by = 0`),
+    // Tasks with a selector or a pinned worker are claimed through tasks_selector_due_idx and tasks_pinned_due_idx.
+    index("tasks_due_idx")
+      .on(t.queue, t.priority.desc(), t.runAt)
+      .where(sql`status = 'scheduled' and concurrency_key is null and blocked_by = 0 and selector is null and pinned_worker is null`),
+    // Placement (docs/placement.md): due tasks by (queue, selector), each distinct selector one skip-scan step.
+    index("tasks_selector_due_idx")
+      .on(t.queue, t.selector, t.priority.desc(), t.runAt)
+      .where(sql`status = 'scheduled' and concurrency_key is null and blocked_by = 0 and pinned_worker is null and selector is not null`),
+    // Fanout children pinned to a worker, read by that worker's name.
+    index("tasks_pinned_due_idx")
+      .on(t.pinnedWorker, t.priority.desc(), t.runAt)
+      .where(sql`status = 'scheduled' and concurrency_key is null and blocked_by = 0 and pinned_worker is not null`),
+    // A fanout parent's children (its page, ?parent_id=, the parent's status).
+    index("tasks_parent_idx").on(t.parentId, t.createdAt.desc(), t.id.desc()).where(sql`parent_id is not null`),
     index("tasks_keyed_due_idx")
       .on(t.concurrencyKey, t.priority.desc(), t.runAt)
       .where(sql`status = 'scheduled' and concurrency_key is not null and blocked_by = 0`),
     // Why a task waits: the tasks holding its key.
     index("tasks_key_active_idx").on(t.concurrencyKey).where(sql`status in ('picked', 'running') and concurrency_key is not null`),
     // The wake-up timer: the nearest run_at of claimable tasks without a key, across all queues.
-    index("tasks_next_run_idx").on(t.runAt).where(sql`status = 'scheduled' and concurrency_key is null and blocked_by = 0`),
+    index("tasks_next_run_idx")
+      .on(t.runAt)
+      .where(sql`status = 'scheduled' and concurrency_key is null and blocked_by = 0 and selector is null and pinned_worker is null`),
     // Recovery: the live attempts of a worker that was declared dead.
     index("tasks_active_worker_idx").on(t.workerId).where(sql`status in ('picked', 'running')`),
     // Listing newest first with keyset pagination, all tasks or by status / schedule.

@@ -1,6 +1,6 @@
 /** workers: one row per worker session (a process connected to a coordinator, until declared dead). */
 import { sql } from "drizzle-orm";
-import { index, integer, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 const tz = { withTimezone: true, precision: 6 } as const;
 
@@ -15,6 +15,8 @@ export const workers = pgTable(
     status: text("status").notNull(),
     queues: text("queues").array().notNull(),
     concurrency: integer("concurrency").notNull(),
+    /** What it advertises (its --labels plus hostname, os, arch): task selectors match these (docs/placement.md). */
+    labels: jsonb("labels").$type<Record<string, string>>().notNull().default({}),
     /** Attempts running on it at the last heartbeat. */
     running: integer("running").notNull().default(0),
     version: text("version").notNull(),

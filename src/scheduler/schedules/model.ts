@@ -94,6 +94,10 @@ export const ScheduleTemplateJsonSchema = Type.Object(
     timeout_ms: nullable(Type.Integer()),
     concurrency_key: Type.Optional(nullable(Type.String())),
     concurrency_limit: Type.Optional(Type.Integer({ minimum: 1 })),
+    selector: Type.Optional(nullable(Type.Record(Type.String(), Type.String()), "labels a worker must have (docs/placement.md)")),
+    labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+    fanout: Type.Optional(nullable(Type.Union([Type.Literal("all"), Type.Integer({ minimum: 1 })]), "each tick makes a parent with one child per live matching worker (all) or N children; no matching worker skips the tick")),
+    fanout_retry: Type.Optional(Type.Union([Type.Literal("same"), Type.Literal("any")])),
   },
   { $id: "ScheduleTemplate" },
 );

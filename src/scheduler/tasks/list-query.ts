@@ -52,6 +52,8 @@ export function parseListQuery(query: URLSearchParams, options: ListQueryOptions
   if (name !== null && (name.length > SEARCH_MAX_CHARS || name.includes("\u0000") || !name.isWellFormed())) bad("name", `must be a task name of at most ${SEARCH_MAX_CHARS} characters`);
   const createdBefore = instant(one("created_before"), "created_before", bad);
   const createdAfter = instant(one("created_after"), "created_after", bad);
+  const parentId = one("parent_id");
+  if (parentId !== null && !isUuid(parentId)) bad("parent_id", "must be a task id (a UUID)");
   const idPrefix = one("id_prefix");
   if (idPrefix !== null && !ID_SHAPE.startsWith(idPrefix.replace(/[0-9a-f]/gi, "x"))) bad("id_prefix", "must be the start of a task id (hex digits and dashes as in 7d1c2a4e-0000-…)");
   const limitText = one("limit");
@@ -69,6 +71,7 @@ export function parseListQuery(query: URLSearchParams, options: ListQueryOptions
       nameContains: q,
       outputContains: output,
       scheduleId: scheduleId?.toLowerCase() ?? null,
+      parentId: parentId?.toLowerCase() ?? null,
       idRange: idPrefix === null ? null : idPrefixRange(idPrefix),
       ...(workerId !== null && { workerId: workerId.toLowerCase() }),
       ...(name !== null && { name }),

@@ -13,6 +13,7 @@ import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { BACKOFF_FACTOR_DEFAULT, BACKOFF_MAX_MS_DEFAULT, BACKOFF_MS_DEFAULT, MAX_RETRIES_DEFAULT } from "../../core/retry-policy.ts";
 import { QUEUE_DEFAULT, QUEUE_PATTERN } from "../../core/queue-name.ts";
 import { TASK_STATUSES } from "../../core/task-status.ts";
+import { LABEL_KEY_PATTERN, LABEL_VALUE_MAX_CHARS, SELECTOR_MAX, TASK_LABELS_MAX } from "../../core/labels.ts";
 
 export const NAME_MAX_CHARS = 200;
 export const COMMAND_MAX_BYTES = 65_536;
@@ -34,6 +35,12 @@ export const CONCURRENCY_KEY_MAX_CHARS = 200;
 export const CONCURRENCY_LIMIT_MAX = 10_000;
 export const DEPENDS_ON_MAX = 100;
 export const DEPENDENCY_FAILURE_POLICIES = ["cancel", "run"] as const;
+/** Most children one fanout makes (docs/placement.md). */
+export const FANOUT_MAX = 1000;
+export const FANOUT_RETRY_POLICIES = ["same", "any"] as const;
+/** A label map: keys by LABEL_KEY_PATTERN, string values (core/labels.ts checks the values' characters). */
+const labelMap = (maxProperties: number, description: string) =>
+  Type.Record(Type.String({ pattern: LABEL_KEY_PATTERN }), Type.String({ minLength: 1, maxLength: LABEL_VALUE_MAX_CHARS }), { maxProperties, description });
 /** A reference to an earlier task of the same batch: `$0` is the batch's first task. */
 export const BATCH_REFERENCE_PATTERN = "^\\$(0|[1-9][0-9]{0,3})$";
 
@@ -82,6 +89,19 @@ export const NewTaskBody = Type.Object(
     on_dependency_failure: Type.Optional(
       Type.Union(DEPENDENCY_FAILURE_POLICIES.map((p) => Type.Literal(p)), { default: "cancel", description: "a failed or cancelled dependency cancels this task, or lets it run" }),
     ),
+    selector: Type.Optional(
+      Type.Union([labelMap(SELECTOR_MAX, 'only workers with these labels take it: {"region": "eu"} needs that value, {"gpu": "*"} any value (docs/placement.md)'), Type.Null()], { default: null }),
+    ),
+    labels: Type.Optional(labelMap(TASK_LABELS_MAX, "free-form metadata (what the task is); filter with GET /api/tasks?label=k=v; never decides where it runs")),
+    fanout: Type.Optional(
+      Type.Union([Type.Literal("all"), int(1, FANOUT_MAX), Type.Null()], {
+        default: null,
+        description: '"all": one child task per live matching worker, each pinned to it; N: N children on N distinct matching workers. The task becomes their parent and ends when they all have',
+      }),
+    ),
+    fanout_retry: Type.Optional(
+      Type.Union(FANOUT_RETRY_POLICIES.map((p) => Type.Literal(p)), { default: "same", description: "a child's retry runs on its own worker (same; it waits for that worker to return) or on any matching worker (any)" }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -111,11 +131,16 @@ export const FIELD_RULES: Record<keyof NewTaskBody, string> = {
   concurrency_limit: `must be an integer from 1 to ${CONCURRENCY_LIMIT_MAX}`,
   depends_on: `must be an array of at most ${DEPENDS_ON_MAX} task ids (or $N for an earlier task of the same batch)`,
   on_dependency_failure: `must be one of ${DEPENDENCY_FAILURE_POLICIES.join(", ")}`,
+  selector: `must be null or an object of at most ${SELECTOR_MAX} labels (keys of a-z, 0-9, _ . - /; values 1 to ${LABEL_VALUE_MAX_CHARS} characters, or *)`,
+  labels: `must be an object of at most ${TASK_LABELS_MAX} labels (keys of a-z, 0-9, _ . - /; values 1 to ${LABEL_VALUE_MAX_CHARS} characters)`,
+  fanout: `must be null, "all" or an integer from 1 to ${FANOUT_MAX}`,
+  fanout_retry: `must be one of ${FANOUT_RETRY_POLICIES.join(", ")}`,
 };
 
 /** Fields the API sets; a request naming one is told so instead of "unknown field". */
 export const READ_ONLY_FIELDS = [
   "id", "status", "attempt", "worker", "created_at", "picked_at", "started_at", "finished_at", "exit_code", "error", "schedule_id", "waiting_reason",
+  "parent_id", "pinned_worker",
 ];
 
 const nullable = <T extends TSchema>(schema: T, description?: string) => Type.Union([schema, Type.Null()], description ? { description } : {});
@@ -147,6 +172,12 @@ export const TaskJsonSchema = Type.Object(
     concurrency_key: nullable(Type.String()),
     concurrency_limit: Type.Integer({ minimum: 1 }),
     on_dependency_failure: Type.Union(DEPENDENCY_FAILURE_POLICIES.map((p) => Type.Literal(p))),
+    selector: nullable(Type.Record(Type.String(), Type.String()), "labels a worker must have to take it (value *: any value); null: any worker"),
+    labels: Type.Record(Type.String(), Type.String(), { description: "free-form metadata" }),
+    fanout: nullable(Type.Union([Type.Literal("all"), Type.Integer({ minimum: 1 })]), "on a fanout parent: all or a number of workers; null otherwise"),
+    fanout_retry: Type.Union(FANOUT_RETRY_POLICIES.map((p) => Type.Literal(p))),
+    parent_id: nullable(uuid, "the fanout parent of a child task (list a parent's children with GET /api/tasks?parent_id=)"),
+    pinned_worker: nullable(Type.String(), "a fanout child runs only on the worker of this name"),
     waiting_reason: nullable(
       Type.String(),
       "why a scheduled task is not running yet (dependencies, run_at, a paused queue, its concurrency key, no or busy workers); null otherwise or when nothing holds it back. Filled in by GET /api/tasks/:id and the list",

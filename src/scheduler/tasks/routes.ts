@@ -30,6 +30,7 @@ import { isUuid } from "../../core/uuid.ts";
 import { waitingReasons } from "./waiting-reasons.ts";
 import { BulkActionBody, BulkActionJsonSchema, validateBulkBody } from "./bulk-body.ts";
 import { cancelAction, retryAction, runBulkAction } from "./bulk-actions.ts";
+import { placeFanouts } from "./fanout-placement.ts";
 
 const tags = ["tasks"];
 /** Bodies are read by readJsonBody (size cap, JSON only), never by Elysia's parser. */
@@ -60,7 +61,7 @@ export function taskRoutes(db: Db, log: Logger) {
   // Keyed submissions and dependent ones keep their own transaction: the idempotency read-back is per key,
   // and a missing dependency must fail only its own request.
   const submit = async (task: NewTask) =>
-    task.idempotencyKey === null && !task.dependsOn?.length ? coalescer.submit(task) : (await insertTasks(db, [task]))[0]!;
+    task.idempotencyKey === null && !task.dependsOn?.length && !task.fanout ? coalescer.submit(task) : (await insertTasks(db, await placeFanouts(db, [task])))[0]!;
   return new Elysia({ name: "tasks", prefix: "/api/tasks" })
     .post(
       "",
@@ -76,7 +77,8 @@ export function taskRoutes(db: Db, log: Logger) {
     .post(
       "/batch",
       async ({ request, set }) => {
-        const results = await insertTasks(db, valid(validateTaskBatch(await readJsonBody(request))).map((t) => ({ ...t, createdBy: ACTOR })));
+        const checked = valid(validateTaskBatch(await readJsonBody(request))).map((t) => ({ ...t, createdBy: ACTOR }));
+        const results = await insertTasks(db, await placeFanouts(db, checked, true));
         set.status = 201;
         const created = results.filter((r) => r.created);
         log.info("{tasks} submitted in a batch ({first} … {last})", { n: created.length, tasks: plural(created.length, "task"), first: created[0]?.task.id ?? "-", last: created.at(-1)?.task.id ?? "-" });

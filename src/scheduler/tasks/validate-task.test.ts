@@ -33,6 +33,7 @@ describe("validateNewTask", () => {
         name: "n", command: "true", env: {}, queue: "default", priority: 0, runAt: null, delayMs: 0, maxRetries: 3,
         backoffMs: 1000, backoffFactor: 2, backoffMaxMs: 3_600_000, timeoutMs: null, idempotencyKey: null,
         concurrencyKey: null, concurrencyLimit: 1, dependsOn: [], onDependencyFailure: "cancel",
+        selector: null, labels: {}, fanout: null, fanoutRetry: "same",
       },
     });
   });
@@ -42,13 +43,29 @@ describe("validateNewTask", () => {
       ...base, env: { A: "1", _b2: "" }, queue: "q-1_x", priority: -100, run_at: "2030-01-31T12:00:00.5+01:00", max_retries: 0,
       backoff_ms: 5, backoff_factor: 1.5, backoff_max_ms: 10, timeout_ms: 2_147_483_647, idempotency_key: "k",
       concurrency_key: "deploy-prod", concurrency_limit: 3, depends_on: ["0F8B0C5E-1D3A-4B8E-9B6A-2C4D5E6F7A8B"], on_dependency_failure: "run",
+      selector: { region: "eu", gpu: "*" }, labels: { team: "db" }, fanout_retry: "any",
     });
     expect(r.ok && r.value).toEqual({
       name: "n", command: "true", env: { A: "1", _b2: "" }, queue: "q-1_x", priority: -100, runAt: new Date("2030-01-31T11:00:00.500Z"),
       delayMs: 0, maxRetries: 0, backoffMs: 5, backoffFactor: 1.5, backoffMaxMs: 10, timeoutMs: 2_147_483_647, idempotencyKey: "k",
       concurrencyKey: "deploy-prod", concurrencyLimit: 3, dependsOn: ["0f8b0c5e-1d3a-4b8e-9b6a-2c4d5e6f7a8b"], onDependencyFailure: "run",
+      selector: { region: "eu", gpu: "*" }, labels: { team: "db" }, fanout: null, fanoutRetry: "any",
     });
     expect(validateNewTask({ ...base, delay_ms: 1500 }).ok && (validateNewTask({ ...base, delay_ms: 1500 }) as any).value.delayMs).toBe(1500);
+  });
+
+  test("placement fields: bad selector and label keys, bad fanout, fanout with depends_on", () => {
+    const r = validateNewTask({ ...base, selector: { Region: "eu" }, labels: { ok: "a,b" }, fanout: 0, fanout_retry: "maybe" });
+    expect(r.ok).toBe(false);
+    const paths = !r.ok ? Object.fromEntries(r.problems.map((p) => [p.path, p.message])) : {};
+    expect(paths["/selector/Region"]).toContain(`label key "Region" must be`);
+    expect(paths["/labels/ok"]).toBe("must not contain control characters, commas or =");
+    expect(paths["/fanout"]).toContain('"all"');
+    expect(paths["/fanout_retry"]).toBe("must be one of same, any");
+    const dep = validateNewTask({ ...base, fanout: "all", depends_on: ["0f8b0c5e-1d3a-4b8e-9b6a-2c4d5e6f7a8b"] });
+    expect(!dep.ok && dep.problems.map((p) => p.path)).toEqual(["/fanout"]);
+    expect(validateNewTask({ ...base, fanout: "all", selector: { disk: "ssd" } })).toMatchObject({ ok: true, value: { fanout: "all", selector: { disk: "ssd" } } });
+    expect(validateNewTask({ ...base, fanout: 3 })).toMatchObject({ ok: true, value: { fanout: 3 } });
   });
 
   test("backoff_max_ms defaults to at least backoff_ms", () => {

@@ -15,6 +15,7 @@ import { parseIsoInstant } from "./iso-time.ts";
 import { isUuid } from "../../core/uuid.ts";
 import * as m from "./model.ts";
 import { echoed } from "../echo-limit.ts";
+import { labelProblems } from "../../core/labels.ts";
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; problems: FieldProblem[] };
 
@@ -120,6 +121,14 @@ function ruleProblems(body: Record<string, unknown>, prefix: string, report: Rep
     report(pointer(prefix, "run_at"), "give run_at or delay_ms, not both");
     report(pointer(prefix, "delay_ms"), "give run_at or delay_ms, not both");
   }
+  for (const field of ["selector", "labels"]) {
+    if (fresh(field) && isPlainObject(body[field])) {
+      for (const [key, message] of labelProblems(body[field], Infinity)) if (key) report(pointer(pointer(prefix, field), key), message);
+    }
+  }
+  if (has("fanout") && body.fanout !== null && Array.isArray(body.depends_on) && body.depends_on.length > 0) {
+    report(pointer(prefix, "fanout"), "a fanout task cannot have depends_on (its children would not wait); make a task that depends on it instead");
+  }
   if (fresh("backoff_max_ms") && fresh("backoff_ms") && Number(body.backoff_max_ms) < Number(body.backoff_ms)) {
     report(pointer(prefix, "backoff_max_ms"), `must be at least backoff_ms (${body.backoff_ms})`);
   }
@@ -183,6 +192,10 @@ function normalize(b: m.NewTaskBody): NewTask {
     concurrencyLimit: b.concurrency_limit ?? 1,
     dependsOn: (b.depends_on ?? []).map((d) => (d.startsWith("$") ? Number(d.slice(1)) : d.toLowerCase())),
     onDependencyFailure: b.on_dependency_failure ?? "cancel",
+    selector: b.selector && Object.keys(b.selector).length > 0 ? b.selector : null,
+    labels: b.labels ?? {},
+    fanout: b.fanout ?? null,
+    fanoutRetry: b.fanout_retry ?? "same",
   };
 }
 

@@ -10,6 +10,7 @@ export const WorkerJsonSchema = Type.Object(
     host: Type.String(),
     status: Type.Union([Type.Literal("alive"), Type.Literal("draining"), Type.Literal("dead")]),
     queues: Type.Array(Type.String()),
+    labels: Type.Record(Type.String(), Type.String(), { description: "what it advertises (--labels plus hostname, os, arch); task selectors match these (docs/placement.md)" }),
     concurrency: Type.Integer({ minimum: 0 }),
     running: Type.Integer({ minimum: 0, description: "attempts running on it at the last heartbeat" }),
     last_heartbeat_at: time(),

@@ -14,6 +14,7 @@ export function workerJson(w: WorkerRow): WorkerJson {
     // The column holds only these three (open-worker-session.ts, record-heartbeat.ts, mark-worker-left.ts, mark-dead-workers.ts).
     status: w.status as WorkerJson["status"],
     queues: w.queues,
+    labels: w.labels ?? {},
     concurrency: w.concurrency,
     running: w.running,
     last_heartbeat_at: w.lastHeartbeatAt.toISOString(),

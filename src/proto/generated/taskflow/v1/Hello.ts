@@ -18,6 +18,11 @@ export interface Hello {
   'previous_worker_id'?: (string);
   'pid'?: (number);
   'draining'?: (boolean);
+  /**
+   * What the worker advertises (--labels plus hostname, os, arch); task selectors match these.
+   * Field 20: placement's own number, far from fields other changes add next.
+   */
+  'labels'?: ({[key: string]: string});
 }
 
 export interface Hello__Output {
@@ -36,4 +41,9 @@ export interface Hello__Output {
   'previous_worker_id': (string);
   'pid': (number);
   'draining': (boolean);
+  /**
+   * What the worker advertises (--labels plus hostname, os, arch); task selectors match these.
+   * Field 20: placement's own number, far from fields other changes add next.
+   */
+  'labels': ({[key: string]: string});
 }
