@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 
-export const SCENARIOS = ["submit", "throughput", "latency", "precision", "scale", "footprint", "retention", "output"] as const;
+export const SCENARIOS = ["submit", "throughput", "latency", "peers", "precision", "scale", "footprint", "retention", "output"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -34,6 +34,8 @@ export interface BenchOptions {
   scale: { history: number; future: number; pageSamples: number };
   retention: { history: number; rate: number; baselineSeconds: number; deadlineSeconds: number };
   output: { floodMb: number; chattyTasks: number; chattySeconds: number };
+  /** Side by side with graphile-worker and pg-boss (bench/scenarios/peers.ts). rate null: a third of the measured spawn rate. */
+  peers: { jobs: number; seconds: number; rate: number | null; bulkJobs: number; singleJobs: number; clients: number; rounds: number; skip: boolean };
 }
 
 const FULL = {
@@ -58,6 +60,12 @@ const FULL = {
   "output-mb": 100,
   "chatty-tasks": 16,
   "chatty-seconds": 60,
+  "peer-jobs": 2_000,
+  "peer-seconds": 10,
+  "peer-bulk": 20_000,
+  "peer-single": 5_000,
+  "peer-clients": 16,
+  "peer-rounds": 1,
 };
 
 const SMOKE: typeof FULL = {
@@ -82,6 +90,12 @@ const SMOKE: typeof FULL = {
   "output-mb": 10,
   "chatty-tasks": 4,
   "chatty-seconds": 3,
+  "peer-jobs": 100,
+  "peer-seconds": 1,
+  "peer-bulk": 2_000,
+  "peer-single": 200,
+  "peer-clients": 16,
+  "peer-rounds": 1,
 };
 
 export const USAGE = `usage: npm run bench -- [SCENARIO...] [--smoke] [--flag=N ...]
@@ -99,6 +113,8 @@ scenarios: ${SCENARIOS.join(", ")} (default: all, in that order)
   --source                run \`bun src/main.ts\` instead of the binary (readable profiles)
   --cpu-prof=DIR          write a CPU profile of each taskflow process to DIR (summarise with
                           \`bun bench/profile-summary.ts DIR\`)
+  --peer-rate=N           the peers scenario's latency rate (default: a third of the measured spawn rate)
+  --no-peers              the peers scenario measures taskflow only (--smoke skips the peers too)
 sizes (default / --smoke):
 ${Object.keys(FULL)
   .map((k) => `  --${k.padEnd(22)}${String(FULL[k as keyof typeof FULL]).padStart(9)} / ${SMOKE[k as keyof typeof SMOKE]}`)
@@ -120,6 +136,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       "keep-logs": { type: "boolean" },
       source: { type: "boolean" },
       "cpu-prof": { type: "string" },
+      "peer-rate": { type: "string" },
+      "no-peers": { type: "boolean" },
       help: { type: "boolean", short: "h" },
       ...sizeOptions,
     },
@@ -165,5 +183,22 @@ export function parseOptions(argv: string[]): BenchOptions {
       deadlineSeconds: size("prune-deadline"),
     },
     output: { floodMb: size("output-mb"), chattyTasks: size("chatty-tasks"), chattySeconds: size("chatty-seconds") },
+    peers: {
+      jobs: size("peer-jobs"),
+      seconds: size("peer-seconds"),
+      rate: peerRate(values["peer-rate"]),
+      bulkJobs: size("peer-bulk"),
+      singleJobs: size("peer-single"),
+      clients: size("peer-clients"),
+      rounds: size("peer-rounds"),
+      skip: Boolean(values["no-peers"]) || Boolean(values.smoke),
+    },
   };
+}
+
+function peerRate(raw: string | undefined): number | null {
+  if (raw === undefined) return null;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--peer-rate must be a positive number, got "${raw}"`);
+  return n;
 }

@@ -15,7 +15,7 @@ import type { WorkerSession } from "./worker-session.ts";
 
 export async function onStarted(session: WorkerSession, s: TaskStartedOutput, deps: ConnectDeps): Promise<void> {
   const ref = { taskId: s.task_id, attempt: s.attempt, workerId: session.id };
-  if (await deps.reports.started(ref)) {
+  if (await deps.reports.started({ ...ref, spawnedAtUs: s.spawned_at_us > 0 ? s.spawned_at_us : null })) {
     deps.log.info("task {taskId} attempt {attempt} running on {worker}", { taskId: s.task_id, attempt: s.attempt, worker: session.name });
     return;
   }
