@@ -22,7 +22,23 @@ export interface LatencyRun {
   submitToSpawn: LatencySummary & { n: number };
   /** The same, one value per task (for pooling rounds). */
   submitToSpawnValues: number[];
+  /** Where the milliseconds go, per task, by the timestamps on the way (see LATENCY_STAGES). */
+  stages: Record<LatencyStage, number[]>;
 }
+
+/**
+ * The stages of submit → spawn, read from the times each one leaves behind: the
+ * client's send time, run_at (the insert's now(), its transaction start), picked_at
+ * (the claim's now()), the attempt's spawned_at (the worker's clock just before the
+ * spawn) and started_at (the start report's write). All on this host's clock.
+ */
+export const LATENCY_STAGES = {
+  "HTTP → insert starts": "run_at − send",
+  "insert + commit + NOTIFY → claim starts": "picked_at − run_at",
+  "claim + commit + gRPC → spawn": "spawned_at − picked_at",
+  "spawn → start report written (context)": "started_at − spawned_at",
+} as const;
+export type LatencyStage = keyof typeof LATENCY_STAGES;
 
 /** Submits at `rate` per second for `seconds`, waits for every task, and returns the latency summaries. */
 export async function measureLatency(db: ScratchDatabase, cluster: Cluster, rate: number, seconds: number, label: string): Promise<LatencyRun> {
@@ -66,11 +82,18 @@ export async function measureLatency(db: ScratchDatabase, cluster: Cluster, rate
   const submitToStart: number[] = [];
   const runAtToStart: number[] = [];
   const runAtToPicked: number[] = [];
+  const stages = Object.fromEntries(Object.keys(LATENCY_STAGES).map((k) => [k, [] as number[]])) as Record<LatencyStage, number[]>;
   for (const r of rows) {
     const sent = sentAt.get(r.id);
     if (sent === undefined) continue;
     submitToStart.push(Number(r.started) - sent);
-    if (r.spawned !== null) submitToSpawn.push(Number(r.spawned) - sent);
+    stages["HTTP → insert starts"].push(Number(r.run_at) - sent);
+    stages["insert + commit + NOTIFY → claim starts"].push(Number(r.picked) - Number(r.run_at));
+    if (r.spawned !== null) {
+      submitToSpawn.push(Number(r.spawned) - sent);
+      stages["claim + commit + gRPC → spawn"].push(Number(r.spawned) - Number(r.picked));
+      stages["spawn → start report written (context)"].push(Number(r.started) - Number(r.spawned));
+    }
     runAtToStart.push(Number(r.started) - Number(r.run_at));
     runAtToPicked.push(Number(r.picked) - Number(r.run_at));
   }
@@ -81,6 +104,7 @@ export async function measureLatency(db: ScratchDatabase, cluster: Cluster, rate
     httpSubmit: summary(http),
     submitToSpawn: summary(submitToSpawn),
     submitToSpawnValues: submitToSpawn,
+    stages,
   };
 }
 

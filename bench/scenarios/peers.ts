@@ -22,7 +22,7 @@ import { ensurePeers, nodeSpawnRate, PEERS, runPeer, type Peer } from "../suppor
 import { atLeastRatio, atMostRatio, fmt, progress, summary } from "../support/report.ts";
 import { createScratchDatabase, vacuumAnalyze } from "../support/scratch-database.ts";
 import type { ClusterMode } from "../support/taskflow-processes.ts";
-import { measureLatency } from "./latency.ts";
+import { LATENCY_STAGES, measureLatency, type LatencyStage } from "./latency.ts";
 import { measureThroughput } from "./throughput.ts";
 
 type System = "taskflow --role=all" | "taskflow separate" | Peer;
@@ -31,6 +31,8 @@ const BATCH = 1000;
 const BULK_CLIENTS = 4;
 
 interface Results {
+  /** taskflow's submit → spawn by stage, pooled over rounds. */
+  stages: Map<System, Record<LatencyStage, number[]>>;
   throughput: Map<System, number[]>;
   latency: Map<System, number[]>;
   bulk: Map<System, number[]>;
@@ -50,7 +52,7 @@ export async function peersScenario(ctx: BenchContext): Promise<void> {
   }
   const spawn = await spawnRates(ctx, peers.length > 0);
   let rate = o.rate;
-  const res: Results = { throughput: new Map(), latency: new Map(), bulk: new Map(), single: new Map() };
+  const res: Results = { stages: new Map(), throughput: new Map(), latency: new Map(), bulk: new Map(), single: new Map() };
   const push = (m: Map<System, number[]>, s: System, ...v: number[]) => m.set(s, [...(m.get(s) ?? []), ...v]);
   // At smoke size (CI) one layout proves the runner; --role=all is the one people try first.
   const systems: System[] = [TASKFLOW.all, ...(ctx.opts.smoke ? [] : [TASKFLOW.split]), ...peers];
@@ -64,7 +66,12 @@ export async function peersScenario(ctx: BenchContext): Promise<void> {
     rate ??= sustainableRate(ctx, spawn, res.throughput);
     for (const s of order) {
       progress(`peers: submit → start at ${fmt(rate)}/s for ${o.seconds} s: ${s}${tag}`);
-      push(res.latency, s, ...(await latency(ctx, s, rate, o.seconds, c)));
+      const run = await latency(ctx, s, rate, o.seconds, c);
+      push(res.latency, s, ...run.values);
+      if (run.stages) {
+        const pooled = res.stages.get(s);
+        res.stages.set(s, pooled ? mergeStages(pooled, run.stages) : run.stages);
+      }
     }
     for (const s of order.filter((x) => x !== TASKFLOW.split)) {
       progress(`peers: bulk submit, ${o.bulkJobs} jobs, ${BATCH} per call, ${BULK_CLIENTS} clients: ${s}${tag}`);
@@ -131,14 +138,23 @@ async function endToEnd(ctx: BenchContext, s: System, jobs: number, c: number): 
   return onPeerDatabase(ctx, s as Peer, async (databaseUrl) => (await runPeer<{ jobsPerSecond: number }>(s as Peer, "throughput", { databaseUrl, jobs, concurrency: c, batch: BATCH })).jobsPerSecond);
 }
 
-async function latency(ctx: BenchContext, s: System, rate: number, seconds: number, c: number): Promise<number[]> {
+async function latency(ctx: BenchContext, s: System, rate: number, seconds: number, c: number): Promise<{ values: number[]; stages?: Record<LatencyStage, number[]> }> {
   const mode = modeOf(s);
   if (mode) {
     return withDatabase(ctx, `peers_latency_${mode}`, (db) =>
-      withCluster(ctx, db, mode, async (cluster) => (await measureLatency(db, cluster, rate, seconds, `peers ${mode}`)).submitToSpawnValues, { concurrency: c }),
+      withCluster(ctx, db, mode, async (cluster) => {
+        const run = await measureLatency(db, cluster, rate, seconds, `peers ${mode}`);
+        return { values: run.submitToSpawnValues, stages: run.stages };
+      }, { concurrency: c }),
     );
   }
-  return onPeerDatabase(ctx, s as Peer, async (databaseUrl) => (await runPeer<{ latencies: number[] }>(s as Peer, "latency", { databaseUrl, rate, seconds, concurrency: c })).latencies);
+  return onPeerDatabase(ctx, s as Peer, async (databaseUrl) => ({
+    values: (await runPeer<{ latencies: number[] }>(s as Peer, "latency", { databaseUrl, rate, seconds, concurrency: c })).latencies,
+  }));
+}
+
+function mergeStages(a: Record<LatencyStage, number[]>, b: Record<LatencyStage, number[]>): Record<LatencyStage, number[]> {
+  return Object.fromEntries(Object.keys(LATENCY_STAGES).map((k) => [k, [...a[k as LatencyStage], ...b[k as LatencyStage]]])) as Record<LatencyStage, number[]>;
 }
 
 function futureBody(i: number): TaskBody {
@@ -229,6 +245,18 @@ function report(ctx: BenchContext, res: Results, peers: Peer[], sizes: { rate: n
         baseline: ref ? { name: ref.name, value: ref.value, unit: row.unit } : null,
         target: ref ? (row.target.atLeast ? atLeastRatio(row.target.bound) : atMostRatio(row.target.bound)) : undefined,
       });
+    }
+  }
+  const layouts = [TASKFLOW.all, TASKFLOW.split].filter((s) => res.stages.has(s));
+  if (layouts.length > 0) {
+    lines.push("", `taskflow's submit → spawn by stage (p50 / p99, ms; from send time, run_at, picked_at, spawned_at, started_at):`, "");
+    lines.push(`| stage | measured as | ${layouts.join(" | ")} |`, `|---|---|${layouts.map(() => "---:").join("|")}|`);
+    for (const [stage, how] of Object.entries(LATENCY_STAGES)) {
+      const cells = layouts.map((s) => {
+        const v = summary(res.stages.get(s)![stage as LatencyStage]);
+        return v.n ? `${v.p50.toFixed(2)} / ${v.p99.toFixed(2)}` : "—";
+      });
+      lines.push(`| ${stage} | ${how} | ${cells.join(" | ")} |`);
     }
   }
   if (peers.length === 0) lines.push("", "Peers skipped (--smoke or --no-peers): `npm run bench -- peers` runs graphile-worker and pg-boss too.");
