@@ -20,7 +20,7 @@ import { inLanes, submitInBatches, submitOne, type TaskBody } from "../support/a
 import { type BenchContext, withCluster, withDatabase } from "../support/context.ts";
 import { ensurePeers, nodeSpawnRate, PEERS, runPeer, type Peer } from "../support/peers.ts";
 import { atLeastRatio, atMostRatio, fmt, progress, summary } from "../support/report.ts";
-import { createScratchDatabase, vacuumAnalyze } from "../support/scratch-database.ts";
+import { createScratchDatabase, vacuumAnalyze, type ScratchDatabase } from "../support/scratch-database.ts";
 import type { ClusterMode } from "../support/taskflow-processes.ts";
 import { LATENCY_STAGES, measureLatency, type LatencyStage } from "./latency.ts";
 import { measureThroughput } from "./throughput.ts";
@@ -118,10 +118,24 @@ function modeOf(s: System): ClusterMode | null {
   return s === TASKFLOW.all ? "all" : s === TASKFLOW.split ? "split" : null;
 }
 
+/** taskflow's fresh database, with --async-commit's setting when asked. */
+function tfDatabase<T>(ctx: BenchContext, label: string, fn: (db: ScratchDatabase) => Promise<T>): Promise<T> {
+  return withDatabase(ctx, label, async (db) => {
+    await commitMode(ctx, db);
+    return fn(db);
+  });
+}
+
+/** --async-commit (an experiment): commits on this database return before their WAL flush. Applies to connections made after it. */
+async function commitMode(ctx: BenchContext, db: ScratchDatabase): Promise<void> {
+  if (ctx.opts.peers.asyncCommit) await db.sql.unsafe(`alter database ${db.name} set synchronous_commit = off`);
+}
+
 /** A peer on its own fresh database (it migrates itself), dropped afterwards. */
 async function onPeerDatabase<T>(ctx: BenchContext, peer: Peer, fn: (url: string) => Promise<T>): Promise<T> {
   const db = await createScratchDatabase(ctx.opts.adminUrl, `peer_${peer.replace("-", "_")}`, null);
   try {
+    await commitMode(ctx, db);
     return await fn(db.url);
   } finally {
     await db.drop();
@@ -131,7 +145,7 @@ async function onPeerDatabase<T>(ctx: BenchContext, peer: Peer, fn: (url: string
 async function endToEnd(ctx: BenchContext, s: System, jobs: number, c: number): Promise<number> {
   const mode = modeOf(s);
   if (mode) {
-    return withDatabase(ctx, `peers_e2e_${mode}`, (db) =>
+    return tfDatabase(ctx, `peers_e2e_${mode}`, (db) =>
       withCluster(ctx, db, mode, async (cluster) => (await measureThroughput(db, cluster, jobs, `peers ${mode}`)).tasksPerSecond, { concurrency: c }),
     );
   }
@@ -141,7 +155,7 @@ async function endToEnd(ctx: BenchContext, s: System, jobs: number, c: number): 
 async function latency(ctx: BenchContext, s: System, rate: number, seconds: number, c: number): Promise<{ values: number[]; stages?: Record<LatencyStage, number[]> }> {
   const mode = modeOf(s);
   if (mode) {
-    return withDatabase(ctx, `peers_latency_${mode}`, (db) =>
+    return tfDatabase(ctx, `peers_latency_${mode}`, (db) =>
       withCluster(ctx, db, mode, async (cluster) => {
         const run = await measureLatency(db, cluster, rate, seconds, `peers ${mode}`);
         return { values: run.submitToSpawnValues, stages: run.stages };
@@ -163,7 +177,7 @@ function futureBody(i: number): TaskBody {
 
 async function bulk(ctx: BenchContext, s: System, jobs: number): Promise<number> {
   if (!modeOf(s)) return onPeerDatabase(ctx, s as Peer, async (databaseUrl) => (await runPeer<{ jobsPerSecond: number }>(s as Peer, "bulk", { databaseUrl, jobs, batch: BATCH, clients: BULK_CLIENTS })).jobsPerSecond);
-  return withDatabase(ctx, "peers_bulk", (db) =>
+  return tfDatabase(ctx, "peers_bulk", (db) =>
     withCluster(ctx, db, "all", async (cluster) => {
       await submitInBatches(cluster.baseUrl, Array.from({ length: BATCH }, (_, i) => futureBody(i)), BATCH, 1);
       await vacuumAnalyze(db.sql);
@@ -177,7 +191,7 @@ async function bulk(ctx: BenchContext, s: System, jobs: number): Promise<number>
 
 async function single(ctx: BenchContext, s: System, jobs: number, clients: number): Promise<number> {
   if (!modeOf(s)) return onPeerDatabase(ctx, s as Peer, async (databaseUrl) => (await runPeer<{ jobsPerSecond: number }>(s as Peer, "single", { databaseUrl, jobs, clients })).jobsPerSecond);
-  return withDatabase(ctx, "peers_single", (db) =>
+  return tfDatabase(ctx, "peers_single", (db) =>
     withCluster(ctx, db, "all", async (cluster) => {
       await inLanes(300, clients, (i) => submitOne(cluster.baseUrl, futureBody(i)));
       await vacuumAnalyze(db.sql);

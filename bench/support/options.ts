@@ -35,7 +35,7 @@ export interface BenchOptions {
   retention: { history: number; rate: number; baselineSeconds: number; deadlineSeconds: number };
   output: { floodMb: number; chattyTasks: number; chattySeconds: number };
   /** Side by side with graphile-worker and pg-boss (bench/scenarios/peers.ts). rate null: a third of the measured spawn rate. */
-  peers: { jobs: number; seconds: number; rate: number | null; bulkJobs: number; singleJobs: number; clients: number; rounds: number; skip: boolean };
+  peers: { jobs: number; seconds: number; rate: number | null; bulkJobs: number; singleJobs: number; clients: number; rounds: number; skip: boolean; asyncCommit: boolean };
 }
 
 const FULL = {
@@ -115,6 +115,8 @@ scenarios: ${SCENARIOS.join(", ")} (default: all, in that order)
                           \`bun bench/profile-summary.ts DIR\`)
   --peer-rate=N           the peers scenario's latency rate (default: a third of the measured spawn rate)
   --no-peers              the peers scenario measures taskflow only (--smoke skips the peers too)
+  --async-commit          an experiment: the peers scenario's databases (everyone's) with
+                          synchronous_commit = off, to see what the commit flushes cost
 sizes (default / --smoke):
 ${Object.keys(FULL)
   .map((k) => `  --${k.padEnd(22)}${String(FULL[k as keyof typeof FULL]).padStart(9)} / ${SMOKE[k as keyof typeof SMOKE]}`)
@@ -138,6 +140,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       "cpu-prof": { type: "string" },
       "peer-rate": { type: "string" },
       "no-peers": { type: "boolean" },
+      "async-commit": { type: "boolean" },
       help: { type: "boolean", short: "h" },
       ...sizeOptions,
     },
@@ -192,6 +195,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       clients: size("peer-clients"),
       rounds: size("peer-rounds"),
       skip: Boolean(values["no-peers"]) || Boolean(values.smoke),
+      asyncCommit: Boolean(values["async-commit"]),
     },
   };
 }
