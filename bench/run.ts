@@ -13,6 +13,7 @@ import { footprintScenario } from "./scenarios/footprint.ts";
 import { latencyScenario } from "./scenarios/latency.ts";
 import { outputScenario } from "./scenarios/output.ts";
 import { placementScenario } from "./scenarios/placement.ts";
+import { peersScenario } from "./scenarios/peers.ts";
 import { precisionScenario } from "./scenarios/precision.ts";
 import { retentionScenario } from "./scenarios/retention.ts";
 import { scaleScenario } from "./scenarios/scale.ts";
@@ -28,6 +29,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<void
   submit: submitScenario,
   throughput: throughputScenario,
   latency: latencyScenario,
+  peers: peersScenario,
   precision: precisionScenario,
   scale: scaleScenario,
   footprint: footprintScenario,
@@ -80,6 +82,7 @@ async function main(): Promise<number> {
   const seconds = (performance.now() - t0) / 1000;
   process.stdout.write(`\n${machine.date.slice(0, 10)}, ${machine.cpus}, ${machine.memoryGb} GB, Bun ${machine.bun}, load at start ${machine.load}; ${seconds.toFixed(0)} s\n\n`);
   process.stdout.write(`${ctx.report.table()}\n`);
+  for (const section of ctx.report.sections) process.stdout.write(`\n${section}\n`);
   if (opts.keepLogs || failures.length) progress(`taskflow logs kept in ${logDir}`);
   else rmSync(logDir, { recursive: true, force: true });
   if (failures.length) {

@@ -10,7 +10,7 @@ import { rawStartLatencies } from "../baselines/start-latency.ts";
 import { nowMs, submitOne, type TaskBody } from "../support/api-client.ts";
 import { type BenchContext, type LatencySummary, withCluster, withDatabase } from "../support/context.ts";
 import { atMost, progress, summary } from "../support/report.ts";
-import { truncateTasks, waitFinished, type ScratchDatabase } from "../support/scratch-database.ts";
+import { truncateTasks, vacuumAnalyze, waitFinished, type ScratchDatabase } from "../support/scratch-database.ts";
 import type { Cluster, ClusterMode } from "../support/taskflow-processes.ts";
 
 export interface LatencyRun {
@@ -18,7 +18,27 @@ export interface LatencyRun {
   runAtToStart: LatencySummary & { n: number };
   runAtToPicked: LatencySummary & { n: number };
   httpSubmit: LatencySummary & { n: number };
+  /** Send time to the worker's own stamp of the spawn (the attempt's spawned_at): the figure compared with the peers. */
+  submitToSpawn: LatencySummary & { n: number };
+  /** The same, one value per task (for pooling rounds). */
+  submitToSpawnValues: number[];
+  /** Where the milliseconds go, per task, by the timestamps on the way (see LATENCY_STAGES). */
+  stages: Record<LatencyStage, number[]>;
 }
+
+/**
+ * The stages of submit → spawn, read from the times each one leaves behind: the
+ * client's send time, run_at (the insert's now(), its transaction start), picked_at
+ * (the claim's now()), the attempt's spawned_at (the worker's clock just before the
+ * spawn) and started_at (the start report's write). All on this host's clock.
+ */
+export const LATENCY_STAGES = {
+  "HTTP → insert starts": "run_at − send",
+  "insert + commit + NOTIFY → claim starts": "picked_at − run_at",
+  "claim + commit + gRPC → spawn": "spawned_at − picked_at",
+  "spawn → start report written (context)": "started_at − spawned_at",
+} as const;
+export type LatencyStage = keyof typeof LATENCY_STAGES;
 
 /** Submits at `rate` per second for `seconds`, waits for every task, and returns the latency summaries. */
 export async function measureLatency(db: ScratchDatabase, cluster: Cluster, rate: number, seconds: number, label: string): Promise<LatencyRun> {
@@ -30,6 +50,7 @@ export async function measureLatency(db: ScratchDatabase, cluster: Cluster, rate
     await Bun.sleep(10);
   }
   await waitFinished(db.sql, warmSince, 50, 30_000);
+  await vacuumAnalyze(db.sql);
   await Bun.sleep(1000);
 
   const n = Math.max(1, Math.round(rate * seconds));
@@ -52,21 +73,39 @@ export async function measureLatency(db: ScratchDatabase, cluster: Cluster, rate
   }
   await Promise.all(pending);
   await waitFinished(db.sql, since, n, 60_000);
-  const rows = await db.sql<{ id: string; started: number; run_at: number; picked: number }[]>`
-    select id, extract(epoch from started_at) * 1000 as started, extract(epoch from run_at) * 1000 as run_at,
-           extract(epoch from picked_at) * 1000 as picked
-    from tasks where created_at >= ${since}`;
+  const rows = await db.sql<{ id: string; started: number; run_at: number; picked: number; spawned: number | null }[]>`
+    select t.id, extract(epoch from t.started_at) * 1000 as started, extract(epoch from t.run_at) * 1000 as run_at,
+           extract(epoch from t.picked_at) * 1000 as picked, extract(epoch from a.spawned_at) * 1000 as spawned
+    from tasks t left join task_attempts a on a.task_id = t.id and a.attempt = 1
+    where t.created_at >= ${since}`;
+  const submitToSpawn: number[] = [];
   const submitToStart: number[] = [];
   const runAtToStart: number[] = [];
   const runAtToPicked: number[] = [];
+  const stages = Object.fromEntries(Object.keys(LATENCY_STAGES).map((k) => [k, [] as number[]])) as Record<LatencyStage, number[]>;
   for (const r of rows) {
     const sent = sentAt.get(r.id);
     if (sent === undefined) continue;
     submitToStart.push(Number(r.started) - sent);
+    stages["HTTP → insert starts"].push(Number(r.run_at) - sent);
+    stages["insert + commit + NOTIFY → claim starts"].push(Number(r.picked) - Number(r.run_at));
+    if (r.spawned !== null) {
+      submitToSpawn.push(Number(r.spawned) - sent);
+      stages["claim + commit + gRPC → spawn"].push(Number(r.spawned) - Number(r.picked));
+      stages["spawn → start report written (context)"].push(Number(r.started) - Number(r.spawned));
+    }
     runAtToStart.push(Number(r.started) - Number(r.run_at));
     runAtToPicked.push(Number(r.picked) - Number(r.run_at));
   }
-  return { submitToStart: summary(submitToStart), runAtToStart: summary(runAtToStart), runAtToPicked: summary(runAtToPicked), httpSubmit: summary(http) };
+  return {
+    submitToStart: summary(submitToStart),
+    runAtToStart: summary(runAtToStart),
+    runAtToPicked: summary(runAtToPicked),
+    httpSubmit: summary(http),
+    submitToSpawn: summary(submitToSpawn),
+    submitToSpawnValues: submitToSpawn,
+    stages,
+  };
 }
 
 export async function latencyScenario(ctx: BenchContext): Promise<void> {
@@ -97,6 +136,9 @@ export function reportLatency(ctx: BenchContext, scenario: string, run: LatencyR
   ctx.report.add(scenario, `submit→started_at max${suffix}`, s.max, "ms", { baseline: base("max") });
   ctx.report.add(scenario, `started_at − run_at p50${suffix}`, run.runAtToStart.p50, "ms", { baseline: base("p50") });
   ctx.report.add(scenario, `started_at − run_at p99${suffix}`, run.runAtToStart.p99, "ms", { baseline: base("p99") });
+  ctx.report.add(scenario, `  context: submit→spawned_at (worker's clock) p50 / p99${suffix}`, run.submitToSpawn.p50, "ms", {
+    note: `p99 ${run.submitToSpawn.p99.toFixed(2)} ms, n=${run.submitToSpawn.n}`,
+  });
   ctx.report.add(scenario, `  context: picked_at − run_at p50 / p99${suffix}`, run.runAtToPicked.p50, "ms", {
     note: `p99 ${run.runAtToPicked.p99.toFixed(2)} ms; HTTP submit p50 ${run.httpSubmit.p50.toFixed(2)} / p99 ${run.httpSubmit.p99.toFixed(2)} ms`,
   });

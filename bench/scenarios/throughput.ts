@@ -12,7 +12,7 @@ import { nowMs, submitInBatches, type TaskBody } from "../support/api-client.ts"
 import { type BenchContext, withCluster, withDatabase } from "../support/context.ts";
 import { backendPids, cpuMeter, cpuPerTask } from "../support/cpu-time.ts";
 import { atLeastRatio, fmt, progress, type Baseline } from "../support/report.ts";
-import { truncateTasks, waitFinished, type ScratchDatabase, type Sql } from "../support/scratch-database.ts";
+import { truncateTasks, vacuumAnalyze, waitFinished, type ScratchDatabase, type Sql } from "../support/scratch-database.ts";
 import type { Cluster, ClusterMode } from "../support/taskflow-processes.ts";
 
 const WARMUP = 200;
@@ -30,6 +30,7 @@ export async function measureThroughput(db: ScratchDatabase, cluster: Cluster, n
   const warmSince = new Date();
   await submitInBatches(cluster.baseUrl, Array.from({ length: warm }, (_, i) => body(i)));
   await waitFinished(db.sql, warmSince, warm, 60_000);
+  await vacuumAnalyze(db.sql);
 
   const pids = {
     ...Object.fromEntries(cluster.processes.map((p) => [p.name, [p.proc.pid]])),

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 
-export const SCENARIOS = ["submit", "throughput", "latency", "precision", "scale", "footprint", "retention", "output", "fleet", "placement"] as const;
+export const SCENARIOS = ["submit", "throughput", "latency", "peers", "precision", "scale", "footprint", "retention", "output", "fleet", "placement"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -36,6 +36,8 @@ export interface BenchOptions {
   output: { floodMb: number; chattyTasks: number; chattySeconds: number };
   fleet: { workers: number; tasks: number; victims: number; idleSeconds: number; heartbeatMs: number; workerTimeoutMs: number };
   placement: { tasks: number; workers: number; rounds: number };
+  /** Side by side with graphile-worker and pg-boss (bench/scenarios/peers.ts). rate null: a third of the measured spawn rate. */
+  peers: { jobs: number; seconds: number; rate: number | null; bulkJobs: number; singleJobs: number; clients: number; rounds: number; skip: boolean; asyncCommit: boolean };
 }
 
 const FULL = {
@@ -69,6 +71,12 @@ const FULL = {
   "placement-tasks": 100_000,
   "placement-workers": 50,
   "placement-rounds": 20,
+  "peer-jobs": 2_000,
+  "peer-seconds": 10,
+  "peer-bulk": 20_000,
+  "peer-single": 5_000,
+  "peer-clients": 16,
+  "peer-rounds": 1,
 };
 
 const SMOKE: typeof FULL = {
@@ -102,6 +110,12 @@ const SMOKE: typeof FULL = {
   "placement-tasks": 5_000,
   "placement-workers": 10,
   "placement-rounds": 2,
+  "peer-jobs": 100,
+  "peer-seconds": 1,
+  "peer-bulk": 2_000,
+  "peer-single": 200,
+  "peer-clients": 16,
+  "peer-rounds": 1,
 };
 
 export const USAGE = `usage: npm run bench -- [SCENARIO...] [--smoke] [--flag=N ...]
@@ -119,6 +133,10 @@ scenarios: ${SCENARIOS.join(", ")} (default: all, in that order)
   --source                run \`bun src/main.ts\` instead of the binary (readable profiles)
   --cpu-prof=DIR          write a CPU profile of each taskflow process to DIR (summarise with
                           \`bun bench/profile-summary.ts DIR\`)
+  --peer-rate=N           the peers scenario's latency rate (default: a third of the measured spawn rate)
+  --no-peers              the peers scenario measures taskflow only (--smoke skips the peers too)
+  --async-commit          an experiment: the peers scenario's databases (everyone's) with
+                          synchronous_commit = off, to see what the commit flushes cost
 sizes (default / --smoke):
 ${Object.keys(FULL)
   .map((k) => `  --${k.padEnd(22)}${String(FULL[k as keyof typeof FULL]).padStart(9)} / ${SMOKE[k as keyof typeof SMOKE]}`)
@@ -140,6 +158,9 @@ export function parseOptions(argv: string[]): BenchOptions {
       "keep-logs": { type: "boolean" },
       source: { type: "boolean" },
       "cpu-prof": { type: "string" },
+      "peer-rate": { type: "string" },
+      "no-peers": { type: "boolean" },
+      "async-commit": { type: "boolean" },
       help: { type: "boolean", short: "h" },
       ...sizeOptions,
     },
@@ -194,5 +215,23 @@ export function parseOptions(argv: string[]): BenchOptions {
       workerTimeoutMs: size("fleet-timeout-ms"),
     },
     placement: { tasks: size("placement-tasks"), workers: size("placement-workers"), rounds: size("placement-rounds") },
+    peers: {
+      jobs: size("peer-jobs"),
+      seconds: size("peer-seconds"),
+      rate: peerRate(values["peer-rate"]),
+      bulkJobs: size("peer-bulk"),
+      singleJobs: size("peer-single"),
+      clients: size("peer-clients"),
+      rounds: size("peer-rounds"),
+      skip: Boolean(values["no-peers"]) || Boolean(values.smoke),
+      asyncCommit: Boolean(values["async-commit"]),
+    },
   };
+}
+
+function peerRate(raw: string | undefined): number | null {
+  if (raw === undefined) return null;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--peer-rate must be a positive number, got "${raw}"`);
+  return n;
 }

@@ -48,6 +48,8 @@ export function atMost(max: number, unit: string): (f: Omit<Figure, "target">) =
 
 export class Report {
   readonly figures: Figure[] = [];
+  /** Tables of their own (the peers' side by side), printed after the figures. */
+  readonly sections: string[] = [];
 
   constructor(private readonly jsonOut: string | null) {}
 
@@ -68,6 +70,12 @@ export class Report {
     process.stdout.write(`${line}\n`);
     if (this.jsonOut) appendFileSync(this.jsonOut, `${line}\n`);
     return figure;
+  }
+
+  /** Adds a Markdown section, printed after the table (and on stderr at once). */
+  section(markdown: string): void {
+    this.sections.push(markdown);
+    process.stderr.write(`${markdown}\n`);
   }
 
   /** The results as a Markdown table (the same one bench/README.md keeps). */

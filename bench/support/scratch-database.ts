@@ -26,7 +26,8 @@ export async function dropAllScratchDatabases(): Promise<void> {
   await Promise.allSettled([...undropped.values()].map((drop) => drop()));
 }
 
-export async function createScratchDatabase(adminUrl: string, label: string, command: string[]): Promise<ScratchDatabase> {
+/** A fresh database; migrated by `command migrate` unless `command` is null (a peer's database: it migrates itself). */
+export async function createScratchDatabase(adminUrl: string, label: string, command: string[] | null): Promise<ScratchDatabase> {
   const name = `taskflow_bench_${label}_${Date.now().toString(36)}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
@@ -36,15 +37,7 @@ export async function createScratchDatabase(adminUrl: string, label: string, com
   }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const migrate = Bun.spawnSync([...command, "migrate", `--database-url=${url}`], {
-    cwd: new URL("../..", import.meta.url).pathname,
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { ...process.env, TASKFLOW_LOG_LEVEL: "warn" },
-  });
-  if (migrate.exitCode !== 0) {
-    throw new Error(`taskflow migrate failed (${migrate.exitCode}): ${migrate.stderr.toString()}${migrate.stdout.toString()}`);
-  }
+  if (command) migrate(command, url);
   const sql = postgres(url.toString(), { max: 10, onnotice: () => {}, connection: { application_name: BENCH_APPLICATION_NAME } });
   const drop = async () => {
     undropped.delete(name);
@@ -58,6 +51,23 @@ export async function createScratchDatabase(adminUrl: string, label: string, com
   };
   undropped.set(name, drop);
   return { url: url.toString(), name, sql, drop };
+}
+
+function migrate(command: string[], url: URL): void {
+  const run = Bun.spawnSync([...command, "migrate", `--database-url=${url}`], {
+    cwd: new URL("../..", import.meta.url).pathname,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, TASKFLOW_LOG_LEVEL: "warn" },
+  });
+  if (run.exitCode !== 0) {
+    throw new Error(`taskflow migrate failed (${run.exitCode}): ${run.stderr.toString()}${run.stdout.toString()}`);
+  }
+}
+
+/** VACUUM ANALYZE after a warm-up: every system in a comparison starts from fresh statistics. */
+export async function vacuumAnalyze(sql: Sql): Promise<void> {
+  await sql.unsafe("vacuum analyze");
 }
 
 /** Empties the task tables between a baseline and the measured run. */

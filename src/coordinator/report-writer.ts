@@ -11,8 +11,8 @@
 import { coerceError } from "../core/errors.ts";
 import { MicroBatcher } from "../core/micro-batcher.ts";
 import type { Db } from "../db/client.ts";
-import { attemptKey, type AttemptRef } from "../core/attempt.ts";
-import { markAttemptsStarted } from "../db/queries/mark-attempts-started.ts";
+import { attemptKey } from "../core/attempt.ts";
+import { markAttemptsStarted, type AttemptStart } from "../db/queries/mark-attempts-started.ts";
 import { recordAttemptOutcomes, type AttemptOutcomeWrite } from "../db/queries/record-attempt-outcomes.ts";
 import type { Logger } from "../log/logger.ts";
 
@@ -27,7 +27,7 @@ const STARTS_IN_FLIGHT = 2;
 
 /** The two statements, each taking a batch and returning the keys of the attempts it changed. */
 export interface ReportWrites {
-  starts(refs: AttemptRef[]): Promise<Set<string>>;
+  starts(refs: AttemptStart[]): Promise<Set<string>>;
   outcomes(writes: AttemptOutcomeWrite[]): Promise<Set<string>>;
 }
 
@@ -36,7 +36,7 @@ export function databaseWrites(db: Db): ReportWrites {
 }
 
 export class ReportWriter {
-  private readonly starts: MicroBatcher<AttemptRef, boolean>;
+  private readonly starts: MicroBatcher<AttemptStart, boolean>;
   private readonly outcomes: MicroBatcher<AttemptOutcomeWrite, boolean>;
   /** Start writes under way, by attempt key: that attempt's result waits for its start. */
   private readonly startsWriting = new Map<string, Promise<boolean>>();
@@ -44,7 +44,7 @@ export class ReportWriter {
   constructor(writes: ReportWrites, log: Logger) {
     const onRetry = (err: unknown, n: number) =>
       log.warn("writing worker reports failed (try {n}), retrying: {error}", { n, error: coerceError(err).message });
-    this.starts = new MicroBatcher(async (refs: AttemptRef[]) => {
+    this.starts = new MicroBatcher(async (refs: AttemptStart[]) => {
       const started = await writes.starts(refs);
       return refs.map((r) => started.has(attemptKey(r.taskId, r.attempt)));
     }, { maxBatch: MAX_BATCH, maxInFlight: STARTS_IN_FLIGHT, onRetry });
@@ -55,7 +55,7 @@ export class ReportWriter {
   }
 
   /** Resolves true when the attempt moved to running (false: not current any more). */
-  started(ref: AttemptRef): Promise<boolean> {
+  started(ref: AttemptStart): Promise<boolean> {
     const key = attemptKey(ref.taskId, ref.attempt);
     const writing = this.starts.add(ref);
     this.startsWriting.set(key, writing);

@@ -9,6 +9,7 @@
  * (spawn-pool.ts, spawn-thread.ts) and uses it directly only as their fallback.
  */
 import { coerceError } from "../core/errors.ts";
+import { preciseNowMs } from "../core/precise-clock.ts";
 import { readdirSync, readFileSync } from "node:fs";
 import { OutputTail } from "./output-tail.ts";
 import { taskBaseEnv } from "./task-env.ts";
@@ -57,7 +58,7 @@ export interface ProcessResult {
   stderrTail: Uint8Array;
   /** Everything the process wrote to stdout and stderr, in bytes (the tails keep only the end). */
   outputBytes?: number;
-  /** ms since the epoch. */
+  /** ms since the epoch, with a fraction (core/precise-clock.ts): just before the spawn. */
   startedAt: number;
   finishedAt: number;
   reason: ProcessEndReason;
@@ -66,7 +67,7 @@ export interface ProcessResult {
 export interface ProcessStart {
   /** Pid of the shell, which is also its process group id; 0 if the spawn failed. */
   pid: number;
-  /** ms since the epoch. */
+  /** ms since the epoch, with a fraction (core/precise-clock.ts): just before the spawn. */
   startedAt: number;
 }
 
@@ -103,7 +104,8 @@ type TaskProcess = Bun.Subprocess<"ignore", "pipe", "pipe">;
  * const result = await run.done; // { exitCode: 0, error: "", reason: "exited", ... }
  */
 export function runProcess(opts: RunProcessOptions): LocalProcess {
-  const startedAt = Date.now();
+  // Taken just before the spawn, with a fraction of a millisecond: the attempt's spawned_at.
+  const startedAt = preciseNowMs();
   let proc: TaskProcess;
   try {
     proc = Bun.spawn(["/bin/sh", "-c", opts.command], {

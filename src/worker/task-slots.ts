@@ -126,7 +126,7 @@ export class TaskSlots {
 
   /** The attempts running now, as Hello and Heartbeat list them. */
   running(): RunningTask[] {
-    return [...this.#running.values()].map((a) => ({ task_id: a.taskId, attempt: a.attempt, started_at_ms: a.startedAt }));
+    return [...this.#running.values()].map((a) => ({ task_id: a.taskId, attempt: a.attempt, started_at_ms: Math.floor(a.startedAt) }));
   }
 
   /** Resolves true once no attempt runs, or false after `timeoutMs`. */
@@ -182,7 +182,7 @@ export function finishedReport(taskId: string, attempt: number, result: ProcessR
     error: result.error,
     stdout_tail: result.stdoutTail,
     stderr_tail: result.stderrTail,
-    started_at_ms: result.startedAt,
+    started_at_ms: Math.floor(result.startedAt),
     finished_at_ms: result.finishedAt,
   };
 }

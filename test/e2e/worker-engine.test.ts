@@ -57,6 +57,10 @@ describe(`worker engine [${process.env.TASKFLOW_TEST_DATABASE_URL ? "postgres" :
     const t = await cluster.waitTask(id, (t) => t.status === "completed", "the task to complete");
     expect(t).toMatchObject({ attempt: 1, exit_code: 0, error: null, worker: "run-w" });
     expect(t.attempts).toMatchObject([{ attempt: 1, status: "completed", worker: "run-w", exit_code: 0, stdout_tail: "hello taskflow\n", stderr_tail: "careful\n" }]);
+    // The worker's own stamp of the spawn, stored on the attempt: after the pick, on this one host's clock.
+    const [attempt] = t.attempts;
+    expect(attempt!.spawned_at).toEqual(expect.any(String));
+    expect(Date.parse(attempt!.spawned_at!)).toBeGreaterThanOrEqual(Date.parse(attempt!.picked_at!) - 1);
     expect(t.events.map((e) => e.status)).toEqual(["created", "scheduled", "picked", "running", "completed"]);
   }, TEST_TIMEOUT_MS);
 

@@ -35,6 +35,7 @@ export interface TaskView {
     status: string;
     worker: string | null;
     picked_at: string | null;
+    spawned_at: string | null;
     finished_at: string | null;
     exit_code: number | null;
     error: string | null;

@@ -31,6 +31,11 @@ export function TaskAttempts({ attempts, now, logs }: TaskAttemptsProps) {
             </span>
             <span>exit code {a.exitCode ?? "—"}</span>
             <span safe>{duration(a)}</span>
+            {a.spawnedAt !== null && (
+              <span class="muted" title="the worker's own clock of the spawn, after the coordinator picked the task" safe>
+                {`spawned ${formatDuration(a.spawnedAt.getTime() - a.pickedAt.getTime())} after pick`}
+              </span>
+            )}
             <span class="spacer"></span>
             <RelativeTime at={a.startedAt ?? a.pickedAt} now={now} absolute />
           </header>

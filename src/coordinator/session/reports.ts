@@ -15,7 +15,7 @@ import type { WorkerSession } from "./worker-session.ts";
 
 export async function onStarted(session: WorkerSession, s: TaskStartedOutput, deps: ConnectDeps): Promise<void> {
   const ref = { taskId: s.task_id, attempt: s.attempt, workerId: session.id };
-  if (await deps.reports.started(ref)) {
+  if (await deps.reports.started({ ...ref, spawnedAtUs: spawnStamp(s.spawned_at_us) })) {
     deps.log.info("task {taskId} attempt {attempt} running on {worker}", { taskId: s.task_id, attempt: s.attempt, worker: session.name });
     return;
   }
@@ -24,6 +24,14 @@ export async function onStarted(session: WorkerSession, s: TaskStartedOutput, de
     deps.log.warn("refused start of task {taskId} attempt {attempt} on {worker}: no longer current; killing it", { taskId: s.task_id, attempt: s.attempt, worker: session.name });
     session.cancel(s.task_id, s.attempt, "attempt is no longer current");
   }
+}
+
+/** Years 2000 to 2200, in µs: a stamp outside is not a clock (0 from older workers), and must not fail the batch's write. */
+const SPAWN_STAMP_RANGE_US = [946_684_800_000_000, 7_258_118_400_000_000] as const;
+
+/** The worker's stamp of the spawn, or null when it sent none or one no clock gives. */
+export function spawnStamp(us: number): number | null {
+  return Number.isSafeInteger(us) && us >= SPAWN_STAMP_RANGE_US[0] && us <= SPAWN_STAMP_RANGE_US[1] ? us : null;
 }
 
 /**

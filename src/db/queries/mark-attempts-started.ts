@@ -5,16 +5,25 @@
 import { sql } from "drizzle-orm";
 import { executePrepared } from "../client.ts";
 import { attemptKey, type AttemptRef } from "../../core/attempt.ts";
-import { attemptRefsSql, type Executor, rows, statusSql } from "../sql.ts";
+import { type Executor, rows, statusSql } from "../sql.ts";
+
+/** An attempt whose process started, with the worker's own clock of the spawn (µs since the epoch; null from older workers). */
+export interface AttemptStart extends AttemptRef {
+  spawnedAtUs?: number | null;
+}
 
 /** Returns the keys of the attempts that moved to running. */
-export async function markAttemptsStarted(db: Executor, started: AttemptRef[]): Promise<Set<string>> {
+export async function markAttemptsStarted(db: Executor, started: AttemptStart[]): Promise<Set<string>> {
   if (started.length === 0) return new Set();
+  const input = JSON.stringify(started.map((r) => ({ task_id: r.taskId, attempt: r.attempt, worker_id: r.workerId, spawned_us: r.spawnedAtUs })));
+  // started_at stays the database's clock (one clock for every status time);
+  // spawned_at is the worker's, the truer start of the process.
   const result = await executePrepared(db, sql`
     with input as (
-      select * from ${attemptRefsSql(started)}
+      select * from jsonb_to_recordset(${input}::jsonb) as i(task_id uuid, attempt int, worker_id uuid, spawned_us bigint)
     ), attempts as (
-      update task_attempts a set status = ${statusSql("running")}, started_at = now()
+      update task_attempts a set status = ${statusSql("running")}, started_at = now(),
+        spawned_at = timestamptz 'epoch' + i.spawned_us * interval '1 microsecond'
       from input i
       where a.task_id = i.task_id and a.attempt = i.attempt and a.worker_id = i.worker_id and a.status = ${statusSql("picked")}
       returning a.task_id

@@ -96,6 +96,14 @@ describeEachBackend("every status-writing query follows the state machine", (bac
     expect(await checkMoves(() => markAttemptsStarted(d.db, refs()))).toEqual(["picked → running"]);
   });
 
+  test("markAttemptsStarted keeps the worker's spawn stamp, to the microsecond, on the attempt it moved", async () => {
+    const spawnedAtUs = 1_796_000_000_123_456;
+    await markAttemptsStarted(d.db, refs().map((r) => ({ ...r, spawnedAtUs })));
+    const rows = await d.db.select({ spawned: sql<string | null>`(extract(epoch from ${taskAttempts.spawnedAt}) * 1000000)::bigint::text` }).from(taskAttempts);
+    // The picked attempt moved and is stamped; the one already running was not moved, so not stamped.
+    expect(rows.map((r) => r.spawned).sort()).toEqual([String(spawnedAtUs), null]);
+  });
+
   for (const end of [
     { kind: "finished", exitCode: 0, error: null },
     { kind: "finished", exitCode: 1, error: null },

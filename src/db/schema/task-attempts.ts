@@ -15,7 +15,10 @@ export const taskAttempts = pgTable(
     /** picked, running, completed, failed, lost, cancelled. */
     status: text("status").notNull(),
     pickedAt: timestamp("picked_at", tz).notNull().defaultNow(),
+    /** When the database heard of the start (the coordinator's write). */
     startedAt: timestamp("started_at", tz),
+    /** The worker's own clock when it spawned the process (null from workers before it was reported). */
+    spawnedAt: timestamp("spawned_at", tz),
     finishedAt: timestamp("finished_at", tz),
     exitCode: integer("exit_code"),
     error: text("error"),

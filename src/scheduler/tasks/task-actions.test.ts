@@ -56,8 +56,8 @@ describeEachBackend("task detail, cancel and retry", (backend) => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ id, status: "running", attempt: 2, worker: "w1" });
     expect(r.body.attempts).toEqual([
-      { attempt: 1, worker: "w1", status: "failed", picked_at: expect.any(String), started_at: "2030-01-01T00:00:00.000Z", finished_at: "2030-01-01T00:00:01.000Z", exit_code: 3, error: "exit 3", stdout_tail: "out", stderr_tail: "err" },
-      { attempt: 2, worker: "w1", status: "running", picked_at: expect.any(String), started_at: "2030-01-01T00:00:02.000Z", finished_at: null, exit_code: null, error: null, stdout_tail: null, stderr_tail: null },
+      { attempt: 1, worker: "w1", status: "failed", picked_at: expect.any(String), started_at: "2030-01-01T00:00:00.000Z", spawned_at: null, finished_at: "2030-01-01T00:00:01.000Z", exit_code: 3, error: "exit 3", stdout_tail: "out", stderr_tail: "err" },
+      { attempt: 2, worker: "w1", status: "running", picked_at: expect.any(String), started_at: "2030-01-01T00:00:02.000Z", spawned_at: null, finished_at: null, exit_code: null, error: null, stdout_tail: null, stderr_tail: null },
     ]);
     expect(r.body.events.map((e: { status: string; attempt: number }) => `${e.status}/${e.attempt}`)).toEqual(["created/0", "scheduled/0", "picked/1", "scheduled/1", "picked/2"]);
     expect(r.body.events[3]).toEqual({ status: "scheduled", attempt: 1, at: expect.stringMatching(/Z$/), worker: null, message: "retry in 1s" });

@@ -62,6 +62,7 @@ export function attemptJson(a: TaskAttemptRow): Static<typeof TaskAttemptJsonSch
     status: a.status,
     picked_at: iso(a.pickedAt)!,
     started_at: iso(a.startedAt),
+    spawned_at: iso(a.spawnedAt),
     finished_at: iso(a.finishedAt),
     exit_code: a.exitCode,
     error: a.error,

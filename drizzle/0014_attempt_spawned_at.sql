@@ -1,0 +1,1 @@
+ALTER TABLE "task_attempts" ADD COLUMN "spawned_at" timestamp (6) with time zone;
