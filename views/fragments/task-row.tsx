@@ -4,6 +4,7 @@
  * insert it at the top of the list.
  */
 import type { TaskRow as Task } from "../../src/db/schema/index.ts";
+import { attemptInBudget } from "../../src/core/attempt.ts";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { Age, RelativeTime } from "../components/time.tsx";
 import { formatDuration } from "../format.ts";
@@ -47,7 +48,7 @@ export function TaskRow({ task: t, now, oob = false, waiting = null }: TaskRowPr
         </span>
       </td>
       <td data-label="Attempt" class="num" safe>
-        {t.attempt === 0 ? "—" : `${t.attempt} / ${t.maxRetries + 1}`}
+        {t.attempt === 0 ? "—" : `${attemptInBudget(t)} / ${t.maxRetries + 1}${t.manualRetries > 0 ? " ↻" : ""}`}
       </td>
       <td data-label="Worker">
         {t.worker === null ? <span class="muted">—</span> : <span safe>{t.worker}</span>}
