@@ -5,6 +5,7 @@
  */
 import { attributeText } from "../attribute-text.ts";
 import type { TaskRow as Task } from "../../src/db/schema/index.ts";
+import { attemptInBudget } from "../../src/core/attempt.ts";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { Age, RelativeTime } from "../components/time.tsx";
 import { formatDuration } from "../format.ts";
@@ -59,7 +60,7 @@ export function TaskRow({ task: t, now, oob = false, waiting = null, left = fals
         </span>
       </td>
       <td data-label="Attempt" class="num" safe>
-        {t.attempt === 0 ? "—" : `${t.attempt} / ${t.maxRetries + 1}`}
+        {t.attempt === 0 ? "—" : `${attemptInBudget(t)} / ${t.maxRetries + 1}${t.manualRetries > 0 ? " ↻" : ""}`}
       </td>
       <td data-label="Worker">
         {t.worker === null ? <span class="muted">—</span> : <span class="token" title={attributeText(t.worker)} safe>{t.worker}</span>}

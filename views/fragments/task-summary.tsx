@@ -4,6 +4,7 @@
  */
 import type { Children } from "@kitajs/html";
 import type { TaskRow } from "../../src/db/schema/index.ts";
+import { attemptText } from "../../src/core/attempt.ts";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { RelativeTime } from "../components/time.tsx";
 import { formatDuration } from "../format.ts";
@@ -58,7 +59,7 @@ export function TaskSummary({ task: t, now, notice, waitingReason = null }: { ta
         </Field>
         <Field label="Priority">{t.priority}</Field>
         <Field label="Attempt">
-          <span safe>{`${t.attempt} of at most ${t.maxRetries + 1}`}</span>
+          <span safe>{attemptText(t)}</span>
         </Field>
         <Field label="Worker">{t.worker === null ? <span class="muted">—</span> : <span safe>{t.worker}</span>}</Field>
         <Field label="Exit code">{t.exitCode === null ? <span class="muted">—</span> : t.exitCode}</Field>

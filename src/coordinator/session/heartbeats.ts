@@ -20,13 +20,15 @@ const ORPHAN_MIN_AGE_MS = 5000;
 
 export async function onHeartbeat(session: WorkerSession, hb: HeartbeatOutput, deps: ConnectDeps): Promise<void> {
   // Before the database hears of it: once the workers table says "draining", no new dispatch may follow.
-  if (hb.draining && !session.draining) {
-    session.draining = true;
-    deps.log.info("worker {worker} is draining", { worker: session.name });
+  const draining = session.drainingFromHeartbeat(hb.draining);
+  if (draining !== session.draining) {
+    session.draining = draining;
+    deps.log.info(draining ? "worker {worker} is draining" : "worker {worker} resumed", { worker: session.name });
+    if (!draining) deps.wake();
   }
   let alive: boolean;
   try {
-    alive = await recordHeartbeat(deps.db, session.id, hb.running.length, hb.draining);
+    alive = await recordHeartbeat(deps.db, session.id, hb.running.length, draining);
   } catch (err) {
     // Nothing changed: keep the stream (closing it would only send the worker into
     // reconnect backoff while the database is away); the next heartbeat tries again.

@@ -13,6 +13,7 @@ import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { BACKOFF_FACTOR_DEFAULT, BACKOFF_MAX_MS_DEFAULT, BACKOFF_MS_DEFAULT, MAX_RETRIES_DEFAULT } from "../../core/retry-policy.ts";
 import { QUEUE_DEFAULT, QUEUE_PATTERN } from "../../core/queue-name.ts";
 import { TASK_STATUSES } from "../../core/task-status.ts";
+import { FAILURE_REASON_MAX_CHARS } from "../../core/failure-reason.ts";
 
 export const NAME_MAX_CHARS = 200;
 export const COMMAND_MAX_BYTES = 65_536;
@@ -115,7 +116,7 @@ export const FIELD_RULES: Record<keyof NewTaskBody, string> = {
 
 /** Fields the API sets; a request naming one is told so instead of "unknown field". */
 export const READ_ONLY_FIELDS = [
-  "id", "status", "attempt", "worker", "created_at", "picked_at", "started_at", "finished_at", "exit_code", "error", "schedule_id", "waiting_reason",
+  "id", "status", "attempt", "worker", "created_at", "picked_at", "started_at", "finished_at", "exit_code", "error", "schedule_id", "waiting_reason", "failure_reason", "retry_base", "manual_retries",
 ];
 
 const nullable = <T extends TSchema>(schema: T, description?: string) => Type.Union([schema, Type.Null()], description ? { description } : {});
@@ -157,6 +158,12 @@ export const TaskJsonSchema = Type.Object(
     finished_at: nullable(time()),
     exit_code: nullable(Type.Integer()),
     error: nullable(Type.String()),
+    failure_reason: nullable(
+      Type.String({ maxLength: FAILURE_REASON_MAX_CHARS }),
+      "why the last attempt failed, in one short line: the error (a lost worker, a timeout, a cancel), or for a plain exit code the last non-empty line of stderr; null while nothing failed",
+    ),
+    retry_base: Type.Integer({ minimum: 0, description: "attempts made before the last manual retry; the retry budget (max_retries + 1 attempts) counts from here, so this budget's attempt is attempt - retry_base" }),
+    manual_retries: Type.Integer({ minimum: 0, description: "how many times a user retried the task (each gives a fresh retry budget)" }),
   },
   { $id: "Task" },
 );
