@@ -12,7 +12,20 @@ import { scheduleTasksUrl } from "./schedule-rows.tsx";
 import { TaskActions } from "./task-actions.tsx";
 
 /** `waitingReason`: why a scheduled task is not running yet (core/waiting-reason.ts), when something holds it back. */
-export function TaskSummary({ task: t, now, notice, waitingReason = null }: { task: TaskRow; now: Date; notice?: string; waitingReason?: string | null }) {
+/** `failureReason`: the last attempt's reason in one line (core/failure-reason.ts), shown instead of the bare error. */
+export function TaskSummary({
+  task: t,
+  now,
+  notice,
+  waitingReason = null,
+  failureReason = null,
+}: {
+  task: TaskRow;
+  now: Date;
+  notice?: string;
+  waitingReason?: string | null;
+  failureReason?: string | null;
+}) {
   const env = Object.entries(t.env ?? {});
   return (
     <>
@@ -36,8 +49,8 @@ export function TaskSummary({ task: t, now, notice, waitingReason = null }: { ta
         </p>
       )}
       {t.error !== null && (
-        <p class="error-box mono" safe>
-          {t.error}
+        <p class="error-box mono failure-reason" safe>
+          {failureReason ?? t.error}
         </p>
       )}
       </div>

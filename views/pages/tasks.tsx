@@ -17,6 +17,8 @@ export interface TasksPageProps extends PageChrome {
   tasks: TaskRow[];
   /** Why each scheduled task waits, by id. */
   reasons?: Map<string, string | null>;
+  /** Why each failed (or retrying) task's last attempt failed, by id. */
+  failures?: Map<string, string | null>;
   filter: TaskListFilterView;
   /** Cursor of the next (older) page, or null on the last page. */
   nextCursor: string | null;
@@ -34,7 +36,7 @@ export interface TasksPageProps extends PageChrome {
 
 export const TASKS_NOTICE_ID = "tasks-notice";
 
-export function TasksPage({ tasks, reasons, filter, nextCursor, firstPage, limit = null, streamUrl, problems = [], scheduleName = null, now, actions }: TasksPageProps) {
+export function TasksPage({ tasks, reasons, failures, filter, nextCursor, firstPage, limit = null, streamUrl, problems = [], scheduleName = null, now, actions }: TasksPageProps) {
   const statusValue = filter.statuses.join(",");
   const query = (extra: Record<string, string>) => listUrl({ ...filterParams(filter), ...(limit === null ? {} : { limit: String(limit) }), ...extra });
   return (
@@ -112,12 +114,12 @@ export function TasksPage({ tasks, reasons, filter, nextCursor, firstPage, limit
                 <th scope="col">Queue</th>
                 <th scope="col" class="num">Attempt</th>
                 <th scope="col">Worker</th>
-                <th scope="col">Created</th>
+                <th scope="col">When</th>
                 <th scope="col" class="num">Ran</th>
               </tr>
             </thead>
             <tbody id={TASK_ROWS_ID}>
-              <TaskRows tasks={tasks} now={now} reasons={reasons} />
+              <TaskRows tasks={tasks} now={now} reasons={reasons} failures={failures} />
             </tbody>
           </table>
         </div>

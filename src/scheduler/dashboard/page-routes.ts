@@ -6,6 +6,8 @@
  */
 import { loadAttemptLogs } from "./attempt-logs.ts";
 import { waitingReasons } from "../tasks/waiting-reasons.ts";
+import { failureFacts } from "../tasks/failure-reasons.ts";
+import { failureReason } from "../../core/failure-reason.ts";
 import { Elysia } from "elysia";
 import { getTask } from "../../db/queries/get-task.ts";
 import { getSchedule } from "../../db/queries/get-schedule.ts";
@@ -63,7 +65,8 @@ async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearc
   const f = checked.value;
   const position = live.rowsPosition();
   const [page, schedule] = await Promise.all([listTasks(db, f), f.scheduleId === null ? null : getSchedule(db, f.scheduleId)]);
-  const reasons = await waitingReasons(db, page.tasks);
+  const [reasons, facts] = await Promise.all([waitingReasons(db, page.tasks), failureFacts(db, page.tasks)]);
+  const failures = new Map([...facts].map(([id, f]) => [id, failureReason(f.error, f.stderrLastLine)]));
   const filter = filterView(f);
   const cursor = f.after !== null ? query.get("cursor") : null;
   const nextCursor = page.next ? encodeCursor(page.next) : null;
@@ -80,6 +83,7 @@ async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearc
     TasksPage({
       tasks: page.tasks,
       reasons,
+      failures,
       filter,
       nextCursor,
       firstPage: f.after === null,
