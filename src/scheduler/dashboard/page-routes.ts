@@ -90,6 +90,7 @@ async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearc
       limit: query.has("limit") ? f.limit : null,
       streamUrl: `${LIVE_PATHS.tasks}?${stream}`,
       scheduleName: schedule?.schedule.name ?? null,
+      bulkDone: bulkDoneOf(query),
       now,
       ...chrome,
     }) as string,
@@ -110,4 +111,12 @@ export async function taskPage(ctx: DashboardContext, id: string, notice?: strin
 
 export function notFoundPage({ chrome }: DashboardContext, message: string): Response {
   return htmlPage(NotFoundPage({ message, now: new Date(), ...chrome }) as string, 404);
+}
+
+/** What a bulk action just did, from the list URL it redirected to (a fixed sentence: the URL only picks the verb and count). */
+function bulkDoneOf(query: URLSearchParams): { action: "cancel" | "retry"; changed: number } | null {
+  const action = query.get("bulk");
+  const changed = Number(query.get("changed"));
+  if ((action !== "cancel" && action !== "retry") || !Number.isSafeInteger(changed) || changed < 0) return null;
+  return { action, changed };
 }
