@@ -7,5 +7,6 @@
  * @example attributeText("a &amp; b") // "a &amp;amp; b"
  */
 export function attributeText(s: string): string {
-  return s.replace(/&/g, "&amp;");
+  // < and > too: harmless inside a quoted attribute, but then no user text reads as markup in the page source.
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }

@@ -7,6 +7,7 @@ import { roleLogger } from "../log/logger.ts";
 import type { MetricsServer } from "../metrics/metrics-server.ts";
 import { onWorkerMessage, type ConnectServerStream } from "../proto/index.ts";
 import { CancelRelay } from "./cancel-relay.ts";
+import { WorkerControlRelay } from "./worker-control-relay.ts";
 import { handleConnect } from "./session/connect-stream.ts";
 import { HeartbeatBatch } from "./session/heartbeats.ts";
 import { createCoordinatorMetrics, type CoordinatorMetrics } from "./coordinator-metrics.ts";
@@ -83,6 +84,7 @@ export function coordinatorServices(config: Config, database: Database, metricsS
     ),
     heartbeats,
     new CancelRelay(database, registry, log),
+    new WorkerControlRelay(database, registry, log.getChild("sessions")),
     dispatcher,
     new ScheduleTicker(database, log.getChild("schedules")),
     new Pruner(database.db, config.retention, log.getChild("pruner"), { vacuum: database.kind === "pglite" }),

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { attemptKey, attemptOutcome, parseAttemptKey } from "./attempt.ts";
+import { attemptKey, attemptOutcome, attemptText, parseAttemptKey } from "./attempt.ts";
 
 const s = { backoffMs: 1000, backoffFactor: 2, backoffMaxMs: 3_600_000 };
 const ok = { kind: "finished", exitCode: 0, error: null } as const;
@@ -59,4 +59,13 @@ test("attemptKey and parseAttemptKey round-trip", () => {
   const id = "0b6e4c8a-1f2d-4c3b-9a8e-7d6c5b4a3f2e";
   expect(attemptKey(id, 12)).toBe(`${id}:12`);
   expect(parseAttemptKey(attemptKey(id, 12))).toEqual({ taskId: id, attempt: 12 });
+});
+
+test("a manual retry's fresh budget: attempts after retry_base count, the backoff starts over, and the text never says 4 of at most 3", () => {
+  const t = { attempt: 4, retryBase: 3, maxRetries: 2, backoffMs: 1000, backoffFactor: 2, backoffMaxMs: 60_000 };
+  const first = attemptOutcome({ kind: "finished", exitCode: 1, error: null }, t, () => 0);
+  expect(first).toMatchObject({ taskStatus: "scheduled", delayMs: 1000, message: "attempt 4 failed, retry 1 of 2 in 1.0 s: exit code 1" });
+  expect(attemptOutcome({ kind: "finished", exitCode: 1, error: null }, { ...t, attempt: 6 }, () => 0)).toMatchObject({ taskStatus: "failed" });
+  expect(attemptText({ attempt: 4, retryBase: 3, maxRetries: 2, manualRetries: 1 })).toBe("1 of at most 3 (manual retry #1, attempt 4 in all)");
+  expect(attemptText({ attempt: 2, retryBase: 0, maxRetries: 2, manualRetries: 0 })).toBe("2 of at most 3");
 });

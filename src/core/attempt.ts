@@ -39,6 +39,8 @@ export interface ClaimedTask {
   queue: string;
   timeoutMs: number | null;
   maxRetries: number;
+  /** Attempts before the last manual retry (0 if none): the retry budget counts from here. */
+  retryBase: number;
   backoffMs: number;
   backoffFactor: number;
   backoffMaxMs: number;
@@ -55,8 +57,19 @@ export type AttemptEnd =
   /** A user cancelled the task. */
   | { kind: "cancelled"; reason: string };
 
-/** The task facts the decision needs. */
-export type AttemptTask = BackoffSettings & { attempt: number; maxRetries: number };
+/** The task facts the decision needs; `retryBase` (default 0): attempts before the last manual retry, which gave a fresh budget. */
+export type AttemptTask = BackoffSettings & { attempt: number; maxRetries: number; retryBase?: number };
+
+/**
+ * The attempt's number within the current retry budget: a manual retry starts a new
+ * budget (db/queries/retry-tasks.ts), so attempt 5 after a retry at attempt 4 is the
+ * budget's attempt 1.
+ *
+ * @example attemptInBudget({ attempt: 5, retryBase: 4 }) // 1
+ */
+export function attemptInBudget(task: { attempt: number; retryBase?: number }): number {
+  return task.attempt - (task.retryBase ?? 0);
+}
 
 /** What an attempt's end does: the attempt's and the task's new status, the retry delay, the error and the timeline note. */
 export interface AttemptOutcome {
@@ -85,10 +98,22 @@ export function attemptOutcome(end: AttemptEnd, task: AttemptTask, random: () =>
   }
   const error = end.kind === "lost" ? end.reason : end.error || `exit code ${end.exitCode}`;
   const attemptStatus = end.kind === "lost" ? "lost" : "failed";
-  if (!hasRetryLeft(task.attempt, task.maxRetries)) {
+  const n = attemptInBudget(task);
+  if (!hasRetryLeft(n, task.maxRetries)) {
     return { attemptStatus, taskStatus: "failed", delayMs: 0, error, message: `attempt ${task.attempt} failed, no retries left: ${error}` };
   }
-  const delayMs = retryDelayMs(task, task.attempt, random);
-  const message = `attempt ${task.attempt} failed, retry ${task.attempt} of ${task.maxRetries} in ${(delayMs / 1000).toFixed(1)} s: ${error}`;
+  const delayMs = retryDelayMs(task, n, random);
+  const message = `attempt ${task.attempt} failed, retry ${n} of ${task.maxRetries} in ${(delayMs / 1000).toFixed(1)} s: ${error}`;
   return { attemptStatus, taskStatus: "scheduled", delayMs, error, message };
+}
+
+/**
+ * How an attempt count reads, in the budget a manual retry started: never "attempt 4 of at most 3".
+ *
+ * @example attemptText({ attempt: 5, retryBase: 4, maxRetries: 3, manualRetries: 1 }) // "1 of at most 4 (manual retry #1, attempt 5 in all)"
+ * @example attemptText({ attempt: 2, retryBase: 0, maxRetries: 3, manualRetries: 0 }) // "2 of at most 4"
+ */
+export function attemptText(t: { attempt: number; retryBase: number; maxRetries: number; manualRetries: number }): string {
+  const text = `${attemptInBudget(t)} of at most ${t.maxRetries + 1}`;
+  return t.manualRetries === 0 ? text : `${text} (manual retry #${t.manualRetries}, attempt ${t.attempt} in all)`;
 }

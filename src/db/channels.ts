@@ -5,6 +5,7 @@
  *                      Sent by a trigger on task_events (drizzle/0001, 0003), so no writer can forget it.
  * - `taskflow_cancel`: a live attempt must be killed; the coordinator holding its worker tells it.
  * - `taskflow_worker`: a worker session changed status.
+ * - `taskflow_worker_control`: a user asked a worker to drain or resume; the coordinator holding its stream tells it.
  * - `taskflow_schedule`: a schedule was created, changed, deleted or ticked. Every
  *                      coordinator's ticker listens, so a new or edited schedule re-arms
  *                      its timer at once instead of at the next poll; dashboards follow it too.
@@ -20,6 +21,7 @@ export const WAKE_CHANNEL = "taskflow_wake";
 export const TASK_CHANNEL = "taskflow_task";
 export const CANCEL_CHANNEL = "taskflow_cancel";
 export const WORKER_CHANNEL = "taskflow_worker";
+export const WORKER_CONTROL_CHANNEL = "taskflow_worker_control";
 export const SCHEDULE_CHANNEL = "taskflow_schedule";
 export const OUTPUT_CHANNEL = "taskflow_output";
 
@@ -47,6 +49,13 @@ export interface CancelRequest {
   task_id: string;
   attempt: number;
   worker_id: string;
+  reason: string;
+}
+
+/** A user's drain or resume of one worker session, published on WORKER_CONTROL_CHANNEL. */
+export interface WorkerControlRequest {
+  worker_id: string;
+  action: "drain" | "resume";
   reason: string;
 }
 

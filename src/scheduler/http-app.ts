@@ -24,6 +24,7 @@ import { bodyLimit } from "./request-body.ts";
 import { scheduleRoutes } from "./schedules/routes.ts";
 import { SseBudget, streamHeads } from "./sse-budget.ts";
 import { knownQueryParameters } from "./known-query.ts";
+import { failureRoutes } from "./failures/routes.ts";
 import { taskRoutes } from "./tasks/routes.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
 import { queueRoutes } from "./queues/routes.ts";
@@ -63,9 +64,10 @@ export function buildHttpApp(deps: HttpAppDeps) {
     .use(healthRoutes(deps.db, gate))
     .use(authRoutes({ token, log: deps.log.getChild("auth"), throttle, sessions }))
     .use(taskRoutes(deps.db, deps.log.getChild("tasks")))
+    .use(failureRoutes(deps.db))
     .use(logRoutes({ db: deps.db, feed: deps.feed, outputs: deps.outputs, log: deps.log.getChild("logs"), budget: sseBudget }))
     .use(scheduleRoutes(deps.db, deps.log.getChild("schedules")))
-    .use(workerRoutes(deps.db))
+    .use(workerRoutes(deps.db, deps.log.getChild("workers")))
     .use(webhookRoutes(deps.db, { allowPrivate: deps.config.webhookAllowPrivate }))
     .use(queueRoutes(deps.db, deps.log.getChild("queues")))
     .use(metricsRoutes(metrics))

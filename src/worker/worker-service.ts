@@ -168,6 +168,7 @@ export class WorkerService implements Service {
     if (message.body === "dispatch" && message.dispatch) this.#onDispatch(message.dispatch);
     else if (message.body === "cancel" && message.cancel) this.#onCancel(message.cancel);
     else if (message.body === "drain" && message.drain) this.#drain(`coordinator asked: ${message.drain.reason || "no reason given"}`);
+    else if (message.body === "resume" && message.resume) this.#resume(message.resume.reason || "no reason given");
   }
 
   #onDispatch(d: DispatchOutput): void {
@@ -224,6 +225,18 @@ export class WorkerService implements Service {
     if (this.#draining) return;
     this.#draining = true;
     this.#log.info("draining: taking no new tasks ({why})", { why });
+    this.#sendHeartbeat();
+  }
+
+  /** Takes tasks again after a drain someone asked for; a worker on its way out stays drained. */
+  #resume(why: string): void {
+    if (this.#stopping) {
+      this.#log.info("not resuming ({why}): this worker is stopping", { why });
+    } else if (this.#draining) {
+      this.#draining = false;
+      this.#log.info("resumed: taking tasks again ({why})", { why });
+    }
+    // Always answer: the coordinator learns the worker's state from this heartbeat.
     this.#sendHeartbeat();
   }
 

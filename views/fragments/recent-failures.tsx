@@ -1,11 +1,11 @@
-/** Overview panel: the tasks that failed for good most recently, with their error. */
+/** Overview panel: the tasks that failed for good most recently, with their failure reason (the error, or the last line of stderr). */
 import type { TaskRow } from "../../src/db/schema/index.ts";
 import { RelativeTime } from "../components/time.tsx";
 
 /** Errors can be long (a whole stderr line); the list shows the start, the task page the rest. */
 const ERROR_PREVIEW_CHARS = 160;
 
-export function RecentFailures({ tasks, now }: { tasks: TaskRow[]; now: Date }) {
+export function RecentFailures({ tasks, now, reasons = new Map() }: { tasks: TaskRow[]; now: Date; reasons?: Map<string, string | null> }) {
   if (tasks.length === 0) return <p class="empty">No failed tasks.</p>;
   return (
     <ul class="failures">
@@ -18,7 +18,7 @@ export function RecentFailures({ tasks, now }: { tasks: TaskRow[]; now: Date }) 
             <RelativeTime at={t.finishedAt} now={now} />
           </div>
           <div class="failure-error mono" safe>
-            {preview(t.error ?? (t.exitCode === null ? "failed" : `exit code ${t.exitCode}`))}
+            {preview(reasons.get(t.id) ?? t.error ?? (t.exitCode === null ? "failed" : `exit code ${t.exitCode}`))}
           </div>
         </li>
       ))}

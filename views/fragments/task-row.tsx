@@ -5,9 +5,11 @@
  */
 import { attributeText } from "../attribute-text.ts";
 import type { TaskRow as Task } from "../../src/db/schema/index.ts";
+import { attemptInBudget } from "../../src/core/attempt.ts";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { Age, RelativeTime } from "../components/time.tsx";
 import { formatDuration } from "../format.ts";
+import { failureReason } from "../../src/core/failure-reason.ts";
 
 /** The element id of a task's row: stream updates find the row by it. */
 export const taskRowId = (id: string) => `task-${id}`;
@@ -23,6 +25,8 @@ export interface TaskRowProps {
   waiting?: string | null;
   /** Shown on a live list whose filters it no longer matches: kept in place, marked. */
   left?: boolean;
+  /** Why its last attempt failed (the list page loads the stderr line; live rows fall back to the error). */
+  reason?: string | null;
 }
 
 /**
@@ -33,12 +37,18 @@ export function rowOrder(t: Task): string {
   return `${t.createdAt.toISOString()} ${t.id}`;
 }
 
-export function TaskRow({ task: t, now, oob = false, waiting = null, left = false }: TaskRowProps) {
+export function TaskRow({ task: t, now, oob = false, waiting = null, left = false, reason = null }: TaskRowProps) {
+  const failure = t.error === null || t.status === "completed" ? null : (reason ?? failureReason(t.error, null));
   return (
     <tr id={taskRowId(t.id)} class={left ? "task-row row-left" : "task-row"} hx-swap-oob={oob ? "true" : undefined} data-status={t.status} data-order={rowOrder(t)}>
       <td data-label="Status">
         <StatusBadge status={t.status} />
         {left && <small class="muted left-note">no longer matches the filters</small>}
+        {failure !== null && (
+          <small class="failure-reason mono" title={attributeText(failure)} safe>
+            {failure}
+          </small>
+        )}
         {waiting !== null && (
           <small class="muted waiting-reason" safe>
             {waiting}
@@ -59,18 +69,31 @@ export function TaskRow({ task: t, now, oob = false, waiting = null, left = fals
         </span>
       </td>
       <td data-label="Attempt" class="num" safe>
-        {t.attempt === 0 ? "—" : `${t.attempt} / ${t.maxRetries + 1}`}
+        {t.attempt === 0 ? "—" : `${attemptInBudget(t)} / ${t.maxRetries + 1}${t.manualRetries > 0 ? " ↻" : ""}`}
       </td>
       <td data-label="Worker">
         {t.worker === null ? <span class="muted">—</span> : <span class="token" title={attributeText(t.worker)} safe>{t.worker}</span>}
       </td>
-      <td data-label="Created">
-        <RelativeTime at={t.createdAt} now={now} absolute />
+      <td data-label="When">
+        <WhenCell task={t} now={now} />
       </td>
       <td data-label="Ran" class="num">
         <RunTime task={t} now={now} />
       </td>
     </tr>
+  );
+}
+
+/** When it finished (failed, completed, cancelled), else when it was created. */
+function WhenCell({ task: t, now }: { task: Task; now: Date }) {
+  const finished = t.finishedAt !== null && (t.status === "failed" || t.status === "completed" || t.status === "cancelled");
+  return (
+    <span class="when-cell">
+      <small class="muted when-label" safe>
+        {finished ? t.status : "created"}
+      </small>
+      <RelativeTime at={finished ? t.finishedAt : t.createdAt} now={now} absolute />
+    </span>
   );
 }
 
@@ -93,11 +116,11 @@ export function NewTaskRows({ tasks, now }: { tasks: Task[]; now: Date }) {
 }
 
 /** The rows of a list page, or a line saying none match. */
-export function TaskRows({ tasks, now, reasons }: { tasks: Task[]; now: Date; reasons?: Map<string, string | null> }) {
+export function TaskRows({ tasks, now, reasons, failures }: { tasks: Task[]; now: Date; reasons?: Map<string, string | null>; failures?: Map<string, string | null> }) {
   return (
     <>
       {tasks.map((t) => (
-        <TaskRow task={t} now={now} waiting={reasons?.get(t.id) ?? null} />
+        <TaskRow task={t} now={now} waiting={reasons?.get(t.id) ?? null} reason={failures?.get(t.id) ?? null} />
       ))}
       <tr class="empty-row">
         <td colspan="7" class="empty">

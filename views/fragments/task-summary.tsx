@@ -4,6 +4,7 @@
  */
 import type { Children } from "@kitajs/html";
 import type { TaskRow } from "../../src/db/schema/index.ts";
+import { attemptText } from "../../src/core/attempt.ts";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { RelativeTime } from "../components/time.tsx";
 import { formatDuration } from "../format.ts";
@@ -15,7 +16,20 @@ import { LabelList } from "../components/label-list.tsx";
 const noWorker = (reason: string) => reason.startsWith("no live worker") || reason.startsWith("its worker ");
 
 /** `waitingReason`: why a scheduled task is not running yet (core/waiting-reason.ts), when something holds it back. */
-export function TaskSummary({ task: t, now, notice, waitingReason = null }: { task: TaskRow; now: Date; notice?: string; waitingReason?: string | null }) {
+/** `failureReason`: the last attempt's reason in one line (core/failure-reason.ts), shown instead of the bare error. */
+export function TaskSummary({
+  task: t,
+  now,
+  notice,
+  waitingReason = null,
+  failureReason = null,
+}: {
+  task: TaskRow;
+  now: Date;
+  notice?: string;
+  waitingReason?: string | null;
+  failureReason?: string | null;
+}) {
   const env = Object.entries(t.env ?? {});
   return (
     <>
@@ -40,8 +54,8 @@ export function TaskSummary({ task: t, now, notice, waitingReason = null }: { ta
         </p>
       )}
       {t.error !== null && (
-        <p class="error-box mono" safe>
-          {t.error}
+        <p class="error-box mono failure-reason" safe>
+          {failureReason ?? t.error}
         </p>
       )}
       </div>
@@ -63,7 +77,7 @@ export function TaskSummary({ task: t, now, notice, waitingReason = null }: { ta
         </Field>
         <Field label="Priority">{t.priority}</Field>
         <Field label="Attempt">
-          <span safe>{`${t.attempt} of at most ${t.maxRetries + 1}`}</span>
+          <span safe>{attemptText(t)}</span>
         </Field>
         <Field label="Worker">{t.worker === null ? <span class="muted">—</span> : <span safe>{t.worker}</span>}</Field>
         <Field label="Exit code">{t.exitCode === null ? <span class="muted">—</span> : t.exitCode}</Field>

@@ -34,9 +34,10 @@ export function WorkerRows({ workers, now, tasks = new Map() }: { workers: Worke
 
 function WorkerRowView({ worker: w, now, tasks }: { worker: WorkerRow; now: Date; tasks: WorkerTask[] }) {
   const dead = w.status === "dead";
+  const left = workerStatus(w) === "left";
   const load = w.concurrency > 0 ? Math.min(1, w.running / w.concurrency) : 0;
   return (
-    <tr id={`worker-${w.id}`} class={dead ? "worker-row is-dead" : "worker-row"}>
+    <tr id={`worker-${w.id}`} class={dead ? "worker-row is-dead" : "worker-row"} data-status={workerStatus(w)}>
       <td data-label="Name">
         <strong class="token" title={attributeText(w.name)} safe>
           {w.name}
@@ -46,9 +47,10 @@ function WorkerRowView({ worker: w, now, tasks }: { worker: WorkerRow; now: Date
         {w.host}
       </td>
       <td data-label="Status">
-        <StatusBadge status={w.status} />
+        <StatusBadge status={workerStatus(w)} />
+        <WorkerActions worker={w} />
       </td>
-      <td data-label="Heartbeat">{dead ? <RelativeTime at={w.stoppedAt ?? w.lastHeartbeatAt} now={now} /> : <Age since={w.lastHeartbeatAt} now={now} />}</td>
+      <td data-label={left ? "Left" : "Heartbeat"}>{dead ? <RelativeTime at={w.stoppedAt ?? w.lastHeartbeatAt} now={now} /> : <Age since={w.lastHeartbeatAt} now={now} />}</td>
       <td data-label="Running" class="num">
         <span class="load" title={`${w.running} of ${plural(w.concurrency, "slot")} busy`}>
           <span class="load-text" safe>
@@ -97,5 +99,23 @@ export function WorkerTaskLinks({ tasks }: { tasks: WorkerTask[] }) {
       ))}
       {tasks.length > shown.length && <li class="muted" safe>{`+${tasks.length - shown.length} more`}</li>}
     </ul>
+  );
+}
+
+/** What the row says: a session that drained and exited cleanly has `left`, one that went silent is `dead`. */
+export function workerStatus(w: WorkerRow): string {
+  return w.status === "dead" && w.stopReason === "left" ? "left" : w.status;
+}
+
+/** Drain (stop taking tasks, finish the running ones) or Resume: plain form posts, for live sessions only. */
+export function WorkerActions({ worker: w }: { worker: WorkerRow }) {
+  if (w.status === "dead") return <></>;
+  const drain = w.status === "alive";
+  return (
+    <form method="post" action={`/workers/${w.id}/${drain ? "drain" : "resume"}`} class="worker-action">
+      <button type="submit" class="button subtle" title={drain ? "Take no new tasks; the running ones finish" : "Take tasks again"}>
+        {drain ? "Drain" : "Resume"}
+      </button>
+    </form>
   );
 }

@@ -2,6 +2,7 @@
 import type { TaskDetail } from "../../src/db/queries/get-task.ts";
 import type { AttemptLogView } from "../../src/scheduler/dashboard/attempt-logs.ts";
 import { TaskAttempts } from "../fragments/task-attempts.tsx";
+import { failureReason } from "../../src/core/failure-reason.ts";
 import { TaskSummary } from "../fragments/task-summary.tsx";
 import { waitingReason } from "../../src/core/waiting-reason.ts";
 import { TaskTimeline } from "../fragments/task-timeline.tsx";
@@ -20,6 +21,13 @@ export interface TaskDetailPageProps extends PageChrome {
 }
 
 export const TASK_GONE_ID = "task-gone";
+
+/** The reason of the task's current attempt, when it ended with an error: its error, or its last line of stderr. */
+export function taskFailureReason(detail: TaskDetail): string | null {
+  if (detail.task.error === null) return null;
+  const last = detail.attempts.find((a) => a.attempt === detail.task.attempt);
+  return failureReason(last?.error ?? detail.task.error, last?.stderrTail ?? null);
+}
 
 /** Sent by the task's stream when the task no longer exists; the page keeps its last known state below it. */
 export function TaskGoneNotice() {
@@ -42,7 +50,7 @@ export function TaskDetailPage({ detail, logs, now, streamUrl, notice, actions }
         <div id={TASK_GONE_ID}></div>
         <div hidden sse-swap={TASK_DETAIL_EVENTS.gone} hx-swap="none"></div>
         <section class="panel" id="task-summary" sse-swap={TASK_DETAIL_EVENTS.summary}>
-          <TaskSummary task={detail.task} now={now} notice={notice} waitingReason={detail.waiting ? waitingReason(detail.waiting) : null} />
+          <TaskSummary task={detail.task} now={now} notice={notice} waitingReason={detail.waiting ? waitingReason(detail.waiting) : null} failureReason={taskFailureReason(detail)} />
         </section>
         {detail.task.fanout !== null && (
           <section class="panel" aria-labelledby="h-children">

@@ -10,6 +10,7 @@ import { scheduleRowId } from "../fragments/schedule-rows.tsx";
 import { TaskRows, TASK_ROWS_ID } from "../fragments/task-row.tsx";
 import { attributeText } from "../attribute-text.ts";
 import { Layout, type PageChrome } from "../layout.tsx";
+import { BulkDoneNotice, type BulkVerb } from "./bulk-confirm.tsx";
 import { TASK_LIST_EVENT } from "../live-events.ts";
 import type { TaskListFilterView } from "../../src/scheduler/dashboard/task-list-live.ts";
 
@@ -17,6 +18,8 @@ export interface TasksPageProps extends PageChrome {
   tasks: TaskRow[];
   /** Why each scheduled task waits, by id. */
   reasons?: Map<string, string | null>;
+  /** Why each failed (or retrying) task's last attempt failed, by id. */
+  failures?: Map<string, string | null>;
   filter: TaskListFilterView;
   /** Cursor of the next (older) page, or null on the last page. */
   nextCursor: string | null;
@@ -29,12 +32,14 @@ export interface TasksPageProps extends PageChrome {
   problems?: FieldProblem[];
   /** The name of the schedule filtered by, when it still exists. */
   scheduleName?: string | null;
+  /** A bulk action just done from this list (`bulk=cancel&changed=N`). */
+  bulkDone?: { action: BulkVerb; changed: number } | null;
   now: Date;
 }
 
 export const TASKS_NOTICE_ID = "tasks-notice";
 
-export function TasksPage({ tasks, reasons, filter, nextCursor, firstPage, limit = null, streamUrl, problems = [], scheduleName = null, now, actions }: TasksPageProps) {
+export function TasksPage({ tasks, reasons, failures, filter, nextCursor, firstPage, limit = null, streamUrl, problems = [], scheduleName = null, bulkDone = null, now, actions }: TasksPageProps) {
   const statusValue = filter.statuses.join(",");
   const query = (extra: Record<string, string>) => listUrl({ ...filterParams(filter), ...(limit === null ? {} : { limit: String(limit) }), ...extra });
   return (
@@ -94,6 +99,8 @@ export function TasksPage({ tasks, reasons, filter, nextCursor, firstPage, limit
             </a>
           )}
         </form>
+        {problems.length === 0 && <BulkActions filter={filter} />}
+        {bulkDone && <BulkDoneNotice action={bulkDone.action} changed={bulkDone.changed} />}
         {problems.length > 0 && (
           <ul class="error-box" role="alert">
             {problems.map((p) => (
@@ -112,18 +119,39 @@ export function TasksPage({ tasks, reasons, filter, nextCursor, firstPage, limit
                 <th scope="col">Queue</th>
                 <th scope="col" class="num">Attempt</th>
                 <th scope="col">Worker</th>
-                <th scope="col">Created</th>
+                <th scope="col">When</th>
                 <th scope="col" class="num">Ran</th>
               </tr>
             </thead>
             <tbody id={TASK_ROWS_ID}>
-              <TaskRows tasks={tasks} now={now} reasons={reasons} />
+              <TaskRows tasks={tasks} now={now} reasons={reasons} failures={failures} />
             </tbody>
           </table>
         </div>
         <TasksPager firstPage={firstPage} newestHref={query({})} olderHref={nextCursor === null ? null : query({ cursor: nextCursor })} />
       </div>
     </Layout>
+  );
+}
+
+/**
+ * Cancel or retry every task the list's filters select (not only this page): a
+ * plain GET form to the confirmation page, which says how many tasks it touches.
+ */
+export function BulkActions({ filter }: { filter: TaskListFilterView }) {
+  return (
+    <form class="bulk-actions" method="get" action="/tasks/bulk">
+      {Object.entries(filterParams(filter)).map(([name, value]) => (
+        <input type="hidden" name={name} value={attributeText(value)} />
+      ))}
+      <span class="muted">Every task these filters select:</span>
+      <button type="submit" name="action" value="cancel" class="button subtle" title="Counts them and asks to confirm">
+        Cancel…
+      </button>
+      <button type="submit" name="action" value="retry" class="button subtle" title="Counts them and asks to confirm">
+        Retry…
+      </button>
+    </form>
   );
 }
 

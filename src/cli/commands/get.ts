@@ -1,5 +1,6 @@
 /** `taskflow get ID`: a task's summary, its attempts and its timeline (or the API's JSON). */
 import type { AttemptJson, TaskDetailJson } from "../api-types.ts";
+import { attemptText } from "../../core/attempt.ts";
 import { boolFlag } from "../args.ts";
 import { UsageError } from "../errors.ts";
 import { resolveTaskId } from "../ids.ts";
@@ -24,7 +25,7 @@ export function taskReport(t: TaskDetailJson, output: Output, now: number): stri
   text += field("id", t.id);
   text += field("command", t.command.includes("\n") ? t.command.replace(/\n/g, `\n${" ".repeat(12)}`) : t.command);
   text += field("queue", `${t.queue}, priority ${t.priority}`);
-  text += field("attempts", `${t.attempt} of at most ${t.max_retries + 1}; backoff ${humanDuration(t.backoff_ms)} ×${t.backoff_factor}, at most ${humanDuration(t.backoff_max_ms)}`);
+  text += field("attempts", `${attemptText({ attempt: t.attempt, retryBase: t.retry_base, maxRetries: t.max_retries, manualRetries: t.manual_retries })}; backoff ${humanDuration(t.backoff_ms)} ×${t.backoff_factor}, at most ${humanDuration(t.backoff_max_ms)}`);
   if (t.timeout_ms !== null) text += field("timeout", humanDuration(t.timeout_ms));
   if (env.length > 0) text += field("env", env.join(", "));
   if (t.idempotency_key !== null) text += field("idem. key", t.idempotency_key);

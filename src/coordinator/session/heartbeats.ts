@@ -28,20 +28,24 @@ const ORPHAN_MIN_AGE_MS = 5000;
 
 export async function onHeartbeat(session: WorkerSession, hb: HeartbeatOutput, deps: ConnectDeps): Promise<void> {
   // Before the database hears of it: once the workers table says "draining", no new dispatch may follow.
-  if (hb.draining && !session.draining) {
-    session.draining = true;
-    deps.log.info("worker {worker} is draining", { worker: session.name });
+  const draining = session.drainingFromHeartbeat(hb.draining);
+  const changed = draining !== session.draining;
+  if (changed) {
+    session.draining = draining;
+    deps.log.info(draining ? "worker {worker} is draining" : "worker {worker} resumed", { worker: session.name });
+    if (!draining) deps.wake();
   }
   session.running = hb.running.length;
   const keys = hb.running.map((r) => attemptKey(r.task_id, r.attempt));
-  if (hb.draining && !(await recordDraining(session, deps))) return;
+  // Draining (or back from it) is written at once, with the status: the batch writes only times and counts.
+  if ((draining || changed) && !(await recordDrainState(session, draining, deps))) return;
   deps.heartbeats.add(session, keys);
 }
 
-/** Writes a draining worker's heartbeat at once; false when the session was declared dead (and is now closed). */
-async function recordDraining(session: WorkerSession, deps: ConnectDeps): Promise<boolean> {
+/** Writes a draining (or resumed) worker's heartbeat at once; false when the session was declared dead (and is now closed). */
+async function recordDrainState(session: WorkerSession, draining: boolean, deps: ConnectDeps): Promise<boolean> {
   try {
-    if (await recordHeartbeat(deps.db, session.id, session.running, true)) return true;
+    if (await recordHeartbeat(deps.db, session.id, session.running, draining)) return true;
   } catch (err) {
     // Nothing changed: keep the stream (closing it would only send the worker into
     // reconnect backoff while the database is away); the next heartbeat tries again.

@@ -8,6 +8,9 @@ import { coerceError } from "../../core/errors.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { ConnectServerStream, CoordinatorMessage } from "../../proto/index.ts";
 
+/** How long a drain or resume overrides the worker's heartbeats while it has not answered. */
+export const DRAIN_REQUEST_SETTLE_MS = 5000;
+
 /** Policy facts kept per attempt in flight, to judge its result without a lookup. */
 export type InflightAttempt = ClaimedTask;
 
@@ -24,6 +27,11 @@ export class WorkerSession {
   /** Why each attempt this session was told to kill was stopped, by attempt key, until its result arrives. */
   readonly stopping = new Map<string, string>();
   draining = false;
+  /**
+   * A drain or resume sent to the worker, until its heartbeats agree (or DRAIN_REQUEST_SETTLE_MS
+   * passes): heartbeats written before the worker read the request still carry the old flag.
+   */
+  drainRequest: { draining: boolean; at: number } | null = null;
   closed = false;
   /** When this coordinator last heard from the worker (performance.now()): the liveness monitor records it. */
   heardAt = performance.now();
@@ -78,7 +86,26 @@ export class WorkerSession {
 
   drain(reason: string): void {
     this.draining = true;
+    this.drainRequest = { draining: true, at: performance.now() };
     this.send({ drain: { reason } });
+  }
+
+  /** Dispatch starts again once the worker's heartbeat says it resumed (a stopping worker does not). */
+  resume(reason: string): void {
+    this.drainRequest = { draining: false, at: performance.now() };
+    this.send({ resume: { reason } });
+  }
+
+  /**
+   * Whether the worker drains, given its heartbeat's flag: the flag, unless a request sent
+   * moments ago has not reached it yet. A worker that ignores a resume (it is stopping) wins
+   * once DRAIN_REQUEST_SETTLE_MS has passed.
+   */
+  drainingFromHeartbeat(reported: boolean, now = performance.now()): boolean {
+    const r = this.drainRequest;
+    if (r && r.draining !== reported && now - r.at < DRAIN_REQUEST_SETTLE_MS) return r.draining;
+    this.drainRequest = null;
+    return reported;
   }
 
   send(msg: CoordinatorMessage): boolean {

@@ -76,6 +76,7 @@ export interface ClaimedRow {
   queue: string;
   timeout_ms: string | number | null;
   max_retries: number;
+  retry_base: number;
   backoff_ms: string | number;
   backoff_factor: number;
   backoff_max_ms: string | number;
@@ -200,7 +201,7 @@ async function claimForSlots(db: Executor, queues: string[], slots: SlotsClaimRe
           worker_id = (${workerIds}::uuid[])[${slotOf(sql`chosen.slot`)}], worker = (${workerNames}::text[])[${slotOf(sql`chosen.slot`)}],
           picked_at = now(), started_at = null, finished_at = null, exit_code = null, error = null, updated_at = now()
       from chosen where t.id = chosen.id
-      returning t.id, t.attempt, t.name, t.command, t.env, t.queue, t.timeout_ms, t.max_retries,
+      returning t.id, t.attempt, t.name, t.command, t.env, t.queue, t.timeout_ms, t.max_retries, t.retry_base,
                 t.backoff_ms, t.backoff_factor, t.backoff_max_ms, t.priority, t.run_at, t.worker_id, t.worker
     ), attempts as (
       insert into task_attempts (task_id, attempt, worker_id, worker, status)
@@ -245,6 +246,7 @@ export function toClaimedTask(r: ClaimedRow): ClaimedTask {
     queue: r.queue,
     timeoutMs: r.timeout_ms === null ? null : Number(r.timeout_ms),
     maxRetries: Number(r.max_retries),
+    retryBase: Number(r.retry_base),
     backoffMs: Number(r.backoff_ms),
     backoffFactor: Number(r.backoff_factor),
     backoffMaxMs: Number(r.backoff_max_ms),

@@ -15,6 +15,7 @@ interface LiveAttemptRow {
   attempt: number;
   worker_id: string;
   max_retries: number;
+  retry_base: number;
   backoff_ms: string | number;
   backoff_factor: number;
   backoff_max_ms: string | number;
@@ -29,13 +30,14 @@ export type LostSelector =
 /** Ends the selected live attempts as lost; returns how many tasks it changed. Run inside a transaction. */
 export async function loseAttempts(tx: Executor, selector: LostSelector, reason: string, random: () => number = Math.random): Promise<number> {
   const live = rows<LiveAttemptRow>(await executePrepared(tx, sql`
-    select id, attempt, worker_id, max_retries, backoff_ms, backoff_factor, backoff_max_ms
+    select id, attempt, worker_id, max_retries, retry_base, backoff_ms, backoff_factor, backoff_max_ms
     from tasks where status in ${statusListSql(ACTIVE_STATUSES)} and ${where(selector)}
     order by id for update`));
   const outcomes = live.map((r): AttemptOutcomeWrite => {
     const task = {
       attempt: Number(r.attempt),
       maxRetries: Number(r.max_retries),
+      retryBase: Number(r.retry_base),
       backoffMs: Number(r.backoff_ms),
       backoffFactor: Number(r.backoff_factor),
       backoffMaxMs: Number(r.backoff_max_ms),

@@ -7,5 +7,6 @@ export async function markWorkerLeft(db: Executor, workerId: string): Promise<vo
   const r = rows<{ name: string }>(await db.execute(sql`
     update workers set status = 'dead', stopped_at = now(), running = 0, stop_reason = 'left'
     where id = ${workerId} and status <> 'dead' returning name`));
-  if (r[0]) await notifyWorker(db, { id: workerId, name: r[0].name, status: "dead" });
+  // "left", as the API shows the session (scheduler/workers/routes.ts), not "dead".
+  if (r[0]) await notifyWorker(db, { id: workerId, name: r[0].name, status: "left" });
 }

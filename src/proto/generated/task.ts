@@ -10,6 +10,7 @@ import type { Heartbeat as _taskflow_v1_Heartbeat, Heartbeat__Output as _taskflo
 import type { HeartbeatAck as _taskflow_v1_HeartbeatAck, HeartbeatAck__Output as _taskflow_v1_HeartbeatAck__Output } from './taskflow/v1/HeartbeatAck';
 import type { Hello as _taskflow_v1_Hello, Hello__Output as _taskflow_v1_Hello__Output } from './taskflow/v1/Hello';
 import type { OutputChunk as _taskflow_v1_OutputChunk, OutputChunk__Output as _taskflow_v1_OutputChunk__Output } from './taskflow/v1/OutputChunk';
+import type { Resume as _taskflow_v1_Resume, Resume__Output as _taskflow_v1_Resume__Output } from './taskflow/v1/Resume';
 import type { RunningTask as _taskflow_v1_RunningTask, RunningTask__Output as _taskflow_v1_RunningTask__Output } from './taskflow/v1/RunningTask';
 import type { TaskFinished as _taskflow_v1_TaskFinished, TaskFinished__Output as _taskflow_v1_TaskFinished__Output } from './taskflow/v1/TaskFinished';
 import type { TaskOutput as _taskflow_v1_TaskOutput, TaskOutput__Output as _taskflow_v1_TaskOutput__Output } from './taskflow/v1/TaskOutput';
@@ -34,6 +35,7 @@ export interface ProtoGrpcType {
       Hello: MessageTypeDefinition<_taskflow_v1_Hello, _taskflow_v1_Hello__Output>
       OutputChunk: MessageTypeDefinition<_taskflow_v1_OutputChunk, _taskflow_v1_OutputChunk__Output>
       OutputStream: EnumTypeDefinition
+      Resume: MessageTypeDefinition<_taskflow_v1_Resume, _taskflow_v1_Resume__Output>
       RunningTask: MessageTypeDefinition<_taskflow_v1_RunningTask, _taskflow_v1_RunningTask__Output>
       TaskFinished: MessageTypeDefinition<_taskflow_v1_TaskFinished, _taskflow_v1_TaskFinished__Output>
       TaskOutput: MessageTypeDefinition<_taskflow_v1_TaskOutput, _taskflow_v1_TaskOutput__Output>

@@ -16,7 +16,7 @@ import { ScheduleRows } from "../../../views/fragments/schedule-rows.tsx";
 import { TaskAttempts } from "../../../views/fragments/task-attempts.tsx";
 import { TaskRow } from "../../../views/fragments/task-row.tsx";
 import { TaskSummary } from "../../../views/fragments/task-summary.tsx";
-import { TaskGoneNotice } from "../../../views/pages/task-detail.tsx";
+import { TaskGoneNotice, taskFailureReason } from "../../../views/pages/task-detail.tsx";
 import { waitingReason } from "../../core/waiting-reason.ts";
 import { TaskTimeline } from "../../../views/fragments/task-timeline.tsx";
 import { WorkerRows } from "../../../views/fragments/worker-rows.tsx";
@@ -192,7 +192,7 @@ function renderTask(detail: TaskDetail | null, logs: Map<number, AttemptLogView>
   return {
     detail,
     events: {
-      [TASK_DETAIL_EVENTS.summary]: TaskSummary({ task: detail.task, now, waitingReason: detail.waiting ? waitingReason(detail.waiting) : null }) as string,
+      [TASK_DETAIL_EVENTS.summary]: TaskSummary({ task: detail.task, now, waitingReason: detail.waiting ? waitingReason(detail.waiting) : null, failureReason: taskFailureReason(detail) }) as string,
       [TASK_DETAIL_EVENTS.timeline]: TaskTimeline({ events: detail.events, now }) as string,
       [TASK_DETAIL_EVENTS.attempts]: TaskAttempts({ attempts: detail.attempts, now, logs }) as string,
     },

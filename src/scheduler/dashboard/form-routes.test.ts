@@ -35,7 +35,7 @@ describeEachBackend("dashboard forms", (backend) => {
     expect(commandField).toContain('<p class="field-error" id="f-command-error">must be a non-empty string of at most 65536 bytes (UTF-8)</p>');
     expect(html).toContain('aria-describedby="f-command-hint f-command-error" aria-invalid="true"');
     // The name comes back exactly as typed (quotes, ampersand and brackets escaped in the attribute).
-    expect(html).toContain('value="a &#34;quoted&#34; &amp; <odd> name"');
+    expect(html).toContain('value="a &#34;quoted&#34; &amp; &lt;odd&gt; name"');
     expect(html.match(/class="field-error"/g)).toHaveLength(1);
     expect(await t.db.select().from(tasks).where(eq(tasks.name, `a "quoted" & <odd> name`))).toEqual([]);
   });

@@ -13,6 +13,9 @@ import { insertTasks } from "../../db/queries/insert-tasks.ts";
 import { retryTask } from "../../db/queries/retry-task.ts";
 import type { TaskRow } from "../../db/schema/index.ts";
 import { NewTaskPage } from "../../../views/pages/new-task.tsx";
+import { ConfirmCancelPage } from "../../../views/pages/confirm-cancel.tsx";
+import { getTask } from "../../db/queries/get-task.ts";
+import { setWorkerDraining } from "../../db/queries/set-worker-draining.ts";
 import type { DashboardContext } from "./dashboard-context.ts";
 import { htmlPage, seeOther } from "./html-response.ts";
 import { notFoundPage, taskPage } from "./page-routes.ts";
@@ -29,7 +32,9 @@ const options = { parse: "none" as const, detail: { hide: true } };
 export function formRoutes(ctx: DashboardContext) {
   return new Elysia()
     .post("/tasks", async ({ request }) => submitTask(ctx, request), options)
-    .post("/tasks/:id/cancel", ({ params }) => taskAction(ctx, params.id, (db, id) => cancelTask(db, id, `cancelled by ${ACTOR}`)), options)
+    .post("/tasks/:id/cancel", async ({ params, request }) => (await confirmRunningCancel(ctx, params.id, request)) ?? taskAction(ctx, params.id, (db, id) => cancelTask(db, id, `cancelled by ${ACTOR}`)), options)
+    .post("/workers/:id/drain", ({ params }) => workerAction(ctx, params.id, true), options)
+    .post("/workers/:id/resume", ({ params }) => workerAction(ctx, params.id, false), options)
     .post("/tasks/:id/retry", ({ params }) => taskAction(ctx, params.id, (db, id) => retryTask(db, id, ACTOR)), options);
 }
 
@@ -40,6 +45,28 @@ async function submitTask(ctx: DashboardContext, request: Request): Promise<Resp
   // An idempotency key already used leads to the first task with it, as the API answers.
   const [result] = await insertTasks(ctx.db, [{ ...checked.value, createdBy: ACTOR }]);
   return seeOther(`/tasks/${result!.task.id}`);
+}
+
+/** Drain or resume a worker as the API does (db/queries/set-worker-draining.ts), then back to the workers page. */
+async function workerAction(ctx: DashboardContext, id: string, draining: boolean): Promise<Response> {
+  if (!isUuid(id)) return notFoundPage(ctx, `There is no worker with id ${id}.`);
+  try {
+    await setWorkerDraining(ctx.db, id.toLowerCase(), draining, `${draining ? "drained" : "resumed"} by ${ACTOR}`);
+  } catch (err) {
+    if (err instanceof NotFoundError || err instanceof ConflictError) return notFoundPage(ctx, err.message);
+    throw err;
+  }
+  return seeOther(`/workers#worker-${id.toLowerCase()}`);
+}
+
+/** A running (or picked) task is cancelled only once confirmed (`confirm=1`): its attempt would be killed. */
+async function confirmRunningCancel(ctx: DashboardContext, id: string, request: Request): Promise<Response | null> {
+  if (!isUuid(id)) return null;
+  const form = await readFormBody(request);
+  if (form.get("confirm") === "1") return null;
+  const task = (await getTask(ctx.db, id.toLowerCase()))?.task;
+  if (!task || (task.status !== "running" && task.status !== "picked")) return null;
+  return htmlPage(ConfirmCancelPage({ task, now: new Date(), ...ctx.chrome }) as string);
 }
 
 async function taskAction(ctx: DashboardContext, id: string, action: (db: Db, id: string) => Promise<TaskRow>): Promise<Response> {

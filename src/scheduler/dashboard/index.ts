@@ -12,6 +12,7 @@ import type { SseBudget } from "../sse-budget.ts";
 import type { OutputFeed } from "../live/output-feed.ts";
 import { assetRoutes } from "./asset-routes.ts";
 import { formRoutes } from "./form-routes.ts";
+import { bulkRoutes } from "./bulk-routes.ts";
 import { DashboardLive, type DashboardLoaders } from "./dashboard-live.ts";
 import type { RetentionLoader } from "./overview-data.ts";
 import { liveRoutes } from "./live-routes.ts";
@@ -41,6 +42,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
   return new Elysia()
     .use(assetRoutes())
     .use(pageRoutes(ctx))
+    .use(bulkRoutes(ctx))
     .use(formRoutes(ctx))
     .use(scheduleDashboardRoutes(ctx))
     .use(webhookDashboardRoutes(ctx))

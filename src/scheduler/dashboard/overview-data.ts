@@ -5,6 +5,8 @@
  * finished tasks are counted up to FINISHED_COUNT_CAP, as the metrics do, and shown
  * as "100,000+" beyond it.
  */
+import { loadFailureFacts } from "../../db/queries/load-failure-facts.ts";
+import { failureReason } from "../../core/failure-reason.ts";
 import type { TaskStatus, WorkerStatus } from "../../core/task-status.ts";
 import type { Db } from "../../db/client.ts";
 import { countLiveTasks, type QueueGauges, type UnfinishedStatus } from "../../db/queries/count-live-tasks.ts";
@@ -31,6 +33,8 @@ export interface OverviewData {
   throughput: MinuteCount[];
   queues: QueueLag[];
   failures: TaskRow[];
+  /** Each failure's reason (core/failure-reason.ts: the error, or the last line of stderr), by task id. */
+  failureReasons: Map<string, string | null>;
   /** Retention policies and stats; null when not available (tests without them). */
   retention: RetentionFacts | null;
 }
@@ -63,6 +67,8 @@ export async function loadOverview(db: Db, finished: FinishedCounter = finishedC
     listRecentFailures(db),
     retentionFacts(),
   ]);
+  const facts = await loadFailureFacts(db, failures.map((t) => t.id));
+  const failureReasons = new Map([...facts].map(([id, f]) => [id, failureReason(f.error, f.stderrLastLine)]));
   return {
     taskCounts: { ...liveTaskCounts(live), ...done },
     countCap: FINISHED_COUNT_CAP,
@@ -70,6 +76,7 @@ export async function loadOverview(db: Db, finished: FinishedCounter = finishedC
     throughput,
     queues: queueLagOf(live, workers.aliveByQueue),
     failures,
+    failureReasons,
     retention,
   };
 }
@@ -95,7 +102,7 @@ export function overviewEvents(data: OverviewData, now: Date): Record<string, st
     [OVERVIEW_EVENTS.throughput]: ThroughputChart({ minutes: data.throughput }) as string,
     [OVERVIEW_EVENTS.workers]: WorkersSummary({ counts: data.workerCounts }) as string,
     [OVERVIEW_EVENTS.queues]: QueueLagTable({ queues: data.queues }) as string,
-    [OVERVIEW_EVENTS.failures]: RecentFailures({ tasks: data.failures, now }) as string,
+    [OVERVIEW_EVENTS.failures]: RecentFailures({ tasks: data.failures, now, reasons: data.failureReasons }) as string,
     [OVERVIEW_EVENTS.retention]: RetentionSummary({ retention: data.retention }) as string,
   };
 }

@@ -6,6 +6,8 @@
  */
 import { loadAttemptLogs } from "./attempt-logs.ts";
 import { waitingReasons } from "../tasks/waiting-reasons.ts";
+import { failureFacts } from "../tasks/failure-reasons.ts";
+import { failureReason } from "../../core/failure-reason.ts";
 import { Elysia } from "elysia";
 import { getTask } from "../../db/queries/get-task.ts";
 import { getSchedule } from "../../db/queries/get-schedule.ts";
@@ -63,7 +65,8 @@ async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearc
   const f = checked.value;
   const position = live.rowsPosition();
   const [page, schedule] = await Promise.all([listTasks(db, f), f.scheduleId === null ? null : getSchedule(db, f.scheduleId)]);
-  const reasons = await waitingReasons(db, page.tasks);
+  const [reasons, facts] = await Promise.all([waitingReasons(db, page.tasks), failureFacts(db, page.tasks)]);
+  const failures = new Map([...facts].map(([id, f]) => [id, failureReason(f.error, f.stderrLastLine)]));
   const filter = filterView(f);
   const cursor = f.after !== null ? query.get("cursor") : null;
   const nextCursor = page.next ? encodeCursor(page.next) : null;
@@ -80,12 +83,14 @@ async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearc
     TasksPage({
       tasks: page.tasks,
       reasons,
+      failures,
       filter,
       nextCursor,
       firstPage: f.after === null,
       limit: query.has("limit") ? f.limit : null,
       streamUrl: `${LIVE_PATHS.tasks}?${stream}`,
       scheduleName: schedule?.schedule.name ?? null,
+      bulkDone: bulkDoneOf(query),
       now,
       ...chrome,
     }) as string,
@@ -106,4 +111,12 @@ export async function taskPage(ctx: DashboardContext, id: string, notice?: strin
 
 export function notFoundPage({ chrome }: DashboardContext, message: string): Response {
   return htmlPage(NotFoundPage({ message, now: new Date(), ...chrome }) as string, 404);
+}
+
+/** What a bulk action just did, from the list URL it redirected to (a fixed sentence: the URL only picks the verb and count). */
+function bulkDoneOf(query: URLSearchParams): { action: "cancel" | "retry"; changed: number } | null {
+  const action = query.get("bulk");
+  const changed = Number(query.get("changed"));
+  if ((action !== "cancel" && action !== "retry") || !Number.isSafeInteger(changed) || changed < 0) return null;
+  return { action, changed };
 }

@@ -99,7 +99,7 @@ describeEachBackend("dashboard schedule pages", (backend) => {
     // Each error sits inside its own field's box, described by it for screen readers.
     expect(/<div class="form-field has-error"><label for="f-cron">.*?<\/div>/s.exec(html)?.[0]).toContain('id="f-cron-error"');
     expect(html).toContain('aria-describedby="f-cron-hint f-cron-error" aria-invalid="true"');
-    expect(html).toContain('value="a &#34;quoted&#34; &amp; <odd> name"');
+    expect(html).toContain('value="a &#34;quoted&#34; &amp; &lt;odd&gt; name"');
     expect(html).toContain('value="61 * * * *"');
     expect(await t.db.select().from(schedules)).toEqual([]);
     // Env problems from the task rules (a bad variable name) land beside the env field too.

@@ -14,6 +14,7 @@ import { BACKOFF_FACTOR_DEFAULT, BACKOFF_MAX_MS_DEFAULT, BACKOFF_MS_DEFAULT, MAX
 import { QUEUE_DEFAULT, QUEUE_PATTERN } from "../../core/queue-name.ts";
 import { TASK_STATUSES } from "../../core/task-status.ts";
 import { LABEL_KEY_PATTERN, LABEL_VALUE_MAX_CHARS, SELECTOR_MAX, TASK_LABELS_MAX } from "../../core/labels.ts";
+import { FAILURE_REASON_MAX_CHARS } from "../../core/failure-reason.ts";
 
 export const NAME_MAX_CHARS = 200;
 export const COMMAND_MAX_BYTES = 65_536;
@@ -139,7 +140,7 @@ export const FIELD_RULES: Record<keyof NewTaskBody, string> = {
 
 /** Fields the API sets; a request naming one is told so instead of "unknown field". */
 export const READ_ONLY_FIELDS = [
-  "id", "status", "attempt", "worker", "created_at", "picked_at", "started_at", "finished_at", "exit_code", "error", "schedule_id", "waiting_reason",
+  "id", "status", "attempt", "worker", "created_at", "picked_at", "started_at", "finished_at", "exit_code", "error", "schedule_id", "waiting_reason", "failure_reason", "retry_base", "manual_retries",
   "parent_id", "pinned_worker",
 ];
 
@@ -188,6 +189,12 @@ export const TaskJsonSchema = Type.Object(
     finished_at: nullable(time()),
     exit_code: nullable(Type.Integer()),
     error: nullable(Type.String()),
+    failure_reason: nullable(
+      Type.String({ maxLength: FAILURE_REASON_MAX_CHARS }),
+      "why the last attempt failed, in one short line: the error (a lost worker, a timeout, a cancel), or for a plain exit code the last non-empty line of stderr; null while nothing failed",
+    ),
+    retry_base: Type.Integer({ minimum: 0, description: "attempts made before the last manual retry; the retry budget (max_retries + 1 attempts) counts from here, so this budget's attempt is attempt - retry_base" }),
+    manual_retries: Type.Integer({ minimum: 0, description: "how many times a user retried the task (each gives a fresh retry budget)" }),
   },
   { $id: "Task" },
 );

@@ -28,6 +28,7 @@ import { validateNewTask, validateTaskBatch, type Checked } from "./validate-tas
 import { plural } from "../../core/plural.ts";
 import { isUuid } from "../../core/uuid.ts";
 import { waitingReasons } from "./waiting-reasons.ts";
+import { failureFacts } from "./failure-reasons.ts";
 import { BulkActionBody, BulkActionJsonSchema, validateBulkBody } from "./bulk-body.ts";
 import { cancelAction, retryAction, runBulkAction } from "./bulk-actions.ts";
 import { placeFanouts } from "./fanout-placement.ts";
@@ -109,8 +110,8 @@ export function taskRoutes(db: Db, log: Logger) {
       "",
       async ({ request }) => {
         const page = await listTasks(db, valid(parseListQuery(new URL(request.url).searchParams)));
-        const reasons = await waitingReasons(db, page.tasks);
-        return { tasks: page.tasks.map((t) => taskJson(t, reasons.get(t.id) ?? null)), next_cursor: page.next ? encodeCursor(page.next) : null };
+        const [reasons, failures] = await Promise.all([waitingReasons(db, page.tasks), failureFacts(db, page.tasks)]);
+        return { tasks: page.tasks.map((t) => taskJson(t, reasons.get(t.id) ?? null, failures.get(t.id) ?? null)), next_cursor: page.next ? encodeCursor(page.next) : null };
       },
       { detail: { summary: "List tasks newest first, filtered and paginated", tags, parameters: queryParameters(TaskListQuery), responses: answers.list } },
     )

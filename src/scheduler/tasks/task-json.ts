@@ -7,6 +7,8 @@ import type { Static } from "@sinclair/typebox";
 import type { TaskStatus } from "../../core/task-status.ts";
 import { waitingReason } from "../../core/waiting-reason.ts";
 import type { TaskDetail } from "../../db/queries/get-task.ts";
+import { failureReason } from "../../core/failure-reason.ts";
+import type { FailureFacts } from "../../db/queries/load-failure-facts.ts";
 import type { TaskAttemptRow, TaskEventRow, TaskRow } from "../../db/schema/index.ts";
 import type { TaskAttemptJsonSchema, TaskDetailJson, TaskEventJsonSchema, TaskJson } from "./model.ts";
 
@@ -15,8 +17,11 @@ const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 export type { TaskJson };
 
-/** `waitingReason`: why a scheduled task is not running yet (core/waiting-reason.ts), where it was worked out. */
-export function taskJson(t: TaskRow, waitingReason: string | null = null): TaskJson {
+/**
+ * `waitingReason`: why a scheduled task is not running yet (core/waiting-reason.ts), where it was worked out.
+ * `failure`: what the last attempt's end says (failure-reasons.ts), where it was loaded; else the task's error alone.
+ */
+export function taskJson(t: TaskRow, waitingReason: string | null = null, failure: FailureFacts | null = null): TaskJson {
   return {
     id: t.id,
     name: t.name,
@@ -52,6 +57,9 @@ export function taskJson(t: TaskRow, waitingReason: string | null = null): TaskJ
     finished_at: iso(t.finishedAt),
     exit_code: t.exitCode,
     error: t.error,
+    failure_reason: failureReason(failure?.error ?? t.error, failure?.stderrLastLine ?? null),
+    retry_base: t.retryBase,
+    manual_retries: t.manualRetries,
   };
 }
 
@@ -77,8 +85,9 @@ export function eventJson(e: TaskEventRow): Static<typeof TaskEventJsonSchema> {
 
 /** GET /api/tasks/:id: the task with its attempts and timeline. */
 export function taskDetailJson(d: TaskDetail): TaskDetailJson {
+  const last = d.attempts.find((a) => a.attempt === d.task.attempt && a.finishedAt !== null);
   return {
-    ...taskJson(d.task, d.waiting ? waitingReason(d.waiting) : null),
+    ...taskJson(d.task, d.waiting ? waitingReason(d.waiting) : null, last ? { error: last.error ?? d.task.error, stderrLastLine: last.stderrTail?.slice(-4096) ?? null } : null),
     depends_on: d.dependsOn,
     attempts: d.attempts.map(attemptJson),
     events: d.events.map(eventJson),

@@ -8,7 +8,9 @@ export const WorkerJsonSchema = Type.Object(
     id: Type.String({ format: "uuid", description: "the session: a restarted worker is a new one" }),
     name: Type.String(),
     host: Type.String(),
-    status: Type.Union([Type.Literal("alive"), Type.Literal("draining"), Type.Literal("dead")]),
+    status: Type.Union([Type.Literal("alive"), Type.Literal("draining"), Type.Literal("dead"), Type.Literal("left")], {
+      description: "alive; draining (takes no new tasks, finishes its running ones); left (drained and exited cleanly); dead (declared dead: silent past the worker timeout)",
+    }),
     queues: Type.Array(Type.String()),
     labels: Type.Record(Type.String(), Type.String(), { description: "what it advertises (--labels plus hostname, os, arch); task selectors match these (docs/placement.md)" }),
     concurrency: Type.Integer({ minimum: 0 }),

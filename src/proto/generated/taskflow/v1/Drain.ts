@@ -2,14 +2,14 @@
 
 
 /**
- * Take no new tasks; finish the running ones.
+ * Take no new tasks; finish the running ones (a user's drain, or the coordinator's).
  */
 export interface Drain {
   'reason'?: (string);
 }
 
 /**
- * Take no new tasks; finish the running ones.
+ * Take no new tasks; finish the running ones (a user's drain, or the coordinator's).
  */
 export interface Drain__Output {
   'reason': (string);
