@@ -27,6 +27,8 @@ export interface TaskListFilter {
   outputContains?: string | null;
   /** Only the tasks this schedule made (served by the index tasks_schedule_created_idx). */
   scheduleId: string | null;
+  /** Only tasks carrying every one of these labels (key and value). */
+  labels?: Record<string, string> | null;
   /** Only the children of this fanout parent (served by tasks_parent_idx; docs/placement.md). */
   parentId?: string | null;
   /** Only ids in this inclusive range: an id prefix as the bounds of the ids that start with it (a primary key range scan). */
@@ -74,6 +76,7 @@ function conditions(f: TaskListFilter): SQL[] {
   if (f.queue !== null) out.push(eq(tasks.queue, f.queue));
   // `is not null` spelled out matches the partial index's predicate, so the planner need not prove it.
   if (f.scheduleId !== null) out.push(eq(tasks.scheduleId, f.scheduleId), isNotNull(tasks.scheduleId));
+  if (f.labels && Object.keys(f.labels).length > 0) out.push(sql`${tasks.labels} @> ${JSON.stringify(f.labels)}::jsonb`);
   if (f.parentId) out.push(eq(tasks.parentId, f.parentId), isNotNull(tasks.parentId));
   if (f.idRange) out.push(sql`${tasks.id} between ${f.idRange.from}::uuid and ${f.idRange.to}::uuid`);
   if (f.nameContains !== null) out.push(ilike(tasks.name, `%${escapeLike(f.nameContains)}%`));

@@ -25,6 +25,7 @@ export const TaskListQuery = Type.Object({
     }),
   ),
   schedule_id: Type.Optional(Type.String({ format: "uuid", description: "only tasks this schedule made" })),
+  label: Type.Optional(Type.String({ description: "only tasks with this label, as KEY=VALUE; repeat the parameter for several (all must match)", examples: ["team=db"] })),
   parent_id: Type.Optional(Type.String({ format: "uuid", description: "only the children of this fanout parent (docs/placement.md)" })),
   id_prefix: Type.Optional(Type.String({ maxLength: 36, description: "only tasks whose id starts with this (e.g. the first 8 characters, as the CLI shows them)", examples: ["7d1c2a4e"] })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT, description: "page size" })),

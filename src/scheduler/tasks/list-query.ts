@@ -11,6 +11,7 @@ import type { Checked } from "./validate-task.ts";
 import { parseIsoInstant } from "./iso-time.ts";
 import { isQueueName } from "../../core/queue-name.ts";
 import { isUuid } from "../../core/uuid.ts";
+import { parsePair } from "../../core/labels.ts";
 
 export const LIST_LIMIT_DEFAULT = 50;
 export const LIST_LIMIT_MAX = 500;
@@ -47,6 +48,15 @@ export function parseListQuery(query: URLSearchParams, names: ListQueryNames = A
   const scheduleId = one(names.schedule);
   // Checked here so that a malformed id is a 422 naming it, not a uuid cast error in PostgreSQL.
   if (scheduleId !== null && !isUuid(scheduleId)) bad(names.schedule, "must be a schedule id (a UUID)");
+  const labels: Record<string, string> = {};
+  for (const pair of query.getAll("label")) {
+    try {
+      const [key, value] = parsePair(pair);
+      labels[key] = value;
+    } catch (err) {
+      bad("label", `${(err as Error).message} (label=KEY=VALUE, repeatable)`);
+    }
+  }
   const parentId = one("parent_id");
   if (parentId !== null && !isUuid(parentId)) bad("parent_id", "must be a task id (a UUID)");
   const idPrefix = one("id_prefix");
@@ -58,7 +68,7 @@ export function parseListQuery(query: URLSearchParams, names: ListQueryNames = A
   const after = cursorText === null ? null : decodeCursor(cursorText);
   if (cursorText !== null && after === null) bad("cursor", "is not a next_cursor given by this API");
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, value: { statuses, queue, nameContains: q, outputContains: output, scheduleId: scheduleId?.toLowerCase() ?? null, parentId: parentId?.toLowerCase() ?? null, idRange: idPrefix === null ? null : idPrefixRange(idPrefix), limit, after } };
+  return { ok: true, value: { statuses, queue, nameContains: q, outputContains: output, scheduleId: scheduleId?.toLowerCase() ?? null, parentId: parentId?.toLowerCase() ?? null, labels, idRange: idPrefix === null ? null : idPrefixRange(idPrefix), limit, after } };
 }
 
 /**
