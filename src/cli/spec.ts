@@ -64,6 +64,9 @@ const TEMPLATE: Record<string, OptionSpec> = {
   backoff: { type: "string", value: "DURATION", help: "first retry delay, doubling each retry (default 1s)" },
   timeout: { type: "string", short: "t", value: "DURATION", help: "kill an attempt running longer than this" },
   env: { type: "string", short: "e", multiple: true, value: "K=V", help: "environment variable for the command (repeatable)" },
+  label: { type: "string", multiple: true, value: "K=V", help: "a task label: what it is, for filtering (repeatable; ls and GET /api/tasks?label=K=V)" },
+  selector: { type: "string", multiple: true, value: "K=V", help: "run only on workers with this label; V=* for any value (repeatable)" },
+  fanout: { type: "string", value: "all|N", help: "run on every matching worker (all) or on N of them, one child task each" },
 };
 
 const TASK: Record<string, OptionSpec> = {

@@ -33,6 +33,15 @@ test("task flags become the API's fields; run defaults to no retries", () => {
   expect(() => taskBody(parseCommandArgs(findSpec("submit")!, ["--retries", "many"]), "x")).toThrow("--retries");
 });
 
+test("--label sets labels (what it is), --selector where it runs, --fanout all or N; bad pairs are usage errors", () => {
+  const args = parseCommandArgs(findSpec("submit")!, ["--label", "team=db", "--label", "ticket=ops-12", "--selector", "role=db", "--selector", "gpu=*", "--fanout", "all"]);
+  expect(taskBody(args, "true")).toMatchObject({ labels: { team: "db", ticket: "ops-12" }, selector: { role: "db", gpu: "*" }, fanout: "all" });
+  expect(taskBody(parseCommandArgs(findSpec("run")!, ["--fanout", "3"]), "true")).toMatchObject({ fanout: 3 });
+  expect(() => taskBody(parseCommandArgs(findSpec("submit")!, ["--label", "team"]), "x")).toThrow('--label: "team" must be KEY=VALUE');
+  expect(() => taskBody(parseCommandArgs(findSpec("submit")!, ["--selector", "Role=db"]), "x")).toThrow("--selector: label key");
+  expect(() => taskBody(parseCommandArgs(findSpec("submit")!, ["--fanout", "some"]), "x")).toThrow('--fanout "some" must be all or a number');
+});
+
 test("the default name is the command on one line, cut to 80 characters", () => {
   expect(defaultName("echo a\n  && echo b")).toBe("echo a && echo b");
   expect([...defaultName("x".repeat(300))]).toHaveLength(80);

@@ -6,6 +6,7 @@
  */
 import { durationFlag, intFlag, listFlag, stringFlag } from "./args.ts";
 import { UsageError } from "./errors.ts";
+import { parsePair } from "../core/labels.ts";
 import type { ParsedArgs } from "./spec.ts";
 
 /** Longest default name taken from the command (the API allows 200). */
@@ -28,7 +29,7 @@ export function shellQuote(word: string): string {
   return SAFE_WORD.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-/** The template fields (what a schedule's tasks share): queue, priority, retries, backoff, timeout, env. */
+/** The template fields (what a schedule's tasks share): queue, priority, retries, backoff, timeout, env, labels, selector, fanout. */
 export function templateBody(args: ParsedArgs, defaults: { retries?: number } = {}): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   const set = (key: string, v: unknown) => v !== undefined && (body[key] = v);
@@ -39,7 +40,33 @@ export function templateBody(args: ParsedArgs, defaults: { retries?: number } = 
   set("timeout_ms", durationFlag(args, "timeout"));
   const env = envFlag(listFlag(args, "env"));
   if (Object.keys(env).length > 0) body.env = env;
+  // Labels say what a task is; the selector says where it may run (docs/placement.md).
+  const labels = labelFlag(listFlag(args, "label"), "label");
+  if (Object.keys(labels).length > 0) body.labels = labels;
+  const selector = labelFlag(listFlag(args, "selector"), "selector");
+  if (Object.keys(selector).length > 0) body.selector = selector;
+  const fanout = stringFlag(args, "fanout");
+  if (fanout !== undefined) body.fanout = fanoutFlag(fanout);
   return body;
+}
+
+function labelFlag(pairs: string[], flag: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const p of pairs) {
+    try {
+      const [key, value] = parsePair(p);
+      labels[key] = value;
+    } catch (err) {
+      throw new UsageError(`--${flag}: ${(err as Error).message}`);
+    }
+  }
+  return labels;
+}
+
+function fanoutFlag(v: string): "all" | number {
+  if (v === "all") return "all";
+  if (/^[1-9][0-9]{0,3}$/.test(v)) return Number(v);
+  throw new UsageError(`--fanout "${v}" must be all or a number of workers (1–1000)`);
 }
 
 /** A whole task body for POST /api/tasks. */

@@ -37,6 +37,8 @@ export interface TaskListFilter {
   createdAfter?: Date | null;
   /** Only these ids (the bulk actions' list of ids). */
   ids?: readonly string[] | null;
+  /** Only tasks carrying every one of these labels (key and value). */
+  labels?: Record<string, string> | null;
   /** Only the children of this fanout parent (served by tasks_parent_idx; docs/placement.md). */
   parentId?: string | null;
   /** Only ids in this inclusive range: an id prefix as the bounds of the ids that start with it (a primary key range scan). */
@@ -94,6 +96,7 @@ function conditions(f: TaskListFilter): SQL[] {
   if (f.name) out.push(eq(tasks.name, f.name));
   if (f.createdBefore) out.push(sql`${tasks.createdAt} < ${f.createdBefore.toISOString()}::timestamptz`);
   if (f.createdAfter) out.push(sql`${tasks.createdAt} >= ${f.createdAfter.toISOString()}::timestamptz`);
+  if (f.labels && Object.keys(f.labels).length > 0) out.push(sql`${tasks.labels} @> ${JSON.stringify(f.labels)}::jsonb`);
   if (f.parentId) out.push(eq(tasks.parentId, f.parentId), isNotNull(tasks.parentId));
   if (f.idRange) out.push(sql`${tasks.id} between ${f.idRange.from}::uuid and ${f.idRange.to}::uuid`);
   if (f.nameContains !== null) out.push(ilike(tasks.name, `%${escapeLike(f.nameContains)}%`));

@@ -29,6 +29,7 @@ export const TaskListQuery = Type.Object({
   name: Type.Optional(Type.String({ maxLength: SEARCH_MAX_CHARS, description: "only tasks with exactly this name" })),
   created_after: Type.Optional(Type.String({ format: "date-time", description: "only tasks created at or after this time (ISO 8601 with a zone)" })),
   created_before: Type.Optional(Type.String({ format: "date-time", description: "only tasks created before this time (ISO 8601 with a zone)" })),
+  label: Type.Optional(Type.String({ description: "only tasks with this label, as KEY=VALUE; repeat the parameter for several (all must match)", examples: ["team=db"] })),
   parent_id: Type.Optional(Type.String({ format: "uuid", description: "only the children of this fanout parent (docs/placement.md)" })),
   id_prefix: Type.Optional(Type.String({ maxLength: 36, description: "only tasks whose id starts with this (e.g. the first 8 characters, as the CLI shows them)", examples: ["7d1c2a4e"] })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT, description: "page size" })),

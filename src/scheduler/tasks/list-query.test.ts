@@ -4,7 +4,7 @@ import { decodeCursor, encodeCursor, idPrefixRange, LIST_LIMIT_DEFAULT, parseLis
 const parse = (q: string) => parseListQuery(new URLSearchParams(q));
 
 test("defaults: every status, any queue, limit 50, first page", () => {
-  expect(parse("")).toEqual({ ok: true, value: { statuses: [], queue: null, nameContains: null, outputContains: null, scheduleId: null, parentId: null, idRange: null, limit: LIST_LIMIT_DEFAULT, after: null } });
+  expect(parse("")).toEqual({ ok: true, value: { statuses: [], queue: null, nameContains: null, outputContains: null, scheduleId: null, parentId: null, labels: {}, idRange: null, limit: LIST_LIMIT_DEFAULT, after: null } });
 });
 
 test("status as a comma list or repeated, deduplicated", () => {

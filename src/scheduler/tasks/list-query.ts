@@ -11,6 +11,7 @@ import type { Checked } from "./validate-task.ts";
 import { parseIsoInstant } from "./iso-time.ts";
 import { isQueueName } from "../../core/queue-name.ts";
 import { isUuid } from "../../core/uuid.ts";
+import { parsePair } from "../../core/labels.ts";
 
 export const LIST_LIMIT_DEFAULT = 50;
 export const LIST_LIMIT_MAX = 500;
@@ -52,6 +53,15 @@ export function parseListQuery(query: URLSearchParams, options: ListQueryOptions
   if (name !== null && (name.length > SEARCH_MAX_CHARS || name.includes("\u0000") || !name.isWellFormed())) bad("name", `must be a task name of at most ${SEARCH_MAX_CHARS} characters`);
   const createdBefore = instant(one("created_before"), "created_before", bad);
   const createdAfter = instant(one("created_after"), "created_after", bad);
+  const labels: Record<string, string> = {};
+  for (const pair of query.getAll("label")) {
+    try {
+      const [key, value] = parsePair(pair);
+      labels[key] = value;
+    } catch (err) {
+      bad("label", `${(err as Error).message} (label=KEY=VALUE, repeatable)`);
+    }
+  }
   const parentId = one("parent_id");
   if (parentId !== null && !isUuid(parentId)) bad("parent_id", "must be a task id (a UUID)");
   const idPrefix = one("id_prefix");
@@ -72,6 +82,7 @@ export function parseListQuery(query: URLSearchParams, options: ListQueryOptions
       outputContains: output,
       scheduleId: scheduleId?.toLowerCase() ?? null,
       parentId: parentId?.toLowerCase() ?? null,
+      labels,
       idRange: idPrefix === null ? null : idPrefixRange(idPrefix),
       ...(workerId !== null && { workerId: workerId.toLowerCase() }),
       ...(name !== null && { name }),

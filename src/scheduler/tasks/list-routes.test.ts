@@ -121,6 +121,37 @@ describeEachBackend("GET /api/tasks", (backend) => {
     }
   });
 
+  test("label=K=V (repeatable) lists tasks carrying every such label; labels come back in the answer; a bad pair is 422, named", async () => {
+    const [db, dbUrgent] = await submit([
+      { name: "a", labels: { team: "db" } },
+      { name: "b", labels: { team: "db", urgency: "high" } },
+      { name: "c", labels: { team: "web" } },
+      { name: "d" },
+    ]);
+    const names = async (q: string) => (await api.get(`/api/tasks?${q}`)).body.tasks.map((t: Listed) => t.name);
+    expect(await names("label=team=db")).toEqual(["b", "a"]);
+    expect(await names("label=team=db&label=urgency=high")).toEqual(["b"]);
+    expect(await names("label=team=ops")).toEqual([]);
+    expect((await api.get(`/api/tasks/${dbUrgent!.id}`)).body.labels).toEqual({ team: "db", urgency: "high" });
+    expect(db).toBeDefined();
+    const bad = await api.get("/api/tasks?label=team");
+    expect(bad.status).toBe(422);
+    expect(bad.body.details).toEqual([{ path: "/label", message: '"team" must be KEY=VALUE (label=KEY=VALUE, repeatable)' }]);
+  });
+
+  test("parent_id lists a fanout parent's children; a malformed one is 422, named", async () => {
+    const [parent] = await submit([{ name: "p" }]);
+    await api.db.insert(tasks).values([
+      { name: "child 1", command: "true", status: "scheduled", parentId: parent!.id, pinnedWorker: "w1" },
+      { name: "child 2", command: "true", status: "scheduled", parentId: parent!.id, pinnedWorker: "w2" },
+    ]);
+    const r = await api.get(`/api/tasks?parent_id=${parent!.id}`);
+    expect(r.body.tasks.map((t: Listed & { parent_id: string; pinned_worker: string }) => `${t.name}:${t.parent_id === parent!.id}:${t.pinned_worker}`).sort()).toEqual([
+      "child 1:true:w1", "child 2:true:w2",
+    ]);
+    expect((await api.get("/api/tasks?parent_id=nope")).body.details).toEqual([{ path: "/parent_id", message: "must be a task id (a UUID)" }]);
+  });
+
   test("a schedule_id that is not a UUID is 422, named", async () => {
     for (const id of ["nope", "123", "7d1c2a4e-0000-4000-8000-00000000000g"]) {
       const r = await api.get(`/api/tasks?schedule_id=${id}`);

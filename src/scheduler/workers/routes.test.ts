@@ -30,7 +30,7 @@ describeEachBackend("GET /api/workers", (backend) => {
     expect(r.status).toBe(200);
     expect(r.body.workers.map((w: { name: string }) => w.name)).toEqual(["alive-new", "draining", "alive-old", "dead-new", "dead-old"]);
     expect(r.body.workers[0]).toEqual({
-      id: expect.any(String), name: "alive-new", host: "h1", status: "alive", queues: ["default", "io"], concurrency: 4, running: 1,
+      id: expect.any(String), name: "alive-new", host: "h1", status: "alive", queues: ["default", "io"], labels: {}, concurrency: 4, running: 1,
       last_heartbeat_at: "2030-01-01T12:00:00.000Z", started_at: "2030-01-01T11:50:00.000Z", version: "0.1.0",
     });
   });
