@@ -113,6 +113,7 @@ export class LivenessMonitor implements Service {
     const heard = changed.map((s) => ({ workerId: s.id, agoMs: Math.round(startedAt - s.heardAt), running: s.running }));
     await recordCoordinatorPresence(this.database.db, { id: this.opts.coordinatorId, address: this.opts.address, interrupted, heard });
     this.recorded = new Map(sessions.map((s) => [s.id, `${s.heardAt}/${s.running}`]));
+    this.registry.recorded(sessions);
     if (this.failingSince !== null) {
       this.log.info("the database answers again after {ms} ms: workers' silence counts again from now", { ms: Math.round(startedAt - this.failingSince) });
       this.failingSince = null;
