@@ -99,7 +99,8 @@ export async function fleetScenario(ctx: BenchContext): Promise<void> {
     const api = `127.0.0.1:${freePort()}`;
     const grpc = [`127.0.0.1:${freePort()}`, `127.0.0.1:${freePort()}`];
     const pg = new URL(db.url);
-    const counter = new StatementCounter(pg.hostname, Number(pg.port || 5432));
+    // BENCH_STATEMENT_TEXTS=1: also say which statements the fleet's idle heartbeats cost (progress lines).
+    const counter = new StatementCounter(pg.hostname, Number(pg.port || 5432), process.env.BENCH_STATEMENT_TEXTS === "1");
     await counter.start();
     const counted = `--database-url=${counter.urlThrough(db.url)}`;
     const procs: TaskflowProcess[] = [
@@ -124,14 +125,17 @@ export async function fleetScenario(ctx: BenchContext): Promise<void> {
       progress(`fleet: ${o.workers} simulated workers joining`);
       const half = Math.ceil(o.workers / 2);
       sims.push(Simulator.start(grpc[0]!, half, "sim-a"), Simulator.start(grpc[1]!, o.workers - half, "sim-b"));
-      await waitFor(`${o.workers} workers alive`, 120_000, async () => {
-        const [r] = await db.sql<{ n: string }[]>`select count(*) as n from workers where status = 'alive'`;
-        return Number(r!.n) >= o.workers;
-      });
+      // Welcomed, not only registered: a worker's row is written before its Hello is answered.
+      await waitFor(`${o.workers} workers welcomed`, 120_000, async () => {
+        const welcomed = (await Promise.all(sims.map((s) => s.stats()))).reduce((n, s) => n + s.welcomed, 0);
+        return welcomed >= o.workers;
+      }, 200);
       // Every worker has sent a few heartbeats before the count starts.
       await Bun.sleep(2 * o.heartbeatMs + 1000);
       progress(`fleet: idle, ${o.workers} workers heartbeating (${o.idleSeconds} s)`);
+      const texts = new Map(counter.byText);
       const busy = await measureIdle(db, counter, coordinatorPids, o.idleSeconds);
+      for (const [text, n] of counter.topSince(texts, 14)) progress(`fleet:   ${(n / o.idleSeconds).toFixed(2)}/s ${text}`);
       const rssAfter = coordinatorPids.map((pid) => rssMb(pid));
       reportIdle(ctx, o.workers, idle, busy, rssBefore, rssAfter);
 
@@ -236,6 +240,7 @@ async function throughput(ctx: BenchContext, db: ScratchDatabase, api: string, s
 
 async function massDeath(ctx: BenchContext, db: ScratchDatabase, api: string, sims: Simulator[]): Promise<void> {
   const { victims, workerTimeoutMs } = ctx.opts.fleet;
+  const backlog = async () => Number((await db.sql<{ n: string }[]>`select count(*) as n from tasks where status = 'scheduled'`)[0]!.n);
   const each = Math.ceil(victims / sims.length);
   await Promise.all(sims.map((s) => s.ask({ cmd: "hold", n: each })));
   progress(`fleet: filling ${each * sims.length} workers' slots with attempts they keep running`);
@@ -243,9 +248,12 @@ async function massDeath(ctx: BenchContext, db: ScratchDatabase, api: string, si
   await waitFor(`${each * sims.length} workers full of running attempts`, 60_000, async () => {
     const full = (await Promise.all(sims.map((s) => s.stats()))).reduce((n, s) => n + s.holdingFull, 0);
     if (full >= each * sims.length) return true;
-    await submitPatiently(`http://${api}`, Array.from({ length: 1000 }, (_, i) => ({ name: `fill ${i}`, command: "true" })));
+    // More only once the last batch is taken: the victims get a share of each, the rest finish theirs at once.
+    if ((await backlog()) === 0) await submitPatiently(`http://${api}`, Array.from({ length: 1000 }, (_, i) => ({ name: `fill ${i}`, command: "true" })));
     return false;
   }, 200);
+  // The rest of the fleet works off what the filling left over: the deaths are judged on a fleet at rest.
+  await waitFor("the backlog to drain", 120_000, async () => (await backlog()) === 0, 200);
   const ids = (await Promise.all(sims.map((s) => s.stats()))).flatMap((s) => s.holdingIds);
   const [held] = await db.sql<{ n: string }[]>`select count(*) as n from tasks where worker_id = any(${ids}::uuid[]) and status in ('picked', 'running')`;
   progress(`fleet: ${ids.length} workers holding ${held!.n} live attempts vanish at once`);
