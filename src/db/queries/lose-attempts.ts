@@ -4,7 +4,7 @@
  * like any failed attempt (core/attempt.ts:attemptOutcome).
  */
 import { sql, type SQL } from "drizzle-orm";
-import { attemptOutcome, type AttemptRef } from "../../core/attempt.ts";
+import { attemptKey, attemptOutcome, type AttemptRef } from "../../core/attempt.ts";
 import { ACTIVE_STATUSES } from "../../core/task-status.ts";
 import { executePrepared } from "../client.ts";
 import { recordAttemptOutcomes, type AttemptOutcomeWrite } from "./record-attempt-outcomes.ts";
@@ -55,7 +55,7 @@ export async function loseAttemptsByWorker(tx: Executor, selector: LostSelector,
   });
   const changed = await recordAttemptOutcomes(tx, outcomes);
   const byWorker = new Map<string, number>();
-  for (const o of outcomes) if (changed.has(o.taskId)) byWorker.set(o.workerId, (byWorker.get(o.workerId) ?? 0) + 1);
+  for (const o of outcomes) if (changed.has(attemptKey(o.taskId, o.attempt))) byWorker.set(o.workerId, (byWorker.get(o.workerId) ?? 0) + 1);
   return byWorker;
 }
 
