@@ -105,7 +105,12 @@ export class LivenessMonitor implements Service {
   /** Records this coordinator's presence and the heartbeats it heard; a late pass starts recording anew. */
   async recordPresence(): Promise<void> {
     const startedAt = performance.now();
-    const interrupted = this.interrupted || startedAt - this.lastPassAt > this.stallMs;
+    const late = startedAt - this.lastPassAt > this.stallMs;
+    const interrupted = this.interrupted || late;
+    if (late && !this.interrupted) {
+      // A stalled process or a slow database: heartbeats may have gone unrecorded meanwhile.
+      this.log.warn("this liveness pass came {ms} ms after the last one: workers' silence counts again from now", { ms: Math.round(startedAt - this.lastPassAt) });
+    }
     // Only sessions heard (or whose running count changed) since the last pass that succeeded: the
     // others' rows already say so (after a failed or late pass, every session again).
     const sessions = this.registry.heard();
@@ -113,6 +118,7 @@ export class LivenessMonitor implements Service {
     const heard = changed.map((s) => ({ workerId: s.id, agoMs: Math.round(startedAt - s.heardAt), running: s.running }));
     await recordCoordinatorPresence(this.database.db, { id: this.opts.coordinatorId, address: this.opts.address, interrupted, heard });
     this.recorded = new Map(sessions.map((s) => [s.id, `${s.heardAt}/${s.running}`]));
+    this.registry.recorded(sessions);
     if (this.failingSince !== null) {
       this.log.info("the database answers again after {ms} ms: workers' silence counts again from now", { ms: Math.round(startedAt - this.failingSince) });
       this.failingSince = null;

@@ -16,7 +16,7 @@ import type { Service } from "../../core/lifecycle.ts";
 import type { Db } from "../../db/client.ts";
 import { databaseErrorMessage, isConnectionError } from "../../db/connection-errors.ts";
 import { listLiveAttempts, type LiveAttempt } from "../../db/queries/list-live-attempts.ts";
-import { loseAttempts } from "../../db/queries/lose-attempts.ts";
+import { loseAttemptsByWorker } from "../../db/queries/lose-attempts.ts";
 import { recordHeartbeat } from "../../db/queries/record-heartbeat.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { HeartbeatOutput } from "../../proto/index.ts";
@@ -119,6 +119,8 @@ export class HeartbeatBatch implements Service {
     if (batch.length === 0) return;
     // Only attempts in flight before the query may be judged by it: a dispatch racing it is not in its snapshot.
     const inflightBefore = new Map(batch.map(([s]) => [s, [...s.inflight.keys()]]));
+    // Nor is an attempt whose result was being written: it may land between the query and the check.
+    const heldBefore = new Map(batch.map(([s]) => [s, new Set([...s.inflight.keys(), ...s.finishing.keys()])]));
     const facts = await listLiveAttempts(this.db, batch.map(([s]) => s.id));
     const orphans: Array<{ session: WorkerSession; refs: AttemptRef[] }> = [];
     for (const [session, reported] of batch) {
@@ -128,18 +130,15 @@ export class HeartbeatBatch implements Service {
         refuseDead(session, this.log);
         continue;
       }
-      const refs = reconcile(session, reported, f.live, inflightBefore.get(session)!, this.log);
+      const refs = reconcile(session, reported, f.live, inflightBefore.get(session)!, this.log).filter((r) => !heldBefore.get(session)!.has(attemptKey(r.taskId, r.attempt)));
       if (refs.length) orphans.push({ session, refs });
     }
     if (orphans.length === 0) return;
-    // Orphans are rare (a worker that lost attempts): one transaction, one reason per worker.
-    const lost = await this.db.transaction(async (tx) => {
-      const counts: number[] = [];
-      for (const o of orphans) counts.push(await loseAttempts(tx, { attempts: o.refs }, `worker ${o.session.name} no longer had the attempt`));
-      return counts;
-    });
-    orphans.forEach((o, i) => this.log.warn("{attempts} missing on worker {worker} failed as lost", { n: lost[i], attempts: plural(lost[i]!, "attempt"), worker: o.session.name }));
-    this.wake();
+    const names = new Map(orphans.map((o) => [o.session.id, o.session.name]));
+    const refs = orphans.flatMap((o) => o.refs);
+    const lost = await this.db.transaction((tx) => loseAttemptsByWorker(tx, { attempts: refs }, (id) => `worker ${names.get(id)} no longer had the attempt`));
+    for (const [id, n] of lost) this.log.warn("{attempts} missing on worker {worker} failed as lost", { n, attempts: plural(n, "attempt"), worker: names.get(id) });
+    if (lost.size > 0) this.wake();
   }
 }
 

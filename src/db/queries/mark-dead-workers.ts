@@ -25,7 +25,7 @@ import { sql } from "drizzle-orm";
 import { ACTIVE_STATUSES } from "../../core/task-status.ts";
 import type { Db } from "../client.ts";
 import { notifySql, WORKER_CHANNEL } from "../channels.ts";
-import { loseAttempts } from "./lose-attempts.ts";
+import { loseAttempts, loseAttemptsByWorker } from "./lose-attempts.ts";
 import { rows, statusListSql } from "../sql.ts";
 
 export interface DeadWorker {
@@ -70,11 +70,10 @@ export async function markDeadWorkers(db: Db, judge: LivenessJudge): Promise<Dea
       where t.status in ${statusListSql(ACTIVE_STATUSES)} and w.status = 'dead'`));
     const ids = [...new Set([...dead.map((d) => d.id), ...stranded.map((s) => s.worker_id)])];
     if (ids.length === 0) return [];
-    const out: DeadWorker[] = [];
-    for (const w of dead) {
-      const lost = await loseAttempts(tx, { workerIds: [w.id] }, `worker ${w.name} was lost (no heartbeat for ${timeoutMs} ms)`);
-      out.push({ ...w, lostAttempts: lost });
-    }
+    // All dead sessions' attempts in the same few statements: 100 workers dying at once cost no more than one.
+    const names = new Map(dead.map((d) => [d.id, d.name]));
+    const lost = dead.length === 0 ? new Map<string, number>() : await loseAttemptsByWorker(tx, { workerIds: dead.map((d) => d.id) }, (id) => `worker ${names.get(id)} was lost (no heartbeat for ${timeoutMs} ms)`);
+    const out: DeadWorker[] = dead.map((w) => ({ ...w, lostAttempts: lost.get(w.id) ?? 0 }));
     const strandedOnly = ids.filter((id) => !dead.some((d) => d.id === id));
     if (strandedOnly.length) await loseAttempts(tx, { workerIds: strandedOnly }, "worker left while the attempt was live");
     const notify = notifySql(WORKER_CHANNEL, dead.map((d) => ({ id: d.id, name: d.name, status: "dead" })));
