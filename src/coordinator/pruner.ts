@@ -78,6 +78,8 @@ export class Pruner implements Service {
   private pass: Promise<unknown> | null = null;
   /** Set by stop(): batches and passes end at the next step. */
   private halted = false;
+  /** How the current pass went, for its log line. */
+  private pace = { batches: 0, busyMs: 0, restMs: 0 };
   /** Wakes a rest early when stopping. */
   private cutRest: (() => void) | null = null;
 
@@ -125,6 +127,7 @@ export class Pruner implements Service {
    */
   async runOnce(): Promise<PruneResult> {
     const started = performance.now();
+    this.pace = { batches: 0, busyMs: 0, restMs: 0 };
     const total: PruneResult = { tasks: 0, attempts: 0, events: 0, workers: 0, vacuumed: false };
     for (const target of this.plan.tasks) {
       await this.batches(async (limit) => {
@@ -149,9 +152,13 @@ export class Pruner implements Service {
       total.vacuumed = true;
     }
     if (removed > 0) {
-      this.log.info("pruned {tasks} task(s) ({attempts} attempts, {events} events) and {workers} dead worker session(s) in {ms} ms", {
+      const { batches, busyMs, restMs } = this.pace;
+      this.log.info("pruned {tasks} task(s) ({attempts} attempts, {events} events) and {workers} dead worker session(s) in {ms} ms: {batches} batches of {mean} ms on average, resting {rest} % of the time", {
         ...total,
         ms: Math.round(performance.now() - started),
+        batches,
+        mean: Math.round(busyMs / Math.max(1, batches)),
+        rest: Math.round((100 * restMs) / Math.max(1, busyMs + restMs)),
       });
     }
     return total;
@@ -171,11 +178,15 @@ export class Pruner implements Service {
       const t0 = performance.now();
       const n = await batch(limit);
       const took = performance.now() - t0;
+      this.pace.batches++;
+      this.pace.busyMs += took;
       if (took > SLOW_BATCH_MS) this.log.warn("pruning {n} {what} took {ms} ms", { n, what, ms: Math.round(took) });
       if (n < limit) return;
       msPerRow = Number.isNaN(msPerRow) ? took / n : 0.5 * msPerRow + 0.5 * (took / n);
       limit = nextBatchSize(limit, msPerRow, this.batchBudgetMs, this.batchSize);
-      await this.rest(restAfter(took, this.batchBudgetMs, this.restFactor));
+      const rest = restAfter(took, this.batchBudgetMs, this.restFactor);
+      this.pace.restMs += rest;
+      await this.rest(rest);
     }
   }
 
