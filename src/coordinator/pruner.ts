@@ -5,7 +5,7 @@
  * their rows `skip locked`, so pruners split the work without a leader and never
  * remove a row twice.
  *
- * Pacing (docs/retention.md#pacing): each batch aims at a time budget (40 ms) rather
+ * Pacing (docs/retention.md#pacing): each batch aims at a time budget (100 ms) rather
  * than a row count: its size adapts to what the last batches cost per task, from 25
  * up to the batch size, so a cold cache, a busy disk or a vacuum in progress makes the
  * batches smaller instead of longer. After each batch the pruner rests in proportion
@@ -30,7 +30,7 @@ import type { Logger } from "../log/logger.ts";
 /** The most tasks one batch may remove; the budget usually keeps batches smaller. */
 export const PRUNE_BATCH_DEFAULT = 500;
 /** What one batch aims to take. Short batches keep each commit's WAL flush short, and so the commits queued behind it. */
-export const PRUNE_BATCH_BUDGET_MS_DEFAULT = 40;
+export const PRUNE_BATCH_BUDGET_MS_DEFAULT = 100;
 export const PRUNE_INTERVAL_MS_DEFAULT = 60_000;
 export const PRUNE_REST_FACTOR_DEFAULT = 2;
 /** The first pass waits this long after start, so a starting coordinator serves workers first. */
