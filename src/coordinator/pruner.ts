@@ -29,7 +29,7 @@ import type { Logger } from "../log/logger.ts";
 
 /** The most tasks one batch may remove; the budget usually keeps batches smaller. */
 export const PRUNE_BATCH_DEFAULT = 500;
-/** What one batch aims to take. Short batches keep each commit's WAL flush short, and so the commits queued behind it. */
+/** What one batch aims to take: its WAL comes in slices this size, which the live load's serialised NOTIFY commits flush. */
 export const PRUNE_BATCH_BUDGET_MS_DEFAULT = 100;
 export const PRUNE_INTERVAL_MS_DEFAULT = 60_000;
 export const PRUNE_REST_FACTOR_DEFAULT = 2;
