@@ -69,14 +69,6 @@ describeEachBackend("pruner", (backend) => {
     expect(totals).toEqual({ tasks: 3, task_attempts: 3, task_events: 9 });
   });
 
-  test("a batch commits asynchronously, and only itself: the session's synchronous_commit is back on after it", async () => {
-    await task("completed", 3 * HOUR);
-    // The embedded database has one connection, so there this reads the very session that pruned.
-    expect((await pruneFinishedTasks(d.db, { status: "completed", olderThanMs: HOUR, limit: 10 })).tasks).toBe(1);
-    const [setting] = rows<{ synchronous_commit: string }>(await d.db.execute(sql`show synchronous_commit`));
-    expect(setting?.synchronous_commit).toBe("on");
-  });
-
   test("a policy turned off keeps its status forever", async () => {
     const failed = await task("failed", 1000 * 24 * HOUR);
     const completed = await task("completed", 1000 * 24 * HOUR);

@@ -12,12 +12,6 @@
  * - A schedule whose last task is removed keeps that task's status
  *   (schedules.last_task_status), so its last run still shows how it ended.
  * - The rows removed are added to prune_totals by the same statement.
- * - The statement commits without waiting for its WAL to reach the disk
- *   (synchronous_commit off for its own transaction only, set by the statement): a
- *   crash can undo the last fraction of a second of pruning, and those rows are
- *   simply pruned again, while the pruner's batches stop waiting on (and queueing
- *   for) a WAL flush of their own. The statement is its own transaction, so the
- *   setting ends with it.
  */
 import { sql } from "drizzle-orm";
 import type { FinishedStatus } from "../../core/retention.ts";
@@ -48,7 +42,6 @@ export async function pruneFinishedTasks(db: Db, batch: PruneTasksBatch): Promis
   if (!STATUSES.includes(batch.status)) throw new Error(`not a finished status: ${batch.status}`);
   if (!Number.isInteger(batch.limit) || batch.limit < 1) throw new Error(`bad batch limit: ${batch.limit}`);
   const counts = sql`select (select count(*) from gone) as tasks, (select count(*) from attempts) as attempts, (select count(*) from events) as events`;
-  const asyncCommit = sql`set_config('synchronous_commit', 'off', true)`;
   const result = await executePrepared(db, sql`
     with doomed as (
       select id, status from tasks
@@ -69,7 +62,7 @@ export async function pruneFinishedTasks(db: Db, batch: PruneTasksBatch): Promis
     ), gone as (
       delete from tasks t using doomed d where t.id = d.id returning 1
     ), totals as (${addToPruneTotals(counts, { tasks: "tasks", task_attempts: "attempts", task_events: "events" })})
-    select c.*, ${asyncCommit} as commit_mode from (${counts}) c`);
+    ${counts}`);
   const [r] = rows<{ tasks: string | number; attempts: string | number; events: string | number }>(result);
   return { tasks: Number(r?.tasks ?? 0), attempts: Number(r?.attempts ?? 0), events: Number(r?.events ?? 0) };
 }
