@@ -32,7 +32,7 @@ export interface BenchOptions {
   latency: { rate: number; seconds: number };
   precision: { tasks: number; windowSeconds: number; leadSeconds: number };
   scale: { history: number; future: number; pageSamples: number };
-  retention: { history: number; rate: number; baselineSeconds: number; deadlineSeconds: number };
+  retention: { history: number; rate: number; baselineSeconds: number; segmentSeconds: number; deadlineSeconds: number };
   output: { floodMb: number; chattyTasks: number; chattySeconds: number };
   fleet: { workers: number; tasks: number; victims: number; idleSeconds: number; heartbeatMs: number; workerTimeoutMs: number };
   placement: { tasks: number; workers: number; rounds: number };
@@ -58,6 +58,7 @@ const FULL = {
   "prune-history": 1_000_000,
   "prune-rate": 200,
   "prune-baseline-seconds": 30,
+  "prune-segment-seconds": 120,
   "prune-deadline": 600,
   "output-mb": 100,
   "chatty-tasks": 16,
@@ -97,6 +98,7 @@ const SMOKE: typeof FULL = {
   "prune-history": 5_000,
   "prune-rate": 100,
   "prune-baseline-seconds": 2,
+  "prune-segment-seconds": 60,
   "prune-deadline": 60,
   "output-mb": 10,
   "chatty-tasks": 4,
@@ -203,6 +205,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       history: size("prune-history"),
       rate: size("prune-rate"),
       baselineSeconds: size("prune-baseline-seconds"),
+      segmentSeconds: size("prune-segment-seconds"),
       deadlineSeconds: size("prune-deadline"),
     },
     output: { floodMb: size("output-mb"), chattyTasks: size("chatty-tasks"), chattySeconds: size("chatty-seconds") },
