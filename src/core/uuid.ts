@@ -11,16 +11,3 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 export function isUuid(s: string): boolean {
   return UUID_PATTERN.test(s);
 }
-
-/**
- * A new task id: a UUIDv7 (RFC 9562), time-ordered, so ids sort by creation and
- * the tasks of one batch (which share created_at, the statement's now()) list in
- * the order they were sent. Bun's generator is monotonic within a process (a
- * counter fills the sub-millisecond bits); PostgreSQL 15 and PGlite have no
- * uuidv7(), so ids are made here, not by the column default.
- *
- * @example newTaskId() // "01a24e6e-a644-7736-a25d-0fceab198f79"
- */
-export function newTaskId(): string {
-  return Bun.randomUUIDv7();
-}

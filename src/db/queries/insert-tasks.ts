@@ -19,7 +19,6 @@ import { tasks, type TaskRow } from "../schema/index.ts";
 import { type Executor, rows as resultRows, statusSql, uuidArray } from "../sql.ts";
 import { ValidationError, type FieldProblem } from "../../core/errors.ts";
 import { isTerminal, type TaskStatus } from "../../core/task-status.ts";
-import { newTaskId } from "../../core/uuid.ts";
 
 /** A task as submitted, already validated and with defaults applied. */
 export interface NewTask {
@@ -184,7 +183,7 @@ function compareKeys(a: string, b: string): number {
 
 function toRowJson(t: NewTask): RowJson {
   return {
-    id: newTaskId(),
+    id: crypto.randomUUID(),
     name: t.name,
     command: t.command,
     env: t.env,

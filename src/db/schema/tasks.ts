@@ -1,6 +1,5 @@
 /** tasks: one row per submitted task, holding its definition and its current state. */
 import { sql } from "drizzle-orm";
-import { newTaskId } from "../../core/uuid.ts";
 import { bigint, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 const tz = { withTimezone: true, precision: 6 } as const;
@@ -8,8 +7,7 @@ const tz = { withTimezone: true, precision: 6 } as const;
 export const tasks = pgTable(
   "tasks",
   {
-    /** A UUIDv7 made by taskflow (core/uuid.ts:newTaskId), so ids sort by creation; the SQL default is only a fallback. */
-    id: uuid("id").primaryKey().defaultRandom().$defaultFn(() => newTaskId()),
+    id: uuid("id").primaryKey().defaultRandom(),
     /** Display name, 1–200 characters. */
     name: text("name").notNull(),
     /** Shell command run with /bin/sh -c. */
