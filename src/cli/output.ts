@@ -69,6 +69,8 @@ export function statusStyle(status: string): Style {
       return "green";
     case "dead":
       return "red";
+    case "left":
+      return "dim";
     case "draining":
       return "yellow";
     default:

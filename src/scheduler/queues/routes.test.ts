@@ -22,7 +22,7 @@ describeEachBackend("/api/queues", (backend) => {
     expect(r.body.queues.map((q: { name: string }) => q.name)).toEqual(["io", "mail"]);
     const [io, mail] = r.body.queues;
     expect(io).toMatchObject({ name: "io", paused: false, workers: 2, slots: 5, busy: 0, due: 0 });
-    expect(mail).toMatchObject({ name: "mail", paused: false, paused_at: null, workers: 1, slots: 3, due: 1, counts: { scheduled: 2, picked: 0, running: 0, created: 0 } });
+    expect(mail).toMatchObject({ name: "mail", paused: false, paused_at: null, workers: 1, slots: 3, due: 1, future: 1, counts: { scheduled: 2, picked: 0, running: 0, created: 0 } });
     expect(mail.lag_seconds).toBeGreaterThanOrEqual(4);
   });
 

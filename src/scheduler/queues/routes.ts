@@ -33,6 +33,7 @@ function queueJson(name: string, s: QueueServing | undefined, g: QueueGauges | u
     paused_at: s?.pausedAt?.toISOString() ?? null,
     counts: g?.counts ?? { created: 0, scheduled: 0, picked: 0, running: 0 },
     due: g?.due ?? 0,
+    future: g ? g.counts.scheduled - g.due : 0,
     lag_seconds: g?.lagSeconds ?? 0,
     workers: s?.workers ?? 0,
     slots: s?.slots ?? 0,

@@ -51,9 +51,9 @@ export function taskJson(t: TaskRow, waitingReason: string | null = null, failur
     finished_at: iso(t.finishedAt),
     exit_code: t.exitCode,
     error: t.error,
-    failure_reason: failureReason(failure?.error ?? t.error, failure?.stderrLastLine ?? null),
-    retry_base: t.retryBase,
-    manual_retries: t.manualRetries,
+    failure_reason: failureReason(failure?.error ?? t.error ?? null, failure?.stderrLastLine ?? null),
+    retry_base: t.retryBase ?? 0,
+    manual_retries: t.manualRetries ?? 0,
   };
 }
 

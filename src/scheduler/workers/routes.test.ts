@@ -3,6 +3,9 @@ import { describeEachBackend } from "../../../test/support/databases.ts";
 import { DEAD_WORKERS_SHOWN } from "../../db/queries/list-workers.ts";
 import { workers } from "../../db/schema/index.ts";
 import { SchedulerTestApp } from "../../../test/support/scheduler-app.ts";
+import { registerWorker } from "../../../test/support/factories.ts";
+import { parsePayload, WORKER_CONTROL_CHANNEL, type WorkerControlRequest } from "../../db/channels.ts";
+import { markWorkerLeft } from "../../db/queries/mark-worker-left.ts";
 
 describeEachBackend("GET /api/workers", (backend) => {
   let api: SchedulerTestApp;
@@ -42,5 +45,42 @@ describeEachBackend("GET /api/workers", (backend) => {
     expect(names).toHaveLength(DEAD_WORKERS_SHOWN + 1);
     expect(names.slice(0, 3)).toEqual(["alive", "dead-0", "dead-1"]);
     expect(names).not.toContain(`dead-${DEAD_WORKERS_SHOWN}`);
+  });
+});
+
+describeEachBackend("POST /api/workers/:id/drain and /resume", (backend) => {
+  let api: SchedulerTestApp;
+  beforeAll(async () => {
+    api = await SchedulerTestApp.open(backend);
+  });
+  afterAll(() => api.close());
+  beforeEach(() => api.reset());
+
+  test("drain and resume: the row says so at once, and the request goes out to the coordinator holding the worker", async () => {
+    const id = await registerWorker(api.db, { name: "w1" });
+    const heard: string[] = [];
+    const stop = await api.database.listen(WORKER_CONTROL_CHANNEL, (p) => heard.push(p));
+    try {
+      expect(await api.post(`/api/workers/${id}/drain`)).toMatchObject({ status: 200, body: { id, name: "w1", status: "draining" } });
+      expect((await api.get("/api/workers")).body.workers[0].status).toBe("draining");
+      expect(await api.post(`/api/workers/${id.toUpperCase()}/resume`)).toMatchObject({ status: 200, body: { status: "alive" } });
+      for (let i = 0; i < 100 && heard.length < 2; i++) await Bun.sleep(20);
+    } finally {
+      await stop();
+    }
+    expect(heard.flatMap((p) => parsePayload<WorkerControlRequest>(p))).toEqual([
+      { worker_id: id, action: "drain", reason: "drained by api" },
+      { worker_id: id, action: "resume", reason: "resumed by api" },
+    ]);
+  });
+
+  test("a session that ended is 409 (left or dead); an unknown id is 404; a drained worker that left shows as left", async () => {
+    const id = await registerWorker(api.db, { name: "w1" });
+    await markWorkerLeft(api.db, id);
+    expect((await api.get("/api/workers")).body.workers[0]).toMatchObject({ id, status: "left" });
+    const r = await api.post(`/api/workers/${id}/drain`);
+    expect(r).toMatchObject({ status: 409, body: { message: expect.stringContaining("has left") } });
+    expect((await api.post("/api/workers/00000000-0000-4000-8000-000000000000/drain")).status).toBe(404);
+    expect((await api.post("/api/workers/nope/resume")).status).toBe(404);
   });
 });
