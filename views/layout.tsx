@@ -8,7 +8,7 @@ import type { Children } from "@kitajs/html";
 import { ASSET_URLS } from "./asset-urls.ts";
 
 /** Which navigation entry is current; null hides the navigation (login, errors before sign-in). */
-export type NavItem = "overview" | "tasks" | "schedules" | "queues" | "workers" | "webhooks" | "new-task" | null;
+export type NavItem = "overview" | "tasks" | "failures" | "schedules" | "queues" | "workers" | "webhooks" | "new-task" | null;
 
 /** What every page passes on to the layout, the same for all pages of a process. */
 export interface PageChrome {
@@ -29,6 +29,7 @@ export interface LayoutProps {
 const NAV: { item: Exclude<NavItem, null>; href: string; label: string }[] = [
   { item: "overview", href: "/", label: "Overview" },
   { item: "tasks", href: "/tasks", label: "Tasks" },
+  { item: "failures", href: "/failures", label: "Failures" },
   { item: "schedules", href: "/schedules", label: "Schedules" },
   { item: "queues", href: "/queues", label: "Queues" },
   { item: "workers", href: "/workers", label: "Workers" },

@@ -111,7 +111,10 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     await liveConnected();
     await markDocument();
     await page.locator("#task-summary .title-row .badge-running").waitFor({ timeout: LIVE_MS });
-    await Promise.all([page.waitForURL(`${base}/tasks/${task.id}`), page.click(".actions button:has-text('Cancel')")]);
+    // A running task asks first: its attempt will be killed.
+    await page.click(".actions button:has-text('Cancel')");
+    await page.locator("h1", { hasText: "Cancel a running task?" }).waitFor();
+    await Promise.all([page.waitForURL(`${base}/tasks/${task.id}`), page.click("button:has-text('Cancel it')")]);
     await page.locator("#task-summary .title-row .badge-cancelled").waitFor();
     await liveConnected();
     await markDocument();

@@ -77,6 +77,9 @@ export function TaskRow({ task: t, now, oob = false, waiting = null, left = fals
       <td data-label="When">
         <WhenCell task={t} now={now} />
       </td>
+      <td data-label="Run at">
+        <RelativeTime at={t.runAt} now={now} />
+      </td>
       <td data-label="Ran" class="num">
         <RunTime task={t} now={now} />
       </td>
@@ -89,9 +92,7 @@ function WhenCell({ task: t, now }: { task: Task; now: Date }) {
   const finished = t.finishedAt !== null && (t.status === "failed" || t.status === "completed" || t.status === "cancelled");
   return (
     <span class="when-cell">
-      <small class="muted when-label" safe>
-        {finished ? t.status : "created"}
-      </small>
+      <small class="muted when-label">{finished ? <span safe>{t.status}</span> : "created"}</small>
       <RelativeTime at={finished ? t.finishedAt : t.createdAt} now={now} absolute />
     </span>
   );
@@ -123,7 +124,7 @@ export function TaskRows({ tasks, now, reasons, failures }: { tasks: Task[]; now
         <TaskRow task={t} now={now} waiting={reasons?.get(t.id) ?? null} reason={failures?.get(t.id) ?? null} />
       ))}
       <tr class="empty-row">
-        <td colspan="7" class="empty">
+        <td colspan="8" class="empty">
           No tasks match.
         </td>
       </tr>

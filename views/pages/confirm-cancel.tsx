@@ -11,7 +11,7 @@ export function ConfirmCancelPage({ task, now, actions }: { task: TaskRow; now: 
       <section class="panel bulk-confirm">
         <h1>Cancel a running task?</h1>
         <p class="bulk-count">
-          <strong safe>{task.name}</strong> is {task.status} on <span safe>{task.worker ?? "a worker"}</span>: cancelling kills its attempt.
+          <strong safe>{task.name}</strong> is <span safe>{task.status}</span> on <span safe>{task.worker ?? "a worker"}</span>: cancelling kills its attempt.
         </p>
         <form method="post" action={`/tasks/${task.id}/cancel`} class="actions">
           <input type="hidden" name="confirm" value="1" />

@@ -48,10 +48,12 @@ export function OverviewPage({ data, now, actions }: { data: OverviewData; now: 
           </section>
           <section class="panel wide" aria-labelledby="h-failures">
             <h2 id="h-failures">
-              <a href="/tasks?status=failed">Recent failures</a>
+              <a href="/failures" title="The last day's failures grouped by name and reason">
+                Recent failures
+              </a>
             </h2>
             <div sse-swap={OVERVIEW_EVENTS.failures}>
-              <RecentFailures tasks={data.failures} now={now} />
+              <RecentFailures tasks={data.failures} now={now} reasons={data.failureReasons} />
             </div>
           </section>
           <section class="panel" aria-labelledby="h-retention">

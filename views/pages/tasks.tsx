@@ -100,7 +100,7 @@ export function TasksPage({ tasks, reasons, failures, filter, nextCursor, firstP
           )}
         </form>
         {problems.length === 0 && <BulkActions filter={filter} />}
-        {bulkDone && <BulkDoneNotice action={bulkDone.action} changed={bulkDone.changed} />}
+        {bulkDone !== null && <BulkDoneNotice action={bulkDone.action} changed={bulkDone.changed} />}
         {problems.length > 0 && (
           <ul class="error-box" role="alert">
             {problems.map((p) => (
@@ -120,6 +120,9 @@ export function TasksPage({ tasks, reasons, failures, filter, nextCursor, firstP
                 <th scope="col" class="num">Attempt</th>
                 <th scope="col">Worker</th>
                 <th scope="col">When</th>
+                <th scope="col" title="When it is due (its run_at)">
+                  Run at
+                </th>
                 <th scope="col" class="num">Ran</th>
               </tr>
             </thead>

@@ -8,6 +8,11 @@ import { loadAttemptLogs } from "./attempt-logs.ts";
 import { waitingReasons } from "../tasks/waiting-reasons.ts";
 import { failureFacts } from "../tasks/failure-reasons.ts";
 import { failureReason } from "../../core/failure-reason.ts";
+import { dbNow } from "../../db/queries/db-now.ts";
+import { listFailures } from "../../db/queries/list-failures.ts";
+import { groupFailures } from "../failures/group-failures.ts";
+import { FAILURES_SCAN_MAX } from "../failures/model.ts";
+import { FailuresPage } from "../../../views/pages/failures.tsx";
 import { Elysia } from "elysia";
 import { getTask } from "../../db/queries/get-task.ts";
 import { getSchedule } from "../../db/queries/get-schedule.ts";
@@ -42,6 +47,7 @@ export function pageRoutes(ctx: DashboardContext) {
     .get("/tasks", ({ request }) => tasksPage(ctx, new URL(request.url).searchParams), hide)
     .get("/tasks/new", () => htmlPage(NewTaskPage({ values: NEW_TASK_DEFAULTS, now: new Date(), ...chrome }) as string), hide)
     .get("/tasks/:id", ({ params }) => taskPage(ctx, params.id), hide)
+    .get("/failures", () => failuresPage(ctx), hide)
     .get(
       "/workers",
       async () => {
@@ -119,4 +125,12 @@ function bulkDoneOf(query: URLSearchParams): { action: "cancel" | "retry"; chang
   const changed = Number(query.get("changed"));
   if ((action !== "cancel" && action !== "retry") || !Number.isSafeInteger(changed) || changed < 0) return null;
   return { action, changed };
+}
+
+/** The last day's failures grouped as GET /api/failures groups them (the database's clock sets the window). */
+async function failuresPage({ db, chrome }: DashboardContext): Promise<Response> {
+  const since = new Date((await dbNow(db)).getTime() - 24 * 3600 * 1000);
+  const failed = await listFailures(db, since, FAILURES_SCAN_MAX + 1);
+  const read = failed.slice(0, FAILURES_SCAN_MAX);
+  return htmlPage(FailuresPage({ groups: groupFailures(read), total: read.length, truncated: failed.length > FAILURES_SCAN_MAX, now: new Date(), ...chrome }) as string);
 }
