@@ -1,7 +1,7 @@
 /** Labels or a selector as small `key=value` chips, keys sorted (docs/placement.md). */
 export function LabelList({ labels, empty = "—" }: { labels: Record<string, string> | null; empty?: string }) {
   const keys = Object.keys(labels ?? {}).sort();
-  if (keys.length === 0) return <span class="muted">{empty}</span>;
+  if (keys.length === 0) return <span class="muted" safe>{empty}</span>;
   return (
     <span class="labels">
       {keys.map((k) => (

@@ -160,6 +160,25 @@ describeEachBackend("dashboard pages", (backend) => {
     }
   });
 
+  test("placement: labels on the workers page; selector, labels, warning and children on a task's page (docs/placement.md)", async () => {
+    await registerWorker(t.db, { name: "db-1", labels: { role: "db", "<x>": "<script>alert(7)</script>" } });
+    expect((await t.page("/workers")).html).toContain(">role=db<");
+    expect((await t.page("/workers")).html).not.toContain("<script>alert(7)");
+    const lonely = await insertTask(t.db, { selector: { role: "gpu" }, labels: { team: "ml" } });
+    const page = (await t.page(`/tasks/${lonely.id}`)).html;
+    expect(page).toContain(">role=gpu<");
+    expect(page).toContain(">team=ml<");
+    expect(page).toContain('class="waiting-reason warn" role="alert"');
+    expect(page).toContain("no live worker serving queue default matches selector role=gpu");
+    const parent = await insertTask(t.db, { name: "rotate", fanout: "all", blockedBy: 2 });
+    await insertTask(t.db, { name: "rotate on db-1", parentId: parent.id, pinnedWorker: "db-1", status: "completed" });
+    await insertTask(t.db, { name: "rotate on db-2", parentId: parent.id, pinnedWorker: "db-2" });
+    const parentPage = (await t.page(`/tasks/${parent.id}`)).html;
+    expect(parentPage).toContain('id="h-children"');
+    expect(parentPage).toContain('data-worker="db-1"');
+    expect(parentPage).toContain('data-worker="db-2"');
+  });
+
   test("the workers page lists sessions with status, heartbeat, load, queues, version and uptime", async () => {
     await registerWorker(t.db, { name: "alpha", host: "box-1", queues: ["default", "mail"], concurrency: 4, version: "9.9.9" });
     await registerWorker(t.db, { name: "solo", concurrency: 1 });
