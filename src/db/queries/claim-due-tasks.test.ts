@@ -57,6 +57,16 @@ describeEachBackend("claimDueTasks", (backend) => {
     expect(Object.fromEntries(events.map((e) => [e.taskId, e.worker]))).toEqual({ [first.id]: "a", [second.id]: "b", [third.id]: "a" });
   });
 
+  test("tasks tied on priority and run_at fill each slot once", async () => {
+    const a = await registerWorker(d.db, { name: "a" });
+    const b = await registerWorker(d.db, { name: "b" });
+    await insertTasks(d.db, 12, { runAt: new Date(Date.now() - 1000) });
+    const slots = [{ workerId: a, workerName: "a" }, { workerId: b, workerName: "b" }, { workerId: a, workerName: "a" }, { workerId: b, workerName: "b" }];
+    const claimed = await claimDueTasksForSlots(d.db, { queues: ["default"], slots });
+    expect(claimed.filter((c) => c.workerId === a).length).toBe(2);
+    expect(claimed.filter((c) => c.workerId === b).length).toBe(2);
+  });
+
   test("claim across queues and priority levels: one order by priority then run_at; future tasks at any level wait", async () => {
     const w = await registerWorker(d.db, { queues: ["mail", "jobs"] });
     const ago = (ms: number) => new Date(Date.now() - ms);

@@ -191,10 +191,14 @@ async function claimForSlots(db: Executor, queues: string[], slots: SlotsClaimRe
         for update skip locked
       ) c
     ), chosen as (
-      select id, priority, run_at, row_number() over (order by priority desc nulls last, run_at) as slot
-      from (select * from due union all select * from keyed union all select * from selected union all select * from pinned) d
-      order by priority desc nulls last, run_at
-      limit ${limit}
+      -- Slots numbered over the chosen rows only: numbered before the limit, tasks tied on
+      -- (priority, run_at) could keep numbers past it and two land in one slot.
+      select id, priority, run_at, row_number() over (order by priority desc nulls last, run_at, id) as slot
+      from (
+        select id, priority, run_at from (select * from due union all select * from keyed union all select * from selected union all select * from pinned) d
+        order by priority desc nulls last, run_at
+        limit ${limit}
+      ) c
     ), picked as (
       update tasks t
       set status = ${statusSql("picked")}, attempt = t.attempt + 1,
