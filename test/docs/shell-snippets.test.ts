@@ -54,9 +54,13 @@ function cronCommand(line: string): string {
   return line.trim().split(/\s+/).slice(5).join(" ").replace(/\\%/g, "%") + "\n";
 }
 
-/** The JSON bodies the snippets send with `-d '…'` (webhook bodies aside: they carry no task), and the task command each submits (one per task of a batch). */
+/**
+ * The JSON bodies the snippets send with `-d '…'` (webhook and bulk action bodies aside: they carry
+ * no task), and the task command each submits (one per task of a batch).
+ */
+const NO_TASK_BODY = /\/api\/(webhooks|tasks\/(retry|cancel))\b[^\n]*\n?[^\n]*$/;
 const submitted = shellBlocks.flatMap((b) =>
-  [...b.text.matchAll(/-d '(\{[^']*\})'/g)].filter((m) => !/\/api\/webhooks\b[^\n]*\n?[^\n]*$/.test(b.text.slice(0, m.index))).flatMap((m) => {
+  [...b.text.matchAll(/-d '(\{[^']*\})'/g)].filter((m) => !NO_TASK_BODY.test(b.text.slice(0, m.index))).flatMap((m) => {
     type Body = { name?: string; command?: string; task?: { command: string }; tasks?: Body[] };
     const body = JSON.parse(m[1]!) as Body;
     return (body.tasks ?? [body]).map((t) => ({ where: b.where, body: t, command: t.command ?? t.task?.command ?? null }));
@@ -64,7 +68,7 @@ const submitted = shellBlocks.flatMap((b) =>
 );
 
 /** Task commands that name a script of the user's own: they can only be parsed here. */
-const USER_SCRIPTS = new Set(["backup.sh", "./deploy.sh prod", "make", "make test"]);
+const USER_SCRIPTS = new Set(["backup.sh", "./backup.sh", "./deploy.sh prod", "make", "make test"]);
 
 function runDash(args: string[], env: Record<string, string> = {}) {
   const cwd = mkdtempSync(join(tmpdir(), "taskflow-snippet-"));

@@ -85,8 +85,10 @@ test("a dead pinned worker's child retries on the same worker when it returns", 
   await waitFor("the child to start", () => lines(file).length === 1 || null, 20_000).catch(() => null);
   await c.waitTask(kid!.id, (v) => v.status === "running", "the child to run");
   workers.get("w-us")!.kill("SIGKILL");
-  const waiting = await c.waitTask(kid!.id, (v) => v.status === "scheduled" && (v as TaskView & { waiting_reason: string | null }).waiting_reason !== null, "the lost child to wait for its worker", 30_000);
-  expect((waiting as TaskView & { waiting_reason: string }).waiting_reason).toBe("its worker w-us is not live (a fanout child runs only there)");
+  // First it waits out its backoff (run_at in the future), then for its worker.
+  const reason = "its worker w-us is not live (a fanout child runs only there)";
+  const waiting = await c.waitTask(kid!.id, (v) => v.status === "scheduled" && (v as TaskView & { waiting_reason: string | null }).waiting_reason === reason, "the lost child to wait for its worker", 30_000);
+  expect((waiting as TaskView & { waiting_reason: string }).waiting_reason).toBe(reason);
   start("w-us");
   const done = await c.waitTask(kid!.id, (v) => v.status === "completed", "the child to complete on its returned worker", 30_000);
   expect(done.attempts.map((a) => `${a.worker}:${a.status}`)).toEqual(["w-us:lost", "w-us:completed"]);
