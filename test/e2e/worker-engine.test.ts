@@ -93,6 +93,20 @@ describe(`worker engine [${process.env.TASKFLOW_TEST_DATABASE_URL ? "postgres" :
     expect(untouched).toMatchObject({ status: "cancelled", attempt: 0 });
   }, TEST_TIMEOUT_MS);
 
+  test("a kill that takes a while is still recorded: a heartbeat from before the dispatch frees no slot of it", async () => {
+    cluster.startWorker("slow-kill-w", "q-slow-kill");
+    // Cancelled as soon as it runs, it dies 1 s after TERM: heartbeat batches pass meanwhile, some
+    // holding a heartbeat the worker sent before it had the task (which must not count against it).
+    for (let i = 0; i < 3; i++) {
+      const { id } = await cluster.submit({ name: "slow kill", command: "trap 'sleep 1; exit 1' TERM; while true; do sleep 0.1; done", queue: "q-slow-kill" });
+      await cluster.waitTask(id, (t) => t.status === "running", "the task to run");
+      expect((await cluster.post(`/api/tasks/${id}/cancel`)).status).toBe("cancelled");
+      const t = await cluster.waitTask(id, (t) => t.attempts[0]?.finished_at != null, "the kill to be recorded on the attempt", 15_000);
+      expect(t.attempts[0]).toMatchObject({ status: "cancelled", exit_code: 1 });
+      expect(cluster.coordinatorOutput().split("\n").filter((l) => l.includes(id) && l.includes("refused"))).toEqual([]);
+    }
+  }, TEST_TIMEOUT_MS);
+
   test("a failing task is retried with backoff, then fails after max_retries + 1 attempts", async () => {
     cluster.startWorker("retry-w", "q-retry");
     const { id } = await cluster.submit({ name: "flaky", command: "echo try; exit 3", queue: "q-retry", max_retries: 2, ...QUICK_RETRY });

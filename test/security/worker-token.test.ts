@@ -80,7 +80,7 @@ test("events record who acted: created, cancelled and retried by the api or the 
   const byStatus = (await events(id)).map((e) => `${e.status}: ${e.message}`);
   expect(byStatus).toContain("created: created by api");
   expect(byStatus).toContain("cancelled: cancelled by api");
-  expect(byStatus).toContain("scheduled: retried by dashboard");
+  expect(byStatus).toContain("scheduled: retried by dashboard (manual retry #1, a fresh budget of 4 attempts)");
 
   const form = await fetch(`${api}/tasks`, {
     method: "POST",

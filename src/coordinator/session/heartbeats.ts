@@ -66,6 +66,11 @@ interface Reported {
   keys: string[];
   /** Reported attempts that were in flight when the heartbeat came: one gone from flight since has finished, it is not stale. */
   inflightThen: Set<string>;
+  /**
+   * Every attempt in flight when the heartbeat came. Only these may be judged by its list:
+   * one dispatched after it is missing from the list because the worker had not got it yet.
+   */
+  inflightAtHeartbeat: string[];
 }
 
 /**
@@ -98,7 +103,7 @@ export class HeartbeatBatch implements Service {
 
   /** Keeps the session's latest heartbeat for the next flush. */
   add(session: WorkerSession, keys: string[]): void {
-    this.pending.set(session, { keys, inflightThen: new Set(keys.filter((k) => session.inflight.has(k))) });
+    this.pending.set(session, { keys, inflightThen: new Set(keys.filter((k) => session.inflight.has(k))), inflightAtHeartbeat: [...session.inflight.keys()] });
   }
 
   /** Reconciles every session heard since the last flush; a flush under way is joined, not doubled. */
@@ -117,8 +122,9 @@ export class HeartbeatBatch implements Service {
     const batch = [...this.pending].filter(([s]) => !s.closed);
     this.pending = new Map();
     if (batch.length === 0) return;
-    // Only attempts in flight before the query may be judged by it: a dispatch racing it is not in its snapshot.
-    const inflightBefore = new Map(batch.map(([s]) => [s, [...s.inflight.keys()]]));
+    // Only attempts in flight before the query, and already when the heartbeat came, may be judged by both:
+    // a dispatch racing the query is not in its snapshot, one after the heartbeat not in the worker's list.
+    const inflightBefore = new Map(batch.map(([s, r]) => [s, r.inflightAtHeartbeat.filter((k) => s.inflight.has(k))]));
     // Nor is an attempt whose result was being written: it may land between the query and the check.
     const heldBefore = new Map(batch.map(([s]) => [s, new Set([...s.inflight.keys(), ...s.finishing.keys()])]));
     const facts = await listLiveAttempts(this.db, batch.map(([s]) => s.id));
