@@ -4,31 +4,17 @@
  * stream is on this coordinator. The workers table already says "draining" (or
  * "alive"); the worker's next heartbeat confirms it.
  */
-import type { Service } from "../core/lifecycle.ts";
 import type { Database } from "../db/client.ts";
-import { parsePayload, WORKER_CONTROL_CHANNEL, type WorkerControlRequest } from "../db/channels.ts";
+import { WORKER_CONTROL_CHANNEL, type WorkerControlRequest } from "../db/channels.ts";
 import type { Logger } from "../log/logger.ts";
+import { ChannelRelay } from "./channel-relay.ts";
 import type { SessionRegistry } from "./session/session-registry.ts";
 
-export class WorkerControlRelay implements Service {
+export class WorkerControlRelay extends ChannelRelay<WorkerControlRequest> {
   readonly name = "worker-control-relay";
-  private unlisten: (() => Promise<void>) | null = null;
 
-  constructor(
-    private readonly database: Database,
-    private readonly registry: SessionRegistry,
-    private readonly log: Logger,
-  ) {}
-
-  async start(): Promise<void> {
-    this.unlisten = await this.database.listen(WORKER_CONTROL_CHANNEL, (payload) => {
-      for (const r of parsePayload<WorkerControlRequest>(payload)) this.relay(r);
-    });
-  }
-
-  async stop(): Promise<void> {
-    await this.unlisten?.().catch(() => {});
-    this.unlisten = null;
+  constructor(database: Database, registry: SessionRegistry, log: Logger) {
+    super(database, registry, log, WORKER_CONTROL_CHANNEL);
   }
 
   relay(r: WorkerControlRequest): void {
