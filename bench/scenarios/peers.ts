@@ -18,6 +18,7 @@
 import { rawSpawnRate } from "../baselines/spawn-rate.ts";
 import { inLanes, submitInBatches, submitOne, type TaskBody } from "../support/api-client.ts";
 import { type BenchContext, withCluster, withDatabase } from "../support/context.ts";
+import type { PeerFigure } from "../support/options.ts";
 import { ensurePeers, nodeSpawnRate, PEERS, runPeer, type Peer } from "../support/peers.ts";
 import { atLeastRatio, atMostRatio, fmt, progress, summary } from "../support/report.ts";
 import { createScratchDatabase, vacuumAnalyze, type ScratchDatabase } from "../support/scratch-database.ts";
@@ -50,7 +51,10 @@ export async function peersScenario(ctx: BenchContext): Promise<void> {
     const why = ensurePeers();
     if (why) throw new Error(`peers: ${why}`);
   }
-  const spawn = await spawnRates(ctx, peers.length > 0);
+  const want = (f: PeerFigure) => o.figures.includes(f);
+  if (want("latency") && !want("e2e") && o.rate === null) throw new Error("peers: --peer-figures with latency but not e2e needs --peer-rate (the rate is a third of the end-to-end rates)");
+  // Only the end-to-end and latency figures depend on the spawn rate.
+  const spawn = want("e2e") || want("latency") ? await spawnRates(ctx, peers.length > 0) : { bun: 0, node: null };
   let rate = o.rate;
   const res: Results = { stages: new Map(), throughput: new Map(), latency: new Map(), bulk: new Map(), single: new Map() };
   const push = (m: Map<System, number[]>, s: System, ...v: number[]) => m.set(s, [...(m.get(s) ?? []), ...v]);
@@ -59,14 +63,14 @@ export async function peersScenario(ctx: BenchContext): Promise<void> {
   for (let round = 0; round < o.rounds; round++) {
     const order = rotate(systems, round);
     const tag = o.rounds > 1 ? ` (round ${round + 1}/${o.rounds})` : "";
-    for (const s of order) {
+    for (const s of want("e2e") ? order : []) {
       progress(`peers: end to end, ${o.jobs} jobs, ${c} in flight: ${s}${tag}`);
       push(res.throughput, s, await endToEnd(ctx, s, o.jobs, c));
     }
-    rate ??= sustainableRate(ctx, spawn, res.throughput);
-    for (const s of order) {
-      progress(`peers: submit → start at ${fmt(rate)}/s for ${o.seconds} s: ${s}${tag}`);
-      const run = await latency(ctx, s, rate, o.seconds, c);
+    if (want("latency")) rate ??= sustainableRate(ctx, spawn, res.throughput);
+    for (const s of want("latency") ? order : []) {
+      progress(`peers: submit → start at ${fmt(rate!)}/s for ${o.seconds} s: ${s}${tag}`);
+      const run = await latency(ctx, s, rate!, o.seconds, c);
       push(res.latency, s, ...run.values);
       if (run.stages) {
         const pooled = res.stages.get(s);
@@ -74,10 +78,14 @@ export async function peersScenario(ctx: BenchContext): Promise<void> {
       }
     }
     for (const s of order.filter((x) => x !== TASKFLOW.split)) {
-      progress(`peers: bulk submit, ${o.bulkJobs} jobs, ${BATCH} per call, ${BULK_CLIENTS} clients: ${s}${tag}`);
-      push(res.bulk, s, await bulk(ctx, s, o.bulkJobs));
-      progress(`peers: single submit, ${o.singleJobs} jobs, ${o.clients} clients: ${s}${tag}`);
-      push(res.single, s, await single(ctx, s, o.singleJobs, o.clients));
+      if (want("bulk")) {
+        progress(`peers: bulk submit, ${o.bulkJobs} jobs, ${BATCH} per call, ${BULK_CLIENTS} clients: ${s}${tag}`);
+        push(res.bulk, s, await bulk(ctx, s, o.bulkJobs));
+      }
+      if (want("single")) {
+        progress(`peers: single submit, ${o.singleJobs} jobs, ${o.clients} clients: ${s}${tag}`);
+        push(res.single, s, await single(ctx, s, o.singleJobs, o.clients));
+      }
     }
   }
   report(ctx, res, peers, { rate: rate ?? 0, jobs: o.jobs, c, clients: o.clients });

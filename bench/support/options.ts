@@ -37,8 +37,23 @@ export interface BenchOptions {
   fleet: { workers: number; tasks: number; victims: number; idleSeconds: number; heartbeatMs: number; workerTimeoutMs: number };
   placement: { tasks: number; workers: number; rounds: number };
   /** Side by side with graphile-worker and pg-boss (bench/scenarios/peers.ts). rate null: a third of the measured spawn rate. */
-  peers: { jobs: number; seconds: number; rate: number | null; bulkJobs: number; singleJobs: number; clients: number; rounds: number; skip: boolean; asyncCommit: boolean };
+  peers: {
+    jobs: number;
+    seconds: number;
+    rate: number | null;
+    bulkJobs: number;
+    singleJobs: number;
+    clients: number;
+    rounds: number;
+    skip: boolean;
+    asyncCommit: boolean;
+    /** The figures to measure (default all): a submit change is compared in minutes with `--peer-figures=bulk`. */
+    figures: PeerFigure[];
+  };
 }
+
+export const PEER_FIGURES = ["e2e", "latency", "bulk", "single"] as const;
+export type PeerFigure = (typeof PEER_FIGURES)[number];
 
 const FULL = {
   "submit-tasks": 20_000,
@@ -137,6 +152,8 @@ scenarios: ${SCENARIOS.join(", ")} (default: all, in that order)
                           \`bun bench/profile-summary.ts DIR\`)
   --peer-rate=N           the peers scenario's latency rate (default: a third of the measured spawn rate)
   --no-peers              the peers scenario measures taskflow only (--smoke skips the peers too)
+  --peer-figures=LIST     the peers scenario's figures, of ${PEER_FIGURES.join(",")} (default all); latency
+                          without e2e needs --peer-rate
   --async-commit          an experiment: the peers scenario's databases (everyone's) with
                           synchronous_commit = off, to see what the commit flushes cost
 sizes (default / --smoke):
@@ -162,6 +179,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       "cpu-prof": { type: "string" },
       "peer-rate": { type: "string" },
       "no-peers": { type: "boolean" },
+      "peer-figures": { type: "string" },
       "async-commit": { type: "boolean" },
       help: { type: "boolean", short: "h" },
       ...sizeOptions,
@@ -228,8 +246,17 @@ export function parseOptions(argv: string[]): BenchOptions {
       rounds: size("peer-rounds"),
       skip: Boolean(values["no-peers"]) || Boolean(values.smoke),
       asyncCommit: Boolean(values["async-commit"]),
+      figures: peerFigures(values["peer-figures"]),
     },
   };
+}
+
+function peerFigures(raw: string | undefined): PeerFigure[] {
+  if (raw === undefined) return [...PEER_FIGURES];
+  const asked = raw.split(",").map((f) => f.trim());
+  const unknown = asked.filter((f) => !PEER_FIGURES.includes(f as PeerFigure));
+  if (unknown.length > 0 || asked.length === 0) throw new Error(`--peer-figures takes a list of ${PEER_FIGURES.join(", ")}; got "${raw}"`);
+  return asked as PeerFigure[];
 }
 
 function peerRate(raw: string | undefined): number | null {
