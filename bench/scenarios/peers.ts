@@ -249,7 +249,8 @@ function report(ctx: BenchContext, res: Results, peers: Peer[], sizes: { rate: n
     `| figure (same run) | ${systems.join(" | ")} | reference | ratio (taskflow / reference) | target | met |`,
     `|---|${systems.map(() => "---:").join("|")}|---|---:|---|---|`,
   ];
-  for (const row of rows) {
+  // Figures not asked for (--peer-figures) have no row.
+  for (const row of rows.filter((r) => r.values.size > 0)) {
     const ref = row.against(row.values);
     const tf = [TASKFLOW.all, TASKFLOW.split].filter((s) => row.values.has(s));
     const ratios = ref ? tf.map((s) => row.values.get(s)! / ref.value) : [];

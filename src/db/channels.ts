@@ -2,7 +2,8 @@
  * The NOTIFY channels that tie processes together without polling tables:
  * - `taskflow_wake`:   tasks became due now (submit, retry); coordinators claim.
  * - `taskflow_task`:   task transitions, for metrics, dashboards and event streams in any process.
- *                      Sent by a trigger on task_events (drizzle/0001, 0003), so no writer can forget it.
+ *                      Sent by a trigger on task_events (drizzle/0001, 0003), so no writer can forget it;
+ *                      new tasks, which have no event rows, are announced by insertTasks (TasksSubmitted).
  * - `taskflow_cancel`: a live attempt must be killed; the coordinator holding its worker tells it.
  * - `taskflow_worker`: a worker session changed status.
  * - `taskflow_worker_control`: a user asked a worker to drain or resume; the coordinator holding its stream tells it.
@@ -42,6 +43,36 @@ export interface TaskChange {
   duration?: number;
   /** Seconds from run_at to started_at: on running; absent when the row had moved on. */
   lag?: number;
+}
+
+/**
+ * New tasks of one queue, as insertTasks publishes them on TASK_CHANNEL in place of their
+ * `created` and `scheduled` events (attempt 0), which are not stored (tasks.submit_events_in_row):
+ * one notice carries up to SUBMITTED_IDS_PER_NOTICE ids, in insertion order.
+ */
+export interface TasksSubmitted {
+  submitted: string[];
+  queue: string;
+  /** Present (true) when a schedule made the tasks. */
+  schedule?: true;
+}
+
+/** 150 ids of 39 bytes and a queue name stay under NOTIFY's 8000-byte payload. */
+export const SUBMITTED_IDS_PER_NOTICE = 150;
+
+/** An element of a TASK_CHANNEL payload. */
+export type TaskNotice = TaskChange | TasksSubmitted;
+
+/** The transitions that notices stand for, in order: each submitted task's `created`, then its `scheduled`. */
+export function taskChangesOf(notices: TaskNotice[]): TaskChange[] {
+  return notices.flatMap((n) => {
+    if (!("submitted" in n)) return [n];
+    const extra = n.schedule ? { queue: n.queue, schedule: true } : { queue: n.queue };
+    return n.submitted.flatMap((id) => [
+      { id, status: "created", attempt: 0, ...extra },
+      { id, status: "scheduled", attempt: 0, ...extra },
+    ]);
+  });
 }
 
 /** A request to kill one attempt, published on CANCEL_CHANNEL. */

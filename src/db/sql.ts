@@ -68,3 +68,13 @@ export function textArray(items: readonly string[]): string {
 export function uuidArray(ids: readonly string[]): string {
   return `{${ids.filter(isUuid).join(",")}}`;
 }
+
+/**
+ * A JSON parameter: one parameter however many rows (drizzle would spread an
+ * array into one parameter per element), so the statement text stays the same.
+ *
+ * @example sql`select * from json_to_recordset(${jsonParam(rows)}) as x(id uuid)`
+ */
+export function jsonParam(value: unknown): SQL {
+  return sql`${JSON.stringify(value)}::json`;
+}

@@ -13,12 +13,14 @@ import type { PrunedTasks } from "./prune-finished-tasks.ts";
 export async function countPrunableTasks(db: Db, status: FinishedStatus, olderThanMs: number): Promise<PrunedTasks> {
   const [r] = rows<Record<keyof PrunedTasks, string | number>>(await db.execute(sql`
     with doomed as (
-      select id from tasks where status = ${status} and status in ('completed', 'failed', 'cancelled')
+      select id, submit_events_in_row from tasks where status = ${status} and status in ('completed', 'failed', 'cancelled')
         and finished_at < now() - ${olderThanMs}::bigint * interval '1 millisecond'
     )
     select (select count(*) from doomed) as tasks,
            (select count(*) from task_attempts a join doomed d on d.id = a.task_id) as attempts,
-           (select count(*) from task_events e join doomed d on d.id = e.task_id) as events`));
+           (select count(*) from task_events e join doomed d on d.id = e.task_id)
+             -- A task whose submit events live in its row (submit-events.ts) counts those two.
+             + (select 2 * count(*) from doomed where submit_events_in_row) as events`));
   return { tasks: Number(r?.tasks ?? 0), attempts: Number(r?.attempts ?? 0), events: Number(r?.events ?? 0) };
 }
 

@@ -41,10 +41,12 @@ export async function pruneFinishedTasks(db: Db, batch: PruneTasksBatch): Promis
   // `status = $1` could not use the partial index, whose predicate names the statuses.
   if (!STATUSES.includes(batch.status)) throw new Error(`not a finished status: ${batch.status}`);
   if (!Number.isInteger(batch.limit) || batch.limit < 1) throw new Error(`bad batch limit: ${batch.limit}`);
-  const counts = sql`select (select count(*) from gone) as tasks, (select count(*) from attempts) as attempts, (select count(*) from events) as events`;
+  // A task whose submit events live in its row (submit-events.ts) takes those two with it.
+  const counts = sql`select (select count(*) from gone) as tasks, (select count(*) from attempts) as attempts,
+    (select count(*) from events) + (select 2 * count(*) from doomed where submit_events_in_row) as events`;
   const result = await executePrepared(db, sql`
     with doomed as (
-      select id, status from tasks
+      select id, status, submit_events_in_row from tasks
       where status = ${sql.raw(`'${batch.status}'`)} and finished_at < now() - ${batch.olderThanMs}::bigint * interval '1 millisecond'
       order by finished_at asc nulls first, id asc nulls first
       limit ${sql.raw(String(batch.limit))}

@@ -65,6 +65,14 @@ export const tasks = pgTable(
     labels: jsonb("labels").$type<Record<string, string>>().notNull().default({}),
     /** The schedule that made this task, if any. */
     scheduleId: uuid("schedule_id"),
+    /** Who submitted it ("api", "dashboard"), shown on its `created` event; null: not recorded. */
+    createdBy: text("created_by"),
+    /**
+     * True: its `created` and `scheduled` events are not rows of task_events but read from this row
+     * (created_at, created_by), which saves a submit two event rows per task (queries/submit-events.ts).
+     * insertTasks sets it; rows made before it existed, or by hand, keep their stored events.
+     */
+    submitEventsInRow: boolean("submit_events_in_row").notNull().default(false),
     createdAt: timestamp("created_at", tz).notNull().defaultNow(),
     pickedAt: timestamp("picked_at", tz),
     startedAt: timestamp("started_at", tz),

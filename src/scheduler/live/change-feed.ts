@@ -21,7 +21,7 @@
 import { coerceError } from "../../core/errors.ts";
 import type { Service } from "../../core/lifecycle.ts";
 import type { Database } from "../../db/client.ts";
-import { parsePayload, SCHEDULE_CHANNEL, TASK_CHANNEL, WORKER_CHANNEL, type ScheduleChange, type TaskChange, type WorkerChange } from "../../db/channels.ts";
+import { parsePayload, SCHEDULE_CHANNEL, TASK_CHANNEL, taskChangesOf, WORKER_CHANNEL, type ScheduleChange, type TaskChange, type TaskNotice, type WorkerChange } from "../../db/channels.ts";
 import { loadFeedRows } from "../../db/queries/load-feed-rows.ts";
 import type { TaskRow, WorkerRow } from "../../db/schema/index.ts";
 import type { Logger } from "../../log/logger.ts";
@@ -95,7 +95,7 @@ export class ChangeFeed implements Service {
 
   async start(): Promise<void> {
     this.unlisten = [
-      await this.database.listen(TASK_CHANNEL, (p) => this.hear(parsePayload<TaskChange>(p).map((change) => ({ kind: "task", change }) as const))),
+      await this.database.listen(TASK_CHANNEL, (p) => this.hear(taskChangesOf(parsePayload<TaskNotice>(p)).map((change) => ({ kind: "task", change }) as const))),
       await this.database.listen(WORKER_CHANNEL, (p) => this.hear(parsePayload<WorkerChange>(p).map((change) => ({ kind: "worker", change }) as const))),
       await this.database.listen(SCHEDULE_CHANNEL, (p) => this.hear(parsePayload<ScheduleChange>(p).map((change) => ({ kind: "schedule", change }) as const))),
     ];
