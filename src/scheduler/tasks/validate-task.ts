@@ -27,6 +27,7 @@ export const MAX_PROBLEMS = 500;
 
 const taskSchema = TypeCompiler.Compile(m.NewTaskBody);
 const KNOWN_FIELDS = Object.keys(m.NewTaskBody.properties) as (keyof m.NewTaskBody)[];
+const KNOWN_FIELD_SET = new Set<string>(KNOWN_FIELDS);
 const ENV_NAME = new RegExp(m.ENV_NAME_PATTERN);
 const BATCH_REFERENCE = new RegExp(m.BATCH_REFERENCE_PATTERN);
 const utf8 = new TextEncoder();
@@ -78,15 +79,17 @@ function checkTask(body: unknown, prefix: string, problems: FieldProblem[], inde
   const report: Report = (path, message) => void (found.has(path) || found.set(path, message));
   unknownFieldProblems(body, prefix, report);
   if (!taskSchema.Check(body)) schemaProblems(body, prefix, report);
-  ruleProblems(body, prefix, report, found);
+  // Parsed once, for the rule and the normalized task.
+  const runAt = typeof body.run_at === "string" ? parseIsoInstant(body.run_at) : null;
+  ruleProblems(body, runAt, prefix, report, found);
   if (Array.isArray(body.depends_on) && !found.has(pointer(prefix, "depends_on"))) dependencyProblems(body.depends_on, prefix, report, index);
   for (const [path, message] of found) problems.push({ path, message });
-  return found.size === 0 ? normalize(body as m.NewTaskBody) : null;
+  return found.size === 0 ? normalize(body as m.NewTaskBody, runAt) : null;
 }
 
 function unknownFieldProblems(body: Record<string, unknown>, prefix: string, report: Report): void {
   for (const key of Object.keys(body)) {
-    if ((KNOWN_FIELDS as string[]).includes(key)) continue;
+    if (KNOWN_FIELD_SET.has(key)) continue;
     if (m.READ_ONLY_FIELDS.includes(key)) report(pointer(prefix, key), "is read-only");
     else report(pointer(prefix, key), unknownFieldMessage(key));
   }
@@ -102,19 +105,21 @@ function schemaProblems(body: Record<string, unknown>, prefix: string, report: R
   }
 }
 
-/** The rules beyond the schema; fields that already have a problem are not judged again. */
-function ruleProblems(body: Record<string, unknown>, prefix: string, report: Report, found: Map<string, string>): void {
+/** The rules beyond the schema; fields that already have a problem are not judged again. `runAt`: run_at parsed (null: absent or not an instant). */
+function ruleProblems(body: Record<string, unknown>, runAt: Date | null, prefix: string, report: Report, found: Map<string, string>): void {
   const has = (field: string) => body[field] !== undefined;
-  const fresh = (field: string) => has(field) && !found.has(pointer(prefix, field));
+  // Most tasks have no problem at all: then no pointer needs to be built to ask.
+  const fresh = (field: string) => has(field) && (found.size === 0 || !found.has(pointer(prefix, field)));
   for (const field of ["name", "command", "queue", "run_at", "idempotency_key", "concurrency_key"]) {
     const problem = typeof body[field] === "string" ? textProblem(body[field]) : null;
     if (problem && fresh(field)) report(pointer(prefix, field), problem);
   }
-  if (fresh("command") && typeof body.command === "string" && utf8.encode(body.command).length > m.COMMAND_MAX_BYTES) {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: only a long command needs encoding to be measured.
+  if (fresh("command") && typeof body.command === "string" && body.command.length * 3 > m.COMMAND_MAX_BYTES && utf8.encode(body.command).length > m.COMMAND_MAX_BYTES) {
     report(pointer(prefix, "command"), m.FIELD_RULES.command);
   }
   if (fresh("env") && isPlainObject(body.env)) envProblems(body.env, pointer(prefix, "env"), report);
-  if (fresh("run_at") && typeof body.run_at === "string" && parseIsoInstant(body.run_at) === null) {
+  if (fresh("run_at") && typeof body.run_at === "string" && runAt === null) {
     report(pointer(prefix, "run_at"), m.FIELD_RULES.run_at);
   }
   if (has("run_at") && has("delay_ms")) {
@@ -170,8 +175,8 @@ function textProblem(s: string): string | null {
   return null;
 }
 
-/** The validated body with SPEC §2 defaults applied. */
-function normalize(b: m.NewTaskBody): NewTask {
+/** The validated body with SPEC §2 defaults applied; `runAt` is its run_at, parsed. */
+function normalize(b: m.NewTaskBody, runAt: Date | null): NewTask {
   const backoffMs = b.backoff_ms ?? BACKOFF_MS_DEFAULT;
   return {
     name: b.name,
@@ -179,7 +184,7 @@ function normalize(b: m.NewTaskBody): NewTask {
     env: b.env ?? {},
     queue: b.queue ?? QUEUE_DEFAULT,
     priority: b.priority ?? 0,
-    runAt: b.run_at === undefined ? null : parseIsoInstant(b.run_at),
+    runAt,
     delayMs: b.delay_ms ?? 0,
     maxRetries: b.max_retries ?? MAX_RETRIES_DEFAULT,
     backoffMs,
@@ -190,7 +195,7 @@ function normalize(b: m.NewTaskBody): NewTask {
     idempotencyKey: b.idempotency_key ?? null,
     concurrencyKey: b.concurrency_key ?? null,
     concurrencyLimit: b.concurrency_limit ?? 1,
-    dependsOn: (b.depends_on ?? []).map((d) => (d.startsWith("$") ? Number(d.slice(1)) : d.toLowerCase())),
+    dependsOn: b.depends_on?.length ? b.depends_on.map((d) => (d.startsWith("$") ? Number(d.slice(1)) : d.toLowerCase())) : [],
     onDependencyFailure: b.on_dependency_failure ?? "cancel",
     selector: b.selector && Object.keys(b.selector).length > 0 ? b.selector : null,
     labels: b.labels ?? {},
