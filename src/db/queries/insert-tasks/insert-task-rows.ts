@@ -75,10 +75,11 @@ export async function insertTaskRows(db: Executor, rows: RowJson[]): Promise<Tas
 }
 
 /**
- * The rows as sent, each with its notice number: a new notice at every change of
- * queue or of schedule-ness, and every SUBMITTED_IDS_PER_NOTICE rows.
+ * The rows as json_to_recordset reads them, each with its notice number: a new
+ * notice at every change of queue or of schedule-ness, and every
+ * SUBMITTED_IDS_PER_NOTICE rows.
  */
-function withNotices(rows: RowJson[]): (RowJson & { notice: number })[] {
+function withNotices(rows: RowJson[]): InsertRecord[] {
   let notice = 0;
   let inNotice = 0;
   return rows.map((r, i) => {
@@ -88,8 +89,28 @@ function withNotices(rows: RowJson[]): (RowJson & { notice: number })[] {
       inNotice = 0;
     }
     inNotice++;
-    return { ...r, fanout_workers: undefined, notice };
+    return insertRecord(r, notice);
   });
+}
+
+type InsertRecord = Record<string, unknown>;
+
+/**
+ * One row with exactly the record type's columns. Nulls are left out (JSON.stringify
+ * drops undefined, and a missing key reads as NULL), which makes a typical row a
+ * quarter shorter to write, send and parse.
+ */
+function insertRecord(r: RowJson, notice: number): InsertRecord {
+  const orOmit = <T>(v: T | null) => (v === null ? undefined : v);
+  return {
+    id: r.id, name: r.name, command: r.command, env: r.env, queue: r.queue, priority: r.priority, run_at: orOmit(r.run_at),
+    delay_ms: r.delay_ms, max_retries: r.max_retries, backoff_ms: r.backoff_ms, backoff_factor: r.backoff_factor,
+    backoff_max_ms: r.backoff_max_ms, timeout_ms: orOmit(r.timeout_ms), idempotency_key: orOmit(r.idempotency_key),
+    schedule_id: orOmit(r.schedule_id), created_by: orOmit(r.created_by), concurrency_key: orOmit(r.concurrency_key),
+    concurrency_limit: r.concurrency_limit, on_dependency_failure: r.on_dependency_failure, blocked_by: r.blocked_by,
+    has_dependents: r.has_dependents, selector: orOmit(r.selector), labels: r.labels, fanout: orOmit(r.fanout),
+    fanout_retry: r.fanout_retry, pinned_worker: orOmit(r.pinned_worker), parent_id: orOmit(r.parent_id), notice,
+  };
 }
 
 /** The columns of a new task the database decides (as either driver returns them). */
