@@ -1,5 +1,6 @@
 /**
- * Lists tasks newest first (created_at desc, id desc) with keyset pagination: a
+ * Lists tasks newest first (created_at desc, seq desc: a batch shares one
+ * created_at and its seq keeps it in request order) with keyset pagination: a
  * page starts strictly after the position of the previous page's last row, so
  * pages never repeat or skip rows, however many tasks arrive meanwhile.
  */
@@ -12,7 +13,8 @@ import { uuidArray } from "../sql.ts";
 export interface TaskPosition {
   /** UTC, "YYYY-MM-DDTHH:MI:SS.ffffff". */
   createdAt: string;
-  id: string;
+  /** The row's tasks.seq. */
+  seq: number;
 }
 
 export interface TaskListFilter {
@@ -56,13 +58,20 @@ export interface TaskPage {
 
 export const POSITION_FORMAT = `YYYY-MM-DD"T"HH24:MI:SS.US`;
 
+/**
+ * The lists' order, newest first. "nulls last", as the indexes are declared (both columns are NOT NULL,
+ * so the order is the same): a plain "desc" means nulls first, which no index serves, and 1M tasks are
+ * then sorted for every page.
+ */
+export const LIST_ORDER = [sql`${tasks.createdAt} desc nulls last`, sql`${tasks.seq} desc nulls last`] as const;
+
 export async function listTasks(db: Db, f: TaskListFilter): Promise<TaskPage> {
   const found = await listTasksQuery(db, f);
   const page = found.slice(0, f.limit);
   const last = page.at(-1);
   return {
     tasks: page.map(({ position: _, ...task }) => task),
-    next: found.length > f.limit && last ? { createdAt: last.position, id: last.id } : null,
+    next: found.length > f.limit && last ? { createdAt: last.position, seq: last.seq } : null,
   };
 }
 
@@ -72,9 +81,7 @@ export function listTasksQuery(db: Db, f: TaskListFilter) {
     .select({ ...getTableColumns(tasks), position: sql<string>`to_char(${tasks.createdAt} at time zone 'UTC', ${POSITION_FORMAT})` })
     .from(tasks)
     .where(and(...conditions(f)))
-    // "nulls last", as the indexes are declared (both columns are NOT NULL, so the order is the same):
-    // a plain "desc" means nulls first, which no index serves, and 1M tasks are then sorted for every page.
-    .orderBy(sql`${tasks.createdAt} desc nulls last`, sql`${tasks.id} desc nulls last`)
+    .orderBy(...LIST_ORDER)
     // One row more than asked tells whether another page follows.
     .limit(f.limit + 1);
 }
@@ -106,7 +113,7 @@ function conditions(f: TaskListFilter): SQL[] {
     out.push(sql`${tasks.id} in (select a.task_id from task_attempts a where (coalesce(a.stdout_tail, '') || ' ' || coalesce(a.stderr_tail, '')) ilike ${pattern})`);
   }
   if (f.after !== null) {
-    out.push(sql`(${tasks.createdAt}, ${tasks.id}) < ((${f.after.createdAt}::timestamp at time zone 'UTC'), ${f.after.id}::uuid)`);
+    out.push(sql`(${tasks.createdAt}, ${tasks.seq}) < ((${f.after.createdAt}::timestamp at time zone 'UTC'), ${f.after.seq}::bigint)`);
   }
   return out;
 }

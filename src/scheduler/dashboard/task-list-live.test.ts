@@ -7,6 +7,7 @@ let n = 0;
 const task = (over: Partial<TaskRow> = {}): TaskRow =>
   ({
     id: `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`,
+    seq: n,
     name: `t${n}`,
     queue: "default",
     status: "scheduled",
@@ -57,10 +58,22 @@ describe("a live task list", () => {
   test("tasks older than the page's last row belong to older pages; other pages only update their rows", () => {
     const last = task();
     const older = { ...task(), createdAt: new Date(last.createdAt.getTime() - 60_000) };
-    const first = new TaskListFollower(filter({ statuses: ["failed"] }), { firstPage: true, limit: 1 }, { shownIds: [last.id], oldest: last.createdAt }, rows);
+    const first = new TaskListFollower(filter({ statuses: ["failed"] }), { firstPage: true, limit: 1 }, { shownIds: [last.id], oldest: last }, rows);
     expect(first.onBatch(batch([[{ ...older, status: "failed" }, "failed"]]))).toBe("");
     const second = new TaskListFollower(filter(), { firstPage: false, limit: 50 }, { shownIds: [older.id], oldest: null }, rows);
     expect(second.onBatch(batch([[task(), "created"], [older, "running"]]))).toBe(`<tr id="task-${older.id}" oob>`);
+  });
+
+  test("a batch (one creation time) is placed by seq: the highest fill the page, and those below the last row belong to older pages", () => {
+    const at = new Date(1_900_000_000_000);
+    const [a, b, c, d] = [task({ createdAt: at }), task({ createdAt: at }), task({ createdAt: at }), task({ createdAt: at })];
+    // The page shows b (its last row); a sorts below it, c and d above.
+    const f = new TaskListFollower(filter(), { firstPage: true, limit: 2 }, { shownIds: [b.id], oldest: b }, rows);
+    const out = f.onBatch(batch([[a, "created"], [c, "created"], [d, "created"]]));
+    expect(out).toContain(`<tr id="task-${d.id}">`);
+    expect(out).not.toContain(`task-${c.id}"`);
+    expect(out).not.toContain(`task-${a.id}`);
+    expect(out).toContain("1 newer task</span>");
   });
 
   test("without a status filter, only new tasks enter; an update of a task not shown is one on an older page", () => {

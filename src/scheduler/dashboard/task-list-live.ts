@@ -35,6 +35,14 @@ export function filterView(f: TaskListFilter): TaskListFilterView {
   return { statuses: f.statuses, queue: f.queue, q: f.nameContains, schedule: f.scheduleId };
 }
 
+/** Where a row sorts in the list: its creation time, then its seq. */
+export type ListPosition = Pick<Task, "createdAt" | "seq">;
+
+/** Positive when `a` sorts after `b` in time (newer), negative when before. */
+export function comparePositions(a: ListPosition, b: ListPosition): number {
+  return a.createdAt.getTime() - b.createdAt.getTime() || a.seq - b.seq;
+}
+
 export interface TaskListRenderers {
   /** A task's row, out-of-band (`oob`) or plain for insertion; `left`: marked as no longer matching. */
   row(batch: FeedBatch, task: Task, oob: boolean, left: boolean): string;
@@ -47,8 +55,8 @@ export interface TaskListPage {
   limit: number;
   /** The rows shown, in any order. */
   shownIds: Iterable<string>;
-  /** The creation time of the last row when older pages follow (tasks older than it belong there), else null. */
-  oldest: Date | null;
+  /** The position of the last row when older pages follow (tasks older than it belong there), else null. */
+  oldest: ListPosition | null;
 }
 
 export class TaskListFollower {
@@ -56,7 +64,7 @@ export class TaskListFollower {
   /** Tasks that match and would sort into the first page, not shown because it is full. */
   private readonly waiting = new Set<string>();
   private barCount = 0;
-  private oldest: Date | null;
+  private oldest: ListPosition | null;
 
   constructor(
     private readonly filter: TaskListFilterView,
@@ -99,7 +107,7 @@ export class TaskListFollower {
       if (this.page.firstPage && entering && this.withinPage(task)) candidates.push(task);
     }
     // The newest fill the free places; the rest wait behind the bar.
-    candidates.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (b.id < a.id ? -1 : 1));
+    candidates.sort((a, b) => comparePositions(b, a));
     for (const t of candidates) {
       if (this.shown.size < this.page.limit) {
         this.shown.add(t.id);
@@ -118,7 +126,7 @@ export class TaskListFollower {
 
   /** Whether a task sorts into the first page: older pages start below its last row. */
   private withinPage(t: Task): boolean {
-    return this.oldest === null || t.createdAt.getTime() > this.oldest.getTime();
+    return this.oldest === null || comparePositions(t, this.oldest) > 0;
   }
 
   private showHref(): string {
@@ -130,7 +138,7 @@ export class TaskListFollower {
     this.shown.clear();
     this.waiting.clear();
     for (const t of tasks) this.shown.add(t.id);
-    this.oldest = pager.olderHref === null ? null : (tasks.at(-1)?.createdAt ?? null);
+    this.oldest = pager.olderHref === null ? null : (tasks.at(-1) ?? null);
     this.barCount = 0;
     return [
       `<tbody hx-swap-oob="innerHTML:#${TASK_ROWS_ID}">${TaskRows({ tasks, now }) as string}</tbody>`,
