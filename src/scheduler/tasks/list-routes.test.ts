@@ -61,7 +61,8 @@ describeEachBackend("GET /api/tasks", (backend) => {
   });
 
   test("a 500-task batch lists in submission order: newest first is the batch reversed, across pages of a shared created_at", async () => {
-    const sent = Array.from({ length: 500 }, (_, i) => taskBody({ name: `n${String(i).padStart(3, "0")}` }));
+    const names = Array.from({ length: 500 }, (_, i) => `n${String(i).padStart(3, "0")}`);
+    const sent = names.map((name) => taskBody({ name }));
     const made = await api.post("/api/tasks/batch", { tasks: sent });
     expect(made.status).toBe(201);
     const seqs = made.body.tasks.map((t: Listed) => t.seq);
@@ -69,7 +70,7 @@ describeEachBackend("GET /api/tasks", (backend) => {
     expect(seqs).toEqual([...seqs].sort((a: number, b: number) => a - b));
     expect(new Set(made.body.tasks.map((t: Listed) => t.created_at)).size).toBe(1);
     const whole = await api.get("/api/tasks?limit=500");
-    expect(whole.body.tasks.map((t: Listed) => t.name)).toEqual(sent.map((b) => b.name).reverse());
+    expect(whole.body.tasks.map((t: Listed) => t.name)).toEqual([...names].reverse());
     // Pages of 7 over the one created_at: every task exactly once, in the same order.
     const paged: string[] = [];
     for (let cursor: string | null = null; ; ) {
@@ -79,7 +80,7 @@ describeEachBackend("GET /api/tasks", (backend) => {
       cursor = r.body.next_cursor;
       if (!cursor) break;
     }
-    expect(paged).toEqual(sent.map((b) => b.name).reverse());
+    expect(paged).toEqual([...names].reverse());
   });
 
   test("idempotency keys do not change the order: keyed and unkeyed items number in request order", async () => {
