@@ -2,7 +2,8 @@
  * The task list's order in Chromium against a real `taskflow --role=all` (issue 21):
  * a batch (one creation time for all its tasks) appears in the order it was
  * submitted, newest first, both as the live stream inserts it and as the page
- * renders it.
+ * renders it; and "Hide tasks made by schedules" hides a schedule's tasks, on the
+ * page and among the rows the live stream inserts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
@@ -40,6 +41,27 @@ describe.skipIf(!hasChromium)("task list order in Chromium", () => {
     expect(await shownNames()).toEqual(newestFirst);
     await page.reload();
     expect(await shownNames()).toEqual(newestFirst);
+    expect(run.problems).toEqual([]);
+  });
+
+  test("Hide tasks made by schedules: ticked, a schedule's task is hidden, also when it arrives live", async () => {
+    const schedule = await api("/api/schedules", { name: "hidden nightly", cron: "0 3 * * *", paused: true, task: { command: "true", queue: "hiding" } });
+    const runNow = async () => (await api(`/api/schedules/${schedule.id}/run`, {})).id as string;
+    const fromSchedule = await runNow();
+    const byHand = await api("/api/tasks", { name: "by hand", command: "true", queue: "hiding" });
+    await page.goto(`${base}/tasks?queue=hiding`);
+    expect(await page.locator(`#task-${fromSchedule}`).count()).toBe(1);
+    await page.getByLabel("Hide tasks made by schedules").check();
+    await Promise.all([page.waitForURL(/from_schedule=false/), page.getByRole("button", { name: "Filter" }).click()]);
+    expect(await page.getByLabel("Hide tasks made by schedules").isChecked()).toBe(true);
+    expect(await page.locator(`#task-${fromSchedule}`).count()).toBe(0);
+    expect(await page.locator(`#task-${byHand.id}`).count()).toBe(1);
+    // Live: the schedule's next task stays out, a task by hand comes in (after it, so the first had its chance).
+    await run.liveConnected();
+    const liveFromSchedule = await runNow();
+    const liveByHand = await api("/api/tasks", { name: "by hand, live", command: "true", queue: "hiding" });
+    await page.locator(`#task-${liveByHand.id}`).waitFor({ timeout: LIVE_MS });
+    expect(await page.locator(`#task-${liveFromSchedule}`).count()).toBe(0);
     expect(run.problems).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
  * page starts strictly after the position of the previous page's last row, so
  * pages never repeat or skip rows, however many tasks arrive meanwhile.
  */
-import { and, eq, getTableColumns, ilike, inArray, isNotNull, sql, type SQL } from "drizzle-orm";
+import { and, eq, getTableColumns, ilike, inArray, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { tasks, type TaskRow } from "../schema/index.ts";
 import { uuidArray } from "../sql.ts";
@@ -30,6 +30,8 @@ export interface TaskListFilter {
   outputContains?: string | null;
   /** Only the tasks this schedule made (served by the index tasks_schedule_created_idx). */
   scheduleId: string | null;
+  /** true: only tasks a schedule made; false: only tasks submitted otherwise (the dashboard's "hide tasks made by schedules"). */
+  fromSchedule?: boolean | null;
   /** Only tasks whose current or last attempt is on this worker session (with status picked,running: served by tasks_active_worker_idx). */
   workerId?: string | null;
   /** Only tasks with exactly this name. */
@@ -99,6 +101,8 @@ function conditions(f: TaskListFilter): SQL[] {
   if (f.queue !== null) out.push(eq(tasks.queue, f.queue));
   // `is not null` spelled out matches the partial index's predicate, so the planner need not prove it.
   if (f.scheduleId !== null) out.push(eq(tasks.scheduleId, f.scheduleId), isNotNull(tasks.scheduleId));
+  if (f.fromSchedule === true) out.push(isNotNull(tasks.scheduleId));
+  else if (f.fromSchedule === false) out.push(isNull(tasks.scheduleId));
   if (f.workerId) out.push(eq(tasks.workerId, f.workerId));
   if (f.name) out.push(eq(tasks.name, f.name));
   if (f.createdBefore) out.push(sql`${tasks.createdAt} < ${f.createdBefore.toISOString()}::timestamptz`);

@@ -27,7 +27,7 @@ const batch = (changes: [TaskRow, string][]): FeedBatch => ({
   rowsLoaded: true,
 });
 
-const filter = (over: Partial<TaskListFilterView> = {}): TaskListFilterView => ({ statuses: [], queue: null, q: null, schedule: null, ...over });
+const filter = (over: Partial<TaskListFilterView> = {}): TaskListFilterView => ({ statuses: [], queue: null, q: null, schedule: null, fromSchedule: null, ...over });
 const rows = { row: (_b: FeedBatch, t: TaskRow, oob: boolean, left: boolean) => `<tr id="task-${t.id}"${oob ? " oob" : ""}${left ? " left" : ""}>` };
 
 describe("a live task list", () => {
@@ -74,6 +74,14 @@ describe("a live task list", () => {
     expect(out).not.toContain(`task-${c.id}"`);
     expect(out).not.toContain(`task-${a.id}`);
     expect(out).toContain("1 newer task</span>");
+  });
+
+  test("with tasks made by schedules hidden, a schedule's new task never enters; one submitted by hand does", () => {
+    const f = new TaskListFollower(filter({ fromSchedule: false }), { firstPage: true, limit: 50 }, { shownIds: [], oldest: null }, rows);
+    expect(f.onBatch(batch([[task({ scheduleId: "5f0e3b1c-0000-4000-8000-000000000001" }), "created"]]))).toBe("");
+    expect(f.onBatch(batch([[task(), "created"]]))).toContain("afterbegin");
+    const only = new TaskListFollower(filter({ fromSchedule: true }), { firstPage: true, limit: 50 }, { shownIds: [], oldest: null }, rows);
+    expect(only.onBatch(batch([[task(), "created"]]))).toBe("");
   });
 
   test("without a status filter, only new tasks enter; an update of a task not shown is one on an older page", () => {

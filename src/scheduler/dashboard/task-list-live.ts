@@ -25,6 +25,8 @@ export interface TaskListFilterView {
   q: string | null;
   /** Only the tasks of this schedule (its id). */
   schedule: string | null;
+  /** false: tasks made by schedules hidden ("Hide tasks made by schedules"); true: only those; null: all. */
+  fromSchedule: boolean | null;
 }
 
 /** The dashboard's task list reads the API's parameters, and still `schedule=` of links made before the two had one name. */
@@ -32,7 +34,7 @@ export const DASHBOARD_LIST_OPTIONS: ListQueryOptions = { legacyScheduleName: tr
 
 /** The filters of a checked list query, as the page shows them. */
 export function filterView(f: TaskListFilter): TaskListFilterView {
-  return { statuses: f.statuses, queue: f.queue, q: f.nameContains, schedule: f.scheduleId };
+  return { statuses: f.statuses, queue: f.queue, q: f.nameContains, schedule: f.scheduleId, fromSchedule: f.fromSchedule ?? null };
 }
 
 /** Where a row sorts in the list: its creation time, then its seq. */
@@ -82,6 +84,7 @@ export class TaskListFollower {
     if (f.statuses.length > 0 && !f.statuses.includes(t.status)) return false;
     if (f.queue !== null && t.queue !== f.queue) return false;
     if (f.schedule !== null && t.scheduleId !== f.schedule) return false;
+    if (f.fromSchedule !== null && (t.scheduleId !== null) !== f.fromSchedule) return false;
     return f.q === null || t.name.toLowerCase().includes(f.q.toLowerCase());
   }
 

@@ -47,6 +47,8 @@ export function parseListQuery(query: URLSearchParams, options: ListQueryOptions
   const scheduleId = one(scheduleName);
   // Checked here so that a malformed id is a 422 naming it, not a uuid cast error in PostgreSQL.
   if (scheduleId !== null && !isUuid(scheduleId)) bad(scheduleName, "must be a schedule id (a UUID)");
+  const fromScheduleText = one("from_schedule");
+  if (fromScheduleText !== null && fromScheduleText !== "true" && fromScheduleText !== "false") bad("from_schedule", "must be true or false");
   const workerId = one("worker_id");
   if (workerId !== null && !isUuid(workerId)) bad("worker_id", "must be a worker id (a UUID)");
   const name = one("name");
@@ -81,6 +83,7 @@ export function parseListQuery(query: URLSearchParams, options: ListQueryOptions
       nameContains: q,
       outputContains: output,
       scheduleId: scheduleId?.toLowerCase() ?? null,
+      fromSchedule: fromScheduleText === null ? null : fromScheduleText === "true",
       parentId: parentId?.toLowerCase() ?? null,
       labels,
       idRange: idPrefix === null ? null : idPrefixRange(idPrefix),

@@ -146,6 +146,25 @@ describeEachBackend("GET /api/tasks", (backend) => {
     expect((await api.get("/api/tasks")).body.tasks).toHaveLength(5);
   });
 
+  test("from_schedule=false hides the tasks schedules made, true shows only them; other values are 422, named", async () => {
+    const made = await submit([{ name: "by schedule 1" }, { name: "by hand 1" }, { name: "by schedule 2" }, { name: "by hand 2" }]);
+    for (const t of made) if (t.name.startsWith("by schedule")) await api.db.update(tasks).set({ scheduleId: crypto.randomUUID() }).where(eq(tasks.id, t.id));
+    const names = async (query: string) => (await api.get(`/api/tasks?${query}`)).body.tasks.map((t: Listed) => t.name);
+    expect(await names("from_schedule=false")).toEqual(["by hand 2", "by hand 1"]);
+    expect(await names("from_schedule=true")).toEqual(["by schedule 2", "by schedule 1"]);
+    expect(await names("from_schedule=false&q=2")).toEqual(["by hand 2"]);
+    // Paging keeps the filter.
+    const first = await api.get("/api/tasks?from_schedule=false&limit=1");
+    expect((await api.get(`/api/tasks?from_schedule=false&limit=1&cursor=${first.body.next_cursor}`)).body.tasks.map((t: Listed) => t.name)).toEqual(["by hand 1"]);
+    for (const value of ["yes", "1", "TRUE"]) {
+      const r = await api.get(`/api/tasks?from_schedule=${value}`);
+      expect(r.status).toBe(422);
+      expect(r.body.details).toEqual([{ path: "/from_schedule", message: "must be true or false" }]);
+    }
+    // Empty is no filter, as for every other parameter (an unticked form field may send it).
+    expect((await api.get("/api/tasks?from_schedule=")).body.tasks).toHaveLength(4);
+  });
+
   test("schedule_id is served by the index tasks_schedule_created_idx, on the first page and after a cursor", async () => {
     const filter = { statuses: [], queue: null, nameContains: null, scheduleId: crypto.randomUUID(), limit: 50, after: null };
     const after = { createdAt: "2030-01-01T00:00:00.000000", seq: 42 };
