@@ -4,7 +4,13 @@ import { decodeCursor, encodeCursor, idPrefixRange, LIST_LIMIT_DEFAULT, parseLis
 const parse = (q: string) => parseListQuery(new URLSearchParams(q));
 
 test("defaults: every status, any queue, limit 50, first page", () => {
-  expect(parse("")).toEqual({ ok: true, value: { statuses: [], queue: null, nameContains: null, outputContains: null, scheduleId: null, parentId: null, labels: {}, idRange: null, limit: LIST_LIMIT_DEFAULT, after: null } });
+  expect(parse("")).toEqual({ ok: true, value: { statuses: [], queue: null, nameContains: null, outputContains: null, scheduleId: null, fromSchedule: null, parentId: null, labels: {}, idRange: null, limit: LIST_LIMIT_DEFAULT, after: null } });
+});
+
+test("from_schedule: true or false, nothing else", () => {
+  expect(parse("from_schedule=false")).toMatchObject({ ok: true, value: { fromSchedule: false } });
+  expect(parse("from_schedule=true")).toMatchObject({ ok: true, value: { fromSchedule: true } });
+  expect(parse("from_schedule=no")).toEqual({ ok: false, problems: [{ path: "/from_schedule", message: "must be true or false" }] });
 });
 
 test("status as a comma list or repeated, deduplicated", () => {
