@@ -289,7 +289,8 @@ async function insertDependencies(tx: Executor, rows: RowJson[], created: TaskRo
 /**
  * Inserts the rows (keyed rows whose key exists are skipped), numbered in the
  * given order by the tasks_seq sequence (the lists' tie-break: a batch shares one
- * created_at, so this is what keeps it in request order), with their events, wakes the coordinators of their queues, and returns the new tasks.
+ * created_at, so this is what keeps it in request order), with their events,
+ * wakes the coordinators of their queues, and returns the new tasks.
  * Without run_at a task is due at the database's now() + delay_ms, never the
  * scheduler's clock. The NOTIFY goes out in chunks of 100 queue names (≤ 6.8 kB,
  * under PostgreSQL's 8000-byte payload cap), only for queues that got a task.
