@@ -31,10 +31,11 @@ export interface TaskRowProps {
 
 /**
  * The list's order as one string that sorts like it (newest first when sorted
- * descending): creation time, then id. live-list.js places inserted rows by it.
+ * descending): creation time, then seq (zero-padded, so text order is number order).
+ * live-list.js places inserted rows by it.
  */
 export function rowOrder(t: Task): string {
-  return `${t.createdAt.toISOString()} ${t.id}`;
+  return `${t.createdAt.toISOString()} ${String(t.seq).padStart(16, "0")}`;
 }
 
 export function TaskRow({ task: t, now, oob = false, waiting = null, left = false, reason = null }: TaskRowProps) {

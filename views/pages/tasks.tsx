@@ -1,6 +1,6 @@
 /**
  * The task list: filters (status, queue, name search, the schedule that made
- * them), newest first, keyset pagination. Live: rows update in place and, on the first page, new tasks that
+ * them, tasks made by schedules hidden), newest first, keyset pagination. Live: rows update in place and, on the first page, new tasks that
  * match the filters appear at the top; elsewhere a notice offers a refresh.
  */
 import { TASK_STATUSES } from "../../src/core/task-status.ts";
@@ -90,10 +90,19 @@ export function TasksPage({ tasks, reasons, failures, filter, nextCursor, firstP
               </a>
             </span>
           )}
+          {filter.fromSchedule === true ? (
+            <input type="hidden" name="from_schedule" value="true" />
+          ) : (
+            // Checked, the form sends from_schedule=false; unchecked, nothing: a plain GET field, no script needed.
+            <label class="check">
+              <input type="checkbox" name="from_schedule" value="false" checked={filter.fromSchedule === false} />
+              <span>Hide tasks made by schedules</span>
+            </label>
+          )}
           <button type="submit" class="button">
             Filter
           </button>
-          {(statusValue !== "" || filter.queue !== null || filter.q !== null || filter.schedule !== null) && (
+          {(statusValue !== "" || filter.queue !== null || filter.q !== null || filter.schedule !== null || filter.fromSchedule !== null) && (
             <a href="/tasks" class="button subtle">
               Clear
             </a>
@@ -165,6 +174,7 @@ export function filterParams(f: TaskListFilterView): Record<string, string> {
   if (f.queue !== null) out.queue = f.queue;
   if (f.q !== null) out.q = f.q;
   if (f.schedule !== null) out.schedule_id = f.schedule;
+  if (f.fromSchedule !== null) out.from_schedule = String(f.fromSchedule);
   return out;
 }
 

@@ -148,8 +148,7 @@ interface RowPlan {
 
 /**
  * Gives each row its id up front, so rows map back to items without relying on
- * any result order, and sorts keyed rows by key: concurrent batches sharing keys
- * then wait on each other in the same order and cannot deadlock.
+ * any result order. Rows stay in request order: insertRows numbers them in it.
  */
 function planRows(input: NewTask[]): RowPlan {
   const rows: RowJson[] = [];
@@ -173,12 +172,7 @@ function planRows(input: NewTask[]): RowPlan {
     const row = idOf[i] === undefined ? undefined : rows.find((r) => r.id === idOf[i]);
     if (row) row.depends_on = [...new Set((t.dependsOn ?? []).map((d) => (typeof d === "number" ? idOf[d]! : d)))];
   }
-  rows.sort((a, b) => compareKeys(a.idempotency_key ?? "", b.idempotency_key ?? ""));
   return { rows, idOf, firstIndexOfKey };
-}
-
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function toRowJson(t: NewTask): RowJson {
@@ -293,8 +287,10 @@ async function insertDependencies(tx: Executor, rows: RowJson[], created: TaskRo
 }
 
 /**
- * Inserts the rows in order (keyed rows whose key exists are skipped) with their
- * events, wakes the coordinators of their queues, and returns the new tasks.
+ * Inserts the rows (keyed rows whose key exists are skipped), numbered in the
+ * given order by the tasks_seq sequence (the lists' tie-break: a batch shares one
+ * created_at, so this is what keeps it in request order), with their events,
+ * wakes the coordinators of their queues, and returns the new tasks.
  * Without run_at a task is due at the database's now() + delay_ms, never the
  * scheduler's clock. The NOTIFY goes out in chunks of 100 queue names (≤ 6.8 kB,
  * under PostgreSQL's 8000-byte payload cap), only for queues that got a task.
@@ -305,7 +301,8 @@ async function insertDependencies(tx: Executor, rows: RowJson[], created: TaskRo
 async function insertRows(db: Executor, rows: RowJson[]): Promise<TaskRow[]> {
   const result = await executePrepared(db, sql`
     with input as (
-      select * from rows from (json_to_recordset(${json(rows)}) as (
+      -- Numbered here, as json_to_recordset yields the rows (in request order): item i's seq is below item i+1's.
+      select nextval('tasks_seq') as seq, * from rows from (json_to_recordset(${json(rows)}) as (
         id uuid, name text, command text, env jsonb, queue text, priority int, run_at timestamptz, delay_ms bigint,
         max_retries int, backoff_ms bigint, backoff_factor float8, backoff_max_ms bigint, timeout_ms bigint,
         idempotency_key text, schedule_id uuid, created_by text, concurrency_key text, concurrency_limit int, on_dependency_failure text,
@@ -316,18 +313,21 @@ async function insertRows(db: Executor, rows: RowJson[]): Promise<TaskRow[]> {
         on_dependency_failure, blocked_by, has_dependents,
         selector, labels, fanout, fanout_retry, pinned_worker, parent_id, ord)
     ), ins as (
-      insert into tasks (id, name, command, env, queue, priority, run_at, max_retries, backoff_ms, backoff_factor,
+      insert into tasks (seq, id, name, command, env, queue, priority, run_at, max_retries, backoff_ms, backoff_factor,
                          backoff_max_ms, timeout_ms, idempotency_key, schedule_id, concurrency_key, concurrency_limit,
                          on_dependency_failure, blocked_by, has_dependents,
                          selector, labels, fanout, fanout_retry, pinned_worker, parent_id, status)
-      select id, name, command, env, queue, priority, coalesce(run_at, now() + delay_ms * interval '1 millisecond'),
+      overriding system value
+      select seq, id, name, command, env, queue, priority, coalesce(run_at, now() + delay_ms * interval '1 millisecond'),
              max_retries, backoff_ms, backoff_factor, backoff_max_ms, timeout_ms, idempotency_key, schedule_id,
              concurrency_key, concurrency_limit, on_dependency_failure, blocked_by, has_dependents,
              selector, labels, fanout, fanout_retry, pinned_worker, parent_id, ${statusSql("scheduled")}
       from input
-      order by ord
+      -- Keyed rows in key order (byte order, the same for every call): concurrent batches sharing keys
+      -- then wait on each other in the same order and cannot deadlock.
+      order by idempotency_key collate "C" nulls first, ord
       on conflict (idempotency_key) do nothing
-      returning id, env, run_at, created_at, updated_at, queue, selector, labels
+      returning id, seq, env, run_at, created_at, updated_at, queue, selector, labels
     ), events as (
       insert into task_events (task_id, attempt, status, message)
       select ins.id, 0, e.status, case when e.n = 1 and input.created_by is not null then 'created by ' || input.created_by end
@@ -339,7 +339,7 @@ async function insertRows(db: Executor, rows: RowJson[]): Promise<TaskRow[]> {
       group by chunk
     )
     -- wake is read so that it runs (a CTE that modifies nothing runs only when read); once, as an initplan.
-    select id, env, run_at, created_at, updated_at, (select count(*) from wake) as woken from ins`);
+    select id, seq, env, run_at, created_at, updated_at, (select count(*) from wake) as woken from ins`);
   const byId = new Map(rows.map((r) => [r.id, r]));
   return resultRows<InsertedColumns>(result).map((c) => newTaskRow(byId.get(c.id)!, c));
 }
@@ -363,6 +363,8 @@ async function tasksWithKeys(tx: Executor, keys: string[]): Promise<TaskRow[]> {
 /** The columns of a new task the database decides (as either driver returns them). */
 interface InsertedColumns {
   id: string;
+  /** bigint: text on postgres.js, a number on PGlite. */
+  seq: unknown;
   env: unknown;
   run_at: unknown;
   created_at: unknown;
@@ -378,6 +380,7 @@ const time = (value: unknown) => tasks.createdAt.mapFromDriverValue(value) as Da
 function newTaskRow(row: RowJson, c: InsertedColumns): TaskRow {
   return {
     id: row.id,
+    seq: Number(c.seq),
     name: row.name,
     command: row.command,
     // jsonb may reorder keys: the stored value, as any later read shows it.

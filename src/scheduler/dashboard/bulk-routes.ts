@@ -18,7 +18,7 @@ import { DASHBOARD_LIST_OPTIONS } from "./task-list-live.ts";
 
 const ACTOR = "dashboard";
 /** The list's parameters that select tasks; the page's size and position are not part of a bulk action. */
-const FILTER_PARAMS = new Set(["status", "queue", "q", "output", "schedule_id", "schedule", "worker_id", "name", "created_before", "created_after", "id_prefix"]);
+const FILTER_PARAMS = new Set(["status", "queue", "q", "output", "schedule_id", "schedule", "from_schedule", "worker_id", "name", "created_before", "created_after", "id_prefix"]);
 const hide = { detail: { hide: true } };
 
 export function bulkRoutes(ctx: DashboardContext) {

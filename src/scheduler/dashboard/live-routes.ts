@@ -67,7 +67,7 @@ function taskListStream(request: Request, db: Db, live: DashboardLive, sse: SseO
   // The page's next cursor: tasks older than its last row belong to older pages.
   const oldestText = params.get("oldest");
   const oldestPosition = oldestText === null ? null : decodeCursor(oldestText);
-  const oldest = oldestPosition === null ? null : new Date(`${oldestPosition.createdAt}Z`);
+  const oldest = oldestPosition === null ? null : { createdAt: new Date(`${oldestPosition.createdAt}Z`), seq: oldestPosition.seq };
   const limitChosen = params.has("limit");
   // After a reconnect, rows inserted over the lost connection are unknown here: start over from the database.
   const from = request.headers.get("last-event-id") === null ? params.get("after") : null;

@@ -62,7 +62,7 @@ async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearc
   const now = new Date();
   const checked = parseListQuery(query, DASHBOARD_LIST_OPTIONS);
   if (!checked.ok) {
-    const filter = { statuses: [], queue: null, q: null, schedule: null };
+    const filter = { statuses: [], queue: null, q: null, schedule: null, fromSchedule: null };
     return htmlPage(
       TasksPage({ tasks: [], filter, nextCursor: null, firstPage: true, streamUrl: null, problems: checked.problems, now, ...chrome }) as string,
       422,
