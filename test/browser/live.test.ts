@@ -1,8 +1,9 @@
 /**
  * The dashboard's live behaviour in Chromium against a real `taskflow --role=all`
- * (issue 21): a filtered list follows tasks entering and leaving its filter, the
- * first page keeps its size behind an "N newer tasks" bar, and a lost server shows
- * the disconnected banner (greyed page, ages stopped) within 3 s, reconnects with a
+ * (issue 21): a filtered list follows tasks entering and leaving its filter, a
+ * row failing live shows its failure reason (stderr's last line), the first page
+ * keeps its size behind an "N newer tasks" bar, and a lost server shows the
+ * disconnected banner (greyed page, ages stopped) within 3 s, reconnects with a
  * bounded number of console errors, and a task page whose task is gone after the
  * in-memory restart says so instead of "live".
  */
@@ -51,6 +52,19 @@ describe.skipIf(!hasChromium)("live dashboard in Chromium", () => {
     await page.locator(`#task-${task.id}.row-left .badge-completed`).waitFor({ timeout: LIVE_MS });
     expect(await row.locator(".left-note").innerText()).toContain("no longer matches");
     expect(await run.sameDocument()).toBe(true);
+  });
+
+  test("a task that fails while the list is open shows stderr's last line live, as the rendered page does", async () => {
+    await page.goto(`${base}/tasks?q=live-failure`);
+    await run.liveConnected();
+    await run.markDocument();
+    const task = await api("/api/tasks", { name: "live-failure", command: "echo 'starting'; echo 'disk quota exceeded on /var/spool' >&2; exit 4", max_retries: 0 });
+    const reason = page.locator(`#task-${task.id} .failure-reason`);
+    await page.locator(`#task-${task.id} .badge-failed`).waitFor({ timeout: LIVE_MS });
+    expect(await reason.innerText()).toBe("disk quota exceeded on /var/spool");
+    expect(await run.sameDocument()).toBe(true);
+    await page.reload();
+    expect(await reason.innerText()).toBe("disk quota exceeded on /var/spool");
   });
 
   test("the first page keeps its size: newer tasks wait behind a bar, the Older link stays", async () => {

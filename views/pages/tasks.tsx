@@ -12,14 +12,15 @@ import { attributeText } from "../attribute-text.ts";
 import { Layout, type PageChrome } from "../layout.tsx";
 import { BulkDoneNotice, type BulkVerb } from "./bulk-confirm.tsx";
 import { TASK_LIST_EVENT } from "../live-events.ts";
+import type { FailureFacts } from "../../src/db/queries/load-failure-facts.ts";
 import type { TaskListFilterView } from "../../src/scheduler/dashboard/task-list-live.ts";
 
 export interface TasksPageProps extends PageChrome {
   tasks: TaskRow[];
   /** Why each scheduled task waits, by id. */
   reasons?: Map<string, string | null>;
-  /** Why each failed (or retrying) task's last attempt failed, by id. */
-  failures?: Map<string, string | null>;
+  /** What each failed (or retrying) task's last attempt says, by id: its failure reason's facts. */
+  failures?: Map<string, FailureFacts>;
   filter: TaskListFilterView;
   /** Cursor of the next (older) page, or null on the last page. */
   nextCursor: string | null;
