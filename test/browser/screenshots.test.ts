@@ -2,7 +2,8 @@
  * Screenshots of the main dashboard views for review and for the README: the
  * overview, the task list, a failed task's page and the workers page, at a laptop's
  * 1366×800 and a phone's 390×844, in light and dark mode, saved under
- * test-output/screenshots/ (`<view>-<width>-<theme>.png`; CI keeps the folder).
+ * test-output/screenshots/ (`<view>-<width>-<theme>.png`). CI keeps the folder:
+ * .ci/run copies it to ${CI_ARTIFACTS_DIR:-.ci/artifacts}/screenshots at exit, pass or fail.
  * docs/dashboard.png (the README's) is overview-1366-light.png copied by hand when
  * the dashboard changes. Each page must fit its width, with no console errors.
  */
