@@ -4,10 +4,9 @@
  * page error, failed request and HTTP error collected in `problems` (a test asserts it
  * is empty). Skipped with a reason where Chromium is missing; CI requires it.
  */
-import { mkdirSync, mkdtempSync, rmSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type BrowserContext, type ConsoleMessage, type Page, type Response } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page, type Response } from "playwright-core";
 import { freePort, startTaskflow, waitReady, type TaskflowProcess } from "../support/processes.ts";
 import { systemToolAvailable } from "../support/system-tools.ts";
 
@@ -35,8 +34,11 @@ export interface BrowserRunOptions {
 export interface BrowserRun {
   taskflow: TaskflowProcess;
   base: string;
+  browser: Browser;
   context: BrowserContext;
   page: Page;
+  /** A page in a second context with JavaScript off: the dashboard's plain-form fallback. Its problems count too. */
+  noScriptPage(): Promise<Page>;
   problems: string[];
   shot(name: string): Promise<unknown>;
   /** Marks the document; a reload or navigation would lose the mark. */
@@ -58,33 +60,43 @@ export async function startBrowserRun(opts: BrowserRunOptions): Promise<BrowserR
   const args = ["--role=all", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`, ...opts.args];
   const start = () => startTaskflow(args, { env: { TASKFLOW_LOG_LEVEL: "info" } });
   let taskflow = start();
-  const profile = mkdtempSync(join(tmpdir(), "taskflow-chromium-"));
-  const [context] = await Promise.all([
-    chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: opts.viewport }),
+  // A fresh browser (its own temporary profile); contexts share nothing.
+  const [browser] = await Promise.all([
+    chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true }),
     waitReady(base, taskflow, 60_000),
   ]);
-  const page = context.pages()[0] ?? (await context.newPage());
+  const context = await browser.newContext({ viewport: opts.viewport });
   const problems: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error" && !opts.expectedConsoleError?.(m, base)) problems.push(`console error: ${m.text()} at ${m.location().url}`);
-  });
-  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-  page.on("requestfailed", (r) => {
-    // Leaving a page closes its event stream: that abort is expected.
-    if (r.url().includes("/live/") && r.failure()?.errorText === "net::ERR_ABORTED") return;
-    problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
-  });
-  page.on("response", (r) => {
-    if (r.status() >= 400 && !opts.expectedResponse?.(r)) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
-  });
+  const watch = (page: Page) => {
+    page.on("console", (m) => {
+      if (m.type() === "error" && !opts.expectedConsoleError?.(m, base)) problems.push(`console error: ${m.text()} at ${m.location().url}`);
+    });
+    page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+    page.on("requestfailed", (r) => {
+      // Leaving a page closes its event stream: that abort is expected.
+      if (r.url().includes("/live/") && r.failure()?.errorText === "net::ERR_ABORTED") return;
+      problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
+    });
+    page.on("response", (r) => {
+      if (r.status() >= 400 && !opts.expectedResponse?.(r)) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
+    });
+    return page;
+  };
+  const page = watch(await context.newPage());
+  let noScript: BrowserContext | null = null;
   return {
     get taskflow() {
       return taskflow;
     },
     base,
+    browser,
     context,
     page,
     problems,
+    async noScriptPage() {
+      noScript ??= await browser.newContext({ viewport: opts.viewport, javaScriptEnabled: false });
+      return watch(await noScript.newPage());
+    },
     shot: (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true }),
     markDocument: () => page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true)),
     sameDocument: () => page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument === true),
@@ -98,8 +110,7 @@ export async function startBrowserRun(opts: BrowserRunOptions): Promise<BrowserR
       await waitReady(base, taskflow, 60_000);
     },
     async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      await browser.close();
       taskflow.kill("SIGTERM");
       await taskflow.exited;
     },
