@@ -1,12 +1,20 @@
 /**
- * One browser test run: a real `taskflow --role=all --data-dir=memory://` process and
- * headless Chromium (playwright-core) on a fresh profile, with every console error,
- * page error, failed request and HTTP error collected in `problems` (a test asserts it
- * is empty). Skipped with a reason where Chromium is missing; CI requires it.
+ * One browser test run: a real `taskflow --role=all` process on a fresh, empty
+ * database and a fresh browser context of headless Chromium (playwright-core),
+ * with every console error, page error, failed request and HTTP error collected
+ * in `problems` (a test asserts it is empty). Skipped with a reason where Chromium
+ * is missing; CI requires it.
+ *
+ * Kept quick, since every browser test file starts one: the database is a new
+ * PostgreSQL database when TASKFLOW_TEST_DATABASE_URL is set (ready in about a
+ * second; memory:// runs initdb at every start, 3 to 10 s), the server stops
+ * without a shutdown grace for running tasks, and one Chromium serves every file
+ * of the `bun test` process (a context per run: nothing is shared between runs).
  */
 import { mkdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page, type Response } from "playwright-core";
+import { createPostgresDatabase, TEST_DATABASE_URL } from "../support/databases.ts";
 import { freePort, startTaskflow, waitReady, type TaskflowProcess } from "../support/processes.ts";
 import { systemToolAvailable } from "../support/system-tools.ts";
 
@@ -48,23 +56,43 @@ export interface BrowserRun {
   liveConnected(): Promise<void>;
   /** Stops the taskflow process (the browser stays). */
   stopServer(): Promise<void>;
-  /** Starts it again on the same ports: with memory:// it starts empty. */
+  /** Starts it again on the same ports, on a fresh empty database (as memory:// would). */
   startServer(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Where a test server keeps its data: `--database-url` or `--data-dir` and how to throw it away. */
+interface Store {
+  flag: string;
+  drop(): Promise<void>;
+}
+
+async function freshStore(): Promise<Store> {
+  if (TEST_DATABASE_URL === null) return { flag: "--data-dir=memory://", drop: async () => {} };
+  const db = await createPostgresDatabase();
+  return { flag: `--database-url=${db.url}`, drop: db.drop };
+}
+
+/** Tests stop the server with tasks still running (`sleep 600`): kill them at once rather than wait 30 s. */
+const TEST_SHUTDOWN_GRACE = "--shutdown-grace=0";
+
+let sharedBrowser: Promise<Browser> | null = null;
+
+/** The process's Chromium, launched by the first run; Playwright kills it when the test process exits. */
+function browserOnce(): Promise<Browser> {
+  sharedBrowser ??= chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  return sharedBrowser;
 }
 
 export async function startBrowserRun(opts: BrowserRunOptions): Promise<BrowserRun> {
   mkdirSync(SHOTS, { recursive: true });
   const http = freePort();
   const base = `http://127.0.0.1:${http}`;
-  const args = ["--role=all", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`, ...opts.args];
-  const start = () => startTaskflow(args, { env: { TASKFLOW_LOG_LEVEL: "info" } });
+  const args = ["--role=all", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`, TEST_SHUTDOWN_GRACE, ...opts.args];
+  let store = await freshStore();
+  const start = () => startTaskflow([...args, store.flag], { env: { TASKFLOW_LOG_LEVEL: "info" } });
   let taskflow = start();
-  // A fresh browser (its own temporary profile); contexts share nothing.
-  const [browser] = await Promise.all([
-    chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true }),
-    waitReady(base, taskflow, 60_000),
-  ]);
+  const [browser] = await Promise.all([browserOnce(), waitReady(base, taskflow, 60_000)]);
   const context = await browser.newContext({ viewport: opts.viewport });
   const problems: string[] = [];
   const watch = (page: Page) => {
@@ -97,22 +125,26 @@ export async function startBrowserRun(opts: BrowserRunOptions): Promise<BrowserR
       noScript ??= await browser.newContext({ viewport: opts.viewport, javaScriptEnabled: false });
       return watch(await noScript.newPage());
     },
-    shot: (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true }),
+    // Transitions finish at once (a theme switched in place shows its end state, not a fade).
+    shot: (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, animations: "disabled" }),
     markDocument: () => page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true)),
     sameDocument: () => page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument === true),
     liveConnected: () => page.locator('#live-state[data-state="open"]').waitFor({ timeout: LIVE_MS }),
     async stopServer() {
       taskflow.kill("SIGTERM");
       await taskflow.exited;
+      await store.drop();
     },
     async startServer() {
+      store = await freshStore();
       taskflow = start();
       await waitReady(base, taskflow, 60_000);
     },
     async close() {
-      await browser.close();
+      await Promise.all([noScript?.close(), context.close()]);
       taskflow.kill("SIGTERM");
       await taskflow.exited;
+      await store.drop();
     },
   };
 }

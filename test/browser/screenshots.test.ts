@@ -54,19 +54,24 @@ describe.skipIf(!hasChromium)("dashboard screenshots", () => {
       ["failed-task", `/tasks/${failedId}`],
       ["workers", "/workers"],
     ] as const;
-    for (const theme of THEMES) {
-      await page.emulateMedia({ colorScheme: theme });
-      for (const size of SIZES) {
-        await page.setViewportSize(size);
-        for (const [name, path] of views) {
-          await page.goto(`${run.base}${path}`);
-          await run.liveConnected();
+    // Each view loads once per width; the theme switches in place (prefers-color-scheme), as a system's would.
+    for (const size of SIZES) {
+      await page.setViewportSize(size);
+      for (const [name, path] of views) {
+        await page.emulateMedia({ colorScheme: THEMES[0] });
+        await page.goto(`${run.base}${path}`);
+        await run.liveConnected();
+        await run.markDocument();
+        for (const theme of THEMES) {
+          await page.emulateMedia({ colorScheme: theme });
+          expect(await page.evaluate((t) => matchMedia(`(prefers-color-scheme: ${t})`).matches, theme)).toBe(true);
           const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
           expect(overflow).toBeLessThanOrEqual(0);
           // The phone's top bar is one line.
           if (size.width < 500) expect(await page.locator(".topbar").evaluate((el) => el.getBoundingClientRect().height)).toBeLessThan(48);
           await run.shot(`${name}-${size.width}-${theme}`);
         }
+        expect(await run.sameDocument()).toBe(true);
       }
     }
     expect(run.problems).toEqual([]);
