@@ -31,6 +31,8 @@ import { isUuid } from "../../core/uuid.ts";
 import type { OutputFeed } from "../live/output-feed.ts";
 import { followLogResponse, type LogEvents, type LogFollowDeps } from "../logs/log-follow.ts";
 import { LogHtml } from "./attempt-logs.ts";
+import { failureFacts } from "../tasks/failure-reasons.ts";
+import { waitingReasons } from "../tasks/waiting-reasons.ts";
 
 const hide = { detail: { hide: true } };
 
@@ -90,9 +92,10 @@ function taskListStream(request: Request, db: Db, live: DashboardLive, sse: SseO
         const seq = live.feed.lastSeq;
         serial(async () => {
           const page = await listTasks(db, f);
+          const [reasons, failures] = await Promise.all([waitingReasons(db, page.tasks), failureFacts(db, page.tasks)]);
           const base = { ...filterParams(filter), ...(limitChosen ? { limit: String(f.limit) } : {}) };
           const pager = { firstPage: f.after === null, newestHref: listUrl(base), olderHref: page.next ? listUrl({ ...base, cursor: encodeCursor(page.next) }) : null };
-          sink.send(TASK_LIST_EVENT, follower.resync(page.tasks, pager, new Date()), live.position(seq));
+          sink.send(TASK_LIST_EVENT, follower.resync(page.tasks, pager, new Date(), { reasons, failures }), live.position(seq));
         });
       },
     };

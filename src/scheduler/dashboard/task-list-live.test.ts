@@ -21,6 +21,7 @@ const batch = (changes: [TaskRow, string][]): FeedBatch => ({
   seq: ++seq,
   taskChanges: changes.map(([t, status]) => ({ id: t.id, status, attempt: 0 })),
   tasks: new Map(changes.map(([t]) => [t.id, t])),
+  failures: new Map(),
   workerChanges: [],
   workers: new Map(),
   scheduleChanges: [],

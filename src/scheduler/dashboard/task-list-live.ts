@@ -15,7 +15,7 @@ import type { TaskListFilter } from "../../db/queries/list-tasks.ts";
 import type { TaskRow as Task } from "../../db/schema/index.ts";
 import { LIST_LIMIT_DEFAULT, type ListQueryOptions } from "../tasks/list-query.ts";
 import type { FeedBatch } from "../live/change-feed.ts";
-import { TASK_ROWS_ID, TaskRows } from "../../../views/fragments/task-row.tsx";
+import { TASK_ROWS_ID, TaskRows, type TaskRowsProps } from "../../../views/fragments/task-row.tsx";
 import { listUrl, filterParams, NewerTasksBar, TasksPager, type TasksPagerProps } from "../../../views/pages/tasks.tsx";
 
 /** The task list's filters as the page shows them and its stream applies them. */
@@ -136,15 +136,18 @@ export class TaskListFollower {
     return listUrl({ ...filterParams(this.filter), ...(this.page.limit === LIST_LIMIT_DEFAULT ? {} : { limit: String(this.page.limit) }) });
   }
 
-  /** Replaces every row (and the pager) with a fresh page (after a gap in the feed); later batches follow these rows. */
-  resync(tasks: Task[], pager: TasksPagerProps, now: Date): string {
+  /**
+   * Replaces every row (and the pager) with a fresh page (after a gap in the feed),
+   * rendered as the page renders it (waiting and failure reasons); later batches follow these rows.
+   */
+  resync(tasks: Task[], pager: TasksPagerProps, now: Date, reasons: Pick<TaskRowsProps, "reasons" | "failures"> = {}): string {
     this.shown.clear();
     this.waiting.clear();
     for (const t of tasks) this.shown.add(t.id);
     this.oldest = pager.olderHref === null ? null : (tasks.at(-1) ?? null);
     this.barCount = 0;
     return [
-      `<tbody hx-swap-oob="innerHTML:#${TASK_ROWS_ID}">${TaskRows({ tasks, now }) as string}</tbody>`,
+      `<tbody hx-swap-oob="innerHTML:#${TASK_ROWS_ID}">${TaskRows({ tasks, now, ...reasons }) as string}</tbody>`,
       TasksPager({ ...pager, oob: true }) as string,
       NewerTasksBar({ count: 0, href: this.showHref() }) as string,
     ].join("\n");
