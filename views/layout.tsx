@@ -37,6 +37,19 @@ const NAV: { item: Exclude<NavItem, null>; href: string; label: string }[] = [
   { item: "new-task", href: "/tasks/new", label: "New task" },
 ];
 
+/**
+ * htmx's settings: an action refused (404 gone, 409 conflict, 422 bad input) answers
+ * a fragment saying why, swapped in place like a result; other errors swap nothing.
+ */
+const HTMX_CONFIG = JSON.stringify({
+  responseHandling: [
+    { code: "204", swap: false },
+    { code: "[23]..", swap: true },
+    { code: "^(404|409|422)$", swap: true, error: false },
+    { code: "[45]..", swap: false, error: true },
+  ],
+});
+
 /** A whole HTML document (with its doctype) around `children`. */
 export function Layout({ title, nav = null, now = new Date(), actions, children }: LayoutProps): string {
   const body = (
@@ -46,6 +59,7 @@ export function Layout({ title, nav = null, now = new Date(), actions, children 
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="color-scheme" content="light dark" />
         <meta name="server-now" content={String(now.getTime())} />
+        <meta name="htmx-config" content={HTMX_CONFIG} />
         <title safe>{`${title} · taskflow`}</title>
         <link rel="icon" href={ASSET_URLS.icon} type="image/svg+xml" />
         <link rel="stylesheet" href={ASSET_URLS.stylesheet} />

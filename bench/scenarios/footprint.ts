@@ -59,10 +59,12 @@ export async function footprintScenario(ctx: BenchContext): Promise<void> {
   const baseline = { name: "`taskflow version` wall time", value: version, unit: "ms" };
   const dir = mkdtempSync(join(tmpdir(), "taskflow-bench-"));
   try {
-    const cold = await timeToReady(ctx, join(dir, "data"));
-    ctx.report.add("footprint", "cold start to /readyz, new data dir (embedded PostgreSQL)", cold, "ms", { baseline });
-    const warm = await timeToReady(ctx, join(dir, "data"));
-    ctx.report.add("footprint", "cold start to /readyz, existing data dir", warm, "ms", { baseline });
+    const cold = await startEmbedded(ctx, join(dir, "data"));
+    ctx.report.add("footprint", "cold start to /readyz, new data dir (embedded PostgreSQL)", cold.readyMs, "ms", { baseline, target: atMost(5000, "ms") });
+    ctx.report.add("footprint", "RSS, idle --role=all on the embedded database, first start", cold.idleRss, "MB", { baseline: runtime, target: atMost(200, "MB") });
+    const warm = await startEmbedded(ctx, join(dir, "data"));
+    ctx.report.add("footprint", "cold start to /readyz, existing data dir", warm.readyMs, "ms", { baseline });
+    ctx.report.add("footprint", "RSS, idle --role=all on the embedded database, restarted", warm.idleRss, "MB", { baseline: runtime, target: atMost(200, "MB") });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -89,14 +91,19 @@ async function timeProcess(cmd: string[], runs = 5): Promise<number> {
   return quantile(times, 0.5);
 }
 
-/** From spawn to the first 200 of /readyz, `--role=all` on an embedded data dir; the process is stopped after. */
-async function timeToReady(ctx: BenchContext, dataDir: string): Promise<number> {
+/**
+ * `--role=all` on an embedded data dir: from spawn to the first 200 of /readyz, then
+ * its RSS once idle (the demo a new user leaves open); the process is stopped after.
+ */
+async function startEmbedded(ctx: BenchContext, dataDir: string): Promise<{ readyMs: number; idleRss: number }> {
   const t0 = performance.now();
   const cluster = await Cluster.start(
     { ...taskflowCommand(ctx), databaseUrl: null, dataDir, mode: "all", concurrency: 2 },
     null,
   );
-  const ms = performance.now() - t0;
+  const readyMs = performance.now() - t0;
+  await Bun.sleep(ctx.opts.smoke ? IDLE_SETTLE_SMOKE_MS : IDLE_SETTLE_MS);
+  const idleRss = rssMb(cluster.process("scheduler").proc.pid);
   await cluster.stop();
-  return ms;
+  return { readyMs, idleRss };
 }

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { durationFlag, parseCommandArgs, parseDuration } from "./args.ts";
+import { boolFlag, durationFlag, parseCommandArgs, parseDuration } from "./args.ts";
 import { UsageError } from "./errors.ts";
 import { findSpec } from "./spec.ts";
 
@@ -31,6 +31,8 @@ test("mistakes are one-line usage errors naming the flag", () => {
     throw new Error("no error");
   };
   expect(fails("ls", ["--bogus"])).toBe("unknown flag --bogus for ls (see taskflow help ls)");
+  expect(boolFlag(parseCommandArgs(findSpec("ls")!, ["--no-schedules"]), "no-schedules")).toBe(true);
+  expect(fails("ls", ["--no-schedules=yes"])).toContain("--no-schedules");
   expect(fails("ls", ["--status"])).toBe("--status needs a value (see taskflow help ls)");
   expect(fails("get", ["x", "--", "y"])).toBe("taskflow get takes no command after -- (see taskflow help get)");
   const args = parseCommandArgs(findSpec("wait")!, ["--timeout", "soon"]);

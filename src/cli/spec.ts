@@ -123,6 +123,7 @@ export const SPECS: CommandSpec[] = [
       queue: { type: "string", short: "q", value: "QUEUE", help: "only this queue" },
       search: { type: "string", value: "TEXT", help: "only names containing this text" },
       schedule: { type: "string", value: "ID", help: "only tasks this schedule made" },
+      "no-schedules": { type: "boolean", help: "hide tasks made by schedules" },
       limit: { type: "string", short: "l", value: "N", help: "at most N tasks, newest first (default 50, max 500)" },
       all: { type: "boolean", short: "a", help: "every matching task (pages through them all)" },
       watch: { type: "boolean", short: "w", help: "redraw as tasks change, until Ctrl-C" },

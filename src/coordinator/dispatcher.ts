@@ -145,7 +145,7 @@ export class Dispatcher implements Service {
       const refs = unsent.map((t) => ({ taskId: t.id, attempt: t.attempt, workerId: s.id }));
       await this.database.db.transaction((tx) => loseAttempts(tx, { attempts: refs }, `could not deliver to worker ${s.name}`));
     }
-    for (const t of tasks) if (!unsent.includes(t)) this.log.info("task {taskId} attempt {attempt} dispatched to {worker}", { taskId: t.id, attempt: t.attempt, worker: s.name });
+    for (const t of tasks) if (!unsent.includes(t)) this.log.debug("task {taskId} attempt {attempt} dispatched to {worker}", { taskId: t.id, attempt: t.attempt, worker: s.name });
     this.count(tasks, unsent);
   }
 

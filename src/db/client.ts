@@ -92,6 +92,14 @@ export const MEMORY_DATA_DIR = "memory://";
  * much WAL (1 GB by default) whatever retention prunes. 64 MB keeps it small.
  */
 const PGLITE_WAL_LIMITS = ["-c", "max_wal_size=64MB", "-c", "min_wal_size=32MB"];
+/**
+ * PGlite's PostgreSQL lives in WebAssembly memory, which never shrinks: the 128 MB
+ * shared_buffers default alone took the idle demo from ~150 to ~280 MB resident. Its
+ * files are read through the operating system's page cache anyway, so a small buffer
+ * pool costs the embedded database little (bench/README.md, footprint). VACUUM after a
+ * large prune would grow the memory by maintenance_work_mem (64 MB) for good: 16 MB.
+ */
+const PGLITE_MEMORY = ["-c", "shared_buffers=16MB", "-c", "maintenance_work_mem=16MB"];
 const POOL_SIZE_DEFAULT = 10;
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
@@ -158,22 +166,53 @@ class PostgresProbe {
   }
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
-  const inMemory = dataDir === MEMORY_DATA_DIR;
-  if (!inMemory) mkdirSync(dataDir, { recursive: true });
+/**
+ * `TASKFLOW_PGLITE_TEMPLATE`: a tarball of a freshly initialised data directory (as
+ * `initialisedDataDir()` writes it) that a new embedded database is unpacked from
+ * instead of running initdb, ~2.5 s of every first start here and 6× the unpacking.
+ * The test suite sets it (test/support/preload.ts): it starts hundreds of them.
+ */
+function initdbTemplate(): Blob | undefined {
+  const path = process.env.TASKFLOW_PGLITE_TEMPLATE;
+  return path && existsSync(path) ? Bun.file(path) : undefined;
+}
+
+async function createPglite(dataDir: string | undefined, loadDataDir: Blob | undefined): Promise<PGlite> {
   // Files come from the binary (or node_modules under `bun run`): nothing beside the executable.
   const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
     WebAssembly.compile(await Bun.file(pgliteWasm).arrayBuffer()),
     WebAssembly.compile(await Bun.file(initdbWasm).arrayBuffer()),
   ]);
-  const client = await PGlite.create({
-    dataDir: inMemory ? undefined : dataDir,
+  return PGlite.create({
+    dataDir,
+    loadDataDir,
     pgliteWasmModule,
     initdbWasmModule,
     fsBundle: Bun.file(pgliteData),
-    startParams: [...PGlite.defaultStartParams, ...PGLITE_WAL_LIMITS],
+    startParams: [...PGlite.defaultStartParams, ...PGLITE_WAL_LIMITS, ...PGLITE_MEMORY],
     extensions: { pg_trgm: { name: "pg_trgm", setup: async () => ({ bundlePath: await extensionBundle(pgTrgmBundle) }) } },
   });
+}
+
+/** A freshly initialised (initdb, no migrations) in-memory data directory as an uncompressed tarball. */
+export async function initialisedDataDir(): Promise<Blob> {
+  const client = await createPglite(undefined, undefined);
+  try {
+    return await client.dumpDataDir("none");
+  } finally {
+    await client.close();
+  }
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  const inMemory = dataDir === MEMORY_DATA_DIR;
+  if (!inMemory) mkdirSync(dataDir, { recursive: true });
+  const isNew = inMemory || !existsSync(join(dataDir, "PG_VERSION"));
+  const client = await createPglite(inMemory ? undefined : dataDir, isNew ? initdbTemplate() : undefined);
+  // initdb runs in a WebAssembly instance of its own (~600 MB at its peak on a first
+  // start) that nothing references once PGlite is up: collect it now, not whenever an
+  // idle demo's heap next grows.
+  Bun.gc(true);
   return {
     db: drizzlePglite(client, { schema }) as unknown as Db,
     kind: "pglite",

@@ -201,7 +201,7 @@ export class WorkerService implements Service {
     if (a.pid === 0) return;
     // Sent before the log line is written: started_at waits for this message.
     this.#connection?.send({ started: { task_id: a.taskId, attempt: a.attempt, started_at_ms: Math.floor(a.startedAt), spawned_at_us: Math.round(a.startedAt * 1000), pid: a.pid } });
-    this.#log.info("task {taskId} attempt {attempt} started ({name}, pid {pid})", { taskId: a.taskId, attempt: a.attempt, name: a.name, pid: a.pid });
+    this.#log.debug("task {taskId} attempt {attempt} started ({name}, pid {pid})", { taskId: a.taskId, attempt: a.attempt, name: a.name, pid: a.pid });
   }
 
   #onCancel(c: CancelOutput): void {

@@ -2,8 +2,9 @@
  * The dashboard in a real browser: headless Chromium (playwright-core) against a
  * real `taskflow --role=all` process. It submits a task from the form (first with
  * an error), watches its row complete without a reload, reads its output on its
- * page, cancels a running task, and finds the worker. Every page is saved under
- * test-output/screenshots/, and any console error or failed request fails the run.
+ * page, cancels a running task (confirmed in place) and retries it, and finds the
+ * worker. Every page is saved under test-output/screenshots/, and any console
+ * error or failed request fails the run.
  *
  * Needs /usr/bin/chromium (`apt-get install -y chromium`): skipped with a reason without it;
  * .ci/run installs it and requires it (see browser-run.ts).
@@ -104,23 +105,26 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     await shot("task-detail");
   });
 
-  test("a running `sleep 30` is cancelled from its page", async () => {
-    // It takes a second to die on TERM, so its end comes after the page reloaded from the cancel.
+  test("a running task is cancelled from its page after a confirmation in place, then retried in place", async () => {
+    // It takes a second to die on TERM, so its end comes after the cancel's answer.
     const task = await api("/api/tasks", { name: "long sleep", command: "trap 'sleep 1; exit 1' TERM; while true; do sleep 0.1; done" });
     await page.goto(`${base}/tasks/${task.id}`);
     await liveConnected();
     await markDocument();
     await page.locator("#task-summary .title-row .badge-running").waitFor({ timeout: LIVE_MS });
-    // A running task asks first: its attempt will be killed.
+    // A running task asks first, in place: its attempt will be killed.
     await page.click(".actions button:has-text('Cancel')");
-    await page.locator("h1", { hasText: "Cancel a running task?" }).waitFor();
-    await Promise.all([page.waitForURL(`${base}/tasks/${task.id}`), page.click("button:has-text('Cancel it')")]);
-    await page.locator("#task-summary .title-row .badge-cancelled").waitFor();
-    await liveConnected();
-    await markDocument();
+    const panel = page.locator("#task-action-panel");
+    await panel.locator(".bulk-title", { hasText: "Cancel a running task?" }).waitFor();
+    expect(await sameDocument()).toBe(true);
+    await panel.locator("button:has-text('Cancel it')").click();
+    await panel.locator(".notice", { hasText: "Cancelled long sleep." }).waitFor();
     expect(await page.locator(".attempt-head", { hasText: "running" }).count()).toBe(1);
-    expect(await page.locator(".actions button", { hasText: "Retry" }).isEnabled()).toBe(true);
-    await page.locator(".timeline-item .badge-cancelled").waitFor();
+    // The summary follows live: cancelled, Retry enabled.
+    await page.locator("#task-summary .title-row .badge-cancelled").waitFor({ timeout: LIVE_MS });
+    await page.locator("#task-summary .actions button:has-text('Retry'):enabled").waitFor({ timeout: LIVE_MS });
+    await page.locator(".timeline-item .badge-cancelled").waitFor({ timeout: LIVE_MS });
+    expect(page.url()).toBe(`${base}/tasks/${task.id}`);
     // The attempt was killed on the worker: its result arrives and the slot frees up.
     await waitFor("the worker to free the slot", async () => (await api("/api/workers")).workers[0]?.running === 0, LIVE_MS);
     // The open page shows the attempt's end without a reload: the kill's error, its run time, no live log.
@@ -129,6 +133,12 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     expect(await page.locator("pre.log[data-follow]").count()).toBe(0);
     expect(await sameDocument()).toBe(true);
     await shot("task-cancelled");
+    // Retry, in place too: the result names the fresh budget.
+    await page.click("#task-summary .actions button:has-text('Retry')");
+    await panel.locator(".notice", { hasText: "Retried long sleep: manual retry #1, a fresh budget of 4 attempts." }).waitFor();
+    await page.locator("#task-summary .title-row .badge-running").waitFor({ timeout: LIVE_MS });
+    expect(await sameDocument()).toBe(true);
+    await api(`/api/tasks/${task.id}/cancel`, {});
   });
 
   test("a running task's output appears live, coloured, with markup as text, and follows the end", async () => {

@@ -1,10 +1,11 @@
 /**
  * The dashboard's live behaviour in Chromium against a real `taskflow --role=all`
- * (issue 21): a filtered list follows tasks entering and leaving its filter, the
- * first page keeps its size behind an "N newer tasks" bar, and a lost server shows
- * the disconnected banner (greyed page, ages stopped) within 3 s, reconnects with a
+ * (issue 21): a filtered list follows tasks entering and leaving its filter, a
+ * row failing live shows its failure reason (stderr's last line), the first page
+ * keeps its size behind an "N newer tasks" bar, and a lost server shows the
+ * disconnected banner (greyed page, ages stopped) within 3 s, reconnects with a
  * bounded number of console errors, and a task page whose task is gone after the
- * in-memory restart says so instead of "live".
+ * restart (on a fresh, empty database) says so instead of "live".
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
@@ -53,6 +54,19 @@ describe.skipIf(!hasChromium)("live dashboard in Chromium", () => {
     expect(await run.sameDocument()).toBe(true);
   });
 
+  test("a task that fails while the list is open shows stderr's last line live, as the rendered page does", async () => {
+    await page.goto(`${base}/tasks?q=live-failure`);
+    await run.liveConnected();
+    await run.markDocument();
+    const task = await api("/api/tasks", { name: "live-failure", command: "echo 'starting'; echo 'disk quota exceeded on /var/spool' >&2; exit 4", max_retries: 0 });
+    const reason = page.locator(`#task-${task.id} .failure-reason`);
+    await page.locator(`#task-${task.id} .badge-failed`).waitFor({ timeout: LIVE_MS });
+    expect(await reason.innerText()).toBe("disk quota exceeded on /var/spool");
+    expect(await run.sameDocument()).toBe(true);
+    await page.reload();
+    expect(await reason.innerText()).toBe("disk quota exceeded on /var/spool");
+  });
+
   test("the first page keeps its size: newer tasks wait behind a bar, the Older link stays", async () => {
     for (let i = 0; i < 4; i++) await api("/api/tasks", { name: `capped-${i}`, command: "true", queue: "capped" });
     await page.goto(`${base}/tasks?queue=capped&limit=3`);
@@ -91,9 +105,11 @@ describe.skipIf(!hasChromium)("live dashboard in Chromium", () => {
     expect(await overview.evaluate(() => getComputedStyle(document.querySelector("main")!).opacity)).not.toBe("1");
     // Ages stop ticking while the page is out of date.
     await taskPage.locator("#live-banner").waitFor({ state: "visible", timeout: 3000 });
-    const age = taskPage.locator("time[data-rel]").first();
+    const age = taskPage.locator('time[data-rel="ago"]').first();
     const frozen = await age.innerText();
-    await overview.waitForTimeout(6000);
+    // A ticking page would change this text within a second and a half once it reads past "just now" (5 s).
+    const wouldHaveTicked = Math.max(Date.parse((await age.getAttribute("datetime"))!) + 5000, Date.now()) + 1500;
+    await overview.waitForTimeout(wouldHaveTicked - Date.now());
     expect(await age.innerText()).toBe(frozen);
     await overview.screenshot({ path: `${process.cwd()}/test-output/screenshots/disconnected.png` });
 
@@ -106,7 +122,7 @@ describe.skipIf(!hasChromium)("live dashboard in Chromium", () => {
     // Two pages over ~10 s away: without the bounded probe this was ~70 errors in 15 s for one page.
     expect(outageErrors.length).toBeLessThanOrEqual(20);
 
-    // The restarted in-memory server has no such task: the open task page says it is gone, not "live".
+    // The restarted server (a fresh, empty database) has no such task: the open task page says it is gone, not "live".
     await taskPage.locator("[data-task-gone]").waitFor({ timeout: 15_000 });
     expect(await taskPage.locator("#live-state").innerText()).toBe("task gone");
     await taskPage.close();

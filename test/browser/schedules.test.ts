@@ -1,6 +1,6 @@
 /**
  * The schedules page in a real browser: headless Chromium (playwright-core)
- * against a real `taskflow --role=all --data-dir=memory://` process. It creates
+ * against a real `taskflow --role=all` process (browser-run.ts). It creates
  * an every-second schedule from the form, watches its last run and that run's
  * task status change without a reload, pauses it, sees the paused badge,
  * follows its tasks link, and checks the pages at a phone's width. Screenshots go to test-output/screenshots/; any console

@@ -2,7 +2,8 @@
  * Screenshots of the main dashboard views for review and for the README: the
  * overview, the task list, a failed task's page and the workers page, at a laptop's
  * 1366×800 and a phone's 390×844, in light and dark mode, saved under
- * test-output/screenshots/ (`<view>-<width>-<theme>.png`; CI keeps the folder).
+ * test-output/screenshots/ (`<view>-<width>-<theme>.png`). CI keeps the folder:
+ * .ci/run copies it to ${CI_ARTIFACTS_DIR:-.ci/artifacts}/screenshots at exit, pass or fail.
  * docs/dashboard.png (the README's) is overview-1366-light.png copied by hand when
  * the dashboard changes. Each page must fit its width, with no console errors.
  */
@@ -53,19 +54,24 @@ describe.skipIf(!hasChromium)("dashboard screenshots", () => {
       ["failed-task", `/tasks/${failedId}`],
       ["workers", "/workers"],
     ] as const;
-    for (const theme of THEMES) {
-      await page.emulateMedia({ colorScheme: theme });
-      for (const size of SIZES) {
-        await page.setViewportSize(size);
-        for (const [name, path] of views) {
-          await page.goto(`${run.base}${path}`);
-          await run.liveConnected();
+    // Each view loads once per width; the theme switches in place (prefers-color-scheme), as a system's would.
+    for (const size of SIZES) {
+      await page.setViewportSize(size);
+      for (const [name, path] of views) {
+        await page.emulateMedia({ colorScheme: THEMES[0] });
+        await page.goto(`${run.base}${path}`);
+        await run.liveConnected();
+        await run.markDocument();
+        for (const theme of THEMES) {
+          await page.emulateMedia({ colorScheme: theme });
+          expect(await page.evaluate((t) => matchMedia(`(prefers-color-scheme: ${t})`).matches, theme)).toBe(true);
           const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
           expect(overflow).toBeLessThanOrEqual(0);
           // The phone's top bar is one line.
           if (size.width < 500) expect(await page.locator(".topbar").evaluate((el) => el.getBoundingClientRect().height)).toBeLessThan(48);
           await run.shot(`${name}-${size.width}-${theme}`);
         }
+        expect(await run.sameDocument()).toBe(true);
       }
     }
     expect(run.problems).toEqual([]);

@@ -197,6 +197,12 @@ describe("schedules and workers", () => {
     const ran = await cli(["schedules", "run-now", id.slice(0, 8)]);
     expect(ran.code).toBe(0);
     expect((await api(`/api/tasks/${ran.stdout.trim()}`)).schedule_id).toBe(id);
+    // ls --no-schedules hides it, and keeps a task submitted by hand.
+    const byHand = (await cli(["submit", "--name", "by hand", "--", "true"])).stdout.trim();
+    const listed = JSON.parse((await cli(["ls", "--json", "--all", "--no-schedules"])).stdout).tasks.map((t: { id: string }) => t.id);
+    expect(listed).toContain(byHand);
+    expect(listed).not.toContain(ran.stdout.trim());
+    expect(await cli(["ls", "--no-schedules", "--schedule", id])).toMatchObject({ code: 2, stdout: "" });
     expect((await cli(["schedules", "rm", id])).code).toBe(0);
     expect((await cli(["schedules", "rm", id])).code).toBe(1);
   });

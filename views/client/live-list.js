@@ -1,6 +1,6 @@
 // The live task list (progressive enhancement): the stream inserts rows that start
 // matching at the top of the list; this puts each at its place, newest first, by the
-// `data-order` the server gives every row (creation time, then id).
+// `data-order` the server gives every row (creation time, then seq).
 (function () {
   "use strict";
   function place() {

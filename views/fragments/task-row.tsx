@@ -10,6 +10,7 @@ import { StatusBadge } from "../components/status-badge.tsx";
 import { Age, RelativeTime } from "../components/time.tsx";
 import { formatDuration } from "../format.ts";
 import { failureReason } from "../../src/core/failure-reason.ts";
+import type { FailureFacts } from "../../src/db/queries/load-failure-facts.ts";
 
 /** The element id of a task's row: stream updates find the row by it. */
 export const taskRowId = (id: string) => `task-${id}`;
@@ -25,20 +26,24 @@ export interface TaskRowProps {
   waiting?: string | null;
   /** Shown on a live list whose filters it no longer matches: kept in place, marked. */
   left?: boolean;
-  /** Why its last attempt failed (the list page loads the stderr line; live rows fall back to the error). */
-  reason?: string | null;
+  /**
+   * What its last attempt's end says (the page loads it, the change feed loads it
+   * for live rows): the failure reason is the error, or stderr's last line.
+   */
+  failure?: FailureFacts | null;
 }
 
 /**
  * The list's order as one string that sorts like it (newest first when sorted
- * descending): creation time, then id. live-list.js places inserted rows by it.
+ * descending): creation time, then seq (zero-padded, so text order is number order).
+ * live-list.js places inserted rows by it.
  */
 export function rowOrder(t: Task): string {
-  return `${t.createdAt.toISOString()} ${t.id}`;
+  return `${t.createdAt.toISOString()} ${String(t.seq).padStart(16, "0")}`;
 }
 
-export function TaskRow({ task: t, now, oob = false, waiting = null, left = false, reason = null }: TaskRowProps) {
-  const failure = t.error === null || t.status === "completed" ? null : (reason ?? failureReason(t.error, null));
+export function TaskRow({ task: t, now, oob = false, waiting = null, left = false, failure: facts = null }: TaskRowProps) {
+  const failure = t.error === null || t.status === "completed" ? null : failureReason(facts?.error ?? t.error, facts?.stderrLastLine ?? null);
   return (
     <tr id={taskRowId(t.id)} class={left ? "task-row row-left" : "task-row"} hx-swap-oob={oob ? "true" : undefined} data-status={t.status} data-order={rowOrder(t)}>
       <td data-label="Status">
@@ -117,11 +122,20 @@ export function NewTaskRows({ tasks, now }: { tasks: Task[]; now: Date }) {
 }
 
 /** The rows of a list page, or a line saying none match. */
-export function TaskRows({ tasks, now, reasons, failures }: { tasks: Task[]; now: Date; reasons?: Map<string, string | null>; failures?: Map<string, string | null> }) {
+export interface TaskRowsProps {
+  tasks: Task[];
+  now: Date;
+  /** Why each scheduled task waits, by id. */
+  reasons?: Map<string, string | null>;
+  /** What each failed task's last attempt says, by id. */
+  failures?: Map<string, FailureFacts>;
+}
+
+export function TaskRows({ tasks, now, reasons, failures }: TaskRowsProps) {
   return (
     <>
       {tasks.map((t) => (
-        <TaskRow task={t} now={now} waiting={reasons?.get(t.id) ?? null} reason={failures?.get(t.id) ?? null} />
+        <TaskRow task={t} now={now} waiting={reasons?.get(t.id) ?? null} failure={failures?.get(t.id) ?? null} />
       ))}
       <tr class="empty-row">
         <td colspan="8" class="empty">

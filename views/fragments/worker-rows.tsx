@@ -10,6 +10,7 @@ import { StatusBadge } from "../components/status-badge.tsx";
 import { Age, RelativeTime } from "../components/time.tsx";
 import { formatDuration } from "../format.ts";
 import { LabelList } from "../components/label-list.tsx";
+import { intoPanel, WORKER_NOTICE_ID } from "./action-panel.tsx";
 
 export const WORKER_ROWS_ID = "worker-rows";
 
@@ -32,12 +33,13 @@ export function WorkerRows({ workers, now, tasks = new Map() }: { workers: Worke
   );
 }
 
-function WorkerRowView({ worker: w, now, tasks }: { worker: WorkerRow; now: Date; tasks: WorkerTask[] }) {
+/** One worker's row; `oob` when an action's answer replaces it before the stream does. */
+export function WorkerRowView({ worker: w, now, tasks, oob = false }: { worker: WorkerRow; now: Date; tasks: WorkerTask[]; oob?: boolean }) {
   const dead = w.status === "dead";
   const left = workerStatus(w) === "left";
   const load = w.concurrency > 0 ? Math.min(1, w.running / w.concurrency) : 0;
   return (
-    <tr id={`worker-${w.id}`} class={dead ? "worker-row is-dead" : "worker-row"} data-status={workerStatus(w)}>
+    <tr id={`worker-${w.id}`} class={dead ? "worker-row is-dead" : "worker-row"} data-status={workerStatus(w)} hx-swap-oob={oob ? "true" : undefined}>
       <td data-label="Name">
         <strong class="token" title={attributeText(w.name)} safe>
           {w.name}
@@ -107,12 +109,16 @@ export function workerStatus(w: WorkerRow): string {
   return w.status === "dead" && w.stopReason === "left" ? "left" : w.status;
 }
 
-/** Drain (stop taking tasks, finish the running ones) or Resume: plain form posts, for live sessions only. */
+/**
+ * Drain (stop taking tasks, finish the running ones) or Resume, for live sessions
+ * only: plain form posts, or with htmx a post in place whose result shows above the table.
+ */
 export function WorkerActions({ worker: w }: { worker: WorkerRow }) {
   if (w.status === "dead") return <></>;
   const drain = w.status === "alive";
+  const action = `/workers/${w.id}/${drain ? "drain" : "resume"}`;
   return (
-    <form method="post" action={`/workers/${w.id}/${drain ? "drain" : "resume"}`} class="worker-action">
+    <form method="post" action={action} class="worker-action" hx-post={action} {...intoPanel(WORKER_NOTICE_ID)}>
       <button type="submit" class="button subtle" title={drain ? "Take no new tasks; the running ones finish" : "Take tasks again"}>
         {drain ? "Drain" : "Resume"}
       </button>

@@ -1,11 +1,13 @@
 /**
  * The last day's failed tasks grouped by name and failure reason, most failures
  * first (the same groups as GET /api/failures), each with Retry all and Cancel
- * all: links to the bulk confirmation, which counts what they touch.
+ * all: links to the bulk confirmation, which counts what they touch (a page of
+ * its own without JavaScript, the panel above the table with htmx).
  */
 import type { FailureGroupJson } from "../../src/scheduler/failures/model.ts";
 import { RelativeTime } from "../components/time.tsx";
 import { formatCount } from "../format.ts";
+import { ActionPanel, BULK_PANEL_ID, intoPanel } from "../fragments/action-panel.tsx";
 import { Layout, type PageChrome } from "../layout.tsx";
 
 export interface FailuresPageProps extends PageChrome {
@@ -30,6 +32,7 @@ export function FailuresPage({ groups, total, truncated, now, actions }: Failure
       <p class="muted" safe>
         {`${formatCount(total)}${truncated ? "+" : ""} ${total === 1 ? "task" : "tasks"} failed in the last 24 hours, grouped by name and reason.`}
       </p>
+      <ActionPanel id={BULK_PANEL_ID} />
       <div class="table-wrap">
         <table class="failure-groups stack-on-phone">
           <thead>
@@ -68,10 +71,10 @@ export function FailuresPage({ groups, total, truncated, now, actions }: Failure
                   <RelativeTime at={new Date(g.last_failed_at)} now={now} />
                 </td>
                 <td data-label="Actions" class="row-actions">
-                  <a class="button" href={bulkHref("retry", g.name, "failed")} title="Retry the failed tasks of this name (counted first)">
+                  <a class="button" href={bulkHref("retry", g.name, "failed")} hx-get={bulkHref("retry", g.name, "failed")} {...intoPanel(BULK_PANEL_ID)} title="Retry the failed tasks of this name (counted first)">
                     Retry all
                   </a>
-                  <a class="button subtle" href={bulkHref("cancel", g.name)} title="Cancel the unfinished tasks of this name (counted first)">
+                  <a class="button subtle" href={bulkHref("cancel", g.name)} hx-get={bulkHref("cancel", g.name)} {...intoPanel(BULK_PANEL_ID)} title="Cancel the unfinished tasks of this name (counted first)">
                     Cancel all
                   </a>
                 </td>
@@ -80,7 +83,7 @@ export function FailuresPage({ groups, total, truncated, now, actions }: Failure
           </tbody>
         </table>
       </div>
-      <p class="muted footnote">Retry all and Cancel all act on every task of that name, whatever its reason; the next page counts them before anything changes.</p>
+      <p class="muted footnote">Retry all and Cancel all act on every task of that name, whatever its reason; a confirmation counts them before anything changes.</p>
     </Layout>
   );
 }

@@ -7,6 +7,7 @@ import { TaskSummary } from "../fragments/task-summary.tsx";
 import { waitingReason } from "../../src/core/waiting-reason.ts";
 import { TaskTimeline } from "../fragments/task-timeline.tsx";
 import { FanoutChildren } from "../fragments/fanout-children.tsx";
+import { ActionPanel, TASK_ACTION_PANEL_ID } from "../fragments/action-panel.tsx";
 import { Layout, type PageChrome } from "../layout.tsx";
 import { TASK_DETAIL_EVENTS } from "../live-events.ts";
 
@@ -52,6 +53,8 @@ export function TaskDetailPage({ detail, logs, now, streamUrl, notice, actions }
         <section class="panel" id="task-summary" sse-swap={TASK_DETAIL_EVENTS.summary}>
           <TaskSummary task={detail.task} now={now} notice={notice} waitingReason={detail.waiting ? waitingReason(detail.waiting) : null} failureReason={taskFailureReason(detail)} />
         </section>
+        {/* Outside the summary: the stream replaces the summary, not a confirmation or a result shown here. */}
+        <ActionPanel id={TASK_ACTION_PANEL_ID} />
         {detail.task.fanout !== null && (
           <section class="panel" aria-labelledby="h-children">
             <h2 id="h-children">Children</h2>

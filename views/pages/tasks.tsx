@@ -1,6 +1,6 @@
 /**
  * The task list: filters (status, queue, name search, the schedule that made
- * them), newest first, keyset pagination. Live: rows update in place and, on the first page, new tasks that
+ * them, tasks made by schedules hidden), newest first, keyset pagination. Live: rows update in place and, on the first page, new tasks that
  * match the filters appear at the top; elsewhere a notice offers a refresh.
  */
 import { TASK_STATUSES } from "../../src/core/task-status.ts";
@@ -12,14 +12,16 @@ import { attributeText } from "../attribute-text.ts";
 import { Layout, type PageChrome } from "../layout.tsx";
 import { BulkDoneNotice, type BulkVerb } from "./bulk-confirm.tsx";
 import { TASK_LIST_EVENT } from "../live-events.ts";
+import { ActionPanel, BULK_PANEL_ID, intoPanel } from "../fragments/action-panel.tsx";
+import type { FailureFacts } from "../../src/db/queries/load-failure-facts.ts";
 import type { TaskListFilterView } from "../../src/scheduler/dashboard/task-list-live.ts";
 
 export interface TasksPageProps extends PageChrome {
   tasks: TaskRow[];
   /** Why each scheduled task waits, by id. */
   reasons?: Map<string, string | null>;
-  /** Why each failed (or retrying) task's last attempt failed, by id. */
-  failures?: Map<string, string | null>;
+  /** What each failed (or retrying) task's last attempt says, by id: its failure reason's facts. */
+  failures?: Map<string, FailureFacts>;
   filter: TaskListFilterView;
   /** Cursor of the next (older) page, or null on the last page. */
   nextCursor: string | null;
@@ -90,16 +92,26 @@ export function TasksPage({ tasks, reasons, failures, filter, nextCursor, firstP
               </a>
             </span>
           )}
+          {filter.fromSchedule === true ? (
+            <input type="hidden" name="from_schedule" value="true" />
+          ) : (
+            // Checked, the form sends from_schedule=false; unchecked, nothing: a plain GET field, no script needed.
+            <label class="check">
+              <input type="checkbox" name="from_schedule" value="false" checked={filter.fromSchedule === false} />
+              <span>Hide tasks made by schedules</span>
+            </label>
+          )}
           <button type="submit" class="button">
             Filter
           </button>
-          {(statusValue !== "" || filter.queue !== null || filter.q !== null || filter.schedule !== null) && (
+          {(statusValue !== "" || filter.queue !== null || filter.q !== null || filter.schedule !== null || filter.fromSchedule !== null) && (
             <a href="/tasks" class="button subtle">
               Clear
             </a>
           )}
         </form>
         {problems.length === 0 && <BulkActions filter={filter} />}
+        <ActionPanel id={BULK_PANEL_ID} />
         {bulkDone !== null && <BulkDoneNotice action={bulkDone.action} changed={bulkDone.changed} />}
         {problems.length > 0 && (
           <ul class="error-box" role="alert">
@@ -139,11 +151,12 @@ export function TasksPage({ tasks, reasons, failures, filter, nextCursor, firstP
 
 /**
  * Cancel or retry every task the list's filters select (not only this page): a
- * plain GET form to the confirmation page, which says how many tasks it touches.
+ * GET form to the confirmation, which says how many tasks it touches: a page of
+ * its own without JavaScript, swapped into the bulk panel below with htmx.
  */
 export function BulkActions({ filter }: { filter: TaskListFilterView }) {
   return (
-    <form class="bulk-actions" method="get" action="/tasks/bulk">
+    <form class="bulk-actions" method="get" action="/tasks/bulk" hx-get="/tasks/bulk" {...intoPanel(BULK_PANEL_ID)}>
       {Object.entries(filterParams(filter)).map(([name, value]) => (
         <input type="hidden" name={name} value={attributeText(value)} />
       ))}
@@ -165,6 +178,7 @@ export function filterParams(f: TaskListFilterView): Record<string, string> {
   if (f.queue !== null) out.queue = f.queue;
   if (f.q !== null) out.q = f.q;
   if (f.schedule !== null) out.schedule_id = f.schedule;
+  if (f.fromSchedule !== null) out.from_schedule = String(f.fromSchedule);
   return out;
 }
 

@@ -2,6 +2,7 @@
 import type { WorkerRow } from "../../src/db/schema/index.ts";
 import type { WorkerTask } from "../../src/db/queries/list-worker-tasks.ts";
 import { WorkerRows, WORKER_ROWS_ID } from "../fragments/worker-rows.tsx";
+import { ActionPanel, WORKER_NOTICE_ID } from "../fragments/action-panel.tsx";
 import { Layout, type PageChrome } from "../layout.tsx";
 import { LIVE_PATHS, WORKERS_EVENT } from "../live-events.ts";
 
@@ -12,6 +13,7 @@ export function WorkersPage({ workers, now, actions, tasks }: { workers: WorkerR
         <div class="page-head">
           <h1>Workers</h1>
         </div>
+        <ActionPanel id={WORKER_NOTICE_ID} />
         <div class="table-wrap">
           <table class="workers stack-on-phone">
             <thead>

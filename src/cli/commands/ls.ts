@@ -30,7 +30,10 @@ export async function run({ args, output, api: connect }: CommandContext): Promi
     if (v !== undefined) query.set(param, v);
   }
   const schedule = stringFlag(args, "schedule");
+  const noSchedules = boolFlag(args, "no-schedules");
+  if (schedule !== undefined && noSchedules) throw new UsageError("give --schedule or --no-schedules, not both");
   if (schedule !== undefined) query.set("schedule_id", await resolveScheduleId(api, schedule));
+  if (noSchedules) query.set("from_schedule", "false");
   if (limit !== undefined) query.set("limit", String(limit));
   if (all) query.set("limit", String(ALL_PAGE));
 

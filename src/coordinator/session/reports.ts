@@ -16,7 +16,7 @@ import type { WorkerSession } from "./worker-session.ts";
 export async function onStarted(session: WorkerSession, s: TaskStartedOutput, deps: ConnectDeps): Promise<void> {
   const ref = { taskId: s.task_id, attempt: s.attempt, workerId: session.id };
   if (await deps.reports.started({ ...ref, spawnedAtUs: spawnStamp(s.spawned_at_us) })) {
-    deps.log.info("task {taskId} attempt {attempt} running on {worker}", { taskId: s.task_id, attempt: s.attempt, worker: session.name });
+    deps.log.debug("task {taskId} attempt {attempt} running on {worker}", { taskId: s.task_id, attempt: s.attempt, worker: session.name });
     return;
   }
   // Not moved to running: a duplicate report is fine; an attempt that is no longer current must die.

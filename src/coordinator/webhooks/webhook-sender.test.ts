@@ -81,7 +81,7 @@ describeEachBackend("webhook sender", (backend) => {
     const body = JSON.parse(r.body);
     const [delivery] = await deliveriesOf(h.id);
     expect(body).toMatchObject({ id: delivery!.id, event: "task.failed", webhook_id: h.id, task: { id: t.id, name: "backup", status: "failed" } });
-    expect(body.text).toContain('task "backup" failed for good after 4 attempts');
+    expect(body.text).toContain('task "backup" failed for good after attempt 4 of at most 4');
     expect(r.headers.get("x-taskflow-delivery")).toBe(delivery!.id);
     expect(r.headers.get("x-taskflow-event")).toBe("task.failed");
     expect(delivery).toMatchObject({ status: "delivered", attempts: 1, lastStatusCode: 200 });
@@ -200,13 +200,23 @@ describeEachBackend("webhook sender", (backend) => {
     expect((await deliveriesOf(h.id)).map((x) => (x.payload.task as { name: string }).name).sort()).toEqual(["pending", "recent"]);
   });
 
+  test("after a manual retry, the payload carries the budget and the text counts in it", async () => {
+    await hook();
+    const t = await insertTask(d.db, { name: "retried", status: "failed", attempt: 8, retryBase: 4, manualRetries: 1, exitCode: 1, error: "exit code 1" });
+    await recordTransitions(d.db, [{ taskId: t.id, attempt: 8, status: "failed", message: "attempt 8 failed, no retries left" }]);
+    await sender().runOnce();
+    const body = JSON.parse(received[0]!.body);
+    expect(body.task).toMatchObject({ attempt: 8, retry_base: 4, manual_retries: 1, max_retries: 3 });
+    expect(body.text).toContain('task "retried" failed for good after attempt 4 of at most 4 (manual retry #1, attempt 8 in all)');
+  });
+
   test("format slack sends only {text}", async () => {
     await hook({ format: "slack" });
     await failTask("nightly");
     await sender().runOnce();
     const body = JSON.parse(received[0]!.body);
     expect(Object.keys(body)).toEqual(["text"]);
-    expect(body.text).toStartWith('taskflow: task "nightly" failed for good after 4 attempts: exit code 1 [queue default, id ');
+    expect(body.text).toStartWith('taskflow: task "nightly" failed for good after attempt 4 of at most 4: exit code 1 [queue default, id ');
   });
 
   test("start/stop: the loop delivers by itself and stops cleanly (twice is safe)", async () => {

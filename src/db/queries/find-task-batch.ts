@@ -6,7 +6,7 @@
 import { and, sql } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { tasks } from "../schema/index.ts";
-import { POSITION_FORMAT, taskListConditions, type TaskListFilter, type TaskPosition } from "./list-tasks.ts";
+import { LIST_ORDER, POSITION_FORMAT, taskListConditions, type TaskListFilter, type TaskPosition } from "./list-tasks.ts";
 
 export interface TaskBatch {
   ids: string[];
@@ -16,11 +16,11 @@ export interface TaskBatch {
 
 export async function findTaskBatch(db: Db, f: Omit<TaskListFilter, "limit">, limit: number): Promise<TaskBatch> {
   const found = await db
-    .select({ id: tasks.id, position: sql<string>`to_char(${tasks.createdAt} at time zone 'UTC', ${POSITION_FORMAT})` })
+    .select({ id: tasks.id, seq: tasks.seq, position: sql<string>`to_char(${tasks.createdAt} at time zone 'UTC', ${POSITION_FORMAT})` })
     .from(tasks)
     .where(and(...taskListConditions(f)))
-    .orderBy(sql`${tasks.createdAt} desc nulls last`, sql`${tasks.id} desc nulls last`)
+    .orderBy(...LIST_ORDER)
     .limit(limit);
   const last = found.at(-1);
-  return { ids: found.map((r) => r.id), next: found.length === limit && last ? { createdAt: last.position, id: last.id } : null };
+  return { ids: found.map((r) => r.id), next: found.length === limit && last ? { createdAt: last.position, seq: last.seq } : null };
 }

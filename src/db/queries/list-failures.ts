@@ -22,12 +22,12 @@ export async function listFailures(db: Db, since: Date, limit: number): Promise<
   const found = rows<{ id: string; name: string; finished_at: string | Date; error: string | null; last_line: string | null }>(await db.execute(sql`
     select t.id, t.name, t.finished_at, coalesce(a.error, t.error) as error, ${STDERR_LAST_LINE_SQL} as last_line
     from (
-      select id, name, finished_at, error, attempt from tasks
+      select id, seq, name, finished_at, error, attempt from tasks
       where status = 'failed' and finished_at >= ${since.toISOString()}::timestamptz
-      order by finished_at desc nulls last, id desc
+      order by finished_at desc nulls last, seq desc
       limit ${limit}
     ) t
     left join task_attempts a on a.task_id = t.id and a.attempt = t.attempt
-    order by t.finished_at desc, t.id desc`));
+    order by t.finished_at desc, t.seq desc`));
   return found.map((r) => ({ id: r.id, name: r.name, finishedAt: tasks.finishedAt.mapFromDriverValue(r.finished_at) as Date, error: r.error, stderrLastLine: r.last_line }));
 }

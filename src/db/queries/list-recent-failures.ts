@@ -13,6 +13,7 @@ export function recentFailuresQuery(db: Db, limit = 8) {
     .select()
     .from(tasks)
     .where(eq(tasks.status, "failed"))
-    .orderBy(sql`${tasks.finishedAt} desc nulls last`, sql`${tasks.id} desc nulls last`)
+    // Ties (one report batch finishes many tasks at once) by seq: an incremental sort of each tie, on the index order.
+    .orderBy(sql`${tasks.finishedAt} desc nulls last`, sql`${tasks.seq} desc nulls last`)
     .limit(limit);
 }

@@ -1,9 +1,10 @@
 /**
- * Lists tasks newest first (created_at desc, id desc) with keyset pagination: a
+ * Lists tasks newest first (created_at desc, seq desc: a batch shares one
+ * created_at and its seq keeps it in request order) with keyset pagination: a
  * page starts strictly after the position of the previous page's last row, so
  * pages never repeat or skip rows, however many tasks arrive meanwhile.
  */
-import { and, eq, getTableColumns, ilike, inArray, isNotNull, sql, type SQL } from "drizzle-orm";
+import { and, eq, getTableColumns, ilike, inArray, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { tasks, type TaskRow } from "../schema/index.ts";
 import { uuidArray } from "../sql.ts";
@@ -12,7 +13,8 @@ import { uuidArray } from "../sql.ts";
 export interface TaskPosition {
   /** UTC, "YYYY-MM-DDTHH:MI:SS.ffffff". */
   createdAt: string;
-  id: string;
+  /** The row's tasks.seq. */
+  seq: number;
 }
 
 export interface TaskListFilter {
@@ -28,6 +30,8 @@ export interface TaskListFilter {
   outputContains?: string | null;
   /** Only the tasks this schedule made (served by the index tasks_schedule_created_idx). */
   scheduleId: string | null;
+  /** true: only tasks a schedule made; false: only tasks submitted otherwise (the dashboard's "hide tasks made by schedules"). */
+  fromSchedule?: boolean | null;
   /** Only tasks whose current or last attempt is on this worker session (with status picked,running: served by tasks_active_worker_idx). */
   workerId?: string | null;
   /** Only tasks with exactly this name. */
@@ -56,13 +60,20 @@ export interface TaskPage {
 
 export const POSITION_FORMAT = `YYYY-MM-DD"T"HH24:MI:SS.US`;
 
+/**
+ * The lists' order, newest first. "nulls last", as the indexes are declared (both columns are NOT NULL,
+ * so the order is the same): a plain "desc" means nulls first, which no index serves, and 1M tasks are
+ * then sorted for every page.
+ */
+export const LIST_ORDER = [sql`${tasks.createdAt} desc nulls last`, sql`${tasks.seq} desc nulls last`] as const;
+
 export async function listTasks(db: Db, f: TaskListFilter): Promise<TaskPage> {
   const found = await listTasksQuery(db, f);
   const page = found.slice(0, f.limit);
   const last = page.at(-1);
   return {
     tasks: page.map(({ position: _, ...task }) => task),
-    next: found.length > f.limit && last ? { createdAt: last.position, id: last.id } : null,
+    next: found.length > f.limit && last ? { createdAt: last.position, seq: last.seq } : null,
   };
 }
 
@@ -72,9 +83,7 @@ export function listTasksQuery(db: Db, f: TaskListFilter) {
     .select({ ...getTableColumns(tasks), position: sql<string>`to_char(${tasks.createdAt} at time zone 'UTC', ${POSITION_FORMAT})` })
     .from(tasks)
     .where(and(...conditions(f)))
-    // "nulls last", as the indexes are declared (both columns are NOT NULL, so the order is the same):
-    // a plain "desc" means nulls first, which no index serves, and 1M tasks are then sorted for every page.
-    .orderBy(sql`${tasks.createdAt} desc nulls last`, sql`${tasks.id} desc nulls last`)
+    .orderBy(...LIST_ORDER)
     // One row more than asked tells whether another page follows.
     .limit(f.limit + 1);
 }
@@ -92,6 +101,8 @@ function conditions(f: TaskListFilter): SQL[] {
   if (f.queue !== null) out.push(eq(tasks.queue, f.queue));
   // `is not null` spelled out matches the partial index's predicate, so the planner need not prove it.
   if (f.scheduleId !== null) out.push(eq(tasks.scheduleId, f.scheduleId), isNotNull(tasks.scheduleId));
+  if (f.fromSchedule === true) out.push(isNotNull(tasks.scheduleId));
+  else if (f.fromSchedule === false) out.push(isNull(tasks.scheduleId));
   if (f.workerId) out.push(eq(tasks.workerId, f.workerId));
   if (f.name) out.push(eq(tasks.name, f.name));
   if (f.createdBefore) out.push(sql`${tasks.createdAt} < ${f.createdBefore.toISOString()}::timestamptz`);
@@ -106,7 +117,7 @@ function conditions(f: TaskListFilter): SQL[] {
     out.push(sql`${tasks.id} in (select a.task_id from task_attempts a where (coalesce(a.stdout_tail, '') || ' ' || coalesce(a.stderr_tail, '')) ilike ${pattern})`);
   }
   if (f.after !== null) {
-    out.push(sql`(${tasks.createdAt}, ${tasks.id}) < ((${f.after.createdAt}::timestamp at time zone 'UTC'), ${f.after.id}::uuid)`);
+    out.push(sql`(${tasks.createdAt}, ${tasks.seq}) < ((${f.after.createdAt}::timestamp at time zone 'UTC'), ${f.after.seq}::bigint)`);
   }
   return out;
 }

@@ -8,6 +8,13 @@ export const tasks = pgTable(
   "tasks",
   {
     id: uuid("id").primaryKey().defaultRandom(),
+    /**
+     * Creation order: the lists' tie-break among tasks created at the same time (a batch shares one
+     * created_at). A batch's rows take their numbers in request order (insert-tasks.ts). CACHE 1: every
+     * nextval comes from the shared sequence, so the scheduler and every coordinator number in the order
+     * they ask (a per-session cache would hand each process its own block, and a later task a lower number).
+     */
+    seq: bigint("seq", { mode: "number" }).notNull().generatedAlwaysAsIdentity({ name: "tasks_seq", cache: 1 }),
     /** Display name, 1–200 characters. */
     name: text("name").notNull(),
     /** Shell command run with /bin/sh -c. */
@@ -97,7 +104,7 @@ export const tasks = pgTable(
       .on(t.pinnedWorker, t.priority.desc(), t.runAt)
       .where(sql`status = 'scheduled' and concurrency_key is null and blocked_by = 0 and pinned_worker is not null`),
     // A fanout parent's children (its page, ?parent_id=, the parent's status).
-    index("tasks_parent_idx").on(t.parentId, t.createdAt.desc(), t.id.desc()).where(sql`parent_id is not null`),
+    index("tasks_parent_idx").on(t.parentId, t.createdAt.desc(), t.seq.desc()).where(sql`parent_id is not null`),
     index("tasks_keyed_due_idx")
       .on(t.concurrencyKey, t.priority.desc(), t.runAt)
       .where(sql`status = 'scheduled' and concurrency_key is not null and blocked_by = 0`),
@@ -110,8 +117,8 @@ export const tasks = pgTable(
     // Recovery: the live attempts of a worker that was declared dead.
     index("tasks_active_worker_idx").on(t.workerId).where(sql`status in ('picked', 'running')`),
     // Listing newest first with keyset pagination, all tasks or by status / schedule.
-    index("tasks_created_idx").on(t.createdAt.desc(), t.id.desc()),
-    index("tasks_status_created_idx").on(t.status, t.createdAt.desc(), t.id.desc()),
+    index("tasks_created_idx").on(t.createdAt.desc(), t.seq.desc()),
+    index("tasks_status_created_idx").on(t.status, t.createdAt.desc(), t.seq.desc()),
     // The overview: finished tasks of a status, newest first (the throughput chart, recent failures,
     // capped counts), read from an index in order instead of scanning and sorting the whole history.
     index("tasks_status_finished_idx")
@@ -119,7 +126,7 @@ export const tasks = pgTable(
       .where(sql`status in ('completed', 'failed', 'cancelled')`),
     // A tick's overlap check: the schedule's unfinished runs.
     index("tasks_schedule_live_idx").on(t.scheduleId).where(sql`schedule_id is not null and status in ('created', 'scheduled', 'picked', 'running')`),
-    index("tasks_schedule_created_idx").on(t.scheduleId, t.createdAt.desc()).where(sql`schedule_id is not null`),
+    index("tasks_schedule_created_idx").on(t.scheduleId, t.createdAt.desc(), t.seq.desc()).where(sql`schedule_id is not null`),
     uniqueIndex("tasks_idempotency_key_idx").on(t.idempotencyKey),
   ],
 );

@@ -165,13 +165,13 @@ export class DashboardLive {
     return followFeed(this.feed, from, { batch: (b) => handlers.batch(b), resync: () => handlers.resync() }, opts);
   }
 
-  /** A task's list row rendered once per batch, whoever shows it. */
+  /** A task's list row rendered once per batch, whoever shows it, with the failure reason the feed loaded for it. */
   taskRow(batch: FeedBatch, task: Task, oob: boolean, left = false): string {
     if (this.rowCache?.batch !== batch) this.rowCache = { batch, rows: new Map() };
     const rows = this.rowCache.rows;
     const key = `${task.id}:${oob}:${left}`;
     let html = rows.get(key);
-    if (html === undefined) rows.set(key, (html = TaskRow({ task, now: new Date(), oob, left }) as string));
+    if (html === undefined) rows.set(key, (html = TaskRow({ task, now: new Date(), oob, left, failure: batch.failures.get(task.id) ?? null }) as string));
     return html;
   }
 }

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { describeEachBackend } from "../../../test/support/databases.ts";
 import { registerWorker } from "../../../test/support/factories.ts";
 import { waitFor } from "../../../test/support/processes.ts";
 import { cancelTask } from "../../db/queries/cancel-task.ts";
 import { insertTasks } from "../../db/queries/insert-tasks.ts";
+import { recordTransitions } from "../../db/queries/record-transitions.ts";
+import { taskAttempts, tasks } from "../../db/schema/index.ts";
 import { validateNewTask } from "../tasks/validate-task.ts";
 import { SchedulerTestApp } from "../../../test/support/scheduler-app.ts";
 import type { SseReader } from "../../../test/support/sse.ts";
@@ -91,6 +93,24 @@ describeEachBackend("dashboard live streams", (backend) => {
     await Bun.sleep(150);
     expect(mailList!.named("tasks")).toEqual([]);
     expect(secondPage!.events.some((e) => e.data.includes("afterbegin"))).toBe(false);
+  });
+
+  test("task list: a row updated live shows the failure reason the page shows (stderr's last line), in the list and in /api/events", async () => {
+    const task = await submit({ name: "quota" });
+    const page = await t.page("/tasks");
+    const [list] = connect(streamUrl(page.html));
+    const [events] = connect("/api/events");
+    await connected([list!, events!]);
+    // The attempt ends as a worker's report writes it: exit code only in the error, the complaint on stderr.
+    await t.db.insert(taskAttempts).values({ taskId: task.id, attempt: 1, worker: "w1", status: "failed", error: "exit code 2", stderrTail: "loading\nquota exceeded for bucket exports\n", finishedAt: new Date() });
+    await t.db.update(tasks).set({ status: "failed", attempt: 1, exitCode: 2, error: "exit code 2", finishedAt: new Date() }).where(eq(tasks.id, task.id));
+    await recordTransitions(t.db, [{ taskId: task.id, attempt: 1, status: "failed", message: "attempt 1 failed" }]);
+    const row = await list!.next("tasks", (e) => e.data.includes(`<tr id="task-${task.id}"`) && e.data.includes("badge-failed"));
+    expect(row.data).toContain('<small class="failure-reason mono" title="quota exceeded for bucket exports">quota exceeded for bucket exports</small>');
+    // The same row as a freshly rendered page.
+    expect((await t.page("/tasks")).html).toContain('<small class="failure-reason mono" title="quota exceeded for bucket exports">quota exceeded for bucket exports</small>');
+    const ev = await events!.next("task", (e) => e.data.includes('"status":"failed"'));
+    expect(JSON.parse(ev.data).task.failure_reason).toBe("quota exceeded for bucket exports");
   });
 
   test(`task page: ${CLIENTS} viewers of one task cost one load per change, and get its summary, timeline and attempts`, async () => {

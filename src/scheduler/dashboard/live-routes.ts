@@ -31,6 +31,8 @@ import { isUuid } from "../../core/uuid.ts";
 import type { OutputFeed } from "../live/output-feed.ts";
 import { followLogResponse, type LogEvents, type LogFollowDeps } from "../logs/log-follow.ts";
 import { LogHtml } from "./attempt-logs.ts";
+import { failureFacts } from "../tasks/failure-reasons.ts";
+import { waitingReasons } from "../tasks/waiting-reasons.ts";
 
 const hide = { detail: { hide: true } };
 
@@ -67,7 +69,7 @@ function taskListStream(request: Request, db: Db, live: DashboardLive, sse: SseO
   // The page's next cursor: tasks older than its last row belong to older pages.
   const oldestText = params.get("oldest");
   const oldestPosition = oldestText === null ? null : decodeCursor(oldestText);
-  const oldest = oldestPosition === null ? null : new Date(`${oldestPosition.createdAt}Z`);
+  const oldest = oldestPosition === null ? null : { createdAt: new Date(`${oldestPosition.createdAt}Z`), seq: oldestPosition.seq };
   const limitChosen = params.has("limit");
   // After a reconnect, rows inserted over the lost connection are unknown here: start over from the database.
   const from = request.headers.get("last-event-id") === null ? params.get("after") : null;
@@ -90,9 +92,10 @@ function taskListStream(request: Request, db: Db, live: DashboardLive, sse: SseO
         const seq = live.feed.lastSeq;
         serial(async () => {
           const page = await listTasks(db, f);
+          const [reasons, failures] = await Promise.all([waitingReasons(db, page.tasks), failureFacts(db, page.tasks)]);
           const base = { ...filterParams(filter), ...(limitChosen ? { limit: String(f.limit) } : {}) };
           const pager = { firstPage: f.after === null, newestHref: listUrl(base), olderHref: page.next ? listUrl({ ...base, cursor: encodeCursor(page.next) }) : null };
-          sink.send(TASK_LIST_EVENT, follower.resync(page.tasks, pager, new Date()), live.position(seq));
+          sink.send(TASK_LIST_EVENT, follower.resync(page.tasks, pager, new Date(), { reasons, failures }), live.position(seq));
         });
       },
     };

@@ -15,7 +15,7 @@ class FakeFeed {
     return () => this.listeners.delete(l);
   }
   publish() {
-    const b: FeedBatch = { seq: ++this.seq, taskChanges: [{ id: "t", status: "running", attempt: 1 }], tasks: new Map(), workerChanges: [], workers: new Map(), scheduleChanges: [], rowsLoaded: false };
+    const b: FeedBatch = { seq: ++this.seq, taskChanges: [{ id: "t", status: "running", attempt: 1 }], tasks: new Map(), failures: new Map(), workerChanges: [], workers: new Map(), scheduleChanges: [], rowsLoaded: false };
     for (const l of this.listeners) l(b);
   }
 }

@@ -7,7 +7,6 @@
 import { loadAttemptLogs } from "./attempt-logs.ts";
 import { waitingReasons } from "../tasks/waiting-reasons.ts";
 import { failureFacts } from "../tasks/failure-reasons.ts";
-import { failureReason } from "../../core/failure-reason.ts";
 import { dbNow } from "../../db/queries/db-now.ts";
 import { listFailures } from "../../db/queries/list-failures.ts";
 import { groupFailures } from "../failures/group-failures.ts";
@@ -62,7 +61,7 @@ async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearc
   const now = new Date();
   const checked = parseListQuery(query, DASHBOARD_LIST_OPTIONS);
   if (!checked.ok) {
-    const filter = { statuses: [], queue: null, q: null, schedule: null };
+    const filter = { statuses: [], queue: null, q: null, schedule: null, fromSchedule: null };
     return htmlPage(
       TasksPage({ tasks: [], filter, nextCursor: null, firstPage: true, streamUrl: null, problems: checked.problems, now, ...chrome }) as string,
       422,
@@ -71,8 +70,7 @@ async function tasksPage({ db, live, chrome }: DashboardContext, query: URLSearc
   const f = checked.value;
   const position = live.rowsPosition();
   const [page, schedule] = await Promise.all([listTasks(db, f), f.scheduleId === null ? null : getSchedule(db, f.scheduleId)]);
-  const [reasons, facts] = await Promise.all([waitingReasons(db, page.tasks), failureFacts(db, page.tasks)]);
-  const failures = new Map([...facts].map(([id, f]) => [id, failureReason(f.error, f.stderrLastLine)]));
+  const [reasons, failures] = await Promise.all([waitingReasons(db, page.tasks), failureFacts(db, page.tasks)]);
   const filter = filterView(f);
   const cursor = f.after !== null ? query.get("cursor") : null;
   const nextCursor = page.next ? encodeCursor(page.next) : null;

@@ -22,7 +22,7 @@ const CLIENTS = 50;
 const TEMPLATE = { command: "true", env: {}, queue: "default", priority: 0, max_retries: 0, backoff_ms: 1000, backoff_factor: 2, backoff_max_ms: 3_600_000, timeout_ms: null };
 
 describe("affectsSchedules", () => {
-  const batch = (o: Partial<FeedBatch>): FeedBatch => ({ seq: 1, taskChanges: [], tasks: new Map(), workerChanges: [], workers: new Map(), scheduleChanges: [], rowsLoaded: false, ...o });
+  const batch = (o: Partial<FeedBatch>): FeedBatch => ({ seq: 1, taskChanges: [], tasks: new Map(), failures: new Map(), workerChanges: [], workers: new Map(), scheduleChanges: [], rowsLoaded: false, ...o });
 
   test("schedule changes and tasks made by a schedule count; other tasks and workers do not", () => {
     expect(affectsSchedules(batch({ scheduleChanges: [{ id: "s", change: "updated" }] }))).toBe(true);

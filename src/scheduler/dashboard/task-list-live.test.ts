@@ -7,6 +7,7 @@ let n = 0;
 const task = (over: Partial<TaskRow> = {}): TaskRow =>
   ({
     id: `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`,
+    seq: n,
     name: `t${n}`,
     queue: "default",
     status: "scheduled",
@@ -20,13 +21,14 @@ const batch = (changes: [TaskRow, string][]): FeedBatch => ({
   seq: ++seq,
   taskChanges: changes.map(([t, status]) => ({ id: t.id, status, attempt: 0 })),
   tasks: new Map(changes.map(([t]) => [t.id, t])),
+  failures: new Map(),
   workerChanges: [],
   workers: new Map(),
   scheduleChanges: [],
   rowsLoaded: true,
 });
 
-const filter = (over: Partial<TaskListFilterView> = {}): TaskListFilterView => ({ statuses: [], queue: null, q: null, schedule: null, ...over });
+const filter = (over: Partial<TaskListFilterView> = {}): TaskListFilterView => ({ statuses: [], queue: null, q: null, schedule: null, fromSchedule: null, ...over });
 const rows = { row: (_b: FeedBatch, t: TaskRow, oob: boolean, left: boolean) => `<tr id="task-${t.id}"${oob ? " oob" : ""}${left ? " left" : ""}>` };
 
 describe("a live task list", () => {
@@ -57,10 +59,30 @@ describe("a live task list", () => {
   test("tasks older than the page's last row belong to older pages; other pages only update their rows", () => {
     const last = task();
     const older = { ...task(), createdAt: new Date(last.createdAt.getTime() - 60_000) };
-    const first = new TaskListFollower(filter({ statuses: ["failed"] }), { firstPage: true, limit: 1 }, { shownIds: [last.id], oldest: last.createdAt }, rows);
+    const first = new TaskListFollower(filter({ statuses: ["failed"] }), { firstPage: true, limit: 1 }, { shownIds: [last.id], oldest: last }, rows);
     expect(first.onBatch(batch([[{ ...older, status: "failed" }, "failed"]]))).toBe("");
     const second = new TaskListFollower(filter(), { firstPage: false, limit: 50 }, { shownIds: [older.id], oldest: null }, rows);
     expect(second.onBatch(batch([[task(), "created"], [older, "running"]]))).toBe(`<tr id="task-${older.id}" oob>`);
+  });
+
+  test("a batch (one creation time) is placed by seq: the highest fill the page, and those below the last row belong to older pages", () => {
+    const at = new Date(1_900_000_000_000);
+    const [a, b, c, d] = [task({ createdAt: at }), task({ createdAt: at }), task({ createdAt: at }), task({ createdAt: at })];
+    // The page shows b (its last row); a sorts below it, c and d above.
+    const f = new TaskListFollower(filter(), { firstPage: true, limit: 2 }, { shownIds: [b.id], oldest: b }, rows);
+    const out = f.onBatch(batch([[a, "created"], [c, "created"], [d, "created"]]));
+    expect(out).toContain(`<tr id="task-${d.id}">`);
+    expect(out).not.toContain(`task-${c.id}"`);
+    expect(out).not.toContain(`task-${a.id}`);
+    expect(out).toContain("1 newer task</span>");
+  });
+
+  test("with tasks made by schedules hidden, a schedule's new task never enters; one submitted by hand does", () => {
+    const f = new TaskListFollower(filter({ fromSchedule: false }), { firstPage: true, limit: 50 }, { shownIds: [], oldest: null }, rows);
+    expect(f.onBatch(batch([[task({ scheduleId: "5f0e3b1c-0000-4000-8000-000000000001" }), "created"]]))).toBe("");
+    expect(f.onBatch(batch([[task(), "created"]]))).toContain("afterbegin");
+    const only = new TaskListFollower(filter({ fromSchedule: true }), { firstPage: true, limit: 50 }, { shownIds: [], oldest: null }, rows);
+    expect(only.onBatch(batch([[task(), "created"]]))).toBe("");
   });
 
   test("without a status filter, only new tasks enter; an update of a task not shown is one on an older page", () => {

@@ -15,7 +15,7 @@ import type { TaskListFilter } from "../../db/queries/list-tasks.ts";
 import type { TaskRow as Task } from "../../db/schema/index.ts";
 import { LIST_LIMIT_DEFAULT, type ListQueryOptions } from "../tasks/list-query.ts";
 import type { FeedBatch } from "../live/change-feed.ts";
-import { TASK_ROWS_ID, TaskRows } from "../../../views/fragments/task-row.tsx";
+import { TASK_ROWS_ID, TaskRows, type TaskRowsProps } from "../../../views/fragments/task-row.tsx";
 import { listUrl, filterParams, NewerTasksBar, TasksPager, type TasksPagerProps } from "../../../views/pages/tasks.tsx";
 
 /** The task list's filters as the page shows them and its stream applies them. */
@@ -25,6 +25,8 @@ export interface TaskListFilterView {
   q: string | null;
   /** Only the tasks of this schedule (its id). */
   schedule: string | null;
+  /** false: tasks made by schedules hidden ("Hide tasks made by schedules"); true: only those; null: all. */
+  fromSchedule: boolean | null;
 }
 
 /** The dashboard's task list reads the API's parameters, and still `schedule=` of links made before the two had one name. */
@@ -32,7 +34,15 @@ export const DASHBOARD_LIST_OPTIONS: ListQueryOptions = { legacyScheduleName: tr
 
 /** The filters of a checked list query, as the page shows them. */
 export function filterView(f: TaskListFilter): TaskListFilterView {
-  return { statuses: f.statuses, queue: f.queue, q: f.nameContains, schedule: f.scheduleId };
+  return { statuses: f.statuses, queue: f.queue, q: f.nameContains, schedule: f.scheduleId, fromSchedule: f.fromSchedule ?? null };
+}
+
+/** Where a row sorts in the list: its creation time, then its seq. */
+export type ListPosition = Pick<Task, "createdAt" | "seq">;
+
+/** Positive when `a` sorts after `b` in time (newer), negative when before. */
+export function comparePositions(a: ListPosition, b: ListPosition): number {
+  return a.createdAt.getTime() - b.createdAt.getTime() || a.seq - b.seq;
 }
 
 export interface TaskListRenderers {
@@ -47,8 +57,8 @@ export interface TaskListPage {
   limit: number;
   /** The rows shown, in any order. */
   shownIds: Iterable<string>;
-  /** The creation time of the last row when older pages follow (tasks older than it belong there), else null. */
-  oldest: Date | null;
+  /** The position of the last row when older pages follow (tasks older than it belong there), else null. */
+  oldest: ListPosition | null;
 }
 
 export class TaskListFollower {
@@ -56,7 +66,7 @@ export class TaskListFollower {
   /** Tasks that match and would sort into the first page, not shown because it is full. */
   private readonly waiting = new Set<string>();
   private barCount = 0;
-  private oldest: Date | null;
+  private oldest: ListPosition | null;
 
   constructor(
     private readonly filter: TaskListFilterView,
@@ -74,6 +84,7 @@ export class TaskListFollower {
     if (f.statuses.length > 0 && !f.statuses.includes(t.status)) return false;
     if (f.queue !== null && t.queue !== f.queue) return false;
     if (f.schedule !== null && t.scheduleId !== f.schedule) return false;
+    if (f.fromSchedule !== null && (t.scheduleId !== null) !== f.fromSchedule) return false;
     return f.q === null || t.name.toLowerCase().includes(f.q.toLowerCase());
   }
 
@@ -99,7 +110,7 @@ export class TaskListFollower {
       if (this.page.firstPage && entering && this.withinPage(task)) candidates.push(task);
     }
     // The newest fill the free places; the rest wait behind the bar.
-    candidates.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (b.id < a.id ? -1 : 1));
+    candidates.sort((a, b) => comparePositions(b, a));
     for (const t of candidates) {
       if (this.shown.size < this.page.limit) {
         this.shown.add(t.id);
@@ -118,22 +129,25 @@ export class TaskListFollower {
 
   /** Whether a task sorts into the first page: older pages start below its last row. */
   private withinPage(t: Task): boolean {
-    return this.oldest === null || t.createdAt.getTime() > this.oldest.getTime();
+    return this.oldest === null || comparePositions(t, this.oldest) > 0;
   }
 
   private showHref(): string {
     return listUrl({ ...filterParams(this.filter), ...(this.page.limit === LIST_LIMIT_DEFAULT ? {} : { limit: String(this.page.limit) }) });
   }
 
-  /** Replaces every row (and the pager) with a fresh page (after a gap in the feed); later batches follow these rows. */
-  resync(tasks: Task[], pager: TasksPagerProps, now: Date): string {
+  /**
+   * Replaces every row (and the pager) with a fresh page (after a gap in the feed),
+   * rendered as the page renders it (waiting and failure reasons); later batches follow these rows.
+   */
+  resync(tasks: Task[], pager: TasksPagerProps, now: Date, reasons: Pick<TaskRowsProps, "reasons" | "failures"> = {}): string {
     this.shown.clear();
     this.waiting.clear();
     for (const t of tasks) this.shown.add(t.id);
-    this.oldest = pager.olderHref === null ? null : (tasks.at(-1)?.createdAt ?? null);
+    this.oldest = pager.olderHref === null ? null : (tasks.at(-1) ?? null);
     this.barCount = 0;
     return [
-      `<tbody hx-swap-oob="innerHTML:#${TASK_ROWS_ID}">${TaskRows({ tasks, now }) as string}</tbody>`,
+      `<tbody hx-swap-oob="innerHTML:#${TASK_ROWS_ID}">${TaskRows({ tasks, now, ...reasons }) as string}</tbody>`,
       TasksPager({ ...pager, oob: true }) as string,
       NewerTasksBar({ count: 0, href: this.showHref() }) as string,
     ].join("\n");

@@ -22,7 +22,7 @@ class FakeFeed {
   publish(events: number, name = "x", rowsLoaded = true) {
     const seq = this.lastSeq + 1;
     const row = { id: "t", name, queue: "default", status: "scheduled", env: {}, command: "c" } as unknown as TaskRow;
-    const batch: FeedBatch = { seq, taskChanges: Array.from({ length: events }, () => ({ id: "t", status: "scheduled", attempt: 0 })), tasks: rowsLoaded ? new Map([["t", row]]) : new Map(), workerChanges: [], workers: new Map(), scheduleChanges: [], rowsLoaded };
+    const batch: FeedBatch = { seq, taskChanges: Array.from({ length: events }, () => ({ id: "t", status: "scheduled", attempt: 0 })), tasks: rowsLoaded ? new Map([["t", row]]) : new Map(), failures: new Map(), workerChanges: [], workers: new Map(), scheduleChanges: [], rowsLoaded };
     this.history.push(batch);
     for (const l of this.listeners) l(batch);
   }

@@ -90,7 +90,7 @@ function batchEvents(epoch: string, batch: FeedBatch): RenderedEvent[] {
     const index = out.length;
     out.push({ index, event, data: JSON.stringify(json), id: formatPosition(epoch, batch.seq, index) });
   };
-  for (const change of batch.taskChanges) add("task", taskEventJson(change, batch.tasks.get(change.id)));
+  for (const change of batch.taskChanges) add("task", taskEventJson(change, batch.tasks.get(change.id), batch.failures.get(change.id) ?? null));
   for (const change of batch.workerChanges) add("worker", workerEventJson(change, batch.workers.get(change.id)));
   rendered.set(batch, out);
   return out;

@@ -22,7 +22,8 @@ import { coerceError } from "../../core/errors.ts";
 import type { Service } from "../../core/lifecycle.ts";
 import type { Database } from "../../db/client.ts";
 import { parsePayload, SCHEDULE_CHANNEL, TASK_CHANNEL, taskChangesOf, WORKER_CHANNEL, type ScheduleChange, type TaskChange, type TaskNotice, type WorkerChange } from "../../db/channels.ts";
-import { loadFeedRows } from "../../db/queries/load-feed-rows.ts";
+import type { FailureFacts } from "../../db/queries/load-failure-facts.ts";
+import { loadFeedRows, type FeedRows } from "../../db/queries/load-feed-rows.ts";
 import type { TaskRow, WorkerRow } from "../../db/schema/index.ts";
 import type { Logger } from "../../log/logger.ts";
 
@@ -33,6 +34,8 @@ export interface FeedBatch {
   taskChanges: TaskChange[];
   /** The latest row of each changed task (empty unless rowsLoaded). */
   tasks: Map<string, TaskRow>;
+  /** What the current attempt of each loaded task with an error says: its failure reason's facts (empty unless rowsLoaded). */
+  failures: Map<string, FailureFacts>;
   workerChanges: WorkerChange[];
   /** The latest row of each changed worker session (empty unless rowsLoaded). */
   workers: Map<string, WorkerRow>;
@@ -185,7 +188,7 @@ export class ChangeFeed implements Service {
   }
 
   /** The rows of the changed tasks and workers, retried until loaded; null once stopped. */
-  private async loadRows(notices: Notice[]): Promise<{ tasks: TaskRow[]; workers: WorkerRow[] } | null> {
+  private async loadRows(notices: Notice[]): Promise<FeedRows | null> {
     const taskIds = [...new Set(notices.flatMap((n) => (n.kind === "task" ? [n.change.id] : [])))];
     const workerIds = [...new Set(notices.flatMap((n) => (n.kind === "worker" ? [n.change.id] : [])))];
     for (let attempt = 1; !this.stopped; attempt++) {
@@ -201,11 +204,12 @@ export class ChangeFeed implements Service {
     return null;
   }
 
-  private publish(notices: Notice[], rows: { tasks: TaskRow[]; workers: WorkerRow[] } | null): void {
+  private publish(notices: Notice[], rows: FeedRows | null): void {
     const batch: FeedBatch = {
       seq: ++this.seq,
       taskChanges: notices.flatMap((n) => (n.kind === "task" ? [n.change] : [])),
       tasks: new Map(rows?.tasks.map((t) => [t.id, t])),
+      failures: rows?.failures ?? new Map(),
       workerChanges: notices.flatMap((n) => (n.kind === "worker" ? [n.change] : [])),
       workers: new Map(rows?.workers.map((w) => [w.id, w])),
       scheduleChanges: notices.flatMap((n) => (n.kind === "schedule" ? [n.change] : [])),
@@ -238,5 +242,6 @@ export function approxBytes(b: FeedBatch): number {
     n += 600 + 2 * (t.name.length + t.command.length + (t.error?.length ?? 0) + (t.worker?.length ?? 0));
     for (const [k, v] of Object.entries(t.env)) n += 2 * (k.length + v.length) + 50;
   }
+  for (const f of b.failures.values()) n += 100 + 2 * ((f.error?.length ?? 0) + (f.stderrLastLine?.length ?? 0));
   return n + 800 * b.workers.size;
 }

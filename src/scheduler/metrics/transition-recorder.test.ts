@@ -7,7 +7,7 @@ import { Throughput } from "./throughput.ts";
 import { recordBatch } from "./transition-recorder.ts";
 
 function batch(changes: TaskChange[]): FeedBatch {
-  return { seq: 1, taskChanges: changes, tasks: new Map(), workerChanges: [], workers: new Map(), scheduleChanges: [], rowsLoaded: false };
+  return { seq: 1, taskChanges: changes, tasks: new Map(), failures: new Map(), workerChanges: [], workers: new Map(), scheduleChanges: [], rowsLoaded: false };
 }
 
 async function value(metric: { get(): Promise<{ values: { labels: Record<string, unknown>; value: number; metricName?: string }[] }> }, labels: Record<string, string>, name?: string) {

@@ -24,7 +24,9 @@ export const BulkFilterSchema = Type.Object(
       name,
       name === "status"
         ? Type.Optional(Type.Union([TaskListQuery.properties.status, Type.Array(Type.String())], { description: TaskListQuery.properties.status.description }))
-        : Type.Optional(TaskListQuery.properties[name as keyof typeof TaskListQuery.properties]),
+        : name === "from_schedule"
+          ? Type.Optional(Type.Union([Type.Boolean(), ...TaskListQuery.properties.from_schedule.anyOf], { description: TaskListQuery.properties.from_schedule.description }))
+          : Type.Optional(TaskListQuery.properties[name as keyof typeof TaskListQuery.properties]),
     ]),
   ),
   { additionalProperties: false, minProperties: 1, description: "the tasks GET /api/tasks would list with these query parameters (at least one)" },
@@ -94,12 +96,13 @@ function listFilter(filter: unknown, bad: (path: string, message: string) => voi
   const query = new URLSearchParams();
   let ok = true;
   for (const [name, value] of Object.entries(filter)) {
-    const values = name === "status" && Array.isArray(value) ? value : [value];
+    // JSON's true and false read as the query's "true" and "false".
+    const values = name === "status" && Array.isArray(value) ? value : name === "from_schedule" && typeof value === "boolean" ? [String(value)] : [value];
     if (!FILTER_FIELDS.includes(name)) {
       bad(`/filter/${name}`, `is not a filter of the task list; filters: ${FILTER_FIELDS.join(", ")}`);
       ok = false;
     } else if (values.some((v) => typeof v !== "string")) {
-      bad(`/filter/${name}`, name === "status" ? "must be a status, a comma list or a list of statuses" : "must be a string");
+      bad(`/filter/${name}`, name === "status" ? "must be a status, a comma list or a list of statuses" : name === "from_schedule" ? "must be true or false" : "must be a string");
       ok = false;
     } else for (const v of values) query.append(name, v as string);
   }

@@ -69,6 +69,20 @@ describeEachBackend("bulk cancel and retry", (backend) => {
     expect((await api.post("/api/tasks/retry", { filter: { status: "completed" } })).body).toEqual({ changed: 0, skipped: 2, dry_run: false });
   });
 
+  test("from_schedule in the filter (true/false, as JSON or as the query's text) selects like the list", async () => {
+    await insertTasks(api.db, 3, { queue: "io" });
+    await insertTasks(api.db, 2, { queue: "io", scheduleId: crypto.randomUUID() });
+    expect((await api.post("/api/tasks/cancel", { filter: { from_schedule: true }, dry_run: true })).body).toEqual({ changed: 2, skipped: 0, dry_run: true });
+    expect((await api.post("/api/tasks/cancel", { filter: { from_schedule: "true", queue: "io" }, dry_run: true })).body).toEqual({ changed: 2, skipped: 0, dry_run: true });
+    expect((await api.post("/api/tasks/cancel", { filter: { from_schedule: false } })).body).toEqual({ changed: 3, skipped: 0, dry_run: false });
+    expect(await statusCounts()).toEqual({ cancelled: 3, scheduled: 2 });
+    for (const bad of ["yes", 1, null]) {
+      const r = await api.post("/api/tasks/cancel", { filter: { from_schedule: bad } });
+      expect(r.status).toBe(422);
+      expect(r.body.details.map((d: { path: string }) => d.path)).toEqual(["/filter/from_schedule"]);
+    }
+  });
+
   test("created_before / created_after and search select like the list", async () => {
     const [old] = await insertTasks(api.db, 1, { name: "old backup", createdAt: new Date("2030-01-01T00:00:00Z") });
     await insertTasks(api.db, 1, { name: "new backup", createdAt: new Date("2030-02-01T00:00:00Z") });

@@ -25,6 +25,11 @@ export const TaskListQuery = Type.Object({
     }),
   ),
   schedule_id: Type.Optional(Type.String({ format: "uuid", description: "only tasks this schedule made" })),
+  from_schedule: Type.Optional(
+    Type.Union([Type.Literal("true"), Type.Literal("false")], {
+      description: "true: only tasks a schedule made; false: only tasks not made by a schedule (the dashboard's \"Hide tasks made by schedules\")",
+    }),
+  ),
   worker_id: Type.Optional(Type.String({ format: "uuid", description: "only tasks whose current or last attempt ran on this worker session (with status=picked,running: what it runs now)" })),
   name: Type.Optional(Type.String({ maxLength: SEARCH_MAX_CHARS, description: "only tasks with exactly this name" })),
   created_after: Type.Optional(Type.String({ format: "date-time", description: "only tasks created at or after this time (ISO 8601 with a zone)" })),

@@ -2,7 +2,7 @@
  * GET /api/tasks query parameters (and the dashboard's task list, and the filter
  * of the bulk actions): checked (422 naming each bad parameter) and turned into a
  * list filter. The cursor is opaque to clients: base64url of the last row's exact
- * created_at (microseconds) and id.
+ * created_at (microseconds) and seq.
  */
 import type { FieldProblem } from "../../core/errors.ts";
 import { isTaskStatus, TASK_STATUSES } from "../../core/task-status.ts";
@@ -18,8 +18,8 @@ export const LIST_LIMIT_MAX = 500;
 export const SEARCH_MAX_CHARS = 200;
 /** An output search needs three characters: the trigram index serves nothing shorter. */
 export const OUTPUT_SEARCH_MIN_CHARS = 3;
-/** A cursor decodes to `created_at|id`. */
-const POSITION = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6})\|([^|]+)$/;
+/** A cursor decodes to `created_at|seq` (one of `created_at|id`, from before tasks had a seq, is refused). */
+const POSITION = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6})\|(\d{1,15})$/;
 /** An id's shape as printed, with x for each hex digit: a `git`-style short id is a start of it. */
 const ID_SHAPE = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
 
@@ -47,6 +47,8 @@ export function parseListQuery(query: URLSearchParams, options: ListQueryOptions
   const scheduleId = one(scheduleName);
   // Checked here so that a malformed id is a 422 naming it, not a uuid cast error in PostgreSQL.
   if (scheduleId !== null && !isUuid(scheduleId)) bad(scheduleName, "must be a schedule id (a UUID)");
+  const fromScheduleText = one("from_schedule");
+  if (fromScheduleText !== null && fromScheduleText !== "true" && fromScheduleText !== "false") bad("from_schedule", "must be true or false");
   const workerId = one("worker_id");
   if (workerId !== null && !isUuid(workerId)) bad("worker_id", "must be a worker id (a UUID)");
   const name = one("name");
@@ -81,6 +83,7 @@ export function parseListQuery(query: URLSearchParams, options: ListQueryOptions
       nameContains: q,
       outputContains: output,
       scheduleId: scheduleId?.toLowerCase() ?? null,
+      fromSchedule: fromScheduleText === null ? null : fromScheduleText === "true",
       parentId: parentId?.toLowerCase() ?? null,
       labels,
       idRange: idPrefix === null ? null : idPrefixRange(idPrefix),
@@ -113,13 +116,13 @@ export function idPrefixRange(prefix: string): { from: string; to: string } {
 }
 
 export function encodeCursor(p: TaskPosition): string {
-  return Buffer.from(`${p.createdAt}|${p.id}`).toString("base64url");
+  return Buffer.from(`${p.createdAt}|${p.seq}`).toString("base64url");
 }
 
 export function decodeCursor(s: string): TaskPosition | null {
   if (!/^[A-Za-z0-9_-]+$/.test(s)) return null;
   const m = POSITION.exec(Buffer.from(s, "base64url").toString());
   // A well-formed but impossible time would make PostgreSQL fail the query.
-  if (!m || parseIsoInstant(`${m[1]}Z`) === null || !isUuid(m[2]!)) return null;
-  return { createdAt: m[1]!, id: m[2]! };
+  if (!m || parseIsoInstant(`${m[1]}Z`) === null) return null;
+  return { createdAt: m[1]!, seq: Number(m[2]) };
 }

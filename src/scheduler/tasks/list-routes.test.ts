@@ -5,7 +5,7 @@ import { listTasksQuery } from "../../db/queries/list-tasks.ts";
 import { tasks } from "../../db/schema/index.ts";
 import { taskBody, SchedulerTestApp } from "../../../test/support/scheduler-app.ts";
 
-type Listed = { id: string; name: string; status: string; queue: string; created_at: string };
+type Listed = { id: string; seq: number; name: string; status: string; queue: string; created_at: string };
 
 describeEachBackend("GET /api/tasks", (backend) => {
   let api: SchedulerTestApp;
@@ -37,7 +37,7 @@ describeEachBackend("GET /api/tasks", (backend) => {
   });
 
   test("pages follow each other with no duplicates or gaps, even with equal created_at", async () => {
-    // One batch: every task shares the transaction's created_at, so only the id orders them.
+    // One batch: every task shares the transaction's created_at, so only the seq orders them.
     const batch = await api.post("/api/tasks/batch", { tasks: Array.from({ length: 23 }, (_, i) => taskBody({ name: `b${i}` })) });
     const singles = await submit(Array.from({ length: 4 }, (_, i) => ({ name: `s${i}` })));
     const all: Listed[] = [];
@@ -54,9 +54,48 @@ describeEachBackend("GET /api/tasks", (backend) => {
     const ids = all.map((t) => t.id);
     expect(new Set(ids).size).toBe(27);
     expect(ids.sort()).toEqual([...batch.body.tasks, ...singles].map((t: Listed) => t.id).sort());
-    // Order: created_at desc, then id desc.
-    const order = all.map((t) => [t.created_at, t.id].join(" "));
+    // Order: created_at desc, then seq desc; the batch newest first is the batch reversed.
+    const order = all.map((t) => `${t.created_at} ${String(t.seq).padStart(16, "0")}`);
     expect(order).toEqual([...order].sort().reverse());
+    expect(all.filter((t) => t.name.startsWith("b")).map((t) => t.name)).toEqual(Array.from({ length: 23 }, (_, i) => `b${22 - i}`));
+  });
+
+  test("a 500-task batch lists in submission order: newest first is the batch reversed, across pages of a shared created_at", async () => {
+    const names = Array.from({ length: 500 }, (_, i) => `n${String(i).padStart(3, "0")}`);
+    const sent = names.map((name) => taskBody({ name }));
+    const made = await api.post("/api/tasks/batch", { tasks: sent });
+    expect(made.status).toBe(201);
+    const seqs = made.body.tasks.map((t: Listed) => t.seq);
+    // The answer's seqs rise in request order.
+    expect(seqs).toEqual([...seqs].sort((a: number, b: number) => a - b));
+    expect(new Set(made.body.tasks.map((t: Listed) => t.created_at)).size).toBe(1);
+    const whole = await api.get("/api/tasks?limit=500");
+    expect(whole.body.tasks.map((t: Listed) => t.name)).toEqual([...names].reverse());
+    // Pages of 7 over the one created_at: every task exactly once, in the same order.
+    const paged: string[] = [];
+    for (let cursor: string | null = null; ; ) {
+      const r = await api.get(`/api/tasks?limit=7${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(r.status).toBe(200);
+      paged.push(...r.body.tasks.map((t: Listed) => t.name));
+      cursor = r.body.next_cursor;
+      if (!cursor) break;
+    }
+    expect(paged).toEqual([...names].reverse());
+  });
+
+  test("idempotency keys do not change the order: keyed and unkeyed items number in request order", async () => {
+    const sent = ["k-z", null, "k-a", null, "k-m"].map((key, i) => taskBody({ name: `i${i}`, ...(key ? { idempotency_key: key } : {}) }));
+    await api.post("/api/tasks/batch", { tasks: sent });
+    const r = await api.get("/api/tasks");
+    expect(r.body.tasks.map((t: Listed) => t.name)).toEqual(["i4", "i3", "i2", "i1", "i0"]);
+  });
+
+  test("a cursor from before tasks had a seq (created_at|id) is 422 naming cursor", async () => {
+    await submit([{}, {}]);
+    const old = Buffer.from(`2030-01-01T00:00:00.000000|${crypto.randomUUID()}`).toString("base64url");
+    const r = await api.get(`/api/tasks?cursor=${old}`);
+    expect(r.status).toBe(422);
+    expect(r.body.details).toEqual([{ path: "/cursor", message: "is not a next_cursor given by this API" }]);
   });
 
   test("a page that ends exactly at the last task has no next_cursor", async () => {
@@ -107,9 +146,28 @@ describeEachBackend("GET /api/tasks", (backend) => {
     expect((await api.get("/api/tasks")).body.tasks).toHaveLength(5);
   });
 
+  test("from_schedule=false hides the tasks schedules made, true shows only them; other values are 422, named", async () => {
+    const made = await submit([{ name: "by schedule 1" }, { name: "by hand 1" }, { name: "by schedule 2" }, { name: "by hand 2" }]);
+    for (const t of made) if (t.name.startsWith("by schedule")) await api.db.update(tasks).set({ scheduleId: crypto.randomUUID() }).where(eq(tasks.id, t.id));
+    const names = async (query: string) => (await api.get(`/api/tasks?${query}`)).body.tasks.map((t: Listed) => t.name);
+    expect(await names("from_schedule=false")).toEqual(["by hand 2", "by hand 1"]);
+    expect(await names("from_schedule=true")).toEqual(["by schedule 2", "by schedule 1"]);
+    expect(await names("from_schedule=false&q=2")).toEqual(["by hand 2"]);
+    // Paging keeps the filter.
+    const first = await api.get("/api/tasks?from_schedule=false&limit=1");
+    expect((await api.get(`/api/tasks?from_schedule=false&limit=1&cursor=${first.body.next_cursor}`)).body.tasks.map((t: Listed) => t.name)).toEqual(["by hand 1"]);
+    for (const value of ["yes", "1", "TRUE"]) {
+      const r = await api.get(`/api/tasks?from_schedule=${value}`);
+      expect(r.status).toBe(422);
+      expect(r.body.details).toEqual([{ path: "/from_schedule", message: "must be true or false" }]);
+    }
+    // Empty is no filter, as for every other parameter (an unticked form field may send it).
+    expect((await api.get("/api/tasks?from_schedule=")).body.tasks).toHaveLength(4);
+  });
+
   test("schedule_id is served by the index tasks_schedule_created_idx, on the first page and after a cursor", async () => {
     const filter = { statuses: [], queue: null, nameContains: null, scheduleId: crypto.randomUUID(), limit: 50, after: null };
-    const after = { createdAt: "2030-01-01T00:00:00.000000", id: crypto.randomUUID() };
+    const after = { createdAt: "2030-01-01T00:00:00.000000", seq: 42 };
     for (const f of [filter, { ...filter, after }]) {
       // On a near-empty table a sequential scan is cheapest; forbidding it shows which index the planner can use.
       const plan = await api.db.transaction(async (tx) => {

@@ -140,7 +140,7 @@ export const FIELD_RULES: Record<keyof NewTaskBody, string> = {
 
 /** Fields the API sets; a request naming one is told so instead of "unknown field". */
 export const READ_ONLY_FIELDS = [
-  "id", "status", "attempt", "worker", "created_at", "picked_at", "started_at", "finished_at", "exit_code", "error", "schedule_id", "waiting_reason", "failure_reason", "retry_base", "manual_retries",
+  "id", "seq", "status", "attempt", "worker", "created_at", "picked_at", "started_at", "finished_at", "exit_code", "error", "schedule_id", "waiting_reason", "failure_reason", "retry_base", "manual_retries",
   "parent_id", "pinned_worker",
 ];
 
@@ -154,6 +154,10 @@ export const TaskStatusSchema = Type.Union(TASK_STATUSES.map((s) => Type.Literal
 export const TaskJsonSchema = Type.Object(
   {
     id: uuid,
+    seq: Type.Integer({
+      minimum: 1,
+      description: "creation order: rises with every task created; lists sort by created_at, then seq (so a batch lists in the order it was submitted)",
+    }),
     name: Type.String(),
     command: Type.String(),
     env: Type.Record(Type.String(), Type.String()),

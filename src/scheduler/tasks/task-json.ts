@@ -24,6 +24,7 @@ export type { TaskJson };
 export function taskJson(t: TaskRow, waitingReason: string | null = null, failure: FailureFacts | null = null): TaskJson {
   return {
     id: t.id,
+    seq: t.seq,
     name: t.name,
     command: t.command,
     env: t.env,

@@ -18,8 +18,10 @@ import { jsonParam, rows as resultRows, statusSql, type Executor } from "../../s
 import type { RowJson } from "./row-plan.ts";
 
 /**
- * Inserts the rows in order (keyed rows whose key exists are skipped) and returns
- * the new tasks. Without run_at a task is due at the database's now() + delay_ms,
+ * Inserts the rows (keyed rows whose key exists are skipped), numbered in the
+ * given order by the tasks_seq sequence (the lists' tie-break: a batch shares one
+ * created_at, so this is what keeps it in request order), and returns the new
+ * tasks. Without run_at a task is due at the database's now() + delay_ms,
  * never the scheduler's clock. Two kinds of NOTIFY go out with the commit:
  * - the wake-up, in chunks of 100 queue names (≤ 6.8 kB, under PostgreSQL's
  *   8000-byte payload cap), only for queues that got a task;
@@ -32,7 +34,8 @@ import type { RowJson } from "./row-plan.ts";
 export async function insertTaskRows(db: Executor, rows: RowJson[]): Promise<TaskRow[]> {
   const result = await executePrepared(db, sql`
     with input as (
-      select * from rows from (json_to_recordset(${jsonParam(withNotices(rows))}) as (
+      -- Numbered here, as json_to_recordset yields the rows (in request order): item i's seq is below item i+1's.
+      select nextval('tasks_seq') as seq, * from rows from (json_to_recordset(${jsonParam(withNotices(rows))}) as (
         id uuid, name text, command text, env jsonb, queue text, priority int, run_at timestamptz, delay_ms bigint,
         max_retries int, backoff_ms bigint, backoff_factor float8, backoff_max_ms bigint, timeout_ms bigint,
         idempotency_key text, schedule_id uuid, created_by text, concurrency_key text, concurrency_limit int, on_dependency_failure text,
@@ -43,18 +46,21 @@ export async function insertTaskRows(db: Executor, rows: RowJson[]): Promise<Tas
         on_dependency_failure, blocked_by, has_dependents,
         selector, labels, fanout, fanout_retry, pinned_worker, parent_id, notice, ord)
     ), ins as (
-      insert into tasks (id, name, command, env, queue, priority, run_at, max_retries, backoff_ms, backoff_factor,
+      insert into tasks (seq, id, name, command, env, queue, priority, run_at, max_retries, backoff_ms, backoff_factor,
                          backoff_max_ms, timeout_ms, idempotency_key, schedule_id, created_by, concurrency_key, concurrency_limit,
                          on_dependency_failure, blocked_by, has_dependents,
                          selector, labels, fanout, fanout_retry, pinned_worker, parent_id, status, submit_events_in_row)
-      select id, name, command, env, queue, priority, coalesce(run_at, now() + delay_ms * interval '1 millisecond'),
+      overriding system value
+      select seq, id, name, command, env, queue, priority, coalesce(run_at, now() + delay_ms * interval '1 millisecond'),
              max_retries, backoff_ms, backoff_factor, backoff_max_ms, timeout_ms, idempotency_key, schedule_id, created_by,
              concurrency_key, concurrency_limit, on_dependency_failure, blocked_by, has_dependents,
              selector, labels, fanout, fanout_retry, pinned_worker, parent_id, ${statusSql("scheduled")}, true
       from input
-      order by ord
+      -- Keyed rows in key order (byte order, the same for every call): concurrent batches sharing keys
+      -- then wait on each other in the same order and cannot deadlock.
+      order by idempotency_key collate "C" nulls first, ord
       on conflict (idempotency_key) do nothing
-      returning id, env, run_at, created_at, updated_at, queue, selector, labels
+      returning id, seq, env, run_at, created_at, updated_at, queue, selector, labels
     ), wake as (
       select pg_notify(${WAKE_CHANNEL}, json_agg(queue)::text)
       from (select queue, (row_number() over (order by queue) - 1) / 100 as chunk from (select distinct queue from ins) q) q
@@ -69,7 +75,7 @@ export async function insertTaskRows(db: Executor, rows: RowJson[]): Promise<Tas
       order by input.notice
     )
     -- wake and announce are read so that they run (a CTE that modifies nothing runs only when read); once each, as initplans.
-    select id, env, run_at, created_at, updated_at, (select count(*) from wake) as woken, (select count(*) from announce) as announced from ins`);
+    select id, seq, env, run_at, created_at, updated_at, (select count(*) from wake) as woken, (select count(*) from announce) as announced from ins`);
   const byId = new Map(rows.map((r) => [r.id, r]));
   return resultRows<InsertedColumns>(result).map((c) => newTaskRow(byId.get(c.id)!, c));
 }
@@ -116,6 +122,8 @@ function insertRecord(r: RowJson, notice: number): InsertRecord {
 /** The columns of a new task the database decides (as either driver returns them). */
 interface InsertedColumns {
   id: string;
+  /** bigint: text on postgres.js, a number on PGlite. */
+  seq: unknown;
   env: unknown;
   run_at: unknown;
   created_at: unknown;
@@ -131,6 +139,7 @@ const time = (value: unknown) => tasks.createdAt.mapFromDriverValue(value) as Da
 function newTaskRow(row: RowJson, c: InsertedColumns): TaskRow {
   return {
     id: row.id,
+    seq: Number(c.seq),
     name: row.name,
     command: row.command,
     // jsonb may reorder keys: the stored value, as any later read shows it.

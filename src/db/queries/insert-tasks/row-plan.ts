@@ -51,10 +51,7 @@ export interface RowPlan {
   firstIndexOfKey: Map<string, number>;
 }
 
-/**
- * The rows for `input`, keyed rows sorted by key: concurrent batches sharing keys
- * then wait on each other in the same order and cannot deadlock.
- */
+/** The rows for `input`, in request order: insertTaskRows numbers them in it (tasks.seq). */
 export function planRows(input: NewTask[]): RowPlan {
   const rows: RowJson[] = [];
   const idOf: (string | undefined)[] = [];
@@ -78,12 +75,7 @@ export function planRows(input: NewTask[]): RowPlan {
     const row = t.dependsOn?.length ? rowOfItem.get(i) : undefined;
     if (row) row.depends_on = [...new Set(t.dependsOn!.map((d) => (typeof d === "number" ? idOf[d]! : d)))];
   }
-  if (firstIndexOfKey.size > 0) rows.sort((a, b) => compareKeys(a.idempotency_key ?? "", b.idempotency_key ?? ""));
   return { rows, idOf, firstIndexOfKey };
-}
-
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function toRowJson(t: NewTask): RowJson {
