@@ -1,6 +1,7 @@
 /**
  * The claim loop: fills connected workers' free slots with due tasks. It wakes on
- * NOTIFY (a task was submitted), on freed slots when tasks were waiting for one, on
+ * NOTIFY (a task was submitted), directly after a submit of its own process
+ * (core/submit-wake.ts, whose NOTIFY echo it then skips), on freed slots when tasks were waiting for one, on
  * a timer set to the nearest future run_at (by the database's clock), and on a slow
  * poll as a fallback, so a due task starts within milliseconds without the database
  * being hammered. A wake during a pass's closing lookup starts the next claim at once.
@@ -8,7 +9,8 @@
 import type { Service } from "../core/lifecycle.ts";
 import { WakeableLoop, type NextPass } from "../core/wakeable-loop.ts";
 import type { Database } from "../db/client.ts";
-import { WAKE_CHANNEL } from "../db/channels.ts";
+import { parseWake, WAKE_CHANNEL } from "../db/channels.ts";
+import type { SubmitWake } from "../core/submit-wake.ts";
 import { claimDueTasks, claimDueTasksForSlots, type SlotClaim } from "../db/queries/claim-due-tasks.ts";
 import { hasDuePlacedTasks } from "../db/queries/has-due-placed-tasks.ts";
 import type { ClaimedTask } from "../core/attempt.ts";
@@ -32,6 +34,7 @@ export class Dispatcher implements Service {
   readonly name = "dispatcher";
   private readonly loop: WakeableLoop;
   private unlisten: (() => Promise<void>) | null = null;
+  private unsubscribe: (() => void) | null = null;
   /**
    * Whether the last pass may have left due tasks unclaimed for want of free slots
    * (a worker was full, or a claim came back full). Only then does a freed slot call
@@ -47,6 +50,8 @@ export class Dispatcher implements Service {
     private readonly registry: SessionRegistry,
     private readonly log: Logger,
     private readonly metrics: CoordinatorMetrics | null = null,
+    /** This process's submits, when it runs the scheduler too: they wake the loop without a NOTIFY round trip. */
+    private readonly submits: SubmitWake | null = null,
   ) {
     // A NOTIFY during the next-due lookup starts the next claim at once rather than after it.
     this.loop = new WakeableLoop(async () => ((await this.runOnce()) ? "again" : this.loop.raceWake(() => this.nextPass())), log, {
@@ -56,11 +61,14 @@ export class Dispatcher implements Service {
   }
 
   async start(): Promise<void> {
-    this.unlisten = await this.database.listen(WAKE_CHANNEL, () => this.wake());
+    this.unlisten = await this.database.listen(WAKE_CHANNEL, (payload) => this.onWakeUp(payload));
+    this.unsubscribe = this.submits?.subscribe(() => this.wake()) ?? null;
     this.loop.start();
   }
 
   async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     await this.unlisten?.().catch(() => {});
     this.unlisten = null;
     await this.loop.stop();
@@ -69,6 +77,15 @@ export class Dispatcher implements Service {
   /** Asks for a claim pass now; calls during a pass coalesce into one more pass. */
   wake(): void {
     this.loop.wake();
+  }
+
+  /**
+   * A NOTIFY on the wake channel. One from this process's own submit is skipped: its
+   * SubmitWake woke the loop after the commit, before the echo could arrive.
+   */
+  private onWakeUp(payload: string): void {
+    if (this.submits && parseWake(payload).origin === this.submits.origin) return;
+    this.wake();
   }
 
   /** A result freed a slot: claims again if due tasks may be waiting for one. */

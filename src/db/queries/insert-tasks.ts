@@ -58,6 +58,11 @@ export interface NewTask {
   fanoutWorkers?: string[];
 }
 
+export interface InsertOptions {
+  /** Tags the wake NOTIFY (core/submit-wake.ts): the process whose dispatcher was woken directly; null: none was. */
+  origin?: string | null;
+}
+
 export interface InsertedTask {
   task: TaskRow;
   /** False when the idempotency key was already known and `task` is the earlier one. */
@@ -69,20 +74,21 @@ export interface InsertedTask {
  * idempotency key is already known, or repeats the key of an earlier item in the
  * same call, gets that earlier task with `created: false`. All or nothing.
  */
-export async function insertTasks(db: Db, input: NewTask[]): Promise<InsertedTask[]> {
+export async function insertTasks(db: Db, input: NewTask[], opts: InsertOptions = {}): Promise<InsertedTask[]> {
   if (input.length === 0) return [];
+  const origin = opts.origin ?? null;
   const plan = planRows(input);
   const dependent = plan.rows.some((r) => r.depends_on.length > 0);
   const children = fanoutChildren(plan.rows);
-  if (plan.firstIndexOfKey.size === 0 && !dependent && children.length === 0) return answer(input, plan, await insertRows(db, plan.rows), []);
+  if (plan.firstIndexOfKey.size === 0 && !dependent && children.length === 0) return answer(input, plan, await insertRows(db, plan.rows, origin), []);
   return db.transaction(async (tx) => {
     const finished = dependent ? await lockDependencies(tx, input, plan) : new Set<string>();
-    const created = await insertRows(tx, plan.rows);
+    const created = await insertRows(tx, plan.rows, origin);
     if (dependent) await insertDependencies(tx, plan.rows, created, finished);
     // A parent whose idempotency key was already known made no new task: its children are not made either.
     const parents = new Set(created.map((t) => t.id));
     const kids = children.filter((c) => parents.has(c.parent_id!));
-    if (kids.length > 0) await insertRows(tx, kids);
+    if (kids.length > 0) await insertRows(tx, kids, origin);
     return answer(input, plan, created, await tasksWithKeys(tx, keysNotInserted(plan.rows, created)));
   });
 }
@@ -290,7 +296,8 @@ async function insertDependencies(tx: Executor, rows: RowJson[], created: TaskRo
  * Inserts the rows (keyed rows whose key exists are skipped), numbered in the
  * given order by the tasks_seq sequence (the lists' tie-break: a batch shares one
  * created_at, so this is what keeps it in request order), with their events,
- * wakes the coordinators of their queues, and returns the new tasks.
+ * wakes the coordinators of their queues (a WakeUp naming `origin`), and returns
+ * the new tasks.
  * Without run_at a task is due at the database's now() + delay_ms, never the
  * scheduler's clock. The NOTIFY goes out in chunks of 100 queue names (≤ 6.8 kB,
  * under PostgreSQL's 8000-byte payload cap), only for queues that got a task.
@@ -298,7 +305,7 @@ async function insertDependencies(tx: Executor, rows: RowJson[], created: TaskRo
  * batch of 1000, whole rows cost ~10 ms of a ~50 ms statement, and decoding
  * them a quarter of the route's CPU.
  */
-async function insertRows(db: Executor, rows: RowJson[]): Promise<TaskRow[]> {
+async function insertRows(db: Executor, rows: RowJson[], origin: string | null): Promise<TaskRow[]> {
   const result = await executePrepared(db, sql`
     with input as (
       -- Numbered here, as json_to_recordset yields the rows (in request order): item i's seq is below item i+1's.
@@ -334,7 +341,7 @@ async function insertRows(db: Executor, rows: RowJson[]): Promise<TaskRow[]> {
       from ins join input on input.id = ins.id cross join (values (1, ${statusSql("created")}), (2, ${statusSql("scheduled")})) as e(n, status)
       order by input.ord, e.n
     ), wake as (
-      select pg_notify(${WAKE_CHANNEL}, json_agg(queue)::text)
+      select pg_notify(${WAKE_CHANNEL}, json_build_object('queues', json_agg(queue), 'origin', ${origin}::text)::text)
       from (select queue, (row_number() over (order by queue) - 1) / 100 as chunk from (select distinct queue from ins) q) q
       group by chunk
     )

@@ -32,6 +32,7 @@ import { failureFacts } from "./failure-reasons.ts";
 import { BulkActionBody, BulkActionJsonSchema, validateBulkBody } from "./bulk-body.ts";
 import { cancelAction, retryAction, runBulkAction } from "./bulk-actions.ts";
 import { placeFanouts } from "./fanout-placement.ts";
+import type { SubmitWake } from "../../core/submit-wake.ts";
 
 const tags = ["tasks"];
 /** Bodies are read by readJsonBody (size cap, JSON only), never by Elysia's parser. */
@@ -57,12 +58,15 @@ const SUBMIT_INSERTS_IN_FLIGHT = 4;
 /** Who acted, as the task's events record it: a call to this API (bearer token or session cookie). */
 const ACTOR = "api";
 
-export function taskRoutes(db: Db, log: Logger) {
-  const coalescer = new SubmitCoalescer((items) => insertTasks(db, items), { maxInFlight: SUBMIT_INSERTS_IN_FLIGHT, maxBatch: BATCH_MAX_TASKS });
+/** `submits`: told after every insert, so this process's coordinator (if any) claims at once (core/submit-wake.ts). */
+export function taskRoutes(db: Db, log: Logger, submits: SubmitWake | null = null) {
+  const insert = (items: NewTask[]) =>
+    submits ? insertTasks(db, items, { origin: submits.origin }).finally(() => submits.committed()) : insertTasks(db, items);
+  const coalescer = new SubmitCoalescer(insert, { maxInFlight: SUBMIT_INSERTS_IN_FLIGHT, maxBatch: BATCH_MAX_TASKS });
   // Keyed submissions and dependent ones keep their own transaction: the idempotency read-back is per key,
   // and a missing dependency must fail only its own request.
   const submit = async (task: NewTask) =>
-    task.idempotencyKey === null && !task.dependsOn?.length && !task.fanout ? coalescer.submit(task) : (await insertTasks(db, await placeFanouts(db, [task])))[0]!;
+    task.idempotencyKey === null && !task.dependsOn?.length && !task.fanout ? coalescer.submit(task) : (await insert(await placeFanouts(db, [task])))[0]!;
   return new Elysia({ name: "tasks", prefix: "/api/tasks" })
     .post(
       "",
@@ -79,7 +83,7 @@ export function taskRoutes(db: Db, log: Logger) {
       "/batch",
       async ({ request, set }) => {
         const checked = valid(validateTaskBatch(await readJsonBody(request))).map((t) => ({ ...t, createdBy: ACTOR }));
-        const results = await insertTasks(db, await placeFanouts(db, checked, true));
+        const results = await insert(await placeFanouts(db, checked, true));
         set.status = 201;
         const created = results.filter((r) => r.created);
         log.info("{tasks} submitted in a batch ({first} … {last})", { n: created.length, tasks: plural(created.length, "task"), first: created[0]?.task.id ?? "-", last: created.at(-1)?.task.id ?? "-" });
