@@ -30,6 +30,7 @@ import { webhookRoutes } from "./webhooks/routes.ts";
 import { queueRoutes } from "./queues/routes.ts";
 import { workerRoutes } from "./workers/routes.ts";
 import type { SubmitWake } from "../core/submit-wake.ts";
+import type { Executor } from "../db/sql.ts";
 
 export interface HttpAppDeps {
   db: Db;
@@ -40,7 +41,7 @@ export interface HttpAppDeps {
   outputs: OutputFeed;
   config: Config;
   /** Told after every API submit, so a coordinator in this process claims without waiting for the NOTIFY. */
-  submits?: SubmitWake | null;
+  submits?: SubmitWake<Executor> | null;
   /** Answers 503 at once while the database is away (default: a gate probing through `db`, for in-process tests). */
   gate?: DatabaseGate;
 }

@@ -2,6 +2,7 @@
 import type { Config } from "../config/config.ts";
 import type { Service } from "../core/lifecycle.ts";
 import type { SubmitWake } from "../core/submit-wake.ts";
+import type { Executor } from "../db/sql.ts";
 import type { Database } from "../db/client.ts";
 import { roleLogger } from "../log/logger.ts";
 import { ChangeFeed } from "./live/change-feed.ts";
@@ -11,7 +12,7 @@ import { buildHttpApp } from "./http-app.ts";
 import { HttpServer } from "./http-server.ts";
 
 /** `submits`: the process's SubmitWake, told of every API submit (core/submit-wake.ts). */
-export function schedulerServices(config: Config, database: Database, submits: SubmitWake | null = null): Service[] {
+export function schedulerServices(config: Config, database: Database, submits: SubmitWake<Executor> | null = null): Service[] {
   const log = roleLogger("scheduler");
   const feed = new ChangeFeed(database, log.getChild("feed"));
   const outputs = new OutputFeed(database);

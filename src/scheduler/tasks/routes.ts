@@ -14,7 +14,7 @@ import type { Db } from "../../db/client.ts";
 import type { Logger } from "../../log/logger.ts";
 import { cancelTask } from "../../db/queries/cancel-task.ts";
 import { getTask } from "../../db/queries/get-task.ts";
-import { insertTasks, type NewTask } from "../../db/queries/insert-tasks.ts";
+import type { NewTask } from "../../db/queries/insert-tasks.ts";
 import { listTasks } from "../../db/queries/list-tasks.ts";
 import { retryTask } from "../../db/queries/retry-task.ts";
 import { errorAnswer, jsonAnswer, jsonBody, queryParameters } from "../openapi/route-docs.ts";
@@ -33,6 +33,8 @@ import { BulkActionBody, BulkActionJsonSchema, validateBulkBody } from "./bulk-b
 import { cancelAction, retryAction, runBulkAction } from "./bulk-actions.ts";
 import { placeFanouts } from "./fanout-placement.ts";
 import type { SubmitWake } from "../../core/submit-wake.ts";
+import type { Executor } from "../../db/sql.ts";
+import { submitInsert } from "./local-submit.ts";
 
 const tags = ["tasks"];
 /** Bodies are read by readJsonBody (size cap, JSON only), never by Elysia's parser. */
@@ -58,10 +60,9 @@ const SUBMIT_INSERTS_IN_FLIGHT = 4;
 /** Who acted, as the task's events record it: a call to this API (bearer token or session cookie). */
 const ACTOR = "api";
 
-/** `submits`: told after every insert, so this process's coordinator (if any) claims at once (core/submit-wake.ts). */
-export function taskRoutes(db: Db, log: Logger, submits: SubmitWake | null = null) {
-  const insert = (items: NewTask[]) =>
-    submits ? insertTasks(db, items, { origin: submits.origin }).finally(() => submits.committed()) : insertTasks(db, items);
+/** `submits`: this process's coordinator, if any, which claims at once (local-submit.ts, core/submit-wake.ts). */
+export function taskRoutes(db: Db, log: Logger, submits: SubmitWake<Executor> | null = null) {
+  const insert = submitInsert(db, submits);
   const coalescer = new SubmitCoalescer(insert, { maxInFlight: SUBMIT_INSERTS_IN_FLIGHT, maxBatch: BATCH_MAX_TASKS });
   // Keyed submissions and dependent ones keep their own transaction: the idempotency read-back is per key,
   // and a missing dependency must fail only its own request.
