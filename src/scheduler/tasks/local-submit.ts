@@ -5,7 +5,7 @@
  * and when a local worker has a free slot for tasks due now, the dispatcher's claim
  * runs inside the insert's transaction and its tasks go out right after the commit.
  */
-import type { SubmitClaim, SubmitWake } from "../../core/submit-wake.ts";
+import type { SubmitClaim, SubmitClaimer, SubmitWake } from "../../core/submit-wake.ts";
 import type { Db } from "../../db/client.ts";
 import { insertTasks, type InsertedTask, type NewTask } from "../../db/queries/insert-tasks.ts";
 import type { Executor } from "../../db/sql.ts";
@@ -15,29 +15,44 @@ export type InsertSubmitted = (items: NewTask[]) => Promise<InsertedTask[]>;
 /** The insert for the task routes: plain without `submits`, else with the in-process wake and claim. */
 export function submitInsert(db: Db, submits: SubmitWake<Executor> | null): InsertSubmitted {
   if (!submits) return (items) => insertTasks(db, items);
+  let inFlight = 0;
   return async (items) => {
     const queue = claimableQueue(items);
     const claimer = submits.claimer;
-    if (queue === null || !claimer) return insertTasks(db, items, { origin: submits.origin }).finally(() => submits.committed());
-    let claim: SubmitClaim | null = null;
-    let inserted: InsertedTask[];
+    // Only a lone submit claims in its transaction: its extra round trips (begin, claim,
+    // commit) would hold up the submits queued behind it, and under load the dispatcher's
+    // claim serves many at once.
+    const alone = inFlight === 0;
+    inFlight++;
     try {
-      inserted = await db.transaction(async (tx) => {
-        const made = await insertTasks(tx as unknown as Db, items, { origin: submits.origin });
-        claim = await claimer.claimWithin(tx, queue, items.length);
-        return made;
-      });
-    } catch (err) {
-      (claim as SubmitClaim | null)?.release();
-      submits.committed();
-      throw err;
+      if (queue === null || !claimer || !alone) return await insertTasks(db, items, { origin: submits.origin }).finally(() => submits.committed());
+      return await insertAndClaim(db, submits, claimer, queue, items);
+    } finally {
+      inFlight--;
     }
-    const done = claim as SubmitClaim | null;
-    if (done) await done.deliver();
-    // A claim that came back short took every task due for its worker's queues: no pass would find more.
-    if (!done || done.full) submits.committed();
-    return inserted;
   };
+}
+
+/** Inserts `items` and claims for a local worker in the same transaction; hands the claim over once it committed. */
+async function insertAndClaim(db: Db, submits: SubmitWake<Executor>, claimer: SubmitClaimer<Executor>, queue: string, items: NewTask[]): Promise<InsertedTask[]> {
+  let claim: SubmitClaim | null = null;
+  let inserted: InsertedTask[];
+  try {
+    inserted = await db.transaction(async (tx) => {
+      const made = await insertTasks(tx as unknown as Db, items, { origin: submits.origin });
+      claim = await claimer.claimWithin(tx, queue, items.length);
+      return made;
+    });
+  } catch (err) {
+    (claim as SubmitClaim | null)?.release();
+    submits.committed();
+    throw err;
+  }
+  const done = claim as SubmitClaim | null;
+  if (done) await done.deliver();
+  // A claim that came back short took every task due for its worker's queues: no pass would find more.
+  if (!done || done.full) submits.committed();
+  return inserted;
 }
 
 /**
