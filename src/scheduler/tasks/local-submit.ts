@@ -39,8 +39,10 @@ async function insertAndClaim(db: Db, submits: SubmitWake<Executor>, claimer: Su
   let inserted: InsertedTask[];
   try {
     inserted = await db.transaction(async (tx) => {
-      const made = await insertTasks(tx as unknown as Db, items, { origin: submits.origin });
-      claim = await claimer.claimWithin(tx, queue, items.length);
+      // Sent together (postgres.js pipelines them on the transaction's connection): the claim
+      // runs after the insert and sees its rows, one round trip for both.
+      const [made, claimed] = await Promise.all([insertTasks(tx as unknown as Db, items, { origin: submits.origin }), claimer.claimWithin(tx, queue, items.length)]);
+      claim = claimed;
       return made;
     });
   } catch (err) {
