@@ -111,8 +111,9 @@ export class Dispatcher implements Service, SubmitClaimer<Executor> {
   }
 
   /**
-   * A NOTIFY on the wake channel. One from this process's own submit is skipped: its
-   * SubmitWake woke the loop after the commit, before the echo could arrive.
+   * A NOTIFY on the wake channel. One from this process's own submit is skipped: that
+   * submit woke the loop after its commit, or claimed in its own transaction every task
+   * a pass would find (core/submit-wake.ts).
    */
   private onWakeUp(payload: string): void {
     if (this.submits && parseWake(payload).origin === this.submits.origin) return;

@@ -36,7 +36,9 @@ export class SubmitWake<Tx = unknown> {
   /**
    * A submit's insert has ended (committed, or failed: a spurious wake costs one empty
    * pass, a missed one a task waiting for the poll). Call it after every insert that
-   * carried `origin`, whatever its outcome, since the dispatcher ignores the echo.
+   * carried `origin`, whatever its outcome, since the dispatcher ignores the echo; the
+   * one exception is a submit whose own claim came back short (SubmitClaim.full false),
+   * which left no due task for a pass to find.
    */
   committed(): void {
     for (const listener of this.listeners) listener();
