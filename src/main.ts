@@ -76,11 +76,14 @@ async function roleServices(config: Config): Promise<Service[]> {
     const { DatabaseService } = await import("./db/database-service.ts");
     const { coordinatorServices } = await import("./coordinator/index.ts");
     const { schedulerServices } = await import("./scheduler/index.ts");
+    const { SubmitWake } = await import("./core/submit-wake.ts");
     const dbService = new DatabaseService(config, roleLogger("db"));
     services.push(dbService);
+    // With both roles here, a submit wakes this process's dispatcher directly, not through its NOTIFY's round trip.
+    const submits = has("scheduler") && has("coordinator") ? new SubmitWake() : null;
     // Role services need the open database; they are built lazily once it has started.
-    if (has("coordinator")) services.push(lazy("coordinator", () => coordinatorServices(config, dbService.database, metricsServer)));
-    if (has("scheduler")) services.push(lazy("scheduler", () => schedulerServices(config, dbService.database)));
+    if (has("coordinator")) services.push(lazy("coordinator", () => coordinatorServices(config, dbService.database, metricsServer, submits)));
+    if (has("scheduler")) services.push(lazy("scheduler", () => schedulerServices(config, dbService.database, submits)));
   }
   // Workers start last and so stop first: they drain while the coordinator still records results.
   if (has("worker")) services.push(...(await import("./worker/index.ts")).workerServices(config, metricsServer));

@@ -15,6 +15,8 @@ import { claimChunks, Dispatcher, fairSlots, groupByQueues, POLL_MS } from "./di
 import { SessionRegistry } from "./session/session-registry.ts";
 import { WorkerSession } from "./session/worker-session.ts";
 import { rows } from "../db/sql.ts";
+import { parseWake } from "../db/channels.ts";
+import { SubmitWake } from "../core/submit-wake.ts";
 
 const log = roleLogger("coordinator", "test");
 
@@ -53,11 +55,11 @@ describeEachBackend("dispatcher", (backend) => {
   });
 
   /** A dispatcher over one recording session; `passes` counts its claim passes. */
-  async function start(concurrency: number) {
+  async function start(concurrency: number, submits: SubmitWake | null = null) {
     const registry = new SessionRegistry();
     const { session, sent } = recordingSession(await registerWorker(d.db, { concurrency }), concurrency);
     registry.add(session);
-    const ds = new Dispatcher(d, registry, log);
+    const ds = new Dispatcher(d, registry, log, null, submits);
     const counter = { passes: 0 };
     const runOnce = ds.runOnce.bind(ds);
     ds.runOnce = () => (counter.passes++, runOnce());
@@ -73,6 +75,36 @@ describeEachBackend("dispatcher", (backend) => {
     await waitFor("the first pass", () => counter.passes >= 1);
     await submitTasks(d.db, [task]);
     await waitFor("the dispatch", () => sent.some((m) => m.dispatch?.name === "t"));
+  });
+
+  test("a submit of its own process wakes it directly, and the echo of that submit's NOTIFY does not", async () => {
+    const submits = new SubmitWake();
+    const { sent, counter } = await start(4, submits);
+    await waitFor("the first pass", () => counter.passes >= 1);
+    // Its closing next-due lookup would find a task inserted meanwhile, so let it end first.
+    await waitFor("the dispatcher to go idle", async () => {
+      const before = counter.passes;
+      await Bun.sleep(50);
+      return counter.passes === before;
+    });
+    const task = (name: string) => ({ name, command: "true", env: {}, queue: "default", priority: 0, runAt: null, delayMs: 0, maxRetries: 0, backoffMs: 1000, backoffFactor: 2, backoffMaxMs: 60_000, timeoutMs: null, idempotencyKey: null });
+    await submitTasks(d.db, [task("own")], { origin: submits.origin });
+    // NOTIFYs reach one listening connection in commit order: once the fence is heard, so was the echo.
+    const fenced = new Promise<void>((resolve) => void d.listen("tf_test_fence", () => resolve()).then(() => d.db.execute(sql`select pg_notify('tf_test_fence', '')`)));
+    await fenced;
+    expect(sent.filter((m) => m.dispatch)).toHaveLength(0);
+    submits.committed();
+    await waitFor("the directly woken dispatch", () => sent.some((m) => m.dispatch?.name === "own"));
+    // Another process's submit still wakes it through the NOTIFY.
+    await submitTasks(d.db, [task("theirs")], { origin: crypto.randomUUID() });
+    await waitFor("the NOTIFY's dispatch", () => sent.some((m) => m.dispatch?.name === "theirs"));
+  });
+
+  test("wake payloads: a submit's names its origin, the rest are queue lists", () => {
+    expect(parseWake(`{"queues" : ["a", "b"], "origin" : "p1"}`)).toEqual({ queues: ["a", "b"], origin: "p1" });
+    expect(parseWake(`{"queues" : ["a"], "origin" : null}`)).toEqual({ queues: ["a"], origin: null });
+    expect(parseWake(`["a"]`)).toEqual({ queues: ["a"], origin: null });
+    expect(parseWake("nonsense")).toEqual({ queues: [], origin: null });
   });
 
   test("a freed slot claims again when tasks were left waiting for one, and only then", async () => {

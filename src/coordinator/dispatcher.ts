@@ -1,14 +1,18 @@
 /**
  * The claim loop: fills connected workers' free slots with due tasks. It wakes on
- * NOTIFY (a task was submitted), on freed slots when tasks were waiting for one, on
+ * NOTIFY (a task was submitted), directly after a submit of its own process
+ * (core/submit-wake.ts, whose NOTIFY echo it then skips), on freed slots when tasks were waiting for one, on
  * a timer set to the nearest future run_at (by the database's clock), and on a slow
  * poll as a fallback, so a due task starts within milliseconds without the database
  * being hammered. A wake during a pass's closing lookup starts the next claim at once.
  */
+import { coerceError } from "../core/errors.ts";
 import type { Service } from "../core/lifecycle.ts";
 import { WakeableLoop, type NextPass } from "../core/wakeable-loop.ts";
 import type { Database } from "../db/client.ts";
-import { WAKE_CHANNEL } from "../db/channels.ts";
+import { parseWake, WAKE_CHANNEL } from "../db/channels.ts";
+import type { SubmitClaim, SubmitClaimer, SubmitWake } from "../core/submit-wake.ts";
+import type { Executor } from "../db/sql.ts";
 import { claimDueTasks, claimDueTasksForSlots, type SlotClaim } from "../db/queries/claim-due-tasks.ts";
 import { hasDuePlacedTasks } from "../db/queries/has-due-placed-tasks.ts";
 import type { ClaimedTask } from "../core/attempt.ts";
@@ -28,10 +32,11 @@ const CONTENDED_RETRY_MS = 25;
 /** After a database error, wait this long before the next pass. */
 const ERROR_BACKOFF_MS = 500;
 
-export class Dispatcher implements Service {
+export class Dispatcher implements Service, SubmitClaimer<Executor> {
   readonly name = "dispatcher";
   private readonly loop: WakeableLoop;
   private unlisten: (() => Promise<void>) | null = null;
+  private unsubscribe: (() => void) | null = null;
   /**
    * Whether the last pass may have left due tasks unclaimed for want of free slots
    * (a worker was full, or a claim came back full). Only then does a freed slot call
@@ -47,6 +52,8 @@ export class Dispatcher implements Service {
     private readonly registry: SessionRegistry,
     private readonly log: Logger,
     private readonly metrics: CoordinatorMetrics | null = null,
+    /** This process's submits, when it runs the scheduler too: they wake the loop without a NOTIFY round trip. */
+    private readonly submits: SubmitWake<Executor> | null = null,
   ) {
     // A NOTIFY during the next-due lookup starts the next claim at once rather than after it.
     this.loop = new WakeableLoop(async () => ((await this.runOnce()) ? "again" : this.loop.raceWake(() => this.nextPass())), log, {
@@ -56,11 +63,16 @@ export class Dispatcher implements Service {
   }
 
   async start(): Promise<void> {
-    this.unlisten = await this.database.listen(WAKE_CHANNEL, () => this.wake());
+    this.unlisten = await this.database.listen(WAKE_CHANNEL, (payload) => this.onWakeUp(payload));
+    this.unsubscribe = this.submits?.subscribe(() => this.wake()) ?? null;
+    if (this.submits) this.submits.claimer = this;
     this.loop.start();
   }
 
   async stop(): Promise<void> {
+    if (this.submits?.claimer === this) this.submits.claimer = null;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     await this.unlisten?.().catch(() => {});
     this.unlisten = null;
     await this.loop.stop();
@@ -69,6 +81,43 @@ export class Dispatcher implements Service {
   /** Asks for a claim pass now; calls during a pass coalesce into one more pass. */
   wake(): void {
     this.loop.wake();
+  }
+
+  /**
+   * The claim of a submit's transaction (core/submit-wake.ts): the ordinary claim for
+   * one local worker serving `queue`, its slots reserved so no pass fills them
+   * meanwhile. It may take older or higher-priority tasks than the new ones, as any
+   * claim would. The tasks go out only once the transaction has committed.
+   */
+  async claimWithin(tx: Executor, queue: string, count: number): Promise<SubmitClaim | null> {
+    const s = this.registry.withFreeSlots().find((x) => x.queues.includes(queue));
+    if (!s) return null;
+    const limit = claimLimit(Math.min(s.free, count));
+    s.reserved += limit;
+    let held = true;
+    const release = () => {
+      if (held) s.reserved -= limit;
+      held = false;
+    };
+    try {
+      const claimed = await claimDueTasks(tx, { workerId: s.id, workerName: s.name, queues: s.queues, limit, labels: s.labels });
+      // Errors are the dispatcher's to log: the submit itself committed and stands.
+      const deliver = () => (release(), this.deliver(s, claimed).catch((err) => this.log.warn("handing over tasks claimed by a submit failed: {error}", { error: coerceError(err).message })));
+      return { full: claimed.length === limit, release, deliver };
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  /**
+   * A NOTIFY on the wake channel. One from this process's own submit is skipped: that
+   * submit woke the loop after its commit, or claimed in its own transaction every task
+   * a pass would find (core/submit-wake.ts).
+   */
+  private onWakeUp(payload: string): void {
+    if (this.submits && parseWake(payload).origin === this.submits.origin) return;
+    this.wake();
   }
 
   /** A result freed a slot: claims again if due tasks may be waiting for one. */

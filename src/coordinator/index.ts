@@ -2,6 +2,8 @@
 import { randomUUID } from "node:crypto";
 import type { Config } from "../config/config.ts";
 import type { Service } from "../core/lifecycle.ts";
+import type { SubmitWake } from "../core/submit-wake.ts";
+import type { Executor } from "../db/sql.ts";
 import type { Database } from "../db/client.ts";
 import { roleLogger } from "../log/logger.ts";
 import type { MetricsServer } from "../metrics/metrics-server.ts";
@@ -25,7 +27,8 @@ import { WebhookSender } from "./webhooks/webhook-sender.ts";
 
 /** Coordinator services in start order; stopping runs in reverse (server first, then loops, then reports). */
 /** `metricsServer`: the process's --metrics server, if any; the coordinator adds its metrics to it. */
-export function coordinatorServices(config: Config, database: Database, metricsServer: MetricsServer | null = null): Service[] {
+/** `submits`: the process's SubmitWake when the scheduler runs beside this coordinator (`--role=all`). */
+export function coordinatorServices(config: Config, database: Database, metricsServer: MetricsServer | null = null, submits: SubmitWake<Executor> | null = null): Service[] {
   const log = roleLogger("coordinator");
   const registry = new SessionRegistry();
   // A new identity per process: the liveness rule tells a restarted coordinator from the one before it.
@@ -35,7 +38,7 @@ export function coordinatorServices(config: Config, database: Database, metricsS
   const metrics = createCoordinatorMetrics(registry);
   metricsServer?.add(metrics.registry);
   const output = new OutputWriter((chunks) => appendOutputChunks(database.db, chunks, config.maxLogBytes), log.getChild("output"));
-  const dispatcher = new Dispatcher(database, registry, log.getChild("dispatcher"), metrics);
+  const dispatcher = new Dispatcher(database, registry, log.getChild("dispatcher"), metrics, submits);
   const wake = () => dispatcher.wake();
   const heartbeats = new HeartbeatBatch(database.db, config.heartbeatMs, log.getChild("sessions"), wake);
   const throttle = new AuthThrottle({ log: log.getChild("sessions"), what: "gRPC" });

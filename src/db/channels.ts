@@ -1,6 +1,7 @@
 /**
  * The NOTIFY channels that tie processes together without polling tables:
- * - `taskflow_wake`:   tasks became due now (submit, retry); coordinators claim.
+ * - `taskflow_wake`:   tasks became due now (submit, retry); coordinators claim. Payload: a WakeUp
+ *                      from a submit, a JSON array of queue names from the rest (parseWake reads both).
  * - `taskflow_task`:   task transitions, for metrics, dashboards and event streams in any process.
  *                      Sent by a trigger on task_events (drizzle/0001, 0003), so no writer can forget it;
  *                      new tasks, which have no event rows, are announced by insertTasks (TasksSubmitted).
@@ -73,6 +74,25 @@ export function taskChangesOf(notices: TaskNotice[]): TaskChange[] {
       { id, status: "scheduled", attempt: 0, ...extra },
     ]);
   });
+}
+
+/** A submit's wake-up on WAKE_CHANNEL: the queues that got due tasks, and the submitting process (core/submit-wake.ts). */
+export interface WakeUp {
+  queues: string[];
+  /** The submitting process's SubmitWake origin; null when no process woke its dispatcher directly. */
+  origin: string | null;
+}
+
+/** Reads a WAKE_CHANNEL payload: a WakeUp, or a plain array of queue names (retries, triggers, ticks). */
+export function parseWake(payload: string): WakeUp {
+  try {
+    const v = JSON.parse(payload);
+    if (Array.isArray(v)) return { queues: v as string[], origin: null };
+    if (v && typeof v === "object") return { queues: Array.isArray(v.queues) ? v.queues : [], origin: typeof v.origin === "string" ? v.origin : null };
+  } catch {
+    // Never sent by taskflow; treated as a wake for everyone.
+  }
+  return { queues: [], origin: null };
 }
 
 /** A request to kill one attempt, published on CANCEL_CHANNEL. */

@@ -29,6 +29,8 @@ import { taskRoutes } from "./tasks/routes.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
 import { queueRoutes } from "./queues/routes.ts";
 import { workerRoutes } from "./workers/routes.ts";
+import type { SubmitWake } from "../core/submit-wake.ts";
+import type { Executor } from "../db/sql.ts";
 
 export interface HttpAppDeps {
   db: Db;
@@ -38,6 +40,8 @@ export interface HttpAppDeps {
   /** Tells log followers that output was stored. */
   outputs: OutputFeed;
   config: Config;
+  /** Told after every API submit, so a coordinator in this process claims without waiting for the NOTIFY. */
+  submits?: SubmitWake<Executor> | null;
   /** Answers 503 at once while the database is away (default: a gate probing through `db`, for in-process tests). */
   gate?: DatabaseGate;
 }
@@ -63,7 +67,7 @@ export function buildHttpApp(deps: HttpAppDeps) {
     .use(knownQueryParameters(() => app.routes))
     .use(healthRoutes(deps.db, gate))
     .use(authRoutes({ token, log: deps.log.getChild("auth"), throttle, sessions }))
-    .use(taskRoutes(deps.db, deps.log.getChild("tasks")))
+    .use(taskRoutes(deps.db, deps.log.getChild("tasks"), deps.submits ?? null))
     .use(failureRoutes(deps.db))
     .use(logRoutes({ db: deps.db, feed: deps.feed, outputs: deps.outputs, log: deps.log.getChild("logs"), budget: sseBudget }))
     .use(scheduleRoutes(deps.db, deps.log.getChild("schedules")))

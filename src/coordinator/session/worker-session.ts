@@ -27,6 +27,8 @@ export class WorkerSession {
   /** Why each attempt this session was told to kill was stopped, by attempt key, until its result arrives. */
   readonly stopping = new Map<string, string>();
   draining = false;
+  /** Slots held by a claim inside a submit's transaction (Dispatcher.claimWithin) until it commits or rolls back. */
+  reserved = 0;
   /**
    * A drain or resume sent to the worker, until its heartbeats agree (or DRAIN_REQUEST_SETTLE_MS
    * passes): heartbeats written before the worker read the request still carry the old flag.
@@ -50,7 +52,7 @@ export class WorkerSession {
   /** Slots the coordinator may still fill. */
   get free(): number {
     if (this.draining || this.closed) return 0;
-    return Math.max(0, this.concurrency - this.inflight.size);
+    return Math.max(0, this.concurrency - this.inflight.size - this.reserved);
   }
 
   /** Sends claimed attempts down the stream; returns those that could not be sent. */

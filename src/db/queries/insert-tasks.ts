@@ -21,25 +21,31 @@ import { planRows, type RowPlan } from "./insert-tasks/row-plan.ts";
 
 export type { InsertedTask, NewTask } from "./insert-tasks/new-task.ts";
 
+export interface InsertOptions {
+  /** Tags the wake NOTIFY (core/submit-wake.ts): the process whose dispatcher was woken directly; null: none was. */
+  origin?: string | null;
+}
+
 /**
  * Inserts `input` and answers one entry per item, in input order. An item whose
  * idempotency key is already known, or repeats the key of an earlier item in the
  * same call, gets that earlier task with `created: false`. All or nothing.
  */
-export async function insertTasks(db: Db, input: NewTask[]): Promise<InsertedTask[]> {
+export async function insertTasks(db: Db, input: NewTask[], opts: InsertOptions = {}): Promise<InsertedTask[]> {
   if (input.length === 0) return [];
+  const origin = opts.origin ?? null;
   const plan = planRows(input);
   const dependent = plan.rows.some((r) => r.depends_on.length > 0);
   const children = fanoutChildren(plan.rows);
-  if (plan.firstIndexOfKey.size === 0 && !dependent && children.length === 0) return answer(input, plan, await insertTaskRows(db, plan.rows), []);
+  if (plan.firstIndexOfKey.size === 0 && !dependent && children.length === 0) return answer(input, plan, await insertTaskRows(db, plan.rows, origin), []);
   return db.transaction(async (tx) => {
     const finished = dependent ? await lockDependencies(tx, input, plan) : new Set<string>();
-    const created = await insertTaskRows(tx, plan.rows);
+    const created = await insertTaskRows(tx, plan.rows, origin);
     if (dependent) await insertDependencies(tx, plan.rows, created, finished);
     // A parent whose idempotency key was already known made no new task: its children are not made either.
     const parents = new Set(created.map((t) => t.id));
     const kids = children.filter((c) => parents.has(c.parent_id!));
-    if (kids.length > 0) await insertTaskRows(tx, kids);
+    if (kids.length > 0) await insertTaskRows(tx, kids, origin);
     return answer(input, plan, created, await tasksWithKeys(tx, keysNotInserted(plan.rows, created)));
   });
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { describeEachBackend } from "../../../test/support/databases.ts";
-import { WAKE_CHANNEL } from "../../db/channels.ts";
+import { parseWake, WAKE_CHANNEL } from "../../db/channels.ts";
 import { taskBody, SchedulerTestApp } from "../../../test/support/scheduler-app.ts";
 
 describeEachBackend("POST /api/tasks/batch", (backend) => {
@@ -63,7 +63,7 @@ describeEachBackend("POST /api/tasks/batch", (backend) => {
     try {
       const r = await api.post("/api/tasks/batch", { tasks: queues.map((queue) => taskBody({ queue })) });
       expect(r.status).toBe(201);
-      const woken = () => new Set(heard.flatMap((p) => JSON.parse(p) as string[]));
+      const woken = () => new Set(heard.flatMap((p) => parseWake(p).queues));
       for (let i = 0; i < 100 && woken().size < queues.length; i++) await Bun.sleep(20);
       expect(woken()).toEqual(new Set(queues));
       expect(Math.max(...heard.map((p) => p.length))).toBeLessThan(8000);

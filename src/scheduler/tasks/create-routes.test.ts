@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { describeEachBackend } from "../../../test/support/databases.ts";
-import { WAKE_CHANNEL } from "../../db/channels.ts";
+import { parseWake, WAKE_CHANNEL } from "../../db/channels.ts";
 import { tasks } from "../../db/schema/index.ts";
 import { taskBody, SchedulerTestApp } from "../../../test/support/scheduler-app.ts";
 
@@ -111,7 +111,7 @@ describeEachBackend("POST /api/tasks", (backend) => {
 
   test("concurrent submissions without a key each get their own task, events and wake-up (they may share an insert)", async () => {
     const heard: string[] = [];
-    const stop = await api.database.listen(WAKE_CHANNEL, (p) => heard.push(...JSON.parse(p)));
+    const stop = await api.database.listen(WAKE_CHANNEL, (p) => heard.push(...parseWake(p).queues));
     try {
       const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => api.post("/api/tasks", taskBody({ name: `t${i}`, queue: `q${i % 3}` }))));
       expect(answers.map((a) => [a.status, a.body.name, a.body.queue])).toEqual(answers.map((_, i) => [201, `t${i}`, `q${i % 3}`]));
@@ -132,7 +132,7 @@ describeEachBackend("POST /api/tasks", (backend) => {
     try {
       await api.post("/api/tasks", taskBody({ queue: "wake-me" }));
       for (let i = 0; i < 100 && heard.length === 0; i++) await Bun.sleep(20);
-      expect(heard.map((p) => JSON.parse(p))).toContainEqual(["wake-me"]);
+      expect(heard.map((p) => parseWake(p).queues)).toContainEqual(["wake-me"]);
     } finally {
       await stop();
     }

@@ -14,7 +14,7 @@ import type { Db } from "../../db/client.ts";
 import type { Logger } from "../../log/logger.ts";
 import { cancelTask } from "../../db/queries/cancel-task.ts";
 import { getTask } from "../../db/queries/get-task.ts";
-import { insertTasks, type NewTask } from "../../db/queries/insert-tasks.ts";
+import type { NewTask } from "../../db/queries/insert-tasks.ts";
 import { listTasks } from "../../db/queries/list-tasks.ts";
 import { retryTask } from "../../db/queries/retry-task.ts";
 import { errorAnswer, jsonAnswer, jsonBody, queryParameters } from "../openapi/route-docs.ts";
@@ -32,6 +32,9 @@ import { failureFacts } from "./failure-reasons.ts";
 import { BulkActionBody, BulkActionJsonSchema, validateBulkBody } from "./bulk-body.ts";
 import { cancelAction, retryAction, runBulkAction } from "./bulk-actions.ts";
 import { placeFanouts } from "./fanout-placement.ts";
+import type { SubmitWake } from "../../core/submit-wake.ts";
+import type { Executor } from "../../db/sql.ts";
+import { submitInsert } from "./local-submit.ts";
 
 const tags = ["tasks"];
 /** Bodies are read by readJsonBody (size cap, JSON only), never by Elysia's parser. */
@@ -56,12 +59,14 @@ const SUBMIT_INSERTS_IN_FLIGHT = 4;
 /** Who acted, as the task's events record it: a call to this API (bearer token or session cookie). */
 const ACTOR = "api";
 
-export function taskRoutes(db: Db, log: Logger) {
-  const coalescer = new SubmitCoalescer((items) => insertTasks(db, items), { maxInFlight: SUBMIT_INSERTS_IN_FLIGHT, maxBatch: BATCH_MAX_TASKS });
+/** `submits`: this process's coordinator, if any, which claims at once (local-submit.ts, core/submit-wake.ts). */
+export function taskRoutes(db: Db, log: Logger, submits: SubmitWake<Executor> | null = null) {
+  const insert = submitInsert(db, submits);
+  const coalescer = new SubmitCoalescer(insert, { maxInFlight: SUBMIT_INSERTS_IN_FLIGHT, maxBatch: BATCH_MAX_TASKS });
   // Keyed submissions and dependent ones keep their own transaction: the idempotency read-back is per key,
   // and a missing dependency must fail only its own request.
   const submit = async (task: NewTask) =>
-    task.idempotencyKey === null && !task.dependsOn?.length && !task.fanout ? coalescer.submit(task) : (await insertTasks(db, await placeFanouts(db, [task])))[0]!;
+    task.idempotencyKey === null && !task.dependsOn?.length && !task.fanout ? coalescer.submit(task) : (await insert(await placeFanouts(db, [task])))[0]!;
   return new Elysia({ name: "tasks", prefix: "/api/tasks" })
     .post(
       "",
@@ -78,7 +83,7 @@ export function taskRoutes(db: Db, log: Logger) {
       "/batch",
       async ({ request, set }) => {
         const checked = valid(validateTaskBatch(await readJsonBody(request))).map((t) => ({ ...t, createdBy: ACTOR }));
-        const results = await insertTasks(db, await placeFanouts(db, checked, true));
+        const results = await insert(await placeFanouts(db, checked, true));
         set.status = 201;
         const created = results.filter((r) => r.created);
         log.info("{tasks} submitted in a batch ({first} … {last})", { n: created.length, tasks: plural(created.length, "task"), first: created[0]?.task.id ?? "-", last: created.at(-1)?.task.id ?? "-" });

@@ -23,15 +23,16 @@ import type { RowJson } from "./row-plan.ts";
  * created_at, so this is what keeps it in request order), and returns the new
  * tasks. Without run_at a task is due at the database's now() + delay_ms,
  * never the scheduler's clock. Two kinds of NOTIFY go out with the commit:
- * - the wake-up, in chunks of 100 queue names (≤ 6.8 kB, under PostgreSQL's
- *   8000-byte payload cap), only for queues that got a task;
+ * - the wake-up (a WakeUp naming `origin`, channels.ts), in chunks of 100 queue
+ *   names (≤ 6.8 kB, under PostgreSQL's 8000-byte payload cap), only for queues
+ *   that got a task;
  * - TasksSubmitted notices (channels.ts) on the task channel: the inserted ids of
  *   each run of rows sharing a queue and schedule-ness, in order, 150 a notice.
  * Only what the database decided comes back (newTaskRow adds the rest): for a batch
  * of 1000, whole rows cost ~10 ms of a ~50 ms statement, and decoding them a
  * quarter of the route's CPU.
  */
-export async function insertTaskRows(db: Executor, rows: RowJson[]): Promise<TaskRow[]> {
+export async function insertTaskRows(db: Executor, rows: RowJson[], origin: string | null = null): Promise<TaskRow[]> {
   const result = await executePrepared(db, sql`
     with input as (
       -- Numbered here, as json_to_recordset yields the rows (in request order): item i's seq is below item i+1's.
@@ -62,7 +63,7 @@ export async function insertTaskRows(db: Executor, rows: RowJson[]): Promise<Tas
       on conflict (idempotency_key) do nothing
       returning id, seq, env, run_at, created_at, updated_at, queue, selector, labels
     ), wake as (
-      select pg_notify(${WAKE_CHANNEL}, json_agg(queue)::text)
+      select pg_notify(${WAKE_CHANNEL}, json_build_object('queues', json_agg(queue), 'origin', ${origin}::text)::text)
       from (select queue, (row_number() over (order by queue) - 1) / 100 as chunk from (select distinct queue from ins) q) q
       group by chunk
     ), announce as (
