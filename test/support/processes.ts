@@ -3,6 +3,8 @@
  * TASKFLOW_BIN is set, else `bun src/main.ts`. Output is kept for failure messages.
  */
 import type { Subprocess } from "bun";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dir, "../..");
@@ -46,12 +48,67 @@ export function startTaskflow(args: string[], opts: { env?: Record<string, strin
   };
 }
 
-/** A TCP port that was free a moment ago. */
+/**
+ * A TCP port that was free a moment ago, and that no other test process hands out
+ * while this one runs: test files run in several processes at once (`bun test
+ * --parallel`), and the OS may offer the same free port to two of them before either
+ * binds it. Each port handed out is reserved by a lock file (created with O_EXCL)
+ * holding this process's pid; the files go when this process exits, and a file whose
+ * process is gone is taken over.
+ */
 export function freePort(): number {
+  mkdirSync(PORT_LOCK_DIR, { recursive: true });
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = portFromTheOs();
+    if (reservePort(port)) return port;
+  }
+  throw new Error(`freePort: 100 free ports in a row were reserved by other test processes (${PORT_LOCK_DIR})`);
+}
+
+const PORT_LOCK_DIR = join(tmpdir(), "taskflow-test-ports");
+const reservedPorts: string[] = [];
+process.on("exit", () => {
+  for (const file of reservedPorts) rmSync(file, { force: true });
+});
+
+function portFromTheOs(): number {
   const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
   const port = s.port!;
   s.stop(true);
   return port;
+}
+
+/** Creates the port's lock file; false when another live process (or this one, earlier) holds it. */
+function reservePort(port: number): boolean {
+  const file = join(PORT_LOCK_DIR, String(port));
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: "wx" });
+      reservedPorts.push(file);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    if (!holderIsGone(file)) return false;
+    rmSync(file, { force: true });
+  }
+  return false;
+}
+
+function holderIsGone(file: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(file, "utf8"));
+  } catch {
+    return true;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false; // being written right now
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
+  }
 }
 
 /** Polls `check` until it returns a truthy value or the deadline passes. */
