@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildBinary } from "../support/build-binary.ts";
+import { builtBinary } from "../support/build-binary.ts";
 import { freePort, waitFor, waitReady } from "../support/processes.ts";
 
 let bin: string;
@@ -20,8 +20,7 @@ beforeAll(async () => {
     return;
   }
   buildDir = mkdtempSync(join(tmpdir(), "taskflow-build-"));
-  bin = join(buildDir, "taskflow");
-  buildBinary(bin);
+  bin = builtBinary(join(buildDir, "taskflow"));
 }, 120_000);
 
 afterAll(() => {
