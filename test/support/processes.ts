@@ -127,8 +127,8 @@ export async function waitFor<T>(what: string, check: () => Promise<T> | T, time
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ""}`);
 }
 
-/** Waits until GET /readyz answers 200. */
-export async function waitReady(baseUrl: string, p?: TaskflowProcess, timeoutMs = 20000): Promise<void> {
+/** Waits until GET /readyz answers 200; a loaded machine (test files run two at a time) can take tens of seconds to start taskflow. */
+export async function waitReady(baseUrl: string, p?: TaskflowProcess, timeoutMs = 60_000): Promise<void> {
   await waitFor(
     `${baseUrl}/readyz${p ? `; output so far:\n${p.output()}` : ""}`,
     async () => {
