@@ -1,12 +1,16 @@
 /**
  * Test databases: embedded PGlite always, and real PostgreSQL as well when
- * TASKFLOW_TEST_DATABASE_URL is set. Each PostgreSQL test database is fresh (created
+ * TASKFLOW_TEST_DATABASE_URL is set. A migrated PGlite starts from a snapshot made
+ * once per set of migrations (openMigratedPglite). Each PostgreSQL test database is fresh (created
  * from the server's template, migrated, dropped at close), so files never interfere.
  */
 import { describe } from "bun:test";
+import { existsSync, readFileSync, renameSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import postgres from "postgres";
 import { openDatabase, type Database } from "../../src/db/client.ts";
-import { migrate } from "../../src/db/migrate.ts";
+import { migrate, MIGRATIONS } from "../../src/db/migrate.ts";
 
 export type Backend = "pglite" | "postgres";
 
@@ -52,7 +56,7 @@ export async function openTestDatabase(backend: Backend, opts: { migrated?: bool
     drop = created.drop;
     database = await openDatabase({ databaseUrl: url, dataDir: "", onNotice: () => {} });
   } else {
-    database = await openDatabase({ databaseUrl: null, dataDir: "memory://" });
+    database = opts.migrated === false ? await openDatabase({ databaseUrl: null, dataDir: "memory://" }) : await openMigratedPglite();
   }
   if (opts.migrated !== false) await migrate(database.db);
   return {
@@ -63,6 +67,30 @@ export async function openTestDatabase(backend: Backend, opts: { migrated?: bool
       await drop();
     },
   };
+}
+
+/**
+ * A migrated in-memory PGlite, started from a snapshot in the temp folder: initdb and
+ * the migrations run once per set of migrations (the snapshot's name hashes them and
+ * PGlite's version), not once per test file. The first file to need it writes it
+ * (to a temporary name, then renamed, so a file running at the same time never reads
+ * half of it); migrate() afterwards finds nothing to do.
+ */
+async function openMigratedPglite(): Promise<Database> {
+  const snapshot = join(tmpdir(), `taskflow-test-pglite-${pgliteSnapshotKey()}.tar`);
+  if (existsSync(snapshot)) return openDatabase({ databaseUrl: null, dataDir: "memory://", loadDataDir: Bun.file(snapshot) });
+  const database = await openDatabase({ databaseUrl: null, dataDir: "memory://" });
+  await migrate(database.db);
+  const partial = `${snapshot}.${process.pid}.partial`;
+  await Bun.write(partial, await database.dumpDataDir!());
+  renameSync(partial, snapshot);
+  return database;
+}
+
+function pgliteSnapshotKey(): string {
+  const pglite = JSON.parse(readFileSync(join(import.meta.dir, "../../node_modules/@electric-sql/pglite/package.json"), "utf8")).version;
+  const migrations = MIGRATIONS.map((m) => `${m.folderMillis}:${m.hash}`).join(",");
+  return new Bun.CryptoHasher("sha256").update(`${pglite}|${migrations}`).digest("hex").slice(0, 16);
 }
 
 /** Registers `body` once per backend, as `describe("name [pglite]")` and `describe("name [postgres]")`. */
