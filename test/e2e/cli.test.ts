@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { freePort, startTaskflow, taskflowCommand, waitFor, type TaskflowProcess } from "../support/processes.ts";
+import { migratedDataDirFlag } from "../support/databases.ts";
 
 const TOKEN = "cli-test-token-0123456789abcdef";
 let server: TaskflowProcess;
@@ -13,7 +14,7 @@ let url: string;
 beforeAll(async () => {
   const http = freePort();
   url = `http://127.0.0.1:${http}`;
-  server = startTaskflow(["--role=all", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`, "--concurrency=4"], {
+  server = startTaskflow(["--role=all", await migratedDataDirFlag(), `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`, "--concurrency=4"], {
     env: { TASKFLOW_TOKEN: TOKEN },
   });
   // /readyz needs the token like every route but /healthz.
