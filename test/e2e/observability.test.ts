@@ -40,7 +40,7 @@ const scrape = async () => {
 };
 
 test("a task runs; metrics, events and the API agree, and secrets stay out of the logs", async () => {
-  await waitFor("readyz with the token", async () => (await get("/readyz")).status === 200, 30_000);
+  await waitFor("readyz with the token", async () => (await get("/readyz")).status === 200, 60_000);
   expect((await get("/readyz", {})).status).toBe(401);
   expect((await get("/healthz", {})).status).toBe(200);
   await waitFor("the in-process worker", async () => ((await (await get("/api/workers")).json()).workers as { status: string }[]).some((w) => w.status === "alive"));

@@ -83,7 +83,7 @@ test("two workers' /metrics summed equal the tasks run; the coordinator's count 
   const workers = await waitFor("both workers to have counted every task", async () => {
     const w = await Promise.all(workerMetrics.map(scrape));
     return sum(w, "taskflow_worker_tasks_total") === TASKS ? w : null;
-  }, 10_000, 100);
+  }, 30_000, 100);
   expect(sum(workers, "taskflow_worker_tasks_total", { outcome: "completed" })).toBe(TASKS - failures);
   expect(sum(workers, "taskflow_worker_tasks_total", { outcome: "failed" })).toBe(failures);
   expect(sum(workers, "taskflow_worker_run_seconds_count")).toBe(TASKS);
