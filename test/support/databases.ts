@@ -11,6 +11,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { openDatabase, type Database } from "../../src/db/client.ts";
 import { migrate, MIGRATIONS } from "../../src/db/migrate.ts";
+import { DATA_DIR_COPY_PREFIX } from "./processes.ts";
 
 export type Backend = "pglite" | "postgres";
 
@@ -98,21 +99,16 @@ function pgliteSnapshotKey(): string {
  * process in a test whose subject is not the embedded database's first start: the
  * process opens it (under a second) instead of running initdb in memory:// (3 s on a
  * quiet machine, 20-30 s on a loaded one). Copied from a template made once per set
- * of migrations in the temp folder; the copies go when this process exits.
+ * of migrations in the temp folder. startTaskflow() removes the copy when the process
+ * started on it exits (bun test runs no exit handlers, so the test process cannot).
  */
 export async function migratedDataDirFlag(): Promise<string> {
   const template = join(tmpdir(), `taskflow-test-datadir-${pgliteSnapshotKey()}`);
   if (!existsSync(template)) await makeDataDirTemplate(template);
-  copiesDir ??= mkdtempSync(join(tmpdir(), "taskflow-test-datadirs-"));
-  const copy = mkdtempSync(join(copiesDir, "data-"));
+  const copy = mkdtempSync(join(tmpdir(), DATA_DIR_COPY_PREFIX));
   cpSync(template, copy, { recursive: true });
   return `--data-dir=${copy}`;
 }
-
-let copiesDir: string | undefined;
-process.on("exit", () => {
-  if (copiesDir) rmSync(copiesDir, { recursive: true, force: true });
-});
 
 /** Made under a temporary name, then renamed: a file running at the same time sees all of it or none. */
 async function makeDataDirTemplate(template: string): Promise<void> {

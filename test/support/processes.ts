@@ -40,6 +40,8 @@ export function startTaskflow(args: string[], opts: { env?: Record<string, strin
   };
   void collect(proc.stdout);
   void collect(proc.stderr);
+  const copy = dataDirCopy(args);
+  if (copy) void proc.exited.then(() => rmSync(copy, { recursive: true, force: true }));
   return {
     proc,
     output: () => out,
@@ -48,13 +50,22 @@ export function startTaskflow(args: string[], opts: { env?: Record<string, strin
   };
 }
 
+/** Name prefix (in the temp folder) of the data dir copies migratedDataDirFlag() hands out. */
+export const DATA_DIR_COPY_PREFIX = "taskflow-test-datadir-copy-";
+
+/** The data dir copy a process was started on, if any: it goes when the process exits. */
+function dataDirCopy(args: string[]): string | null {
+  const dir = args.find((a) => a.startsWith("--data-dir="))?.slice("--data-dir=".length);
+  return dir?.startsWith(join(tmpdir(), DATA_DIR_COPY_PREFIX)) ? dir : null;
+}
+
 /**
  * A TCP port that was free a moment ago, and that no other test process hands out
  * while this one runs: test files run in several processes at once (`bun test
  * --parallel`), and the OS may offer the same free port to two of them before either
  * binds it. Each port handed out is reserved by a lock file (created with O_EXCL)
- * holding this process's pid; the files go when this process exits, and a file whose
- * process is gone is taken over.
+ * holding this process's pid, for as long as that process lives: a file whose process
+ * is gone is taken over (bun test runs no exit handlers to remove them).
  */
 export function freePort(): number {
   mkdirSync(PORT_LOCK_DIR, { recursive: true });
@@ -66,10 +77,6 @@ export function freePort(): number {
 }
 
 const PORT_LOCK_DIR = join(tmpdir(), "taskflow-test-ports");
-const reservedPorts: string[] = [];
-process.on("exit", () => {
-  for (const file of reservedPorts) rmSync(file, { force: true });
-});
 
 function portFromTheOs(): number {
   const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
@@ -84,7 +91,6 @@ function reservePort(port: number): boolean {
   for (let tries = 0; tries < 2; tries++) {
     try {
       writeFileSync(file, String(process.pid), { flag: "wx" });
-      reservedPorts.push(file);
       return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
