@@ -47,8 +47,8 @@ export interface OpenOptions {
   onNotice?: (message: string) => void;
   /**
    * PGlite in memory only: start from this dumped data directory (`dumpDataDir()`)
-   * instead of running initdb. The tests start each file from a migrated copy: initdb
-   * alone takes 3 s on a quiet machine and over 20 s on a loaded one.
+   * instead of a new one. The tests start each file from a migrated copy, so neither
+   * initdb nor the migrations run per file (test/support/databases.ts).
    */
   loadDataDir?: Blob;
 }

@@ -97,9 +97,10 @@ function pgliteSnapshotKey(): string {
 /**
  * `--data-dir=` a fresh folder holding a migrated embedded database, for a taskflow
  * process in a test whose subject is not the embedded database's first start: the
- * process opens it (under a second) instead of running initdb in memory:// (3 s on a
- * quiet machine, 20-30 s on a loaded one). Copied from a template made once per set
- * of migrations in the temp folder. startTaskflow() removes the copy when the process
+ * process opens it instead of making a database in memory:// and migrating it (the
+ * migrations took 2 s of a start on this loaded machine, initdb before
+ * TASKFLOW_PGLITE_TEMPLATE 20 s). Copied from a template made once per set of
+ * migrations in the temp folder. startTaskflow() removes the copy when the process
  * started on it exits (bun test runs no exit handlers, so the test process cannot).
  */
 export async function migratedDataDirFlag(): Promise<string> {
