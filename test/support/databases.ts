@@ -73,7 +73,7 @@ export async function openTestDatabase(backend: Backend, opts: { migrated?: bool
 /**
  * A migrated in-memory PGlite, started from a snapshot in the temp folder: initdb and
  * the migrations run once per set of migrations (the snapshot's name hashes them and
- * PGlite's version), not once per test file. The first file to need it writes it
+ * PGlite's version and src/db/client.ts), not once per test file. The first file to need it writes it
  * (to a temporary name, then renamed, so a file running at the same time never reads
  * half of it); migrate() afterwards finds nothing to do.
  */
@@ -91,7 +91,8 @@ async function openMigratedPglite(): Promise<Database> {
 function pgliteSnapshotKey(): string {
   const pglite = JSON.parse(readFileSync(join(import.meta.dir, "../../node_modules/@electric-sql/pglite/package.json"), "utf8")).version;
   const migrations = MIGRATIONS.map((m) => `${m.folderMillis}:${m.hash}`).join(",");
-  return new Bun.CryptoHasher("sha256").update(`${pglite}|${migrations}`).digest("hex").slice(0, 16);
+  const client = readFileSync(join(import.meta.dir, "../../src/db/client.ts"), "utf8");
+  return new Bun.CryptoHasher("sha256").update(`${pglite}|${migrations}|${client}`).digest("hex").slice(0, 16);
 }
 
 /**
