@@ -121,9 +121,12 @@ describeEachBackend("schedule ticker", (backend) => {
     const resumed = await updateSchedule(d.db, s.id, { paused: false });
     const next = resumed.schedule.nextRunAt!;
     expect(next.getTime()).toBeGreaterThan(resumed.now.getTime());
-    expect(await ticker.runOnce()).toBe(0);
+    // Before the next time nothing ticks; on a loaded machine that time (a second
+    // away) may have come already, and then this tick is its one task.
+    const early = await ticker.runOnce();
+    if ((await dbNow(d.db)).getTime() < next.getTime()) expect(early).toBe(0);
     await waitFor("the first time after resuming", async () => (await dbNow(d.db)).getTime() >= next.getTime(), 5000);
-    expect(await ticker.runOnce()).toBe(1);
+    expect(early + (await ticker.runOnce())).toBe(1);
     const made = await tasksOf(s.id);
     expect(made.map((t) => t.runAt.toISOString())).toEqual([next.toISOString()]);
   });

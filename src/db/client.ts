@@ -34,6 +34,8 @@ export interface Database {
    * the pool's work), to tell a database that is away from one that is busy.
    */
   probe(timeoutMs: number): Promise<void>;
+  /** PGlite only: the whole data directory as a tar (what `OpenOptions.loadDataDir` starts from). */
+  dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,12 @@ export interface OpenOptions {
   /** postgres.js pool size. */
   poolSize?: number;
   onNotice?: (message: string) => void;
+  /**
+   * PGlite in memory only: start from this dumped data directory (`dumpDataDir()`)
+   * instead of a new one. The tests start each file from a migrated copy, so neither
+   * initdb nor the migrations run per file (test/support/databases.ts).
+   */
+  loadDataDir?: Blob;
 }
 
 /** Renders drizzle `sql` to text and parameters; the same for both drivers (no casing rules). */
@@ -103,7 +111,7 @@ const PGLITE_MEMORY = ["-c", "shared_buffers=16MB", "-c", "maintenance_work_mem=
 const POOL_SIZE_DEFAULT = 10;
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
-  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPglite(opts.dataDir);
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPglite(opts.dataDir, opts.loadDataDir);
 }
 
 function openPostgres(url: string, opts: OpenOptions): Database {
@@ -204,11 +212,12 @@ export async function initialisedDataDir(): Promise<Blob> {
   }
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, loadDataDir?: Blob): Promise<Database> {
   const inMemory = dataDir === MEMORY_DATA_DIR;
+  if (loadDataDir && !inMemory) throw new Error("loadDataDir needs the in-memory data dir (memory://)");
   if (!inMemory) mkdirSync(dataDir, { recursive: true });
   const isNew = inMemory || !existsSync(join(dataDir, "PG_VERSION"));
-  const client = await createPglite(inMemory ? undefined : dataDir, isNew ? initdbTemplate() : undefined);
+  const client = await createPglite(inMemory ? undefined : dataDir, loadDataDir ?? (isNew ? initdbTemplate() : undefined));
   // initdb runs in a WebAssembly instance of its own (~600 MB at its peak on a first
   // start) that nothing references once PGlite is up: collect it now, not whenever an
   // idle demo's heap next grows.
@@ -222,6 +231,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     },
     // In this process: never unreachable.
     probe: async () => {},
+    dumpDataDir: () => client.dumpDataDir("none"),
     close: () => client.close(),
   };
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildBinary } from "../../test/support/build-binary.ts";
+import { builtBinary } from "../../test/support/build-binary.ts";
 import { waitFor } from "../../test/support/processes.ts";
 import { FakeCoordinator } from "../../test/support/fake-coordinator.ts";
 
@@ -16,9 +16,7 @@ let bin: string;
 beforeAll(() => {
   buildDir = mkdtempSync(join(tmpdir(), "taskflow-spawn-build-"));
   workDir = mkdtempSync(join(tmpdir(), "taskflow-spawn-run-"));
-  bin = process.env.TASKFLOW_BIN ?? join(buildDir, "taskflow");
-  if (process.env.TASKFLOW_BIN) return;
-  buildBinary(bin);
+  bin = process.env.TASKFLOW_BIN ?? builtBinary(join(buildDir, "taskflow"));
 }, 120_000);
 
 afterAll(() => {

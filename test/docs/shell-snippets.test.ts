@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, startTaskflow, waitFor, waitReady } from "../support/processes.ts";
 import { findProgram, systemToolAvailable } from "../support/system-tools.ts";
+import { migratedDataDirFlag } from "../support/databases.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const DOCS = ["README.md", ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`), "bench/README.md"];
@@ -131,7 +132,7 @@ test("the README's flaky task, submitted as written, is retried by a real worker
   const flaky = submitted.find((s) => s.body.name === "flaky")!;
   const http = freePort();
   const base = `http://127.0.0.1:${http}`;
-  const p = startTaskflow(["--role=all", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`]);
+  const p = startTaskflow(["--role=all", await migratedDataDirFlag(), `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`]);
   try {
     await waitReady(base, p);
     // As written, but now and with short retry delays, so the test does not wait 30 s.

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildBinary } from "../support/build-binary.ts";
+import { builtBinary } from "../support/build-binary.ts";
 import { freePort, waitFor, waitReady } from "../support/processes.ts";
 
 let bin: string;
@@ -20,8 +20,7 @@ beforeAll(async () => {
     return;
   }
   buildDir = mkdtempSync(join(tmpdir(), "taskflow-build-"));
-  bin = join(buildDir, "taskflow");
-  buildBinary(bin);
+  bin = builtBinary(join(buildDir, "taskflow"));
 }, 120_000);
 
 afterAll(() => {
@@ -60,7 +59,7 @@ test("migrate, then --role=all serves /readyz from an empty folder, on a new and
       stderr: "pipe",
     });
     try {
-      await waitReady(`http://127.0.0.1:${http}`, undefined, 20_000);
+      await waitReady(`http://127.0.0.1:${http}`, undefined, 60_000);
       p.kill("SIGTERM");
       expect(await p.exited).toBe(0);
     } finally {
@@ -116,7 +115,7 @@ test("live output from the binary: a task's log, the output search (pg_trgm insi
     stderr: "ignore",
   });
   try {
-    await waitReady(base, undefined, 20_000);
+    await waitReady(base, undefined, 60_000);
     const post = await fetch(`${base}/api/tasks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "b", command: "echo binary-output-word >&2" }) });
     const { id } = (await post.json()) as { id: string };
     const log = await waitFor("the log", async () => {

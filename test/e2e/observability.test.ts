@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { parsePrometheusText, sampleValue } from "../support/prometheus-text.ts";
 import { freePort, startTaskflow, waitFor, type TaskflowProcess } from "../support/processes.ts";
 import { eventData, SseReader } from "../support/sse.ts";
+import { migratedDataDirFlag } from "../support/databases.ts";
 
 const TOKEN = `tok-${crypto.randomUUID()}`;
 const ENV_SECRET = `env-secret-${crypto.randomUUID()}`;
@@ -20,7 +21,7 @@ beforeAll(async () => {
   const http = freePort();
   api = `http://127.0.0.1:${http}`;
   // The token comes from the environment, as operators are told to pass it (not on the command line).
-  p = startTaskflow(["--role=all", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`, "--concurrency=2", "--heartbeat=200", "--worker-timeout=2000"], {
+  p = startTaskflow(["--role=all", await migratedDataDirFlag(), `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`, "--concurrency=2", "--heartbeat=200", "--worker-timeout=2000"], {
     env: { TASKFLOW_TOKEN: TOKEN, TASKFLOW_LOG_LEVEL: "debug" },
   });
 }, 60_000);
@@ -39,7 +40,7 @@ const scrape = async () => {
 };
 
 test("a task runs; metrics, events and the API agree, and secrets stay out of the logs", async () => {
-  await waitFor("readyz with the token", async () => (await get("/readyz")).status === 200, 30_000);
+  await waitFor("readyz with the token", async () => (await get("/readyz")).status === 200, 60_000);
   expect((await get("/readyz", {})).status).toBe(401);
   expect((await get("/healthz", {})).status).toBe(200);
   await waitFor("the in-process worker", async () => ((await (await get("/api/workers")).json()).workers as { status: string }[]).some((w) => w.status === "alive"));

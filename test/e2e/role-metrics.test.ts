@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { parsePrometheusText, sampleValue, type Family } from "../support/prometheus-text.ts";
 import { freePort, startTaskflow, waitFor, waitReady, type TaskflowProcess } from "../support/processes.ts";
+import { migratedDataDirFlag } from "../support/databases.ts";
 
 const TOKEN = `tok-${crypto.randomUUID()}`;
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -26,7 +27,7 @@ beforeAll(async () => {
   const env = { env: { TASKFLOW_TOKEN: TOKEN } };
   const cm = freePort();
   coordinatorMetrics = `http://127.0.0.1:${cm}/metrics`;
-  const server = startTaskflow(["--role=scheduler,coordinator", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${grpc}`, `--metrics=127.0.0.1:${cm}`, "--heartbeat=200", "--worker-timeout=2000"], env);
+  const server = startTaskflow(["--role=scheduler,coordinator", await migratedDataDirFlag(), `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${grpc}`, `--metrics=127.0.0.1:${cm}`, "--heartbeat=200", "--worker-timeout=2000"], env);
   started.push(server);
   await waitReady(api, undefined, 30_000).catch(async () => {
     await waitFor(`the scheduler; output:\n${server.output()}`, async () => (await fetch(`${api}/readyz`, { headers: auth })).status === 200, 30_000);
@@ -82,7 +83,7 @@ test("two workers' /metrics summed equal the tasks run; the coordinator's count 
   const workers = await waitFor("both workers to have counted every task", async () => {
     const w = await Promise.all(workerMetrics.map(scrape));
     return sum(w, "taskflow_worker_tasks_total") === TASKS ? w : null;
-  }, 10_000, 100);
+  }, 30_000, 100);
   expect(sum(workers, "taskflow_worker_tasks_total", { outcome: "completed" })).toBe(TASKS - failures);
   expect(sum(workers, "taskflow_worker_tasks_total", { outcome: "failed" })).toBe(failures);
   expect(sum(workers, "taskflow_worker_run_seconds_count")).toBe(TASKS);

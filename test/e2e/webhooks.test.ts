@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { verifyWebhook } from "../../src/coordinator/webhooks/signature.ts";
-import { createPostgresDatabase, TEST_DATABASE_URL } from "../support/databases.ts";
+import { createPostgresDatabase, migratedDataDirFlag, TEST_DATABASE_URL } from "../support/databases.ts";
 import { freePort, startTaskflow, waitFor, waitReady, type TaskflowProcess } from "../support/processes.ts";
 
 const SECRET = "whsec-e2e";
@@ -160,7 +160,7 @@ test("a coordinator killed in the middle of a delivery: the delivery still arriv
 
 test("without --webhook-allow-private, a webhook to 127.0.0.1 is refused at creation with 422", async () => {
   const http = freePort();
-  const strict = start(["--role=scheduler,coordinator", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`]);
+  const strict = start(["--role=scheduler,coordinator", await migratedDataDirFlag(), `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`]);
   await waitReady(`http://127.0.0.1:${http}`, strict, 30_000);
   const err = await call("POST", "/api/webhooks", { url: hookUrl("/nope"), events: ["task.failed"] }, `http://127.0.0.1:${http}`).catch((e) => e);
   expect(err.status).toBe(422);

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, startTaskflow, waitFor, waitReady } from "../support/processes.ts";
 import { processRuns, WorkerCluster } from "../support/worker-cluster.ts";
+import { migratedDataDirFlag } from "../support/databases.ts";
 
 const TEST_TIMEOUT_MS = 90_000;
 /** Fast retries, so retry paths take milliseconds. */
@@ -266,7 +267,7 @@ describe("coordinator restart", () => {
 describe("--role=all", () => {
   test("one process runs a task on its own worker, which dials its --grpc port, and stops cleanly", async () => {
     const http = `127.0.0.1:${freePort()}`;
-    const p = startTaskflow(["--role=all", "--data-dir=memory://", `--http=${http}`, `--grpc=127.0.0.1:${freePort()}`, "--heartbeat=200"]);
+    const p = startTaskflow(["--role=all", await migratedDataDirFlag(), `--http=${http}`, `--grpc=127.0.0.1:${freePort()}`, "--heartbeat=200"]);
     try {
       await waitReady(`http://${http}`, p);
       const r = await fetch(`http://${http}/api/tasks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "solo", command: "echo solo" }) });

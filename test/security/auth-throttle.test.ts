@@ -10,6 +10,7 @@ import { AUTH_MAX_FAILURES, AuthThrottle } from "../../src/core/auth-throttle.ts
 import { createCoordinatorClient } from "../../src/proto/index.ts";
 import { bearerTokenMetadata } from "../../src/proto/metadata.ts";
 import { freePort, startTaskflow, waitFor, type TaskflowProcess } from "../support/processes.ts";
+import { migratedDataDirFlag } from "../support/databases.ts";
 
 const TOKEN = `throttle-${crypto.randomUUID()}`;
 
@@ -21,7 +22,7 @@ describe("a real process with a token", () => {
     const http = freePort();
     grpcPort = freePort();
     api = `http://127.0.0.1:${http}`;
-    p = startTaskflow(["--role=scheduler,coordinator", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${grpcPort}`], {
+    p = startTaskflow(["--role=scheduler,coordinator", await migratedDataDirFlag(), `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${grpcPort}`], {
       env: { TASKFLOW_TOKEN: TOKEN, TASKFLOW_LOG_LEVEL: "info" },
     });
     await waitFor("readyz", async () => (await fetch(`${api}/readyz`, { headers: { authorization: `Bearer ${TOKEN}` } })).status === 200, 30_000);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { openSecuredApp, TOKEN } from "./support.ts";
 import { freePort, startTaskflow, waitFor, type TaskflowProcess } from "../support/processes.ts";
+import { migratedDataDirFlag } from "../support/databases.ts";
 
 const BODY_MB = 50;
 const PARALLEL = 20;
@@ -20,7 +21,7 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 beforeAll(async () => {
   const http = freePort();
   api = `http://127.0.0.1:${http}`;
-  p = startTaskflow(["--role=scheduler,coordinator", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`], {
+  p = startTaskflow(["--role=scheduler,coordinator", await migratedDataDirFlag(), `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`], {
     env: { TASKFLOW_TOKEN: TOKEN, TASKFLOW_LOG_LEVEL: "warn" },
   });
   await waitFor("readyz", async () => (await fetch(`${api}/readyz`, { headers: auth })).status === 200, 30_000);

@@ -9,6 +9,7 @@ import { systemToolAvailable } from "../support/system-tools.ts";
 import { existsSync } from "node:fs";
 import { chromium, type Browser } from "playwright-core";
 import { freePort, startTaskflow, waitFor, type TaskflowProcess } from "../support/processes.ts";
+import { migratedDataDirFlag } from "../support/databases.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = `browser-${crypto.randomUUID()}`;
@@ -22,7 +23,7 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) return;
   const http = freePort();
   api = `http://127.0.0.1:${http}`;
-  p = startTaskflow(["--role=scheduler,coordinator", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`], { env: { TASKFLOW_TOKEN: TOKEN } });
+  p = startTaskflow(["--role=scheduler,coordinator", await migratedDataDirFlag(), `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${freePort()}`], { env: { TASKFLOW_TOKEN: TOKEN } });
   await waitFor("readyz", async () => (await fetch(`${api}/readyz`, { headers: auth })).status === 200, 60_000);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
 }, 90_000);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPostgresDatabase, TEST_DATABASE_URL } from "../support/databases.ts";
+import { createPostgresDatabase, migratedDataDirFlag, TEST_DATABASE_URL } from "../support/databases.ts";
 import { freePort, startTaskflow, waitFor, waitReady, type TaskflowProcess } from "../support/processes.ts";
 
 const TOKEN = `grpc-${crypto.randomUUID()}`;
@@ -54,11 +54,13 @@ interface Coordinator {
 async function startCoordinator(flags: string[]): Promise<Coordinator> {
   const http = freePort();
   const grpcPort = freePort();
-  let database = "--data-dir=memory://";
+  let database: string;
   if (TEST_DATABASE_URL) {
     const created = await createPostgresDatabase();
     drops.push(created.drop);
     database = `--database-url=${created.url}`;
+  } else {
+    database = await migratedDataDirFlag();
   }
   const proc = startTaskflow(["--role=scheduler,coordinator", database, `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${grpcPort}`, ...flags]);
   started.push(proc);

@@ -9,6 +9,7 @@ import { checkBindNames } from "../../src/config/bind-check.ts";
 import { parseConfig } from "../../src/config/config.ts";
 import { freePort, startTaskflow, waitReady, type TaskflowProcess } from "../support/processes.ts";
 import { openSecuredApp, rawRequest, type SecuredApp } from "./support.ts";
+import { migratedDataDirFlag } from "../support/databases.ts";
 
 /** Names a rebinding page could have the browser send: all refused. */
 const REFUSED = [
@@ -53,7 +54,7 @@ describe("a real process without a token", () => {
   let port: number;
   beforeAll(async () => {
     port = freePort();
-    p = startTaskflow(["--role=all", "--data-dir=memory://", `--http=127.0.0.1:${port}`, `--grpc=127.0.0.1:${freePort()}`]);
+    p = startTaskflow(["--role=all", await migratedDataDirFlag(), `--http=127.0.0.1:${port}`, `--grpc=127.0.0.1:${freePort()}`]);
     await waitReady(`http://127.0.0.1:${port}`, p, 30_000);
   }, 40_000);
   afterAll(async () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
 import { SseBudget } from "../../src/scheduler/sse-budget.ts";
 import { freePort, startTaskflow, waitReady, type TaskflowProcess } from "../support/processes.ts";
+import { migratedDataDirFlag } from "../support/databases.ts";
 
 const IDLE_S = 2;
 const SSE_MAX = 3;
@@ -23,7 +24,7 @@ beforeAll(async () => {
   api = `http://127.0.0.1:${port}`;
   p = startTaskflow([
     "--role=all",
-    "--data-dir=memory://",
+    await migratedDataDirFlag(),
     `--http=127.0.0.1:${port}`,
     `--grpc=127.0.0.1:${freePort()}`,
     `--http-idle-timeout=${IDLE_S}`,

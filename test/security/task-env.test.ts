@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { taskBaseEnv } from "../../src/worker/task-env.ts";
 import { freePort, startTaskflow, waitFor, waitReady, type TaskflowProcess } from "../support/processes.ts";
+import { migratedDataDirFlag } from "../support/databases.ts";
 
 const TOKEN = `env-${crypto.randomUUID()}`;
 const DB_PASSWORD = `pw-${crypto.randomUUID()}`;
@@ -35,7 +36,7 @@ beforeAll(async () => {
   const http = freePort();
   grpc = freePort();
   api = `http://127.0.0.1:${http}`;
-  const core = startTaskflow(["--role=scheduler,coordinator", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${grpc}`], { env: { TASKFLOW_TOKEN: TOKEN } });
+  const core = startTaskflow(["--role=scheduler,coordinator", await migratedDataDirFlag(), `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${grpc}`], { env: { TASKFLOW_TOKEN: TOKEN } });
   procs.push(core);
   await waitFor("readyz", async () => (await fetch(`${api}/readyz`, { headers: auth })).status === 200, 30_000);
 }, 40_000);

@@ -10,6 +10,7 @@ import * as grpc from "@grpc/grpc-js";
 import { helloProblems } from "../../src/coordinator/session/hello-validation.ts";
 import { createCoordinatorClient, type CoordinatorMessageOutput, type HelloOutput } from "../../src/proto/index.ts";
 import { freePort, startTaskflow, waitFor, waitReady, type TaskflowProcess } from "../support/processes.ts";
+import { migratedDataDirFlag } from "../support/databases.ts";
 
 let p: TaskflowProcess;
 let api: string;
@@ -21,7 +22,7 @@ beforeAll(async () => {
   const http = freePort();
   const grpcPort = freePort();
   api = `http://127.0.0.1:${http}`;
-  p = startTaskflow(["--role=scheduler,coordinator", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${grpcPort}`]);
+  p = startTaskflow(["--role=scheduler,coordinator", await migratedDataDirFlag(), `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${grpcPort}`]);
   await waitReady(api, p, 30_000);
   client = createCoordinatorClient(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
 }, 40_000);

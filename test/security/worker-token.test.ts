@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { parseConfig } from "../../src/config/config.ts";
 import { freePort, startTaskflow, waitFor, type TaskflowProcess } from "../support/processes.ts";
+import { migratedDataDirFlag } from "../support/databases.ts";
 
 const API_TOKEN = `api-${crypto.randomUUID()}`;
 const WORKER_TOKEN = `wrk-${crypto.randomUUID()}`;
@@ -18,7 +19,7 @@ beforeAll(async () => {
   const http = freePort();
   grpcPort = freePort();
   api = `http://127.0.0.1:${http}`;
-  const core = startTaskflow(["--role=scheduler,coordinator", "--data-dir=memory://", `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${grpcPort}`], {
+  const core = startTaskflow(["--role=scheduler,coordinator", await migratedDataDirFlag(), `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${grpcPort}`], {
     env: { TASKFLOW_TOKEN: API_TOKEN, TASKFLOW_WORKER_TOKEN: WORKER_TOKEN },
   });
   procs.push(core);

@@ -1,12 +1,17 @@
 /**
  * Test databases: embedded PGlite always, and real PostgreSQL as well when
- * TASKFLOW_TEST_DATABASE_URL is set. Each PostgreSQL test database is fresh (created
+ * TASKFLOW_TEST_DATABASE_URL is set. A migrated PGlite starts from a snapshot made
+ * once per set of migrations (openMigratedPglite). Each PostgreSQL test database is fresh (created
  * from the server's template, migrated, dropped at close), so files never interfere.
  */
 import { describe } from "bun:test";
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import postgres from "postgres";
 import { openDatabase, type Database } from "../../src/db/client.ts";
-import { migrate } from "../../src/db/migrate.ts";
+import { migrate, MIGRATIONS } from "../../src/db/migrate.ts";
+import { DATA_DIR_COPY_PREFIX } from "./processes.ts";
 
 export type Backend = "pglite" | "postgres";
 
@@ -52,7 +57,7 @@ export async function openTestDatabase(backend: Backend, opts: { migrated?: bool
     drop = created.drop;
     database = await openDatabase({ databaseUrl: url, dataDir: "", onNotice: () => {} });
   } else {
-    database = await openDatabase({ databaseUrl: null, dataDir: "memory://" });
+    database = opts.migrated === false ? await openDatabase({ databaseUrl: null, dataDir: "memory://" }) : await openMigratedPglite();
   }
   if (opts.migrated !== false) await migrate(database.db);
   return {
@@ -63,6 +68,64 @@ export async function openTestDatabase(backend: Backend, opts: { migrated?: bool
       await drop();
     },
   };
+}
+
+/**
+ * A migrated in-memory PGlite, started from a snapshot in the temp folder: initdb and
+ * the migrations run once per set of migrations (the snapshot's name hashes them and
+ * PGlite's version and src/db/client.ts), not once per test file. The first file to need it writes it
+ * (to a temporary name, then renamed, so a file running at the same time never reads
+ * half of it); migrate() afterwards finds nothing to do.
+ */
+async function openMigratedPglite(): Promise<Database> {
+  const snapshot = join(tmpdir(), `taskflow-test-pglite-${pgliteSnapshotKey()}.tar`);
+  if (existsSync(snapshot)) return openDatabase({ databaseUrl: null, dataDir: "memory://", loadDataDir: Bun.file(snapshot) });
+  const database = await openDatabase({ databaseUrl: null, dataDir: "memory://" });
+  await migrate(database.db);
+  const partial = `${snapshot}.${process.pid}.partial`;
+  await Bun.write(partial, await database.dumpDataDir!());
+  renameSync(partial, snapshot);
+  return database;
+}
+
+function pgliteSnapshotKey(): string {
+  const pglite = JSON.parse(readFileSync(join(import.meta.dir, "../../node_modules/@electric-sql/pglite/package.json"), "utf8")).version;
+  const migrations = MIGRATIONS.map((m) => `${m.folderMillis}:${m.hash}`).join(",");
+  const client = readFileSync(join(import.meta.dir, "../../src/db/client.ts"), "utf8");
+  return new Bun.CryptoHasher("sha256").update(`${pglite}|${migrations}|${client}`).digest("hex").slice(0, 16);
+}
+
+/**
+ * `--data-dir=` a fresh folder holding a migrated embedded database, for a taskflow
+ * process in a test whose subject is not the embedded database's first start: the
+ * process opens it instead of making a database in memory:// and migrating it (the
+ * migrations took 2 s of a start on this loaded machine, initdb before
+ * TASKFLOW_PGLITE_TEMPLATE 20 s). Copied from a template made once per set of
+ * migrations in the temp folder. startTaskflow() removes the copy when the process
+ * started on it exits (bun test runs no exit handlers, so the test process cannot).
+ */
+export async function migratedDataDirFlag(): Promise<string> {
+  const template = join(tmpdir(), `taskflow-test-datadir-${pgliteSnapshotKey()}`);
+  if (!existsSync(template)) await makeDataDirTemplate(template);
+  const copy = mkdtempSync(join(tmpdir(), DATA_DIR_COPY_PREFIX));
+  cpSync(template, copy, { recursive: true });
+  return `--data-dir=${copy}`;
+}
+
+/** Made under a temporary name, then renamed: a file running at the same time sees all of it or none. */
+async function makeDataDirTemplate(template: string): Promise<void> {
+  const partial = `${template}.${process.pid}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  const database = await openDatabase({ databaseUrl: null, dataDir: partial });
+  await migrate(database.db);
+  await database.close();
+  try {
+    renameSync(partial, template);
+  } catch (err) {
+    // Another process renamed its own template first: keep that one.
+    if (!existsSync(template)) throw err;
+    rmSync(partial, { recursive: true, force: true });
+  }
 }
 
 /** Registers `body` once per backend, as `describe("name [pglite]")` and `describe("name [postgres]")`. */

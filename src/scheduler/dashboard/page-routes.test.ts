@@ -36,7 +36,7 @@ describeEachBackend("dashboard pages", (backend) => {
     expect(html).toContain('sse-connect="/live/overview"');
     // Retention: the policies (defaults), the oldest kept finished task, the database size.
     expect(html).toMatch(/<h2 id="h-retention">Retention<\/h2>/);
-    expect(html).toMatch(/badge-completed">completed<\/span><\/td><td class="num">7d<\/td><td class="num">(\d+ (ms|s))<\/td>/);
+    expect(html).toMatch(/badge-completed">completed<\/span><\/td><td class="num">7d<\/td><td class="num">(\d+(\.\d)? (ms|s))<\/td>/);
     expect(html).toMatch(/badge-failed">failed<\/span><\/td><td class="num">30d<\/td>/);
     expect(html).toMatch(/<td>dead workers<\/td><td class="num">1d<\/td>/);
     expect(html).toMatch(/Database \d+\.\d MiB · pruned so far: 0 tasks, 0 events, 0 worker sessions/);
