@@ -117,6 +117,13 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     const panel = page.locator("#task-action-panel");
     await panel.locator(".bulk-title", { hasText: "Cancel a running task?" }).waitFor();
     expect(await sameDocument()).toBe(true);
+    // "Keep it running" closes the question in place; asked again, it is answered.
+    await panel.locator("a", { hasText: "Keep it running" }).click();
+    await waitFor("the question to close", async () => (await page.locator("#task-action-panel .bulk-title").count()) === 0, LIVE_MS, 50);
+    expect(await sameDocument()).toBe(true);
+    expect((await api(`/api/tasks/${task.id}`)).status).toBe("running");
+    await page.click(".actions button:has-text('Cancel')");
+    await panel.locator(".bulk-title", { hasText: "Cancel a running task?" }).waitFor();
     await panel.locator("button:has-text('Cancel it')").click();
     await panel.locator(".notice", { hasText: "Cancelled long sleep." }).waitFor();
     expect(await page.locator(".attempt-head", { hasText: "running" }).count()).toBe(1);

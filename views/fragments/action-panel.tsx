@@ -19,6 +19,14 @@ export const IN_PANEL = { "hx-target": "closest .action-panel", "hx-swap": "inne
 /** A form or link outside the panel swaps its answer into the panel with this id. */
 export const intoPanel = (id: string) => ({ "hx-target": `#${id}`, "hx-swap": "innerHTML" }) as const;
 
+/**
+ * A "never mind" link inside a panel swapped into a page: with htmx it closes the panel
+ * in place (the page at `href` has the same panel, empty, which replaces this one);
+ * without JavaScript it goes to `href`.
+ */
+export const closesPanel = (href: string, id: string) =>
+  ({ "hx-get": href, "hx-select": `#${id}`, "hx-target": "closest .action-panel", "hx-swap": "outerHTML" }) as const;
+
 export function ActionPanel({ id, children }: { id: string; children?: Children }) {
   return (
     <div id={id} class="action-panel" aria-live="polite">

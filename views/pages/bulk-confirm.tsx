@@ -5,7 +5,7 @@
  * the list's panel with htmx.
  */
 import { attributeText } from "../attribute-text.ts";
-import { ActionPanel, BULK_PANEL_ID, IN_PANEL } from "../fragments/action-panel.tsx";
+import { ActionPanel, BULK_PANEL_ID, closesPanel, IN_PANEL } from "../fragments/action-panel.tsx";
 import { Layout, type PageChrome } from "../layout.tsx";
 
 export type BulkVerb = "cancel" | "retry";
@@ -98,7 +98,7 @@ export function BulkConfirmPanel({ action, params, changed, skipped, backHref, h
             {`${verb} ${tasks(changed)}`}
           </button>
         )}
-        <a href={backHref} class="button subtle">
+        <a href={backHref} class="button subtle" {...(heading === "h2" ? closesPanel(backHref, BULK_PANEL_ID) : {})}>
           Back
         </a>
       </form>

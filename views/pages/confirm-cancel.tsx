@@ -4,7 +4,7 @@
  * the task page's action panel, and its form posts there.
  */
 import type { TaskRow } from "../../src/db/schema/index.ts";
-import { ActionPanel, IN_PANEL, TASK_ACTION_PANEL_ID } from "../fragments/action-panel.tsx";
+import { ActionPanel, closesPanel, IN_PANEL, TASK_ACTION_PANEL_ID } from "../fragments/action-panel.tsx";
 import { Layout, type PageChrome } from "../layout.tsx";
 
 export function ConfirmCancelPage({ task, now, actions }: { task: TaskRow; now: Date } & PageChrome) {
@@ -34,7 +34,7 @@ export function ConfirmCancelPanel({ task, heading = "h2" }: { task: TaskRow; he
         <button type="submit" class="button danger">
           Cancel it
         </button>
-        <a href={`/tasks/${task.id}`} class="button subtle">
+        <a href={`/tasks/${task.id}`} class="button subtle" {...(heading === "h2" ? closesPanel(`/tasks/${task.id}`, TASK_ACTION_PANEL_ID) : {})}>
           Keep it running
         </a>
       </form>
