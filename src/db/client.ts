@@ -176,7 +176,7 @@ class PostgresProbe {
 
 /**
  * `TASKFLOW_PGLITE_TEMPLATE`: a tarball of a freshly initialised data directory (as
- * `initialisedDataDir()` writes it) that a new embedded database is unpacked from
+ * `Database.dumpDataDir()` writes it) that a new embedded database is unpacked from
  * instead of running initdb, ~2.5 s of every first start here and 6× the unpacking.
  * The test suite sets it (test/support/preload.ts): it starts hundreds of them.
  */
@@ -200,16 +200,6 @@ async function createPglite(dataDir: string | undefined, loadDataDir: Blob | und
     startParams: [...PGlite.defaultStartParams, ...PGLITE_WAL_LIMITS, ...PGLITE_MEMORY],
     extensions: { pg_trgm: { name: "pg_trgm", setup: async () => ({ bundlePath: await extensionBundle(pgTrgmBundle) }) } },
   });
-}
-
-/** A freshly initialised (initdb, no migrations) in-memory data directory as an uncompressed tarball. */
-export async function initialisedDataDir(): Promise<Blob> {
-  const client = await createPglite(undefined, undefined);
-  try {
-    return await client.dumpDataDir("none");
-  } finally {
-    await client.close();
-  }
 }
 
 async function openPglite(dataDir: string, loadDataDir?: Blob): Promise<Database> {

@@ -5,12 +5,13 @@
  * from the server's template, migrated, dropped at close), so files never interfere.
  */
 import { describe } from "bun:test";
-import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { openDatabase, type Database } from "../../src/db/client.ts";
 import { migrate, MIGRATIONS } from "../../src/db/migrate.ts";
+import { makeOnce, snapshotPath } from "./pglite-snapshots.ts";
 import { DATA_DIR_COPY_PREFIX } from "./processes.ts";
 
 export type Backend = "pglite" | "postgres";
@@ -72,28 +73,21 @@ export async function openTestDatabase(backend: Backend, opts: { migrated?: bool
 
 /**
  * A migrated in-memory PGlite, started from a snapshot in the temp folder: initdb and
- * the migrations run once per set of migrations (the snapshot's name hashes them and
- * PGlite's version and src/db/client.ts), not once per test file. The first file to need it writes it
- * (to a temporary name, then renamed, so a file running at the same time never reads
- * half of it); migrate() afterwards finds nothing to do.
+ * the migrations run once per set of migrations (pglite-snapshots.ts), not once per
+ * test file; migrate() afterwards finds nothing to do.
  */
 async function openMigratedPglite(): Promise<Database> {
-  const snapshot = join(tmpdir(), `taskflow-test-pglite-${pgliteSnapshotKey()}.tar`);
-  if (existsSync(snapshot)) return openDatabase({ databaseUrl: null, dataDir: "memory://", loadDataDir: Bun.file(snapshot) });
-  const database = await openDatabase({ databaseUrl: null, dataDir: "memory://" });
-  await migrate(database.db);
-  const partial = `${snapshot}.${process.pid}.partial`;
-  await Bun.write(partial, await database.dumpDataDir!());
-  renameSync(partial, snapshot);
-  return database;
+  const snapshot = snapshotPath("pglite", migrationsKey(), ".tar");
+  await makeOnce(snapshot, async (partial) => {
+    const database = await openDatabase({ databaseUrl: null, dataDir: "memory://" });
+    await migrate(database.db);
+    await Bun.write(partial, await database.dumpDataDir!());
+    await database.close();
+  });
+  return openDatabase({ databaseUrl: null, dataDir: "memory://", loadDataDir: Bun.file(snapshot) });
 }
 
-function pgliteSnapshotKey(): string {
-  const pglite = JSON.parse(readFileSync(join(import.meta.dir, "../../node_modules/@electric-sql/pglite/package.json"), "utf8")).version;
-  const migrations = MIGRATIONS.map((m) => `${m.folderMillis}:${m.hash}`).join(",");
-  const client = readFileSync(join(import.meta.dir, "../../src/db/client.ts"), "utf8");
-  return new Bun.CryptoHasher("sha256").update(`${pglite}|${migrations}|${client}`).digest("hex").slice(0, 16);
-}
+const migrationsKey = () => MIGRATIONS.map((m) => `${m.folderMillis}:${m.hash}`).join(",");
 
 /**
  * `--data-dir=` a fresh folder holding a migrated embedded database, for a taskflow
@@ -105,27 +99,15 @@ function pgliteSnapshotKey(): string {
  * started on it exits (bun test runs no exit handlers, so the test process cannot).
  */
 export async function migratedDataDirFlag(): Promise<string> {
-  const template = join(tmpdir(), `taskflow-test-datadir-${pgliteSnapshotKey()}`);
-  if (!existsSync(template)) await makeDataDirTemplate(template);
+  const template = snapshotPath("datadir", migrationsKey());
+  await makeOnce(template, async (partial) => {
+    const database = await openDatabase({ databaseUrl: null, dataDir: partial });
+    await migrate(database.db);
+    await database.close();
+  });
   const copy = mkdtempSync(join(tmpdir(), DATA_DIR_COPY_PREFIX));
   cpSync(template, copy, { recursive: true });
   return `--data-dir=${copy}`;
-}
-
-/** Made under a temporary name, then renamed: a file running at the same time sees all of it or none. */
-async function makeDataDirTemplate(template: string): Promise<void> {
-  const partial = `${template}.${process.pid}.partial`;
-  rmSync(partial, { recursive: true, force: true });
-  const database = await openDatabase({ databaseUrl: null, dataDir: partial });
-  await migrate(database.db);
-  await database.close();
-  try {
-    renameSync(partial, template);
-  } catch (err) {
-    // Another process renamed its own template first: keep that one.
-    if (!existsSync(template)) throw err;
-    rmSync(partial, { recursive: true, force: true });
-  }
 }
 
 /** Registers `body` once per backend, as `describe("name [pglite]")` and `describe("name [postgres]")`. */
