@@ -185,11 +185,12 @@ function initdbTemplate(): Blob | undefined {
   return path && existsSync(path) ? Bun.file(path) : undefined;
 }
 
-async function createPglite(dataDir: string | undefined, loadDataDir: Blob | undefined): Promise<PGlite> {
+async function createPglite(dataDir: string | undefined, loadDataDir: Blob | undefined, needsInitdb: boolean): Promise<PGlite> {
   // Files come from the binary (or node_modules under `bun run`): nothing beside the executable.
+  // initdb's module is compiled only when initdb will run: an opened data dir never calls it.
   const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
     WebAssembly.compile(await Bun.file(pgliteWasm).arrayBuffer()),
-    WebAssembly.compile(await Bun.file(initdbWasm).arrayBuffer()),
+    needsInitdb ? WebAssembly.compile(await Bun.file(initdbWasm).arrayBuffer()) : undefined,
   ]);
   return PGlite.create({
     dataDir,
@@ -207,7 +208,8 @@ async function openPglite(dataDir: string, loadDataDir?: Blob): Promise<Database
   if (loadDataDir && !inMemory) throw new Error("loadDataDir needs the in-memory data dir (memory://)");
   if (!inMemory) mkdirSync(dataDir, { recursive: true });
   const isNew = inMemory || !existsSync(join(dataDir, "PG_VERSION"));
-  const client = await createPglite(inMemory ? undefined : dataDir, loadDataDir ?? (isNew ? initdbTemplate() : undefined));
+  const initialState = loadDataDir ?? (isNew ? initdbTemplate() : undefined);
+  const client = await createPglite(inMemory ? undefined : dataDir, initialState, isNew && !initialState);
   // initdb runs in a WebAssembly instance of its own (~600 MB at its peak on a first
   // start) that nothing references once PGlite is up: collect it now, not whenever an
   // idle demo's heap next grows.

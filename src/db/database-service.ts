@@ -1,10 +1,9 @@
 /** The database as a Service: opened and migrated first, closed last. */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { Service } from "../core/lifecycle.ts";
 import type { Logger } from "../log/logger.ts";
 import { MEMORY_DATA_DIR, openDatabase, type Database, type OpenOptions } from "./client.ts";
-import { migrate } from "./migrate.ts";
+import { initialiseInChild, isNewDataDir } from "./first-start.ts";
+import { MIGRATIONS, migrate } from "./migrate.ts";
 import { plural } from "../core/plural.ts";
 
 export class DatabaseService implements Service {
@@ -14,6 +13,8 @@ export class DatabaseService implements Service {
   constructor(
     private readonly opts: OpenOptions,
     private readonly log: Logger,
+    /** Long-running processes set up a new embedded folder in a child (first-start.ts); `taskflow migrate` is that child. */
+    private readonly firstStartInChild = false,
   ) {}
 
   /** The open database; only valid after start(). */
@@ -27,13 +28,19 @@ export class DatabaseService implements Service {
     // Creating an embedded database takes seconds: say so before the wait, not after.
     this.log.info(openingMessage(this.opts));
     try {
+      // A new folder is set up by a child process; this one then opens it as on a restart.
+      const initialisedByChild = this.firstStartInChild && this.embeddedFolder() && isNewDataDir(this.opts.dataDir) && (await initialiseInChild(this.opts.dataDir, this.log));
       this.opened = await openDatabase(this.opts);
-      const applied = await migrate(this.opened.db);
+      const applied = (initialisedByChild ? MIGRATIONS.length : 0) + (await migrate(this.opened.db));
       this.log.info("database ready ({where}), {migrations} applied", { where, applied, migrations: plural(applied, "migration") });
     } catch (err) {
       await this.stop();
       throw new Error(`cannot open the database (${where}): ${describeDbError(err)}`);
     }
+  }
+
+  private embeddedFolder(): boolean {
+    return !this.opts.databaseUrl && this.opts.dataDir !== MEMORY_DATA_DIR;
   }
 
   async stop(): Promise<void> {
@@ -47,8 +54,7 @@ export class DatabaseService implements Service {
 export function openingMessage(opts: Pick<OpenOptions, "databaseUrl" | "dataDir">): string {
   if (opts.databaseUrl) return "connecting to PostgreSQL…";
   if (opts.dataDir === MEMORY_DATA_DIR) return "initialising an in-memory embedded database (a few seconds; nothing is kept)…";
-  // PG_VERSION is the first thing initdb writes and exists in every initialised data folder.
-  if (!existsSync(join(opts.dataDir, "PG_VERSION"))) return `initialising the embedded database in ${opts.dataDir} (first start, a few seconds)…`;
+  if (isNewDataDir(opts.dataDir)) return `initialising the embedded database in ${opts.dataDir} (first start, a few seconds)…`;
   return `opening the embedded database in ${opts.dataDir}…`;
 }
 
