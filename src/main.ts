@@ -77,7 +77,7 @@ async function roleServices(config: Config): Promise<Service[]> {
     const { coordinatorServices } = await import("./coordinator/index.ts");
     const { schedulerServices } = await import("./scheduler/index.ts");
     const { SubmitWake } = await import("./core/submit-wake.ts");
-    const dbService = new DatabaseService(config, roleLogger("db"));
+    const dbService = new DatabaseService(config, roleLogger("db"), true);
     services.push(dbService);
     // With both roles here, a submit wakes this process's dispatcher directly, not through its NOTIFY's round trip.
     const submits = has("scheduler") && has("coordinator") ? new SubmitWake() : null;
