@@ -72,6 +72,8 @@ async function roleServices(config: Config): Promise<Service[]> {
   // Coordinators and workers add their metrics to the one --metrics server of the process.
   const metricsServer = config.metrics ? new (await import("./metrics/metrics-server.ts")).MetricsServer(config.metrics, { token: config.token, log: roleLogger("metrics") }) : null;
   if (metricsServer) services.push(metricsServer);
+  // A worker beside its own coordinator reaches it in memory, not through gRPC on loopback.
+  const link = has("worker") && has("coordinator") && config.dialsOwnCoordinator ? new (await import("./proto/in-process-link.ts")).InProcessLink() : null;
   if (has("scheduler") || has("coordinator")) {
     const { DatabaseService } = await import("./db/database-service.ts");
     const { coordinatorServices } = await import("./coordinator/index.ts");
@@ -82,11 +84,11 @@ async function roleServices(config: Config): Promise<Service[]> {
     // With both roles here, a submit wakes this process's dispatcher directly, not through its NOTIFY's round trip.
     const submits = has("scheduler") && has("coordinator") ? new SubmitWake() : null;
     // Role services need the open database; they are built lazily once it has started.
-    if (has("coordinator")) services.push(lazy("coordinator", () => coordinatorServices(config, dbService.database, metricsServer, submits)));
+    if (has("coordinator")) services.push(lazy("coordinator", () => coordinatorServices(config, dbService.database, metricsServer, submits, link)));
     if (has("scheduler")) services.push(lazy("scheduler", () => schedulerServices(config, dbService.database, submits)));
   }
   // Workers start last and so stop first: they drain while the coordinator still records results.
-  if (has("worker")) services.push(...(await import("./worker/index.ts")).workerServices(config, metricsServer));
+  if (has("worker")) services.push(...(await import("./worker/index.ts")).workerServices(config, metricsServer, link));
   return services;
 }
 

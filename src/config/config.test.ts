@@ -54,6 +54,14 @@ describe("config precedence", () => {
     expect(parse(["--grpc=0.0.0.0:6000", "--token=0123456789abcdef", "--grpc-tls-cert=c", "--grpc-tls-key=k"]).coordinators).toEqual(["localhost:6000"]);
   });
 
+  test("only a worker beside its own coordinator, with no --coordinator, dials it in memory", () => {
+    expect(parse([]).dialsOwnCoordinator).toBe(true);
+    expect(parse(["--role=coordinator,worker", "--database-url=postgres://x/y"]).dialsOwnCoordinator).toBe(true);
+    // Naming a coordinator, even this one, keeps gRPC; so does a worker alone.
+    expect(parse(["--grpc=127.0.0.1:6000", "--coordinator=127.0.0.1:6000"]).dialsOwnCoordinator).toBe(false);
+    expect(parse(["--role=worker"]).dialsOwnCoordinator).toBe(false);
+  });
+
   test("roles: single, comma lists, all", () => {
     expect(parse(["--role=worker"]).roles).toEqual(["worker"]);
     expect(parse(["--role=coordinator,scheduler"]).roles).toEqual(["scheduler", "coordinator"]);

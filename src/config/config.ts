@@ -46,6 +46,8 @@ export interface Config {
   http: HostPort;
   grpc: HostPort;
   coordinators: string[];
+  /** The worker dials this process's own coordinator (no --coordinator with both roles): in memory, not over gRPC. */
+  dialsOwnCoordinator: boolean;
   concurrency: number;
   queues: string[];
   /** Worker labels from --labels (docs/placement.md); the worker adds hostname, os and arch. */
@@ -128,6 +130,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     http: parseHostPort(raw("http") ?? HTTP_DEFAULT, flagLabel("http")),
     grpc: parseHostPort(raw("grpc") ?? GRPC_DEFAULT, flagLabel("grpc")),
     coordinators: parseCoordinators(raw("coordinator") ?? GRPC_DEFAULT, flagLabel("coordinator")),
+    dialsOwnCoordinator: false,
     concurrency: parseInt(raw("concurrency"), flagLabel("concurrency"), cpus().length, 1, 10000),
     queues: parseQueues(raw("queues") ?? "default", flagLabel("queues")),
     labels: parseLabels(raw("labels"), flagLabel("labels")),
@@ -154,6 +157,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   // A worker in the same process as a coordinator dials that coordinator unless told otherwise.
   if (raw("coordinator") === undefined && config.roles.includes("coordinator")) {
     config.coordinators = [localCoordinatorAddress(config.grpc, config.grpcTls.cert !== null)];
+    config.dialsOwnCoordinator = true;
   }
   // `version` and `migrate` bind nothing and run no role: the role rules do not apply.
   if (command === "run") checkRules(config, flagLabel);

@@ -40,7 +40,7 @@ export const FLAGS: FlagSpec[] = [
   { name: "data-dir", env: "TASKFLOW_DATA_DIR", defaultText: DATA_DIR_DEFAULT, help: "embedded database folder; memory:// keeps nothing" },
   { name: "http", env: "TASKFLOW_HTTP", defaultText: HTTP_DEFAULT, help: "scheduler listen address (API + dashboard)" },
   { name: "grpc", env: "TASKFLOW_GRPC", defaultText: GRPC_DEFAULT, help: "coordinator listen address" },
-  { name: "coordinator", env: "TASKFLOW_COORDINATOR", defaultText: GRPC_DEFAULT, help: "worker: coordinator address(es), comma-separated for failover" },
+  { name: "coordinator", env: "TASKFLOW_COORDINATOR", defaultText: GRPC_DEFAULT, help: "worker: coordinator address(es), comma-separated for failover (unset beside a coordinator: that one, in memory)" },
   { name: "concurrency", env: "TASKFLOW_CONCURRENCY", defaultText: `CPU count (${cpus().length})`, help: "worker: tasks run at once" },
   { name: "queues", env: "TASKFLOW_QUEUES", defaultText: "default", help: "worker: queues it takes tasks from (comma list)" },
   { name: "labels", env: "TASKFLOW_LABELS", defaultText: "none", help: "worker: labels task selectors match (comma list of KEY=VALUE); hostname, os and arch are added" },

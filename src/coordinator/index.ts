@@ -10,7 +10,8 @@ import type { MetricsServer } from "../metrics/metrics-server.ts";
 import { onWorkerMessage, type ConnectServerStream } from "../proto/index.ts";
 import { CancelRelay } from "./cancel-relay.ts";
 import { WorkerControlRelay } from "./worker-control-relay.ts";
-import { handleConnect } from "./session/connect-stream.ts";
+import type { InProcessLink } from "../proto/in-process-link.ts";
+import { handleConnect, type ConnectDeps } from "./session/connect-stream.ts";
 import { HeartbeatBatch } from "./session/heartbeats.ts";
 import { createCoordinatorMetrics, type CoordinatorMetrics } from "./coordinator-metrics.ts";
 import { Dispatcher } from "./dispatcher.ts";
@@ -28,7 +29,14 @@ import { WebhookSender } from "./webhooks/webhook-sender.ts";
 /** Coordinator services in start order; stopping runs in reverse (server first, then loops, then reports). */
 /** `metricsServer`: the process's --metrics server, if any; the coordinator adds its metrics to it. */
 /** `submits`: the process's SubmitWake when the scheduler runs beside this coordinator (`--role=all`). */
-export function coordinatorServices(config: Config, database: Database, metricsServer: MetricsServer | null = null, submits: SubmitWake<Executor> | null = null): Service[] {
+/** `link`: the in-memory stream of this process's own worker, when one runs here (proto/in-process-link.ts). */
+export function coordinatorServices(
+  config: Config,
+  database: Database,
+  metricsServer: MetricsServer | null = null,
+  submits: SubmitWake<Executor> | null = null,
+  link: InProcessLink | null = null,
+): Service[] {
   const log = roleLogger("coordinator");
   const registry = new SessionRegistry();
   // A new identity per process: the liveness rule tells a restarted coordinator from the one before it.
@@ -42,31 +50,34 @@ export function coordinatorServices(config: Config, database: Database, metricsS
   const wake = () => dispatcher.wake();
   const heartbeats = new HeartbeatBatch(database.db, config.heartbeatMs, log.getChild("sessions"), wake);
   const throttle = new AuthThrottle({ log: log.getChild("sessions"), what: "gRPC" });
-  const server = new GrpcServer(
-    config,
-    (stream) => {
-      countWorkerMessages(stream, metrics);
-      return handleConnect(stream, {
-        db: database.db,
-        log: log.getChild("sessions"),
-        // With --worker-token, only it opens a stream; the API's token does not.
-        token: config.workerToken ?? config.token,
-        throttle,
-        heartbeatMs: config.heartbeatMs,
-        workerTimeoutMs: config.workerTimeoutMs,
-        address,
-        coordinatorId,
-        registry,
-        reports,
-        output,
-        wake,
-        slotFreed: () => dispatcher.slotFreed(),
-        heartbeats,
-      });
-    },
+  const connectDeps: ConnectDeps = {
+    db: database.db,
+    log: log.getChild("sessions"),
+    // With --worker-token, only it opens a stream; the API's token does not.
+    token: config.workerToken ?? config.token,
+    throttle,
+    heartbeatMs: config.heartbeatMs,
+    workerTimeoutMs: config.workerTimeoutMs,
+    address,
+    coordinatorId,
     registry,
-    log,
-  );
+    reports,
+    output,
+    wake,
+    slotFreed: () => dispatcher.slotFreed(),
+    heartbeats,
+  };
+  const connect = (stream: ConnectServerStream, deps: ConnectDeps) => {
+    countWorkerMessages(stream, metrics);
+    handleConnect(stream, deps);
+  };
+  const server = new GrpcServer(config, (stream) => connect(stream, connectDeps), registry, log);
+  // This process's own worker is trusted: it needs no token, and its session is recorded like any other.
+  const localWorker: Service | null = link && {
+    name: "in-process link",
+    start: async () => link.serve((stream) => connect(stream, { ...connectDeps, token: null })),
+    stop: async () => link.serve(null),
+  };
   const flushReports: Service = {
     name: "report-writer",
     start: async () => {},
@@ -100,6 +111,7 @@ export function coordinatorServices(config: Config, database: Database, metricsS
       onPruned: (n) => metrics.webhookPruned.inc(n),
     }),
     server,
+    ...(localWorker ? [localWorker] : []),
   ];
 }
 

@@ -3,7 +3,9 @@
  * opens the Connect stream, says Hello, waits for Welcome, and dials again with
  * backoff whenever the stream ends, until closed. Each dial uses a fresh client:
  * a reused grpc-js channel waits out its own reconnect backoff (seconds) before it
- * notices that a restarted coordinator is back.
+ * notices that a restarted coordinator is back. A worker in its coordinator's own
+ * process dials through an InProcessLink instead (proto/in-process-link.ts): the
+ * same stream and messages, no socket and no token.
  */
 import { coerceError } from "../core/errors.ts";
 import * as grpc from "@grpc/grpc-js";
@@ -18,6 +20,7 @@ import {
   type Hello,
   type WorkerMessage,
 } from "../proto/index.ts";
+import { IN_PROCESS_PEER, type InProcessLink } from "../proto/in-process-link.ts";
 import { bearerTokenMetadata } from "../proto/metadata.ts";
 import { connectFailureReason, retryIn } from "./connect-failure.ts";
 import { reconnectDelayMs } from "./reconnect-backoff.ts";
@@ -49,12 +52,17 @@ export interface ConnectionOptions {
   log: Logger;
   events: ConnectionEvents;
   random?: () => number;
+  /** This process's coordinator: dial it in memory instead of over gRPC (`addresses` are then only named in logs). */
+  link?: InProcessLink | null;
 }
+
+/** What a dial closes when it ends: the gRPC client (its channel), or nothing for an in-process stream. */
+type DialClient = Pick<CoordinatorClient, "close">;
 
 /** One dial: its client and stream, and how far it got. */
 interface Dial {
   address: string;
-  client: CoordinatorClient;
+  client: DialClient;
   stream: ConnectClientStream;
   welcomed: boolean;
   ended: boolean;
@@ -162,12 +170,19 @@ export class CoordinatorConnection {
 
   #connect(): void {
     if (this.#closed) return;
-    const address = this.opts.addresses[this.#addressIndex % this.opts.addresses.length]!;
-    let client: CoordinatorClient;
+    const link = this.opts.link;
+    const address = link ? IN_PROCESS_PEER : this.opts.addresses[this.#addressIndex % this.opts.addresses.length]!;
+    let client: DialClient;
     let stream: ConnectClientStream;
     try {
-      client = createCoordinatorClient(address, this.opts.credentials, CHANNEL_KEEPALIVE_OPTIONS);
-      stream = client.Connect(bearerTokenMetadata(this.opts.token));
+      if (link) {
+        client = { close: () => {} };
+        stream = link.connect();
+      } else {
+        const grpcClient = createCoordinatorClient(address, this.opts.credentials, CHANNEL_KEEPALIVE_OPTIONS);
+        client = grpcClient;
+        stream = grpcClient.Connect(bearerTokenMetadata(this.opts.token));
+      }
     } catch (err) {
       // Not a network failure (those arrive as a status): a bad address or TLS setup.
       this.#retry(address, false, { code: grpc.status.INVALID_ARGUMENT, details: describe(err) });

@@ -12,6 +12,7 @@ import { VERSION } from "../core/version.ts";
 import type { Logger } from "../log/logger.ts";
 import { channelCredentials } from "../proto/credentials.ts";
 import { createCoordinatorClient, type CancelOutput, type CoordinatorMessageOutput, type DispatchOutput, type Hello } from "../proto/index.ts";
+import { IN_PROCESS_PEER, type InProcessLink } from "../proto/in-process-link.ts";
 import { CoordinatorConnection } from "./coordinator-connection.ts";
 import { LiveOutput } from "./live-output.ts";
 import { ResultOutbox, type FinishedReport } from "./result-outbox.ts";
@@ -51,6 +52,8 @@ export interface WorkerDeps {
   startProcess?: ProcessStarter;
   /** Counts what this worker does, for --metrics. */
   metrics?: WorkerMetrics | null;
+  /** This process's coordinator, dialled in memory instead of over gRPC. */
+  link?: InProcessLink | null;
 }
 
 export class WorkerService implements Service {
@@ -74,6 +77,7 @@ export class WorkerService implements Service {
   /** Set once stop() is past waiting for tasks: new dispatches are refused. */
   #closing = false;
   readonly #metrics: WorkerMetrics | null;
+  readonly #link: InProcessLink | null;
   /** Whether a coordinator has welcomed this worker before (every later welcome is a reconnect). */
   #welcomed = false;
 
@@ -81,6 +85,7 @@ export class WorkerService implements Service {
     this.#config = deps.config;
     this.#log = deps.log;
     this.#metrics = deps.metrics ?? null;
+    this.#link = deps.link ?? null;
     this.#slots = new TaskSlots(deps.config.concurrency, (a, r, result) => this.#onAttemptFinished(a, r, result), deps.startProcess, deps.config.name, deps.config.taskEnvPassthrough, (taskId, attempt, stream, data, offset) =>
       this.#output.write(taskId, attempt, stream, data, offset),
     );
@@ -106,9 +111,11 @@ export class WorkerService implements Service {
     const c = this.#config;
     const credentials = channelCredentials({ cert: c.grpcTls.cert ?? undefined, key: c.grpcTls.key ?? undefined, ca: c.grpcTls.ca ?? undefined });
     // Fail fast on an address the channel cannot use (e.g. TLS to an IP address); clients dial lazily.
-    for (const address of c.coordinators) createCoordinatorClient(address, credentials).close();
+    if (!this.#link) for (const address of c.coordinators) createCoordinatorClient(address, credentials).close();
+    const coordinators = this.#link ? [IN_PROCESS_PEER] : c.coordinators;
     this.#connection = new CoordinatorConnection({
-      addresses: c.coordinators,
+      addresses: coordinators,
+      link: this.#link,
       credentials,
       // A worker presents its own token when the fleet has one (--worker-token), else the shared one.
       token: c.workerToken ?? c.token ?? undefined,
@@ -128,7 +135,7 @@ export class WorkerService implements Service {
       concurrency: c.concurrency,
       slots: plural(c.concurrency, "slot"),
       queues: c.queues.join(","),
-      coordinators: c.coordinators.join(","),
+      coordinators: coordinators.join(","),
     });
   }
 
