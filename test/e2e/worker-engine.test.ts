@@ -265,7 +265,7 @@ describe("coordinator restart", () => {
 });
 
 describe("--role=all", () => {
-  test("one process runs a task on its own worker, which dials its --grpc port, and stops cleanly", async () => {
+  test("one process runs a task on its own worker (joined in memory, not over its --grpc port) and stops cleanly", async () => {
     const http = `127.0.0.1:${freePort()}`;
     const p = startTaskflow(["--role=all", await migratedDataDirFlag(), `--http=${http}`, `--grpc=127.0.0.1:${freePort()}`, "--heartbeat=200"]);
     try {
