@@ -11,6 +11,7 @@ import { waitFor } from "../../test/support/processes.ts";
 import { attemptKey, type AttemptRef } from "../core/attempt.ts";
 import type { AttemptOutcomeWrite } from "../db/queries/record-attempt-outcomes.ts";
 import { claimDueTasks } from "../db/queries/claim-due-tasks.ts";
+import { getTask } from "../db/queries/get-task.ts";
 import { taskEvents, tasks } from "../db/schema/index.ts";
 import { roleLogger } from "../log/logger.ts";
 import { databaseWrites, ReportWriter, type ReportWrites } from "./report-writer.ts";
@@ -105,8 +106,9 @@ describeEachBackend("report writer", (backend) => {
     const [row] = await d.db.select().from(tasks).where(eq(tasks.id, task.id));
     expect(row!.status).toBe("completed");
     expect(row!.startedAt).not.toBeNull();
-    const events = await d.db.select().from(taskEvents).where(eq(taskEvents.taskId, task.id)).orderBy(asc(taskEvents.id));
+    const events = (await getTask(d.db, task.id))!.events;
     expect(events.map((e) => e.status)).toEqual(["picked", "running", "completed"]);
+    expect(events[1]!.at).toEqual(row!.startedAt!);
     writer.close();
   });
 });
