@@ -4,7 +4,7 @@
  * attempt whose start and result arrive together still records running first.
  */
 import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
-import { asc, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../test/support/databases.ts";
 import { insertTask, registerWorker } from "../../test/support/factories.ts";
 import { waitFor } from "../../test/support/processes.ts";
@@ -12,7 +12,7 @@ import { attemptKey, type AttemptRef } from "../core/attempt.ts";
 import type { AttemptOutcomeWrite } from "../db/queries/record-attempt-outcomes.ts";
 import { claimDueTasks } from "../db/queries/claim-due-tasks.ts";
 import { getTask } from "../db/queries/get-task.ts";
-import { taskEvents, tasks } from "../db/schema/index.ts";
+import { tasks } from "../db/schema/index.ts";
 import { roleLogger } from "../log/logger.ts";
 import { databaseWrites, ReportWriter, type ReportWrites } from "./report-writer.ts";
 

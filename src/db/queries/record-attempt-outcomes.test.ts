@@ -4,7 +4,7 @@ import { eq, sql } from "drizzle-orm";
 import { attemptKey } from "../../core/attempt.ts";
 import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../../test/support/databases.ts";
 import { insertTask, registerWorker } from "../../../test/support/factories.ts";
-import { taskEvents, tasks } from "../schema/index.ts";
+import { tasks } from "../schema/index.ts";
 import { claimDueTasks } from "./claim-due-tasks.ts";
 import { getTask } from "./get-task.ts";
 import { markAttemptsStarted } from "./mark-attempts-started.ts";

@@ -9,7 +9,7 @@ import { insertTask, registerWorker } from "../../../test/support/factories.ts";
 import { waitFor } from "../../../test/support/processes.ts";
 import { eventJson } from "../../scheduler/tasks/task-json.ts";
 import { parsePayload, RAN_TASKS_PER_NOTICE, TASK_CHANNEL, taskChangesOf, type TaskChange, type TaskNotice } from "../channels.ts";
-import { schedules, taskAttempts, taskEvents, tasks } from "../schema/index.ts";
+import { schedules, taskAttempts, taskEvents, tasks, type TaskRow } from "../schema/index.ts";
 import { cancelTask } from "./cancel-task.ts";
 import { claimDueTasks } from "./claim-due-tasks.ts";
 import { countPrunableTasks } from "./count-prunable.ts";
@@ -91,7 +91,7 @@ describeEachBackend("an attempt's picked and running events, read from its row",
   test("the change feed hears each picked and running, with queue, schedule-ness and the start's lag, as the trigger sent them", async () => {
     const [schedule] = await d.db.insert(schedules).values({ name: "s", cron: "* * * * *", template: {} }).returning();
     const runAt = new Date(Date.now() - 2000);
-    const made = [];
+    const made: TaskRow[] = [];
     // Queue a past one notice's tasks, then b.
     for (let i = 0; i < RAN_TASKS_PER_NOTICE + 10; i++) made.push(await insertTask(d.db, { queue: i < RAN_TASKS_PER_NOTICE + 5 ? "a" : "b", runAt, priority: -i, scheduleId: i === 3 ? schedule!.id : null }));
     const heard: string[] = [];
