@@ -8,9 +8,10 @@
  * results. An attempt's result is queued only once its own start is written, so
  * the attempt still records `running` before its outcome; except when the result
  * arrives while its start still waits for a statement: then the start is taken
- * back and folded into the result's write (recordAttemptOutcomes records `running`
- * at the worker's own stamp of the spawn, then the outcome), one write of the task
- * and attempt rows fewer.
+ * back and folded into the result's write (recordAttemptOutcomes records `running`,
+ * started by the database's clock at the run time the worker measured before the
+ * result, and keeps the worker's spawn stamp; then the outcome), one write of the
+ * task and attempt rows fewer.
  */
 import { coerceError } from "../core/errors.ts";
 import { MicroBatcher } from "../core/micro-batcher.ts";

@@ -140,10 +140,10 @@ describeEachBackend("an attempt's picked and running events, read from its row",
     }
   });
 
-  test("a start folded into its result records running at the worker's spawn stamp, then the outcome, in either storage", async () => {
+  test("a start folded into its result records running (database clock, the worker's run time), then the outcome, in either storage", async () => {
     const runAt = new Date(Date.now() - 3000);
-    const spawnedAtUs = (Date.now() - 1000) * 1000 + 123;
-    const spawned = new Date(Math.floor(spawnedAtUs / 1000));
+    // A worker whose clock is a day behind: its stamp is kept as spawned_at, and decides no status time.
+    const spawnedAtUs = (Date.now() - 86_400_000) * 1000 + 123;
     const heard: string[] = [];
     const stop = await d.listen(TASK_CHANNEL, (p) => heard.push(p));
     try {
@@ -153,29 +153,43 @@ describeEachBackend("an attempt's picked and running events, read from its row",
         const t = await insertTask(d.db, { queue, runAt });
         const ref = await claim(t.id, queue, stored);
         // A failed attempt sent back for a retry: the start's lag is from the run_at before the retry moved it.
-        const applied = await recordAttemptOutcomes(d.db, [outcome({ ...ref, attemptStatus: "failed", taskStatus: "scheduled", delayMs: 60_000, exitCode: 1, message: "retry", foldedStart: { spawnedAtUs } })]);
+        const applied = await recordAttemptOutcomes(d.db, [outcome({ ...ref, attemptStatus: "failed", taskStatus: "scheduled", delayMs: 60_000, exitCode: 1, message: "retry", runMs: 0, foldedStart: { spawnedAtUs } })]);
         expect(applied.size).toBe(1);
         const detail = (await getTask(d.db, t.id))!;
-        expect(detail.task.startedAt!.getTime()).toBe(spawned.getTime());
-        expect([detail.attempts[0]!.startedAt!.getTime(), detail.attempts[0]!.spawnedAt!.getTime()]).toEqual([spawned.getTime(), spawned.getTime()]);
+        const a = detail.attempts[0]!;
+        expect([detail.task.startedAt!.getTime(), a.startedAt!.getTime()]).toEqual([a.finishedAt!.getTime(), a.finishedAt!.getTime()]);
+        expect(a.spawnedAt!.getTime()).toBe(Math.floor(spawnedAtUs / 1000));
         ids.push(t.id);
       }
       const [a, b] = [await timeline(ids[0]!), await timeline(ids[1]!)];
       expect(b.map(({ at, ...e }) => e)).toEqual(a.map(({ at, ...e }) => e));
       expect(b.map((e) => e.status)).toEqual(["picked", "running", "scheduled"]);
-      expect([a[1]!.at, b[1]!.at]).toEqual([spawned.getTime(), spawned.getTime()]);
+      expect([a[1]!.at, b[1]!.at]).toEqual([a[2]!.at, b[2]!.at]);
       expect((await d.db.select().from(taskEvents).where(eq(taskEvents.taskId, ids[1]!))).map((e) => e.status)).toEqual(["scheduled"]);
       // The new storage's feed: running (with the start's lag) before the outcome.
       const changes = () => taskChangesOf(heard.flatMap((p) => parsePayload<TaskNotice>(p))).filter((c) => c.id === ids[1]);
       await waitFor("running and the retry", () => changes().length >= 3);
       expect(changes().map((c) => c.status)).toEqual(["picked", "running", "scheduled"]);
-      expect(Math.abs(changes()[1]!.lag! - (spawned.getTime() - runAt.getTime()) / 1000)).toBeLessThan(0.002);
+      expect(Math.abs(changes()[1]!.lag! - (b[1]!.at - runAt.getTime()) / 1000)).toBeLessThan(0.002);
       // A folded start of an attempt already gone (refused) writes nothing.
       const again = await recordAttemptOutcomes(d.db, [outcome({ taskId: ids[1]!, attempt: 1, workerId: w, foldedStart: { spawnedAtUs } })]);
       expect(again.size).toBe(0);
       expect(await timeline(ids[1]!)).toEqual(b);
     } finally {
       await stop();
+    }
+  });
+
+  test("a folded start is the result's time less the worker's run time, never before the pick", async () => {
+    for (const runMs of [250, 3_600_000]) {
+      const t = await insertTask(d.db, { runAt: new Date(Date.now() - 1000) });
+      const ref = await claim(t.id, "default", false);
+      await d.db.execute(sql`update task_attempts set picked_at = picked_at - interval '1 second' where task_id = ${t.id}`);
+      await recordAttemptOutcomes(d.db, [outcome({ ...ref, runMs, foldedStart: { spawnedAtUs: null } })]);
+      const [a] = await d.db.select().from(taskAttempts).where(eq(taskAttempts.taskId, t.id));
+      expect(a!.startedAt!.getTime()).toBe(runMs === 250 ? a!.finishedAt!.getTime() - 250 : a!.pickedAt.getTime());
+      expect(a!.spawnedAt).toBeNull();
+      expect((await timeline(t.id)).map((e) => e.status)).toEqual(["picked", "running", "completed"]);
     }
   });
 
