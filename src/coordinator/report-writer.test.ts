@@ -4,14 +4,15 @@
  * attempt whose start and result arrive together still records running first.
  */
 import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
-import { asc, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../test/support/databases.ts";
 import { insertTask, registerWorker } from "../../test/support/factories.ts";
 import { waitFor } from "../../test/support/processes.ts";
 import { attemptKey, type AttemptRef } from "../core/attempt.ts";
 import type { AttemptOutcomeWrite } from "../db/queries/record-attempt-outcomes.ts";
 import { claimDueTasks } from "../db/queries/claim-due-tasks.ts";
-import { taskEvents, tasks } from "../db/schema/index.ts";
+import { getTask } from "../db/queries/get-task.ts";
+import { tasks } from "../db/schema/index.ts";
 import { roleLogger } from "../log/logger.ts";
 import { databaseWrites, ReportWriter, type ReportWrites } from "./report-writer.ts";
 
@@ -85,6 +86,28 @@ test("an attempt's result is handed to the database only once its start is writt
   writer.close();
 });
 
+test("a result whose start still waits for a statement takes the start along: one write, with the worker's spawn stamp", async () => {
+  const g = gatedWrites();
+  const seen: AttemptOutcomeWrite[] = [];
+  const writer = new ReportWriter({ ...g.writes, outcomes: (batch) => (seen.push(...batch), g.writes.outcomes(batch)) }, log);
+  // Two starts in flight fill the writer's statements; the third waits.
+  const busy = [writer.started({ taskId: "a", attempt: 1, workerId: "w" }), writer.started({ taskId: "b", attempt: 1, workerId: "w" })];
+  await waitFor("two start writes", () => g.held.length === 2);
+  const ref = { taskId: "c", attempt: 1, workerId: "w", spawnedAtUs: 1_800_000_000_000_123 };
+  const start = writer.started(ref);
+  const result = writer.finished(outcome(ref));
+  await waitFor("the result's write", () => g.held.some((h) => h.kind === "outcome"));
+  expect(seen).toEqual([{ ...outcome(ref), foldedStart: { spawnedAtUs: 1_800_000_000_000_123 } }]);
+  g.release("outcome");
+  expect(await Promise.all([start, result])).toEqual([true, true]);
+  g.release("start");
+  g.release("start");
+  expect(await Promise.all(busy)).toEqual([true, true]);
+  expect(g.written).toEqual(["outcome c", "start a", "start b"]);
+  expect(await writer.flush(1000)).toBe(true);
+  writer.close();
+});
+
 describeEachBackend("report writer", (backend) => {
   let d: TestDatabase;
   beforeAll(async () => {
@@ -105,8 +128,9 @@ describeEachBackend("report writer", (backend) => {
     const [row] = await d.db.select().from(tasks).where(eq(tasks.id, task.id));
     expect(row!.status).toBe("completed");
     expect(row!.startedAt).not.toBeNull();
-    const events = await d.db.select().from(taskEvents).where(eq(taskEvents.taskId, task.id)).orderBy(asc(taskEvents.id));
+    const events = (await getTask(d.db, task.id))!.events;
     expect(events.map((e) => e.status)).toEqual(["picked", "running", "completed"]);
+    expect(events[1]!.at).toEqual(row!.startedAt!);
     writer.close();
   });
 });

@@ -6,7 +6,12 @@
  * Starts and results have separate writers, so a start (whose statement sets the
  * started_at that submit-to-start latency ends at) never waits behind a batch of
  * results. An attempt's result is queued only once its own start is written, so
- * the attempt still records `running` before its outcome.
+ * the attempt still records `running` before its outcome; except when the result
+ * arrives while its start still waits for a statement: then the start is taken
+ * back and folded into the result's write (recordAttemptOutcomes records `running`,
+ * started by the database's clock at the run time the worker measured before the
+ * result, and keeps the worker's spawn stamp; then the outcome), one write of the
+ * task and attempt rows fewer.
  */
 import { coerceError } from "../core/errors.ts";
 import { MicroBatcher } from "../core/micro-batcher.ts";
@@ -38,8 +43,8 @@ export function databaseWrites(db: Db): ReportWrites {
 export class ReportWriter {
   private readonly starts: MicroBatcher<AttemptStart, boolean>;
   private readonly outcomes: MicroBatcher<AttemptOutcomeWrite, boolean>;
-  /** Start writes under way, by attempt key: that attempt's result waits for its start. */
-  private readonly startsWriting = new Map<string, Promise<boolean>>();
+  /** Start writes queued or under way, by attempt key: that attempt's result waits for its start, or takes it. */
+  private readonly startsWriting = new Map<string, { ref: AttemptStart; writing: Promise<boolean> }>();
 
   constructor(writes: ReportWrites, log: Logger) {
     const onRetry = (err: unknown, n: number) =>
@@ -58,9 +63,9 @@ export class ReportWriter {
   started(ref: AttemptStart): Promise<boolean> {
     const key = attemptKey(ref.taskId, ref.attempt);
     const writing = this.starts.add(ref);
-    this.startsWriting.set(key, writing);
+    this.startsWriting.set(key, { ref, writing });
     const forget = () => {
-      if (this.startsWriting.get(key) === writing) this.startsWriting.delete(key);
+      if (this.startsWriting.get(key)?.writing === writing) this.startsWriting.delete(key);
     };
     writing.then(forget, forget);
     return writing;
@@ -69,9 +74,16 @@ export class ReportWriter {
   /** Resolves true when the outcome was applied to its task (false: refused by the fence, the attempt is not current). */
   async finished(outcome: AttemptOutcomeWrite): Promise<boolean> {
     const start = this.startsWriting.get(attemptKey(outcome.taskId, outcome.attempt));
+    const taken = start ? this.starts.withdraw(start.ref) : null;
+    if (start && taken) {
+      // The start never reached a statement: it lands with the result, or not at all.
+      const applied = this.outcomes.add({ ...outcome, foldedStart: { spawnedAtUs: start.ref.spawnedAtUs ?? null } });
+      applied.then(taken.resolve, taken.reject);
+      return applied;
+    }
     // Whether the start landed or not, the result goes to the fence
     // (db/queries/record-attempt-outcomes.ts), which refuses it if the attempt is not current.
-    if (start) await start.catch(() => {});
+    if (start) await start.writing.catch(() => {});
     return this.outcomes.add(outcome);
   }
 

@@ -56,6 +56,18 @@ export class MicroBatcher<T, R> {
     return out;
   }
 
+  /**
+   * Takes back an item that waits for a flush (compared by identity), so the caller can write
+   * it another way; its promise stays unsettled, and the caller settles it with the answer.
+   * Null when the item is being written or was: then its promise settles as usual.
+   */
+  withdraw(item: T): { resolve: (r: R) => void; reject: (e: unknown) => void } | null {
+    const i = this.queue.findIndex((q) => q.item === item);
+    if (i < 0) return null;
+    const [taken] = this.queue.splice(i, 1);
+    return { resolve: taken!.resolve, reject: taken!.reject };
+  }
+
   /** Items waiting or being written. */
   get pending(): number {
     let n = this.queue.length;

@@ -4,7 +4,8 @@
  *                      from a submit, a JSON array of queue names from the rest (parseWake reads both).
  * - `taskflow_task`:   task transitions, for metrics, dashboards and event streams in any process.
  *                      Sent by a trigger on task_events (drizzle/0001, 0003), so no writer can forget it;
- *                      new tasks, which have no event rows, are announced by insertTasks (TasksSubmitted).
+ *                      new tasks, which have no event rows, are announced by insertTasks (TasksSubmitted),
+ *                      claims and starts, whose events are read from the attempt rows, by their own statements (TasksRan).
  * - `taskflow_cancel`: a live attempt must be killed; the coordinator holding its worker tells it.
  * - `taskflow_worker`: a worker session changed status.
  * - `taskflow_worker_control`: a user asked a worker to drain or resume; the coordinator holding its stream tells it.
@@ -61,12 +62,32 @@ export interface TasksSubmitted {
 /** 150 ids of 39 bytes and a queue name stay under NOTIFY's 8000-byte payload. */
 export const SUBMITTED_IDS_PER_NOTICE = 150;
 
-/** An element of a TASK_CHANNEL payload. */
-export type TaskNotice = TaskChange | TasksSubmitted;
+/**
+ * Tasks of one queue that one claim picked, or whose start one report recorded, as that statement
+ * publishes them on TASK_CHANNEL in place of the `picked` or `running` events it no longer stores
+ * (task_attempts.derived_events): one entry per task, [id, attempt, lag, schedule], where lag is
+ * the seconds from run_at to the start (running only, else null) and schedule 1 when a schedule
+ * made the task, else 0. One notice carries up to RAN_TASKS_PER_NOTICE entries.
+ */
+export interface TasksRan {
+  ran: "picked" | "running";
+  queue: string;
+  tasks: Array<[id: string, attempt: number, lag: number | null, schedule: 0 | 1]>;
+}
 
-/** The transitions that notices stand for, in order: each submitted task's `created`, then its `scheduled`. */
+/** 80 entries of ≤ 75 bytes and a queue name stay under NOTIFY's 8000-byte payload. */
+export const RAN_TASKS_PER_NOTICE = 80;
+
+/** An element of a TASK_CHANNEL payload. */
+export type TaskNotice = TaskChange | TasksSubmitted | TasksRan;
+
+/**
+ * The transitions that notices stand for, in order: each submitted task's `created`, then its
+ * `scheduled`; each task of a TasksRan its `picked` or `running`, with what the trigger would have added.
+ */
 export function taskChangesOf(notices: TaskNotice[]): TaskChange[] {
-  return notices.flatMap((n) => {
+  return notices.flatMap((n): TaskChange[] => {
+    if ("ran" in n) return n.tasks.map(([id, attempt, lag, schedule]) => ranChange(n, id, attempt, lag, schedule));
     if (!("submitted" in n)) return [n];
     const extra = n.schedule ? { queue: n.queue, schedule: true } : { queue: n.queue };
     return n.submitted.flatMap((id) => [
@@ -74,6 +95,13 @@ export function taskChangesOf(notices: TaskNotice[]): TaskChange[] {
       { id, status: "scheduled", attempt: 0, ...extra },
     ]);
   });
+}
+
+function ranChange(n: TasksRan, id: string, attempt: number, lag: number | null, schedule: 0 | 1): TaskChange {
+  const change: TaskChange = { id, status: n.ran, attempt, queue: n.queue };
+  if (schedule === 1) change.schedule = true;
+  if (lag !== null) change.lag = lag;
+  return change;
 }
 
 /** A submit's wake-up on WAKE_CHANNEL: the queues that got due tasks, and the submitting process (core/submit-wake.ts). */
@@ -174,4 +202,21 @@ export async function notifyScheduleChanges(tx: Executor, changes: ScheduleChang
 export async function notifyWorker(db: Executor, change: WorkerChange): Promise<void> {
   const notify = notifySql(WORKER_CHANNEL, [change]);
   if (notify) await db.execute(notify);
+}
+
+/**
+ * The SQL that publishes TasksRan notices for the rows of `ran` (a query with columns id, attempt,
+ * queue, lag, schedule and ord, the order to publish in): one notice per RAN_TASKS_PER_NOTICE tasks
+ * of a queue. It yields one row, `notices`, the count sent; a statement must read it for the
+ * notices to go out (with its transaction's commit).
+ */
+export function notifyRanSql(ran: TasksRan["ran"], rows: SQL): SQL {
+  return sql`select count(pg_notify(${TASK_CHANNEL}, p.payload)::text) as notices from (
+      select json_build_array(json_build_object('ran', ${ran}::text, 'queue', g.queue,
+               'tasks', json_agg(json_build_array(g.id, g.attempt, g.lag, g.schedule) order by g.ord)))::text as payload
+      from (select r.*, (row_number() over (partition by r.queue order by r.ord) - 1) / ${sql.raw(String(RAN_TASKS_PER_NOTICE))} as chunk
+            from (${rows}) r) g
+      group by g.queue, g.chunk
+      order by min(g.ord)
+    ) p`;
 }

@@ -74,6 +74,7 @@ export async function onFinished(session: WorkerSession, f: TaskFinishedOutput, 
     stdoutTail: outputText(capTail(f.stdout_tail)),
     stderrTail: outputText(capTail(f.stderr_tail)),
     startedAt: f.started_at_ms ? new Date(f.started_at_ms) : null,
+    runMs: f.started_at_ms && f.finished_at_ms ? Math.max(0, Number(f.finished_at_ms) - Number(f.started_at_ms)) : null,
   };
   // The worker freed the slot before reporting: refill it while the result is written,
   // so a slot's next claim overlaps this write instead of waiting for it.

@@ -7,6 +7,7 @@ import { openDatabase } from "../client.ts";
 import { taskAttempts, taskEvents, tasks } from "../schema/index.ts";
 import { rows } from "../sql.ts";
 import { claimDueTasks, claimDueTasksForSlots } from "./claim-due-tasks.ts";
+import { getTask } from "./get-task.ts";
 
 describeEachBackend("claimDueTasks", (backend) => {
   let d: TestDatabase;
@@ -33,8 +34,9 @@ describeEachBackend("claimDueTasks", (backend) => {
     const [row] = await d.db.select().from(tasks).where(eq(tasks.id, high.id));
     expect(row!.status).toBe("picked");
     expect(row!.workerId).toBe(w);
-    const events = await d.db.select().from(taskEvents).where(eq(taskEvents.taskId, high.id));
-    expect(events.map((e) => e.status)).toEqual(["picked"]);
+    expect(await d.db.select().from(taskEvents)).toEqual([]);
+    const events = (await getTask(d.db, high.id))!.events;
+    expect(events.map((e) => [e.status, e.attempt, e.worker, e.at])).toEqual([["picked", 1, "w", row!.pickedAt!]]);
     const attempts = await d.db.select().from(taskAttempts).where(eq(taskAttempts.taskId, high.id));
     expect(attempts).toMatchObject([{ attempt: 1, status: "picked", workerId: w }]);
   });
@@ -53,8 +55,8 @@ describeEachBackend("claimDueTasks", (backend) => {
     expect(Object.fromEntries(rowsNow.map((r) => [r.id, [r.workerId, r.worker]]))).toEqual({ [first.id]: [a, "a"], [second.id]: [b, "b"], [third.id]: [a, "a"] });
     const attempts = await d.db.select().from(taskAttempts);
     expect(Object.fromEntries(attempts.map((r) => [r.taskId, r.workerId]))).toEqual({ [first.id]: a, [second.id]: b, [third.id]: a });
-    const events = await d.db.select().from(taskEvents);
-    expect(Object.fromEntries(events.map((e) => [e.taskId, e.worker]))).toEqual({ [first.id]: "a", [second.id]: "b", [third.id]: "a" });
+    const events = await Promise.all([first, second, third].map(async (t) => (await getTask(d.db, t.id))!.events));
+    expect(events.map((e) => e.map((x) => [x.taskId, x.status, x.worker]))).toEqual([[[first.id, "picked", "a"]], [[second.id, "picked", "b"]], [[third.id, "picked", "a"]]]);
   });
 
   test("tasks tied on priority and run_at fill each slot once", async () => {

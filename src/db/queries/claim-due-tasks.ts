@@ -1,8 +1,8 @@
 /**
  * claimDueTasks: hands due tasks to one worker session in a single statement.
  * `FOR UPDATE SKIP LOCKED` lets many coordinators claim at once without waiting on
- * or double-claiming each other; the attempt row and the `picked` event (whose
- * trigger publishes the change) are written by the same statement.
+ * or double-claiming each other; the attempt row (which holds the `picked` event:
+ * run-events.ts) is written and the change published by the same statement.
  *
  * The claim costs the same whatever waits in the table: a backlog of due tasks is
  * not sorted as a whole (each (queue, priority) level is read in run_at order from
@@ -32,6 +32,7 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { ClaimedTask } from "../../core/attempt.ts";
+import { notifyRanSql } from "../channels.ts";
 import { executePrepared } from "../client.ts";
 import { type Executor, rows, statusSql, textArray } from "../sql.ts";
 
@@ -206,15 +207,16 @@ async function claimForSlots(db: Executor, queues: string[], slots: SlotsClaimRe
           picked_at = now(), started_at = null, finished_at = null, exit_code = null, error = null, updated_at = now()
       from chosen where t.id = chosen.id
       returning t.id, t.attempt, t.name, t.command, t.env, t.queue, t.timeout_ms, t.max_retries, t.retry_base,
-                t.backoff_ms, t.backoff_factor, t.backoff_max_ms, t.priority, t.run_at, t.worker_id, t.worker
+                t.backoff_ms, t.backoff_factor, t.backoff_max_ms, t.priority, t.run_at, t.worker_id, t.worker, t.schedule_id
     ), attempts as (
-      insert into task_attempts (task_id, attempt, worker_id, worker, status)
-      select id, attempt, worker_id, worker, ${statusSql("picked")} from picked
-    ), events as (
-      insert into task_events (task_id, attempt, status, worker)
-      select id, attempt, ${statusSql("picked")}, worker from picked order by priority desc, run_at
-    )
-    select * from picked order by priority desc, run_at`);
+      -- derived_events = 1: the attempt's picked event is this row (picked_at, worker), not a task_events row.
+      insert into task_attempts (task_id, attempt, worker_id, worker, status, derived_events)
+      select id, attempt, worker_id, worker, ${statusSql("picked")}, 1 from picked
+    ), notified as (${notifyRanSql("picked", sql`
+      select id, attempt, queue, null::float8 as lag, (schedule_id is not null)::int as schedule,
+             row_number() over (order by priority desc, run_at) as ord
+      from picked`)})
+    select picked.* from picked, notified order by priority desc, run_at`);
   return rows<ClaimedRow & { worker_id: string }>(result).map((r) => ({ ...toClaimedTask(r), workerId: r.worker_id }));
 }
 

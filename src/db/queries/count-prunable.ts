@@ -20,7 +20,9 @@ export async function countPrunableTasks(db: Db, status: FinishedStatus, olderTh
            (select count(*) from task_attempts a join doomed d on d.id = a.task_id) as attempts,
            (select count(*) from task_events e join doomed d on d.id = e.task_id)
              -- A task whose submit events live in its row (submit-events.ts) counts those two.
-             + (select 2 * count(*) from doomed where submit_events_in_row) as events`));
+             + (select 2 * count(*) from doomed where submit_events_in_row)
+             -- An attempt counts the events it holds (run-events.ts).
+             + (select coalesce(sum(a.derived_events), 0) from task_attempts a join doomed d on d.id = a.task_id) as events`));
   return { tasks: Number(r?.tasks ?? 0), attempts: Number(r?.attempts ?? 0), events: Number(r?.events ?? 0) };
 }
 

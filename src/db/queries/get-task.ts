@@ -3,7 +3,7 @@ import { and, asc, eq, isNotNull } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import type { WaitingFacts } from "../../core/waiting-reason.ts";
 import { loadWaitingFacts } from "./load-waiting-facts.ts";
-import { taskTimeline } from "./submit-events.ts";
+import { taskTimeline } from "./task-timeline.ts";
 import { taskAttempts, taskDependencies, taskEvents, tasks, type TaskAttemptRow, type TaskEventRow, type TaskRow } from "../schema/index.ts";
 
 export interface TaskDetail {
@@ -21,7 +21,7 @@ export interface TaskDetail {
 /** Children read with a parent: a fanout makes at most 1000 (FANOUT_MAX). */
 export const CHILDREN_SHOWN = 1000;
 
-/** The task `id` with its attempts (by number) and events (as recorded, or derived: submit-events.ts), or null if there is none. */
+/** The task `id` with its attempts (by number) and events (as recorded, or derived: task-timeline.ts), or null if there is none. */
 export async function getTask(db: Db, id: string): Promise<TaskDetail | null> {
   // One snapshot, so the attempts and events agree with the task row.
   return db.transaction(
@@ -29,7 +29,7 @@ export async function getTask(db: Db, id: string): Promise<TaskDetail | null> {
       const [task] = await tx.select().from(tasks).where(eq(tasks.id, id));
       if (!task) return null;
       const attempts = await tx.select().from(taskAttempts).where(eq(taskAttempts.taskId, id)).orderBy(asc(taskAttempts.attempt));
-      const events = taskTimeline(task, await tx.select().from(taskEvents).where(eq(taskEvents.taskId, id)).orderBy(asc(taskEvents.id)));
+      const events = taskTimeline(task, attempts, await tx.select().from(taskEvents).where(eq(taskEvents.taskId, id)).orderBy(asc(taskEvents.id)));
       const deps = await tx.select({ id: taskDependencies.dependsOn }).from(taskDependencies).where(eq(taskDependencies.taskId, id));
       const waiting = (await loadWaitingFacts(tx, [id])).get(id) ?? null;
       const children = task.fanout === null ? [] : await tx.select().from(tasks)

@@ -1,8 +1,10 @@
 /**
  * markAttemptsStarted: a worker started the processes of these attempts (picked → running).
  * Fenced like every attempt write: only the current attempt on its own worker moves.
+ * Its `running` event is read from the attempt row (run-events.ts) and published by this statement.
  */
 import { sql } from "drizzle-orm";
+import { notifyRanSql } from "../channels.ts";
 import { executePrepared } from "../client.ts";
 import { attemptKey, type AttemptRef } from "../../core/attempt.ts";
 import { type Executor, rows, statusSql } from "../sql.ts";
@@ -18,23 +20,31 @@ export async function markAttemptsStarted(db: Executor, started: AttemptStart[])
   const input = JSON.stringify(started.map((r) => ({ task_id: r.taskId, attempt: r.attempt, worker_id: r.workerId, spawned_us: r.spawnedAtUs })));
   // started_at stays the database's clock (one clock for every status time);
   // spawned_at is the worker's, the truer start of the process.
+  // The running event is the attempt row (derived_events 1 → 2, run-events.ts) when the task moved and
+  // its picked event is the row too; an attempt claimed before derived events keeps storing its events.
   const result = await executePrepared(db, sql`
     with input as (
       select * from jsonb_to_recordset(${input}::jsonb) as i(task_id uuid, attempt int, worker_id uuid, spawned_us bigint)
-    ), attempts as (
-      update task_attempts a set status = ${statusSql("running")}, started_at = now(),
-        spawned_at = timestamptz 'epoch' + i.spawned_us * interval '1 microsecond'
-      from input i
-      where a.task_id = i.task_id and a.attempt = i.attempt and a.worker_id = i.worker_id and a.status = ${statusSql("picked")}
-      returning a.task_id
     ), changed as (
       update tasks t set status = ${statusSql("running")}, started_at = now(), updated_at = now()
       from input i
       where t.id = i.task_id and t.attempt = i.attempt and t.worker_id = i.worker_id and t.status = ${statusSql("picked")}
-      returning t.id, t.attempt, t.worker
+      returning t.id, t.attempt, t.worker, t.queue, t.schedule_id, extract(epoch from t.started_at - t.run_at)::float8 as lag
+    ), attempts as (
+      update task_attempts a set status = ${statusSql("running")}, started_at = now(),
+        spawned_at = timestamptz 'epoch' + i.spawned_us * interval '1 microsecond',
+        derived_events = case when a.derived_events = 1 and exists (select 1 from changed c where c.id = a.task_id and c.attempt = a.attempt)
+                              then 2 else a.derived_events end
+      from input i
+      where a.task_id = i.task_id and a.attempt = i.attempt and a.worker_id = i.worker_id and a.status = ${statusSql("picked")}
+      returning a.task_id, a.attempt, a.derived_events
     ), events as (
-      insert into task_events (task_id, attempt, status, worker) select id, attempt, ${statusSql("running")}, worker from changed
-    )
-    select id, attempt from changed`);
+      insert into task_events (task_id, attempt, status, worker)
+      select c.id, c.attempt, ${statusSql("running")}, c.worker from changed c
+      where not exists (select 1 from attempts a where a.task_id = c.id and a.attempt = c.attempt and a.derived_events = 2)
+    ), notified as (${notifyRanSql("running", sql`
+      select c.id, c.attempt, c.queue, c.lag, (c.schedule_id is not null)::int as schedule, row_number() over () as ord
+      from changed c join attempts a on a.task_id = c.id and a.attempt = c.attempt and a.derived_events = 2`)})
+    select id, attempt from changed, notified`);
   return new Set(rows<{ id: string; attempt: number }>(result).map((r) => attemptKey(r.id, Number(r.attempt))));
 }

@@ -41,9 +41,11 @@ export async function pruneFinishedTasks(db: Db, batch: PruneTasksBatch): Promis
   // `status = $1` could not use the partial index, whose predicate names the statuses.
   if (!STATUSES.includes(batch.status)) throw new Error(`not a finished status: ${batch.status}`);
   if (!Number.isInteger(batch.limit) || batch.limit < 1) throw new Error(`bad batch limit: ${batch.limit}`);
-  // A task whose submit events live in its row (submit-events.ts) takes those two with it.
+  // A task whose submit events live in its row (submit-events.ts) takes those two with it, an attempt
+  // the events it holds (run-events.ts).
   const counts = sql`select (select count(*) from gone) as tasks, (select count(*) from attempts) as attempts,
-    (select count(*) from events) + (select 2 * count(*) from doomed where submit_events_in_row) as events`;
+    (select count(*) from events) + (select 2 * count(*) from doomed where submit_events_in_row)
+      + (select coalesce(sum(derived_events), 0) from attempts) as events`;
   const result = await executePrepared(db, sql`
     with doomed as (
       select id, status, submit_events_in_row from tasks
@@ -55,7 +57,7 @@ export async function pruneFinishedTasks(db: Db, batch: PruneTasksBatch): Promis
       delete from task_events e using doomed d where e.task_id = d.id returning 1
     ), attempts as (
       -- Their stored output (task_output_chunks) goes with them (on delete cascade).
-      delete from task_attempts a using doomed d where a.task_id = d.id returning 1
+      delete from task_attempts a using doomed d where a.task_id = d.id returning a.derived_events
     ), edges as (
       -- The run-after edges of a pruned task (its own; edges of live tasks to it stay, done).
       delete from task_dependencies x using doomed d where x.task_id = d.id returning 1

@@ -4,8 +4,9 @@ import { eq, sql } from "drizzle-orm";
 import { attemptKey } from "../../core/attempt.ts";
 import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../../test/support/databases.ts";
 import { insertTask, registerWorker } from "../../../test/support/factories.ts";
-import { taskEvents, tasks } from "../schema/index.ts";
+import { tasks } from "../schema/index.ts";
 import { claimDueTasks } from "./claim-due-tasks.ts";
+import { getTask } from "./get-task.ts";
 import { markAttemptsStarted } from "./mark-attempts-started.ts";
 import { recordAttemptOutcomes, type AttemptOutcomeWrite } from "./record-attempt-outcomes.ts";
 
@@ -52,7 +53,7 @@ describeEachBackend("recordAttemptOutcomes", (backend) => {
     expect((await recordAttemptOutcomes(d.db, [outcome({ taskId: t.id, attempt: 1, workerId: w1 })])).size).toBe(0);
     const [again] = await d.db.select().from(tasks).where(eq(tasks.id, t.id));
     expect(again!.status).toBe("scheduled");
-    const events = (await d.db.select().from(taskEvents).where(eq(taskEvents.taskId, t.id)).orderBy(taskEvents.id)).map((e) => e.status);
+    const events = (await getTask(d.db, t.id))!.events.map((e) => e.status);
     expect(events).toEqual(["picked", "running", "scheduled"]);
   });
 });

@@ -7,12 +7,13 @@
  * cancel or a user's retry, a duplicate) changes no task and is reported as refused.
  * The coordinator's in-memory checks only exit early; this WHERE clause is the rule.
  *
- * One statement updates the attempts, the tasks and the timeline for a whole batch.
+ * One statement updates the attempts, the tasks and the timeline for a whole batch,
+ * with the start reports folded into it (report-writer.ts) recorded first.
  */
 import { sql } from "drizzle-orm";
 import { attemptKey, type AttemptOutcome, type AttemptRef } from "../../core/attempt.ts";
 import { ACTIVE_STATUSES } from "../../core/task-status.ts";
-import { OUTPUT_CHANNEL } from "../channels.ts";
+import { notifyRanSql, OUTPUT_CHANNEL } from "../channels.ts";
 import { executePrepared } from "../client.ts";
 import { type Executor, rows, statusListSql, statusSql } from "../sql.ts";
 
@@ -23,6 +24,15 @@ export interface AttemptOutcomeWrite extends AttemptRef, AttemptOutcome {
   stderrTail: string | null;
   /** When the worker started the process, if the start was never recorded. */
   startedAt: Date | null;
+  /** How long the process ran by the worker's clock (finished minus started), when it said. */
+  runMs?: number | null;
+  /**
+   * The attempt's start report, never written, folded into this write (report-writer.ts): the
+   * attempt records `running`, then this outcome. Its started_at stays on the database's clock, as
+   * every status time: this write's now() less the run time the worker measured, never before the
+   * pick; spawned_at is the worker's own stamp, as the start report would have written it.
+   */
+  foldedStart?: { spawnedAtUs: number | null };
 }
 
 /** Records outcomes; returns the keys of the attempts that were current and so changed their task (the others were refused). */
@@ -42,38 +52,68 @@ export async function recordAttemptOutcomes(db: Executor, outcomes: AttemptOutco
       stderr_tail: o.stderrTail,
       started_at: o.startedAt?.toISOString() ?? null,
       message: o.message,
+      fold: o.foldedStart !== undefined,
+      spawned_us: o.foldedStart?.spawnedAtUs ?? null,
+      run_ms: o.runMs ?? null,
     })),
   );
   const result = await executePrepared(db, sql`
     with input as (
-      select * from jsonb_to_recordset(${input}::jsonb) as i(
+      select *, timestamptz 'epoch' + spawned_us * interval '1 microsecond' as spawned_at
+      from jsonb_to_recordset(${input}::jsonb) as i(
         task_id uuid, attempt int, worker_id uuid, attempt_status text, task_status text, delay_ms bigint,
-        exit_code int, error text, stdout_tail text, stderr_tail text, started_at timestamptz, message text)
-    ), attempts as (
-      update task_attempts a
-      set status = case when a.status = 'cancelled' then a.status else i.attempt_status end,
-          started_at = coalesce(a.started_at, i.started_at),
-          finished_at = now(), exit_code = i.exit_code, error = coalesce(i.error, a.error),
-          stdout_tail = i.stdout_tail, stderr_tail = i.stderr_tail
-      from input i
-      where a.task_id = i.task_id and a.attempt = i.attempt and a.worker_id = i.worker_id and a.finished_at is null
-      returning a.task_id, a.attempt
+        exit_code int, error text, stdout_tail text, stderr_tail text, started_at timestamptz, message text,
+        fold boolean, spawned_us bigint, run_ms bigint)
+    ), unstarted as (
+      -- Folded starts of attempts whose start was never recorded, as the rows were before this statement:
+      -- started on the database's clock (see AttemptOutcomeWrite.foldedStart), the lag from the run_at a
+      -- retry is about to move.
+      select a.task_id, a.attempt, a.derived_events, s.at as started_at, extract(epoch from s.at - t.run_at)::float8 as lag
+      from task_attempts a
+      join input i on a.task_id = i.task_id and a.attempt = i.attempt and a.worker_id = i.worker_id
+      join tasks t on t.id = a.task_id
+      cross join lateral (select least(now(), greatest(a.picked_at, now() - coalesce(i.run_ms, 0) * interval '1 millisecond')) as at) s
+      where i.fold and a.started_at is null and a.finished_at is null
     ), changed as (
       update tasks t
       set status = i.task_status,
           run_at = case when i.task_status = ${statusSql("scheduled")} then now() + i.delay_ms * interval '1 millisecond' else t.run_at end,
-          started_at = coalesce(t.started_at, i.started_at),
+          started_at = coalesce(t.started_at, u.started_at, i.started_at),
           finished_at = case when i.task_status = ${statusSql("scheduled")} then null else now() end,
           exit_code = i.exit_code, error = i.error, updated_at = now()
-      from input i
+      from input i left join unstarted u on u.task_id = i.task_id and u.attempt = i.attempt
       -- The fence: only the current attempt, on its own worker session, of a live task.
       where t.id = i.task_id and t.attempt = i.attempt and t.worker_id = i.worker_id and t.status in ${statusListSql(ACTIVE_STATUSES)}
-      returning t.id, t.attempt, t.status, t.worker
+      returning t.id, t.attempt, t.status, t.worker, t.queue, t.schedule_id, t.started_at
+    ), started as (
+      -- Folded starts that moved their task: each records running before the outcome, as its own write would have.
+      select c.id, c.attempt, c.worker, c.queue, c.schedule_id, c.started_at, u.derived_events, u.lag
+      from changed c join unstarted u on u.task_id = c.id and u.attempt = c.attempt
+    ), attempts as (
+      update task_attempts a
+      set status = case when a.status = 'cancelled' then a.status else i.attempt_status end,
+          started_at = coalesce(a.started_at, u.started_at, i.started_at),
+          spawned_at = coalesce(a.spawned_at, i.spawned_at),
+          derived_events = case when exists (select 1 from started s where s.id = a.task_id and s.attempt = a.attempt and s.derived_events = 1)
+                                then 2 else a.derived_events end,
+          finished_at = now(), exit_code = i.exit_code, error = coalesce(i.error, a.error),
+          stdout_tail = i.stdout_tail, stderr_tail = i.stderr_tail
+      from input i left join unstarted u on u.task_id = i.task_id and u.attempt = i.attempt
+      where a.task_id = i.task_id and a.attempt = i.attempt and a.worker_id = i.worker_id and a.finished_at is null
+      returning a.task_id, a.attempt
     ), events as (
-      insert into task_events (task_id, attempt, status, worker, message)
-      select c.id, c.attempt, c.status, c.worker, i.message from changed c join input i on i.task_id = c.id
-    )
-    select id, attempt, true as changed from changed
+      insert into task_events (task_id, attempt, status, worker, message, at)
+      select task_id, attempt, status, worker, message, at from (
+        -- An attempt whose picked event is stored stores its running event too (run-events.ts).
+        select s.id as task_id, s.attempt, ${statusSql("running")} as status, s.worker, null as message, s.started_at as at, 0 as ord
+        from started s where s.derived_events = 0
+        union all
+        select c.id, c.attempt, c.status, c.worker, i.message, now(), 1 from changed c join input i on i.task_id = c.id
+      ) e order by ord
+    ), notified as (${notifyRanSql("running", sql`
+      select id, attempt, queue, lag, (schedule_id is not null)::int as schedule, row_number() over () as ord
+      from started where derived_events = 1`)})
+    select id, attempt, true as changed from changed, notified
     -- Every attempt that ended tells its log's followers, also when its task did not
     -- change (the result of a cancelled attempt): open pages show the attempt's end.
     union all

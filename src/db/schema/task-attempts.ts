@@ -1,5 +1,5 @@
 /** task_attempts: one row per started attempt of a task, with its worker, timing and output tails. */
-import { bigint, integer, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, integer, pgTable, primaryKey, smallint, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { tasks } from "./tasks.ts";
 
 const tz = { withTimezone: true, precision: 6 } as const;
@@ -27,6 +27,13 @@ export const taskAttempts = pgTable(
     stderrTail: text("stderr_tail"),
     /** Output bytes received for this attempt so far, both streams, stored or not (task_output_chunks). */
     outputBytes: bigint("output_bytes", { mode: "number" }).notNull().default(0),
+    /**
+     * How many of this attempt's events are read from this row instead of stored in task_events
+     * (queries/run-events.ts): 0 none, 1 its `picked` event (at picked_at), 2 that and its `running`
+     * event (at started_at). The claim writes 1, a start report that moved the task writes 2; rows
+     * made before it existed keep their stored events.
+     */
+    derivedEvents: smallint("derived_events").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.taskId, t.attempt] })],
 );
