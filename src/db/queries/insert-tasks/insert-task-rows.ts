@@ -16,6 +16,8 @@ import { SUBMITTED_IDS_PER_NOTICE, TASK_CHANNEL, WAKE_CHANNEL } from "../../chan
 import { tasks, type TaskRow } from "../../schema/index.ts";
 import { jsonParam, rows as resultRows, statusSql, type Executor } from "../../sql.ts";
 import type { RowJson } from "./row-plan.ts";
+import { QUEUE_DEFAULT } from "../../../core/queue-name.ts";
+import { BACKOFF_FACTOR_DEFAULT, BACKOFF_MAX_MS_DEFAULT, BACKOFF_MS_DEFAULT, MAX_RETRIES_DEFAULT } from "../../../core/retry-policy.ts";
 
 /**
  * Inserts the rows (keyed rows whose key exists are skipped), numbered in the
@@ -52,10 +54,13 @@ export async function insertTaskRows(db: Executor, rows: RowJson[], origin: stri
                          on_dependency_failure, blocked_by, has_dependents,
                          selector, labels, fanout, fanout_retry, pinned_worker, parent_id, status, submit_events_in_row)
       overriding system value
-      select seq, id, name, command, env, queue, priority, coalesce(run_at, now() + delay_ms * interval '1 millisecond'),
-             max_retries, backoff_ms, backoff_factor, backoff_max_ms, timeout_ms, idempotency_key, schedule_id, created_by,
-             concurrency_key, concurrency_limit, on_dependency_failure, blocked_by, has_dependents,
-             selector, labels, fanout, fanout_retry, pinned_worker, parent_id, ${statusSql("scheduled")}, true
+      select seq, id, name, command, coalesce(env, '{}'), coalesce(queue, ${C.queue}), coalesce(priority, ${C.priority}),
+             coalesce(run_at, now() + coalesce(delay_ms, ${C.delay_ms}) * interval '1 millisecond'),
+             coalesce(max_retries, ${C.max_retries}), coalesce(backoff_ms, ${C.backoff_ms}), coalesce(backoff_factor, ${C.backoff_factor}),
+             coalesce(backoff_max_ms, ${C.backoff_max_ms}), timeout_ms, idempotency_key, schedule_id, created_by,
+             concurrency_key, coalesce(concurrency_limit, ${C.concurrency_limit}), coalesce(on_dependency_failure, ${C.on_dependency_failure}),
+             coalesce(blocked_by, ${C.blocked_by}), coalesce(has_dependents, ${C.has_dependents}),
+             selector, coalesce(labels, '{}'), fanout, coalesce(fanout_retry, ${C.fanout_retry}), pinned_worker, parent_id, ${statusSql("scheduled")}, true
       from input
       -- Keyed rows in key order (byte order, the same for every call): concurrent batches sharing keys
       -- then wait on each other in the same order and cannot deadlock.
@@ -76,7 +81,9 @@ export async function insertTaskRows(db: Executor, rows: RowJson[], origin: stri
       order by input.notice
     )
     -- wake and announce are read so that they run (a CTE that modifies nothing runs only when read); once each, as initplans.
-    select id, seq, env, run_at, created_at, updated_at, (select count(*) from wake) as woken, (select count(*) from announce) as announced from ins`);
+    -- Empty objects come back as null (most tasks have them), which spares decoding them.
+    select id, seq, nullif(env, '{}') as env, run_at, created_at, updated_at, selector, nullif(labels, '{}') as labels,
+           (select count(*) from wake) as woken, (select count(*) from announce) as announced from ins`);
   const byId = new Map(rows.map((r) => [r.id, r]));
   return resultRows<InsertedColumns>(result).map((c) => newTaskRow(byId.get(c.id)!, c));
 }
@@ -103,21 +110,49 @@ function withNotices(rows: RowJson[]): InsertRecord[] {
 type InsertRecord = Record<string, unknown>;
 
 /**
- * One row with exactly the record type's columns. Nulls are left out (JSON.stringify
- * drops undefined, and a missing key reads as NULL), which makes a typical row a
- * quarter shorter to write, send and parse.
+ * The value most rows have in each column that has one: a row leaves such a value out
+ * and the statement puts it back (`coalesce(x.col, C.col)`, as a parameter, so the
+ * two cannot drift apart). Empty env and labels are left out the same way.
+ */
+const C = {
+  queue: QUEUE_DEFAULT,
+  priority: 0,
+  delay_ms: 0,
+  max_retries: MAX_RETRIES_DEFAULT,
+  backoff_ms: BACKOFF_MS_DEFAULT,
+  backoff_factor: BACKOFF_FACTOR_DEFAULT,
+  backoff_max_ms: BACKOFF_MAX_MS_DEFAULT,
+  concurrency_limit: 1,
+  on_dependency_failure: "cancel",
+  blocked_by: 0,
+  has_dependents: false,
+  fanout_retry: "same",
+} as const satisfies Partial<RowJson>;
+
+/**
+ * One row with exactly the record type's columns. Nulls, common values (C) and empty
+ * objects are left out (JSON.stringify drops undefined, and a missing key reads as
+ * NULL): a plain task's row is a third of its full length to write, send and parse.
  */
 function insertRecord(r: RowJson, notice: number): InsertRecord {
   const orOmit = <T>(v: T | null) => (v === null ? undefined : v);
+  const unlessCommon = <K extends keyof typeof C>(k: K) => (r[k] === C[k] ? undefined : r[k]);
+  const unlessEmpty = (o: Record<string, string>) => (isEmpty(o) ? undefined : o);
   return {
-    id: r.id, name: r.name, command: r.command, env: r.env, queue: r.queue, priority: r.priority, run_at: orOmit(r.run_at),
-    delay_ms: r.delay_ms, max_retries: r.max_retries, backoff_ms: r.backoff_ms, backoff_factor: r.backoff_factor,
-    backoff_max_ms: r.backoff_max_ms, timeout_ms: orOmit(r.timeout_ms), idempotency_key: orOmit(r.idempotency_key),
-    schedule_id: orOmit(r.schedule_id), created_by: orOmit(r.created_by), concurrency_key: orOmit(r.concurrency_key),
-    concurrency_limit: r.concurrency_limit, on_dependency_failure: r.on_dependency_failure, blocked_by: r.blocked_by,
-    has_dependents: r.has_dependents, selector: orOmit(r.selector), labels: r.labels, fanout: orOmit(r.fanout),
-    fanout_retry: r.fanout_retry, pinned_worker: orOmit(r.pinned_worker), parent_id: orOmit(r.parent_id), notice,
+    id: r.id, name: r.name, command: r.command, env: unlessEmpty(r.env), queue: unlessCommon("queue"), priority: unlessCommon("priority"),
+    run_at: orOmit(r.run_at), delay_ms: unlessCommon("delay_ms"), max_retries: unlessCommon("max_retries"), backoff_ms: unlessCommon("backoff_ms"),
+    backoff_factor: unlessCommon("backoff_factor"), backoff_max_ms: unlessCommon("backoff_max_ms"), timeout_ms: orOmit(r.timeout_ms),
+    idempotency_key: orOmit(r.idempotency_key), schedule_id: orOmit(r.schedule_id), created_by: orOmit(r.created_by),
+    concurrency_key: orOmit(r.concurrency_key), concurrency_limit: unlessCommon("concurrency_limit"),
+    on_dependency_failure: unlessCommon("on_dependency_failure"), blocked_by: unlessCommon("blocked_by"), has_dependents: unlessCommon("has_dependents"),
+    selector: orOmit(r.selector), labels: unlessEmpty(r.labels), fanout: orOmit(r.fanout), fanout_retry: unlessCommon("fanout_retry"),
+    pinned_worker: orOmit(r.pinned_worker), parent_id: orOmit(r.parent_id), notice,
   };
+}
+
+function isEmpty(o: Record<string, string>): boolean {
+  for (const _ in o) return false;
+  return true;
 }
 
 /** The columns of a new task the database decides (as either driver returns them). */
@@ -144,7 +179,7 @@ function newTaskRow(row: RowJson, c: InsertedColumns): TaskRow {
     name: row.name,
     command: row.command,
     // jsonb may reorder keys: the stored value, as any later read shows it.
-    env: tasks.env.mapFromDriverValue(c.env) as Record<string, string>,
+    env: c.env === null || c.env === undefined ? {} : (tasks.env.mapFromDriverValue(c.env) as Record<string, string>),
     queue: row.queue,
     priority: row.priority,
     runAt: time(c.run_at),
@@ -170,7 +205,7 @@ function newTaskRow(row: RowJson, c: InsertedColumns): TaskRow {
     onDependencyFailure: row.on_dependency_failure,
     // jsonb may reorder keys, as for env.
     selector: c.selector === null || c.selector === undefined ? null : (tasks.selector.mapFromDriverValue(c.selector) as Record<string, string>),
-    labels: tasks.labels.mapFromDriverValue(c.labels) as Record<string, string>,
+    labels: c.labels === null || c.labels === undefined ? {} : (tasks.labels.mapFromDriverValue(c.labels) as Record<string, string>),
     pinnedWorker: row.pinned_worker,
     parentId: row.parent_id,
     fanout: row.fanout,
