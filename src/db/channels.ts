@@ -66,14 +66,14 @@ export type TaskNotice = TaskChange | TasksSubmitted;
 
 /** The transitions that notices stand for, in order: each submitted task's `created`, then its `scheduled`. */
 export function taskChangesOf(notices: TaskNotice[]): TaskChange[] {
-  return notices.flatMap((n) => {
-    if (!("submitted" in n)) return [n];
-    const extra = n.schedule ? { queue: n.queue, schedule: true } : { queue: n.queue };
-    return n.submitted.flatMap((id) => [
-      { id, status: "created", attempt: 0, ...extra },
-      { id, status: "scheduled", attempt: 0, ...extra },
-    ]);
-  });
+  // Loops and literal objects: a batch of 1000 tasks expands to 2000 changes here.
+  const changes: TaskChange[] = [];
+  for (const n of notices) {
+    if (!("submitted" in n)) changes.push(n);
+    else if (n.schedule) for (const id of n.submitted) changes.push({ id, status: "created", attempt: 0, queue: n.queue, schedule: true }, { id, status: "scheduled", attempt: 0, queue: n.queue, schedule: true });
+    else for (const id of n.submitted) changes.push({ id, status: "created", attempt: 0, queue: n.queue }, { id, status: "scheduled", attempt: 0, queue: n.queue });
+  }
+  return changes;
 }
 
 /** A submit's wake-up on WAKE_CHANNEL: the queues that got due tasks, and the submitting process (core/submit-wake.ts). */
