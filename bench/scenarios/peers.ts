@@ -8,7 +8,8 @@
  * - submit → start at a steady rate every system sustains (a third of the slower of
  *   Bun's and Node's spawn rates), open loop: taskflow's start is the worker's own
  *   stamp of the spawn (the attempt's spawned_at), a peer's is its job body's stamp;
- * - bulk submit, 1,000 per call from 4 clients (nothing runs);
+ * - bulk submit, 1,000 per call from 4 clients (nothing runs); taskflow twice: with the
+ *   answer SPEC §3 gives (every task in full) and with `Prefer: return=minimal` (the ids);
  * - single submit from 16 concurrent clients (nothing runs).
  *
  * Systems alternate within each round, and the order turns between rounds, so a
@@ -16,7 +17,7 @@
  * --smoke (CI) or --no-peers only taskflow runs and a note says so.
  */
 import { rawSpawnRate } from "../baselines/spawn-rate.ts";
-import { inLanes, submitInBatches, submitOne, type TaskBody } from "../support/api-client.ts";
+import { inLanes, submitInBatches, submitOne, type BatchAnswer, type TaskBody } from "../support/api-client.ts";
 import { type BenchContext, withCluster, withDatabase } from "../support/context.ts";
 import type { PeerFigure } from "../support/options.ts";
 import { ensurePeers, nodeSpawnRate, PEERS, runPeer, type Peer } from "../support/peers.ts";
@@ -36,7 +37,10 @@ interface Results {
   stages: Map<System, Record<LatencyStage, number[]>>;
   throughput: Map<System, number[]>;
   latency: Map<System, number[]>;
+  /** Taskflow with the full answer; the peers. */
   bulk: Map<System, number[]>;
+  /** Taskflow with the ids-only answer. */
+  bulkIds: Map<System, number[]>;
   single: Map<System, number[]>;
 }
 
@@ -56,7 +60,7 @@ export async function peersScenario(ctx: BenchContext): Promise<void> {
   // Only the end-to-end and latency figures depend on the spawn rate.
   const spawn = want("e2e") || want("latency") ? await spawnRates(ctx, peers.length > 0) : { bun: 0, node: null };
   let rate = o.rate;
-  const res: Results = { stages: new Map(), throughput: new Map(), latency: new Map(), bulk: new Map(), single: new Map() };
+  const res: Results = { stages: new Map(), throughput: new Map(), latency: new Map(), bulk: new Map(), bulkIds: new Map(), single: new Map() };
   const push = (m: Map<System, number[]>, s: System, ...v: number[]) => m.set(s, [...(m.get(s) ?? []), ...v]);
   // At smoke size (CI) one layout proves the runner; --role=all is the one people try first.
   const systems: System[] = [TASKFLOW.all, ...(ctx.opts.smoke ? [] : [TASKFLOW.split]), ...peers];
@@ -80,7 +84,11 @@ export async function peersScenario(ctx: BenchContext): Promise<void> {
     for (const s of order.filter((x) => x !== TASKFLOW.split)) {
       if (want("bulk")) {
         progress(`peers: bulk submit, ${o.bulkJobs} jobs, ${BATCH} per call, ${BULK_CLIENTS} clients: ${s}${tag}`);
-        push(res.bulk, s, await bulk(ctx, s, o.bulkJobs));
+        push(res.bulk, s, await bulk(ctx, s, o.bulkJobs, "full"));
+        if (modeOf(s)) {
+          progress(`peers: bulk submit, ${o.bulkJobs} jobs, ${BATCH} per call, ${BULK_CLIENTS} clients, answer: ids only: ${s}${tag}`);
+          push(res.bulkIds, s, await bulk(ctx, s, o.bulkJobs, "ids"));
+        }
       }
       if (want("single")) {
         progress(`peers: single submit, ${o.singleJobs} jobs, ${o.clients} clients: ${s}${tag}`);
@@ -115,6 +123,12 @@ function sustainableRate(ctx: BenchContext, spawn: { bun: number; node: number |
     note: `spawns of sh -c true: Bun ${fmt(spawn.bun)}/s, Node ${spawn.node === null ? "—" : `${fmt(spawn.node)}/s`}; end to end: ${e2eText}`,
   });
   return rate;
+}
+
+/** Taskflow's values from `taskflow`, the peers' from `peers` (a figure only taskflow measures twice). */
+function withPeers<T>(taskflow: Map<System, T>, peers: Map<System, T>): Map<System, T> {
+  if (taskflow.size === 0) return taskflow;
+  return new Map([...taskflow, ...[...peers].filter(([s]) => !modeOf(s))]);
 }
 
 function rotate<T>(xs: T[], by: number): T[] {
@@ -183,7 +197,7 @@ function futureBody(i: number): TaskBody {
   return { name: `peers submit ${i}`, command: "true", run_at: new Date(Date.now() + 24 * 3600_000).toISOString() };
 }
 
-async function bulk(ctx: BenchContext, s: System, jobs: number): Promise<number> {
+async function bulk(ctx: BenchContext, s: System, jobs: number, answer: BatchAnswer): Promise<number> {
   if (!modeOf(s)) return onPeerDatabase(ctx, s as Peer, async (databaseUrl) => (await runPeer<{ jobsPerSecond: number }>(s as Peer, "bulk", { databaseUrl, jobs, batch: BATCH, clients: BULK_CLIENTS })).jobsPerSecond);
   return tfDatabase(ctx, "peers_bulk", (db) =>
     withCluster(ctx, db, "all", async (cluster) => {
@@ -191,7 +205,7 @@ async function bulk(ctx: BenchContext, s: System, jobs: number): Promise<number>
       await vacuumAnalyze(db.sql);
       const bodies = Array.from({ length: jobs }, (_, i) => futureBody(i));
       const t0 = performance.now();
-      await submitInBatches(cluster.baseUrl, bodies, BATCH, BULK_CLIENTS);
+      await submitInBatches(cluster.baseUrl, bodies, BATCH, BULK_CLIENTS, answer);
       return jobs / ((performance.now() - t0) / 1000);
     }, { noWorker: true }),
   );
@@ -242,6 +256,14 @@ function report(ctx: BenchContext, res: Results, peers: Peer[], sizes: { rate: n
     { figure: `submit → start p50 at ${fmt(sizes.rate)}/s`, unit: "ms", values: lat(0.5), rounds: new Map(), against: graphile, target: atMostX(1) },
     { figure: `submit → start p99 at ${fmt(sizes.rate)}/s`, unit: "ms", values: lat(0.99), rounds: new Map(), against: graphile, target: atMostX(1) },
     { figure: `bulk submit, ${BATCH} per call, ${BULK_CLIENTS} clients`, unit: "jobs/s", values: medians(res.bulk), rounds: res.bulk, against: graphile, target: atLeast(1) },
+    {
+      figure: `bulk submit, ${BATCH} per call, ${BULK_CLIENTS} clients, taskflow answering ids only (Prefer: return=minimal; peers: the runs above)`,
+      unit: "jobs/s",
+      values: withPeers(medians(res.bulkIds), medians(res.bulk)),
+      rounds: withPeers(res.bulkIds, res.bulk),
+      against: graphile,
+      target: atLeast(1),
+    },
     { figure: `single submit, ${sizes.clients} clients`, unit: "jobs/s", values: medians(res.single), rounds: res.single, against: graphile, target: atLeast(1.5) },
   ];
   const systems: System[] = [TASKFLOW.all, TASKFLOW.split, ...peers];

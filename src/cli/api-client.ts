@@ -49,8 +49,8 @@ export class ApiClient {
     return this.request<T>("GET", path);
   }
 
-  post<T>(path: string, body?: unknown): Promise<T> {
-    return this.request<T>("POST", path, body);
+  post<T>(path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    return this.request<T>("POST", path, body, headers);
   }
 
   patch<T>(path: string, body: unknown): Promise<T> {
@@ -62,10 +62,10 @@ export class ApiClient {
   }
 
   /** Sends one request; resolves with the parsed JSON of a 2xx answer, else throws a one-line error. */
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const res = await this.fetch(path, {
       method,
-      headers: body === undefined ? this.headers() : { ...this.headers(), "content-type": "application/json" },
+      headers: body === undefined ? { ...this.headers(), ...headers } : { ...this.headers(), ...headers, "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });

@@ -86,15 +86,15 @@ export type TaskNotice = TaskChange | TasksSubmitted | TasksRan;
  * `scheduled`; each task of a TasksRan its `picked` or `running`, with what the trigger would have added.
  */
 export function taskChangesOf(notices: TaskNotice[]): TaskChange[] {
-  return notices.flatMap((n): TaskChange[] => {
-    if ("ran" in n) return n.tasks.map(([id, attempt, lag, schedule]) => ranChange(n, id, attempt, lag, schedule));
-    if (!("submitted" in n)) return [n];
-    const extra = n.schedule ? { queue: n.queue, schedule: true } : { queue: n.queue };
-    return n.submitted.flatMap((id) => [
-      { id, status: "created", attempt: 0, ...extra },
-      { id, status: "scheduled", attempt: 0, ...extra },
-    ]);
-  });
+  // Loops and literal objects: a batch of 1000 tasks expands to 2000 changes here.
+  const changes: TaskChange[] = [];
+  for (const n of notices) {
+    if ("ran" in n) for (const [id, attempt, lag, schedule] of n.tasks) changes.push(ranChange(n, id, attempt, lag, schedule));
+    else if (!("submitted" in n)) changes.push(n);
+    else if (n.schedule) for (const id of n.submitted) changes.push({ id, status: "created", attempt: 0, queue: n.queue, schedule: true }, { id, status: "scheduled", attempt: 0, queue: n.queue, schedule: true });
+    else for (const id of n.submitted) changes.push({ id, status: "created", attempt: 0, queue: n.queue }, { id, status: "scheduled", attempt: 0, queue: n.queue });
+  }
+  return changes;
 }
 
 function ranChange(n: TasksRan, id: string, attempt: number, lag: number | null, schedule: 0 | 1): TaskChange {

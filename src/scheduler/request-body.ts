@@ -63,8 +63,11 @@ export async function readFormBody(request: Request, maxBytes = MAX_FORM_BYTES):
 
 /** Reads a body of at most `maxBytes`, stopping (and 413) as soon as it passes the limit; every body is read through here. */
 export async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array> {
-  if (Number(request.headers.get("content-length") ?? 0) > maxBytes) throw tooLarge(maxBytes);
+  const declared = request.headers.get("content-length");
+  if (Number(declared ?? 0) > maxBytes) throw tooLarge(maxBytes);
   if (!request.body) return new Uint8Array();
+  // A declared length bounds what the server reads for this request: one native read, no chunk list.
+  if (declared !== null) return new Uint8Array(await request.arrayBuffer());
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

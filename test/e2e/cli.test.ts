@@ -159,7 +159,11 @@ describe("submit, wait, get, logs", () => {
     await Bun.write(file, JSON.stringify([{ name: "b1", command: "true" }, { name: "b2", command: "true", queue: "default" }]));
     const r = await cli(["submit", "--file", file]);
     expect(r.code).toBe(0);
-    expect(r.stdout.trim().split("\n")).toHaveLength(2);
+    // The ids (from the batch's lean answer), in the file's order.
+    const ids = r.stdout.trim().split("\n");
+    expect(await Promise.all(ids.map(async (id) => (await api(`/api/tasks/${id}`)).name))).toEqual(["b1", "b2"]);
+    const json = await cli(["submit", "--file", file, "--json"]);
+    expect(JSON.parse(json.stdout).tasks.map((t: { name: string; status: string }) => [t.name, t.status])).toEqual([["b1", "scheduled"], ["b2", "scheduled"]]);
     const bad = await cli(["submit", "--file", file, "--queue", "x"]);
     expect(bad).toMatchObject({ code: 2, stdout: "" });
   });

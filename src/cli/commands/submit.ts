@@ -17,8 +17,16 @@ export async function run({ args, output, api }: CommandContext): Promise<number
     if (args.command !== null) throw new UsageError("give --file or a command after --, not both");
     const given = PER_TASK_FLAGS.find((f) => args.values[f] !== undefined);
     if (given) throw new UsageError(`--${given} does not apply to --file: set it on each task in the file`);
-    const { tasks } = await api().post<{ tasks: TaskJson[] }>("/api/tasks/batch", { tasks: readTaskFile(file) });
-    output.out(json ? `${JSON.stringify({ tasks }, null, 2)}\n` : tasks.map((t) => `${t.id}\n`).join(""));
+    const tasks = readTaskFile(file);
+    if (json) {
+      output.out(`${JSON.stringify(await api().post<{ tasks: TaskJson[] }>("/api/tasks/batch", { tasks }), null, 2)}\n`);
+      return 0;
+    }
+    // Only the ids are printed: the lean answer spares sending and parsing every task in full.
+    const answer = await api().post<{ ids: string[] } | { tasks: TaskJson[] }>("/api/tasks/batch", { tasks }, { prefer: "return=minimal" });
+    // A server from before the lean answer ignores the preference and lists the tasks.
+    const ids = "ids" in answer ? answer.ids : answer.tasks.map((t) => t.id);
+    output.out(ids.map((id) => `${id}\n`).join(""));
     return 0;
   }
   const task = await api().post<TaskJson>("/api/tasks", taskBody(args, shellCommand(args.command, "submit")));

@@ -205,14 +205,23 @@ export class ChangeFeed implements Service {
   }
 
   private publish(notices: Notice[], rows: FeedRows | null): void {
+    // One pass (a batch submit brings 2000 task changes): no per-notice arrays.
+    const taskChanges: TaskChange[] = [];
+    const workerChanges: WorkerChange[] = [];
+    const scheduleChanges: ScheduleChange[] = [];
+    for (const n of notices) {
+      if (n.kind === "task") taskChanges.push(n.change);
+      else if (n.kind === "worker") workerChanges.push(n.change);
+      else scheduleChanges.push(n.change);
+    }
     const batch: FeedBatch = {
       seq: ++this.seq,
-      taskChanges: notices.flatMap((n) => (n.kind === "task" ? [n.change] : [])),
+      taskChanges,
       tasks: new Map(rows?.tasks.map((t) => [t.id, t])),
       failures: rows?.failures ?? new Map(),
-      workerChanges: notices.flatMap((n) => (n.kind === "worker" ? [n.change] : [])),
+      workerChanges,
       workers: new Map(rows?.workers.map((w) => [w.id, w])),
-      scheduleChanges: notices.flatMap((n) => (n.kind === "schedule" ? [n.change] : [])),
+      scheduleChanges,
       rowsLoaded: rows !== null,
     };
     this.remember(batch);

@@ -57,6 +57,9 @@ describeEachBackend("answers match the documented schemas", (backend) => {
     expect((await check("POST", "/api/tasks", "/api/tasks", { name: "" })).status).toBe(422);
     expect((await check("POST", "/api/tasks", "/api/tasks", "{")).status).toBe(400);
     expect((await check("POST", "/api/tasks/batch", "/api/tasks/batch", { tasks: [taskBody(), taskBody({ queue: "io" })] })).status).toBe(201);
+    const lean = await api.post("/api/tasks/batch", { tasks: [taskBody()] }, { prefer: "return=minimal" });
+    expectDocumented(api.app, "POST", "/api/tasks/batch", lean);
+    expect(Object.keys(lean.body)).toEqual(["ids"]);
 
     const page = await check("GET", "/api/tasks", "/api/tasks?limit=1");
     expect(page.body.next_cursor).toEqual(expect.any(String));

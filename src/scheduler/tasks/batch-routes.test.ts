@@ -110,6 +110,34 @@ describeEachBackend("POST /api/tasks/batch", (backend) => {
     expect((await api.get(`/api/tasks/${known.body.id}`)).body.events.map((e: { status: string }) => e.status)).toEqual(["created", "scheduled"]);
   });
 
+  test("Prefer: return=minimal answers only the ids, in request order, and says it applied the preference", async () => {
+    const r = await api.post("/api/tasks/batch", { tasks: [1, 2, 3].map((i) => taskBody({ name: `t${i}` })) }, { prefer: "return=minimal" });
+    expect(r.status).toBe(201);
+    expect(r.headers.get("preference-applied")).toBe("return=minimal");
+    expect(Object.keys(r.body)).toEqual(["ids"]);
+    const names = await Promise.all(r.body.ids.map(async (id: string) => (await api.get(`/api/tasks/${id}`)).body.name));
+    expect(names).toEqual(["t1", "t2", "t3"]);
+    // Without the preference (or with another) the answer is every task in full, as SPEC §3 says.
+    const full = await api.post("/api/tasks/batch", { tasks: [taskBody()] }, { prefer: "return=representation" });
+    expect(full.headers.get("preference-applied")).toBeNull();
+    expect(Object.keys(full.body)).toEqual(["tasks"]);
+  });
+
+  test("a minimal answer gives a known key's existing id, and a refused batch still names the field", async () => {
+    const known = await api.post("/api/tasks", taskBody({ idempotency_key: "known" }));
+    const minimal = { prefer: "return=minimal" };
+    const r = await api.post("/api/tasks/batch", { tasks: [taskBody({ idempotency_key: "dup" }), taskBody({ idempotency_key: "known" }), taskBody({ idempotency_key: "dup" })] }, minimal);
+    expect(r.status).toBe(201);
+    const [a, b, c] = r.body.ids;
+    expect(b).toBe(known.body.id);
+    expect(c).toBe(a);
+    expect(await api.count("tasks")).toBe(2);
+    const bad = await api.post("/api/tasks/batch", { tasks: [taskBody(), taskBody({ command: "" })] }, minimal);
+    expect(bad.status).toBe(422);
+    expect(bad.body.details).toEqual([{ path: "/tasks/1/command", message: expect.any(String) }]);
+    expect(await api.count("tasks")).toBe(2);
+  });
+
   test("concurrent batches sharing keys make each keyed task once", async () => {
     const batch = (reverse: boolean) => {
       const items = Array.from({ length: 50 }, (_, i) => taskBody({ idempotency_key: `k${i}` }));

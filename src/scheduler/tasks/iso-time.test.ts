@@ -31,3 +31,13 @@ test("refuses what is not an instant", () => {
     expect(parseIsoInstant(s)).toBeNull();
   }
 });
+
+test("the same text parsed twice gives equal but separate Dates (the last answer is kept for a batch's shared run_at)", () => {
+  const a = parseIsoInstant("2030-01-31T12:00:00+01:00")!;
+  a.setTime(0);
+  const b = parseIsoInstant("2030-01-31T12:00:00+01:00")!;
+  expect(b.toISOString()).toBe("2030-01-31T11:00:00.000Z");
+  expect(parseIsoInstant("2030-01-31T12:00:00")).toBeNull();
+  expect(parseIsoInstant("2030-01-31T12:00:00")).toBeNull();
+  expect(parseIsoInstant("")).toBeNull();
+});

@@ -13,6 +13,15 @@ const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[
  * @example parseIsoInstant("2030-01-31T12:00:00") // null: no time zone
  */
 export function parseIsoInstant(s: string): Date | null {
+  // The tasks of a batch often share one run_at: the last answer is kept (a fresh Date each time, as Dates are mutable).
+  if (s !== last.text) last = { text: s, ms: parseMs(s) };
+  return last.ms === null ? null : new Date(last.ms);
+}
+
+/** The last string parsed and its instant (ms since the epoch; null: not an instant). "" is no instant. */
+let last: { text: string; ms: number | null } = { text: "", ms: null };
+
+function parseMs(s: string): number | null {
   const m = ISO_INSTANT.exec(s);
   if (!m) return null;
   // Field by field, no intermediate arrays: a batch of 1000 tasks parses 1000 of these.
@@ -34,7 +43,7 @@ export function parseIsoInstant(s: string): Date | null {
     d.setUTCFullYear(year);
     utc = d.getTime();
   }
-  return new Date(utc - offsetMinutes * 60_000);
+  return utc - offsetMinutes * 60_000;
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];

@@ -254,3 +254,9 @@ export const TaskListJsonSchema = Type.Object(
 
 /** POST /api/tasks/batch: the tasks in the order they were sent. */
 export const TaskBatchJsonSchema = Type.Object({ tasks: Type.Array(TaskJsonSchema) }, { $id: "TaskBatch" });
+
+/** POST /api/tasks/batch with `Prefer: return=minimal`: only the ids, in the order sent. */
+export const TaskBatchIdsJsonSchema = Type.Object(
+  { ids: Type.Array(Type.String({ format: "uuid" }), { description: "each task's id in the order sent (a known idempotency key: the existing task's)" }) },
+  { $id: "TaskBatchIds" },
+);

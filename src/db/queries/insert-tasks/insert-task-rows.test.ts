@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { inArray } from "drizzle-orm";
+import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../../../test/support/databases.ts";
+import { tasks, type TaskRow } from "../../schema/index.ts";
+import { insertTasks, type NewTask } from "../insert-tasks.ts";
+
+const newTask = (o: Partial<NewTask> = {}): NewTask => ({
+  name: "n", command: "true", env: {}, queue: "default", priority: 0, runAt: null, delayMs: 0, maxRetries: 3, backoffMs: 1000,
+  backoffFactor: 2, backoffMaxMs: 3_600_000, timeoutMs: null, idempotencyKey: null, createdBy: "api", ...o,
+});
+
+/** Every column a submit sets, as stored (the database's own columns left out). */
+const submitted = ({ id, seq, createdAt, updatedAt, runAt, ...rest }: TaskRow) => rest;
+
+describeEachBackend("the row insert", (backend) => {
+  let d: TestDatabase;
+  beforeAll(async () => {
+    d = await openTestDatabase(backend);
+  });
+  afterAll(() => d.close());
+
+  // A row leaves out the values most tasks have and the statement fills them back in: both kinds must be stored as given.
+  test("stores common and uncommon values alike, and answers the rows as stored", async () => {
+    const runAt = new Date("2031-01-02T03:04:05.678Z");
+    const common = newTask({ name: "common", runAt });
+    const uncommon = newTask({
+      name: "uncommon", env: { B: "2", A: "1" }, queue: "other", priority: -5, runAt, maxRetries: 0, backoffMs: 5, backoffFactor: 1.5,
+      backoffMaxMs: 60_000, timeoutMs: 100, concurrencyKey: "k", concurrencyLimit: 3, onDependencyFailure: "run", labels: { team: "db" },
+      selector: { os: "linux" }, fanoutRetry: "any", createdBy: null,
+    });
+    const delayed = newTask({ name: "delayed", delayMs: 60_000 });
+    const answered = (await insertTasks(d.db, [common, uncommon, delayed])).map((r) => r.task);
+    const stored = await d.db.select().from(tasks).where(inArray(tasks.id, answered.map((t) => t.id)));
+    const byName = new Map(stored.map((t) => [t.name, t]));
+    for (const t of answered) expect(t).toEqual(byName.get(t.name)!);
+    expect(submitted(byName.get("common")!)).toMatchObject({
+      env: {}, queue: "default", priority: 0, maxRetries: 3, backoffMs: 1000, backoffFactor: 2, backoffMaxMs: 3_600_000, timeoutMs: null,
+      concurrencyKey: null, concurrencyLimit: 1, onDependencyFailure: "cancel", blockedBy: 0, hasDependents: false, labels: {},
+      selector: null, fanoutRetry: "same", createdBy: "api",
+    });
+    expect(submitted(byName.get("uncommon")!)).toMatchObject({
+      env: { A: "1", B: "2" }, queue: "other", priority: -5, maxRetries: 0, backoffMs: 5, backoffFactor: 1.5, backoffMaxMs: 60_000,
+      timeoutMs: 100, concurrencyKey: "k", concurrencyLimit: 3, onDependencyFailure: "run", labels: { team: "db" },
+      selector: { os: "linux" }, fanoutRetry: "any", createdBy: null,
+    });
+    expect(byName.get("common")!.runAt).toEqual(runAt);
+    const delayedRow = byName.get("delayed")!;
+    expect(delayedRow.runAt.getTime() - delayedRow.createdAt.getTime()).toBe(60_000);
+  });
+});
