@@ -145,7 +145,9 @@ function openPostgres(url: string, opts: OpenOptions): Database {
 /**
  * The probe's own single connection. A probe that fails or times out drops it, so
  * the next probe connects afresh at once (no reconnect backoff, no connect left
- * hanging from the last try).
+ * hanging from the last try). It skips postgres.js's array-type query on connect:
+ * `select 1` needs none, and on a loaded machine that catalogue query is a second
+ * round trip inside the probe's deadline.
  */
 class PostgresProbe {
   #client: postgres.Sql | null = null;
@@ -153,7 +155,7 @@ class PostgresProbe {
   constructor(private readonly url: string) {}
 
   async run(timeoutMs: number): Promise<void> {
-    const client = (this.#client ??= postgres(this.url, { max: 1, connect_timeout: Math.ceil(timeoutMs / 1000) + 1, idle_timeout: 60, onnotice: () => {} }));
+    const client = (this.#client ??= postgres(this.url, { max: 1, connect_timeout: Math.ceil(timeoutMs / 1000) + 1, idle_timeout: 60, fetch_types: false, onnotice: () => {} }));
     let timer: Timer | undefined;
     const query = client`select 1`.execute();
     query.catch(() => {});
