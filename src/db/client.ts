@@ -20,6 +20,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { mkdirSync } from "node:fs";
 import postgres from "postgres";
+import { isNewDataDir } from "./first-start.ts";
 import * as schema from "./schema/index.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -209,7 +210,7 @@ async function openPglite(dataDir: string, loadDataDir?: Blob): Promise<Database
   const inMemory = dataDir === MEMORY_DATA_DIR;
   if (loadDataDir && !inMemory) throw new Error("loadDataDir needs the in-memory data dir (memory://)");
   if (!inMemory) mkdirSync(dataDir, { recursive: true });
-  const isNew = inMemory || !existsSync(join(dataDir, "PG_VERSION"));
+  const isNew = inMemory || isNewDataDir(dataDir);
   const initialState = loadDataDir ?? (isNew ? initdbTemplate() : undefined);
   const client = await createPglite(inMemory ? undefined : dataDir, initialState, isNew && !initialState);
   // initdb runs in a WebAssembly instance of its own (~600 MB at its peak on a first
