@@ -84,7 +84,10 @@ test("a task runs; metrics, events and the API agree, and secrets stay out of th
   expect(sampleValue(after, "taskflow_tasks_completed_total", { queue: "default" })).toBe(completedBefore + 1);
   expect(sampleValue(after, "taskflow_tasks_submitted_total", { queue: "default" })).toBeGreaterThanOrEqual(1);
   const runSeconds = sampleValue(after, "taskflow_attempt_duration_seconds_sum", { queue: "default", outcome: "completed" })!;
-  expect(runSeconds).toBeGreaterThanOrEqual(0.15);
+  // The attempt's time lies between two database stamps, the start report's and the result's, each a
+  // report's delay after the real event: under CI's load the start's delay exceeded the end's by
+  // 50 ms once (0.148 s for the 0.2 s sleep). The bound still proves the run was observed, not zero.
+  expect(runSeconds).toBeGreaterThan(0.1);
   expect(sampleValue(after, "taskflow_dispatch_lag_seconds_count", { queue: "default" })).toBeGreaterThanOrEqual(1);
   expect(sampleValue(after, "taskflow_workers", { status: "alive" })).toBe(1);
   expect([...after.values()].find((f) => f.name === "taskflow_grpc_connected_workers")!.samples.map((s) => s.value)).toEqual([1]);
