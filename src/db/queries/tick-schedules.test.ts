@@ -108,14 +108,19 @@ describeEachBackend("tickDueSchedules policies", (backend) => {
     const noneLate = await due({ catchUp: "none", cron: "0 0 1 1 *", minutesAgo: 2 * 366 * 24 * 60 });
     const all = await due({ catchUp: "all", catchUpMax: 3, minutesAgo: 10, overlap: "skip" });
     await tickDueSchedules(d.db, 10);
-    const minute = (t: { runAt: Date }) => Math.floor((Date.now() - t.runAt.getTime()) / 60_000);
-    expect((await tasksOf(latest)).map(minute)).toEqual([0]);
-    expect((await tasksOf(none)).map(minute)).toEqual([0]);
+    // Minutes before the tick, by the tick's own time (not the test's clock: a minute may turn between the two).
+    const tickedAt = async (id: string) => (await listScheduleTicks(d.db, id))[0]!.createdAt.getTime();
+    const minutes = async (id: string) => {
+      const at = await tickedAt(id);
+      return (await tasksOf(id)).map((t) => Math.floor((at - t.runAt.getTime()) / 60_000));
+    };
+    expect(await minutes(latest)).toEqual([0]);
+    expect(await minutes(none)).toEqual([0]);
     expect(await outcomes(none)).toEqual(["skipped", "created"]);
     expect(await tasksOf(noneLate)).toEqual([]);
     expect(await outcomes(noneLate)).toEqual(["skipped"]);
     const chain = await tasksOf(all);
-    expect(chain.map(minute)).toEqual([2, 1, 0]);
+    expect(await minutes(all)).toEqual([2, 1, 0]);
     expect(chain.map((t) => t.blockedBy)).toEqual([0, 1, 1]);
     const [row] = rows<{ n: number }>(await d.db.execute(sql`select count(*)::int as n from task_dependencies where task_id = ${chain[2]!.id} and depends_on = ${chain[1]!.id}`));
     expect(row!.n).toBe(1);
