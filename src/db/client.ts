@@ -144,24 +144,44 @@ function openPostgres(url: string, opts: OpenOptions): Database {
 }
 
 /**
- * The probe's own single connection. A probe that fails or times out drops it, so
- * the next probe connects afresh at once (no reconnect backoff, no connect left
- * hanging from the last try). It skips postgres.js's array-type query on connect:
- * `select 1` needs none, and on a loaded machine that catalogue query is a second
- * round trip inside the probe's deadline.
+ * The probe's own single connection, kept open while probes succeed: a probe comes
+ * when a request has waited a second, often on a loaded machine, and a fresh connect
+ * there (a backend to fork, authentication) can take the whole deadline by itself
+ * and close the gate on a database that is only busy. A probe that times out drops
+ * it, so the next one connects afresh (no reconnect backoff, no connect left hanging
+ * from the last try); one that fails on a kept connection (the server restarted
+ * since, and closed it) tries once more on a fresh one within its deadline. It skips
+ * postgres.js's array-type query on connect: `select 1` needs none, and on a loaded
+ * machine that catalogue query is a second round trip inside the probe's deadline.
  */
+export const PROBE_APPLICATION_NAME = "taskflow database gate";
+
 class PostgresProbe {
   #client: postgres.Sql | null = null;
 
   constructor(private readonly url: string) {}
 
   async run(timeoutMs: number): Promise<void> {
-    const client = (this.#client ??= postgres(this.url, { max: 1, connect_timeout: Math.ceil(timeoutMs / 1000) + 1, idle_timeout: 60, fetch_types: false, onnotice: () => {} }));
+    const deadline = Date.now() + timeoutMs;
+    const kept = this.#client !== null;
+    try {
+      await this.#once(timeoutMs);
+    } catch (err) {
+      if (!kept || (err as Error).message.startsWith(NO_ANSWER) || Date.now() >= deadline) throw err;
+      await this.#once(deadline - Date.now());
+    }
+  }
+
+  async #once(timeoutMs: number): Promise<void> {
+    const client = (this.#client ??= postgres(this.url, {
+      max: 1, connect_timeout: Math.ceil(timeoutMs / 1000) + 1, idle_timeout: 0, fetch_types: false, onnotice: () => {},
+      connection: { application_name: PROBE_APPLICATION_NAME },
+    }));
     let timer: Timer | undefined;
     const query = client`select 1`.execute();
     query.catch(() => {});
     try {
-      await Promise.race([query, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)))]);
+      await Promise.race([query, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${NO_ANSWER} ${timeoutMs} ms`)), timeoutMs)))]);
     } catch (err) {
       if (this.#client === client) this.#client = null;
       void client.end({ timeout: 0 }).catch(() => {});
@@ -176,6 +196,8 @@ class PostgresProbe {
     this.#client = null;
   }
 }
+
+const NO_ANSWER = "no answer within";
 
 /**
  * `TASKFLOW_PGLITE_TEMPLATE`: a tarball of a freshly initialised data directory (as
