@@ -5,7 +5,7 @@
  * at once, where pg_stat_database's transaction counts lag by up to ~10 s per
  * backend and mix in every other client of the database.
  */
-import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { ForwardingProxy } from "../../test/support/forwarding-proxy.ts";
 
 /** The untyped first messages of a connection that do not start it (the server answers them and waits). */
 const SSL_REQUEST = 80877103;
@@ -77,19 +77,25 @@ class FrontendReader {
 }
 
 export class StatementCounter {
-  #server: Server | null = null;
-  readonly #sockets = new Set<Socket>();
+  readonly #proxy: ForwardingProxy;
   /** Statements seen so far. */
   statements = 0;
   /** With `texts`: statements seen so far by their text (the first 120 characters). */
   readonly byText = new Map<string, number>();
-  port = 0;
 
-  constructor(
-    private readonly targetHost: string,
-    private readonly targetPort: number,
-    private readonly texts = false,
-  ) {}
+  constructor(targetHost: string, targetPort: number, private readonly texts = false) {
+    this.#proxy = new ForwardingProxy(targetHost, targetPort, () => {
+      const reader = new FrontendReader((text) => {
+        this.statements++;
+        if (this.texts) this.byText.set(text, (this.byText.get(text) ?? 0) + 1);
+      }, this.texts);
+      return { up: (chunk) => reader.feed(chunk) };
+    });
+  }
+
+  get port(): number {
+    return this.#proxy.port;
+  }
 
   /** The statements counted by text since `since` (a copy of byText), most frequent first. */
   topSince(since: Map<string, number>, n = 8): Array<[string, number]> {
@@ -97,52 +103,16 @@ export class StatementCounter {
   }
 
   /** Listens on 127.0.0.1 at a free port; returns it. */
-  async start(): Promise<number> {
-    const server = createServer((client) => this.#accept(client));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve());
-    });
-    this.#server = server;
-    this.port = (server.address() as { port: number }).port;
-    return this.port;
+  start(): Promise<number> {
+    return this.#proxy.start();
   }
 
   /** The database URL `url` with its host and port replaced by this proxy's. */
   urlThrough(url: string): string {
-    const u = new URL(url);
-    u.hostname = "127.0.0.1";
-    u.port = String(this.port);
-    return u.toString();
+    return this.#proxy.urlThrough(url);
   }
 
-  async stop(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
-    const server = this.#server;
-    this.#server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  #accept(client: Socket): void {
-    const upstream = createConnection({ host: this.targetHost, port: this.targetPort });
-    const reader = new FrontendReader((text) => {
-      this.statements++;
-      if (this.texts) this.byText.set(text, (this.byText.get(text) ?? 0) + 1);
-    }, this.texts);
-    for (const s of [client, upstream]) {
-      this.#sockets.add(s);
-      s.setNoDelay(true);
-      s.on("error", () => {});
-      s.on("close", () => {
-        this.#sockets.delete(s);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.on("data", (chunk: Buffer) => {
-      reader.feed(chunk);
-      upstream.write(chunk);
-    });
-    upstream.pipe(client);
+  stop(): Promise<void> {
+    return this.#proxy.stop();
   }
 }

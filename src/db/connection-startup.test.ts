@@ -11,67 +11,31 @@
  * the end lands in that window every time.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { createConnection, createServer, type Server, type Socket } from "node:net";
 import postgres from "postgres";
 import { createPostgresDatabase, TEST_DATABASE_URL } from "../../test/support/databases.ts";
+import { ForwardingProxy } from "../../test/support/forwarding-proxy.ts";
 import { waitFor } from "../../test/support/processes.ts";
 import { openDatabase } from "./client.ts";
 
 /** Forwards to PostgreSQL, but holds back the server's answers on a connection once its client asked for pg_type. */
-class TypeQueryStall {
-  #server: Server | null = null;
-  readonly #sockets = new Set<Socket>();
-  /** Connections whose type query is being held. */
-  stalled = 0;
-  port = 0;
-
-  constructor(private readonly target: URL) {}
-
-  async start(): Promise<void> {
-    const server = createServer((client) => this.#accept(client));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    this.#server = server;
-    this.port = (server.address() as { port: number }).port;
-  }
-
-  url(): string {
-    const url = new URL(this.target);
-    url.host = `127.0.0.1:${this.port}`;
-    return url.toString();
-  }
-
-  #accept(client: Socket): void {
-    const upstream = createConnection({ host: this.target.hostname, port: Number(this.target.port || 5432) });
+function typeQueryStall(target: string): { proxy: ForwardingProxy; stalled: () => number } {
+  let stalled = 0;
+  const proxy = ForwardingProxy.for(target, () => {
     let stall = false;
-    for (const s of [client, upstream]) {
-      this.#sockets.add(s);
-      s.on("error", () => {});
-      s.on("close", () => {
-        this.#sockets.delete(s);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.on("data", (chunk: Buffer) => {
-      if (!stall && chunk.includes("pg_catalog.pg_type")) (stall = true), this.stalled++;
-      upstream.write(chunk);
-    });
-    upstream.on("data", (chunk: Buffer) => stall || client.write(chunk));
-  }
-
-  /** Sockets still open, both sides of every connection. */
-  get open(): number {
-    return this.#sockets.size;
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
-  }
+    return {
+      up: (chunk) => {
+        if (!stall && chunk.includes("pg_catalog.pg_type")) (stall = true), stalled++;
+      },
+      down: () => !stall,
+    };
+  });
+  return { proxy, stalled: () => stalled };
 }
 
 describe.skipIf(!TEST_DATABASE_URL)("a connection ended while it fetches its types [postgres]", () => {
-  let proxy: TypeQueryStall;
+  let proxy: ForwardingProxy;
+  let stalled: () => number;
+  let url: string;
   let drop: () => Promise<void>;
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -79,8 +43,9 @@ describe.skipIf(!TEST_DATABASE_URL)("a connection ended while it fetches its typ
   beforeAll(async () => {
     const created = await createPostgresDatabase();
     drop = created.drop;
-    proxy = new TypeQueryStall(new URL(created.url));
+    ({ proxy, stalled } = typeQueryStall(created.url));
     await proxy.start();
+    url = proxy.urlThrough(created.url);
     process.on("unhandledRejection", onUnhandled);
   });
 
@@ -102,25 +67,25 @@ describe.skipIf(!TEST_DATABASE_URL)("a connection ended while it fetches its typ
   }
 
   test("a pool ended with timeout 0 rejects the waiting query and leaves nothing unhandled", async () => {
-    const client = postgres(proxy.url(), { max: 1, onnotice: () => {} });
-    const stalledBefore = proxy.stalled;
+    const client = postgres(url, { max: 1, onnotice: () => {} });
+    const stalledBefore = stalled();
     const query = client`select 1`.execute();
     const outcome = query.then(
       () => "answered",
       (err: { code?: string }) => err.code,
     );
-    await waitFor("the type query to stall", () => proxy.stalled > stalledBefore, 5000, 5);
+    await waitFor("the type query to stall", () => stalled() > stalledBefore, 5000, 5);
     await client.end({ timeout: 0 });
     expect(await outcome).toBe("CONNECTION_DESTROYED");
     expect(await unhandledAfterSettling()).toEqual([]);
   });
 
   test("the gate's probe needs no type query, so a stalled catalogue cannot time it out", async () => {
-    const database = await openDatabase({ databaseUrl: proxy.url(), dataDir: "" });
-    const stalledBefore = proxy.stalled;
+    const database = await openDatabase({ databaseUrl: url, dataDir: "" });
+    const stalledBefore = stalled();
     try {
       await database.probe(5000);
-      expect(proxy.stalled).toBe(stalledBefore);
+      expect(stalled()).toBe(stalledBefore);
     } finally {
       await database.close();
     }
