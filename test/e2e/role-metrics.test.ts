@@ -27,7 +27,10 @@ beforeAll(async () => {
   const env = { env: { TASKFLOW_TOKEN: TOKEN } };
   const cm = freePort();
   coordinatorMetrics = `http://127.0.0.1:${cm}/metrics`;
-  const server = startTaskflow(["--role=scheduler,coordinator", await migratedDataDirFlag(), `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${grpc}`, `--metrics=127.0.0.1:${cm}`, "--heartbeat=200", "--worker-timeout=2000"], env);
+  // The default worker timeout (10 s), not a short one: the embedded database runs on the coordinator's thread, and on
+  // a loaded machine its passes stalled for 2–5 s, so workers with a 2 s timeout dropped their sessions and the
+  // attempts dispatched meanwhile failed as lost (max_retries 0), which this test does not count.
+  const server = startTaskflow(["--role=scheduler,coordinator", await migratedDataDirFlag(), `--http=127.0.0.1:${http}`, `--grpc=127.0.0.1:${grpc}`, `--metrics=127.0.0.1:${cm}`, "--heartbeat=200"], env);
   started.push(server);
   await waitReady(api, undefined, 30_000).catch(async () => {
     await waitFor(`the scheduler; output:\n${server.output()}`, async () => (await fetch(`${api}/readyz`, { headers: auth })).status === 200, 30_000);
