@@ -37,4 +37,5 @@ test("xss-scan finds no unescaped content in views/, and does flag an unescaped 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}, 60_000);
+  // A type-check of the whole program: over 60 s at load 30 (the runner then kills the scan).
+}, 240_000);
