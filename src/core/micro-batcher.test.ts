@@ -2,7 +2,8 @@ import { expect, test } from "bun:test";
 import { waitFor } from "../../test/support/processes.ts";
 import { MicroBatcher } from "./micro-batcher.ts";
 
-test("the first item flushes alone; items arriving during a flush go out together, in order", async () => {
+/** A batcher whose first flush waits for `release`, so later items stay queued meanwhile. */
+function heldBatcher(maxBatch: number) {
   const batches: number[][] = [];
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
@@ -10,7 +11,12 @@ test("the first item flushes alone; items arriving during a flush go out togethe
     batches.push(items);
     if (batches.length === 1) await gate;
     return items.map((i) => i * 10);
-  }, { maxBatch: 100 });
+  }, { maxBatch });
+  return { b, batches, release: () => release() };
+}
+
+test("the first item flushes alone; items arriving during a flush go out together, in order", async () => {
+  const { b, batches, release } = heldBatcher(100);
   const first = b.add(1);
   const rest = [2, 3, 4].map((i) => b.add(i));
   release();
@@ -91,19 +97,6 @@ test("addAll: items added together share one flush", async () => {
   expect(await Promise.all(b.addAll([1, 2, 3]))).toEqual([2, 4, 6]);
   expect(batches).toEqual([[1, 2, 3]]);
 });
-
-/** A batcher whose first flush waits for `release`, so later items stay queued meanwhile. */
-function heldBatcher(maxBatch: number) {
-  const batches: number[][] = [];
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const b = new MicroBatcher<number, number>(async (items) => {
-    batches.push(items);
-    if (batches.length === 1) await gate;
-    return items.map((i) => i * 10);
-  }, { maxBatch });
-  return { b, batches, release: () => release() };
-}
 
 test("withdraw takes back a waiting item: the others flush in order without it, and its promise is the caller's to settle", async () => {
   const { b, batches, release } = heldBatcher(100);
