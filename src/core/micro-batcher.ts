@@ -24,11 +24,27 @@ interface Waiting<T, R> {
   item: T;
   resolve: (r: R) => void;
   reject: (e: unknown) => void;
+  /** Taken back by withdraw(): left in the queue as a tombstone that flushes skip. */
+  withdrawn?: boolean;
+  /** The next waiting entry of the same item, when it was added more than once. */
+  sameItem?: Waiting<T, R>;
 }
 
+/** Tombstones and flushed entries ahead of the queue's head are dropped once there are this many and they are half of it. */
+const COMPACT_AT = 1024;
+
 export class MicroBatcher<T, R> {
-  /** Items not yet handed to a flush. */
+  /**
+   * Items not yet handed to a flush, in order, from `head` on. Withdrawn entries stay as
+   * tombstones and flushed ones are passed by moving `head`, so a withdraw and a flush
+   * cost no shifting of the array (a coordinator withdraws from hundreds waiting).
+   */
   private queue: Waiting<T, R>[] = [];
+  private head = 0;
+  /** Entries of the queue neither withdrawn nor flushed. */
+  private waiting = 0;
+  /** The first waiting entry of each item, for withdraw(). */
+  private readonly byItem = new Map<T, Waiting<T, R>>();
   /** Batches handed to a flush and not yet written. */
   private readonly writing = new Set<Waiting<T, R>[]>();
   private readonly flushes = new Set<Promise<void>>();
@@ -43,7 +59,7 @@ export class MicroBatcher<T, R> {
   add(item: T): Promise<R> {
     if (this.closed) return Promise.reject(new Error("batcher closed"));
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.enqueue({ item, resolve, reject });
       this.startFlushes();
     });
   }
@@ -51,7 +67,7 @@ export class MicroBatcher<T, R> {
   /** Adds several items at once, so they can share one flush (add() flushes a lone item at once). */
   addAll(items: T[]): Promise<R>[] {
     if (this.closed) return items.map(() => Promise.reject(new Error("batcher closed")));
-    const out = items.map((item) => new Promise<R>((resolve, reject) => this.queue.push({ item, resolve, reject })));
+    const out = items.map((item) => new Promise<R>((resolve, reject) => this.enqueue({ item, resolve, reject })));
     this.startFlushes();
     return out;
   }
@@ -59,18 +75,21 @@ export class MicroBatcher<T, R> {
   /**
    * Takes back an item that waits for a flush (compared by identity), so the caller can write
    * it another way; its promise stays unsettled, and the caller settles it with the answer.
-   * Null when the item is being written or was: then its promise settles as usual.
+   * Null when the item is being written or was: then its promise settles as usual. An item
+   * added twice is withdrawn first where it was added first. O(1).
    */
   withdraw(item: T): { resolve: (r: R) => void; reject: (e: unknown) => void } | null {
-    const i = this.queue.findIndex((q) => q.item === item);
-    if (i < 0) return null;
-    const [taken] = this.queue.splice(i, 1);
-    return { resolve: taken!.resolve, reject: taken!.reject };
+    const taken = this.byItem.get(item);
+    if (!taken) return null;
+    this.unindex(taken);
+    taken.withdrawn = true;
+    this.waiting--;
+    return { resolve: taken.resolve, reject: taken.reject };
   }
 
   /** Items waiting or being written. */
   get pending(): number {
-    let n = this.queue.length;
+    let n = this.waiting;
     for (const batch of this.writing) n += batch.length;
     return n;
   }
@@ -87,7 +106,7 @@ export class MicroBatcher<T, R> {
   /** Stops retrying; waiting items are rejected. */
   close(): void {
     this.closed = true;
-    const left = [...this.queue.splice(0), ...[...this.writing].flat()];
+    const left = [...this.take(this.waiting), ...[...this.writing].flat()];
     this.writing.clear();
     for (const q of left) q.reject(new Error("batcher closed"));
   }
@@ -95,8 +114,8 @@ export class MicroBatcher<T, R> {
   /** Hands waiting items to new flushes while there is room for one. */
   private startFlushes(): void {
     const maxInFlight = this.opts.maxInFlight ?? 1;
-    while (this.queue.length > 0 && this.flushes.size < maxInFlight && !this.closed) {
-      const batch = this.queue.splice(0, this.opts.maxBatch);
+    while (this.waiting > 0 && this.flushes.size < maxInFlight && !this.closed) {
+      const batch = this.take(this.opts.maxBatch);
       this.writing.add(batch);
       const flushing: Promise<void> = this.write(batch).finally(() => {
         this.writing.delete(batch);
@@ -105,6 +124,46 @@ export class MicroBatcher<T, R> {
       });
       this.flushes.add(flushing);
     }
+  }
+
+  private enqueue(w: Waiting<T, R>): void {
+    this.queue.push(w);
+    this.waiting++;
+    const first = this.byItem.get(w.item);
+    if (!first) {
+      this.byItem.set(w.item, w);
+      return;
+    }
+    let last = first;
+    while (last.sameItem) last = last.sameItem;
+    last.sameItem = w;
+  }
+
+  /** Forgets `w` in the index; it is always its item's first waiting entry (entries leave in the order they came). */
+  private unindex(w: Waiting<T, R>): void {
+    if (w.sameItem) this.byItem.set(w.item, w.sameItem);
+    else this.byItem.delete(w.item);
+    w.sameItem = undefined;
+  }
+
+  /** Takes up to `max` waiting entries off the head of the queue, in order, passing tombstones. */
+  private take(max: number): Waiting<T, R>[] {
+    const batch: Waiting<T, R>[] = [];
+    while (batch.length < max && this.head < this.queue.length) {
+      const w = this.queue[this.head++]!;
+      if (w.withdrawn) continue;
+      this.unindex(w);
+      batch.push(w);
+    }
+    this.waiting -= batch.length;
+    if (this.waiting === 0) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head >= COMPACT_AT && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return batch;
   }
 
   private async write(batch: Waiting<T, R>[]): Promise<void> {

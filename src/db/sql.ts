@@ -78,3 +78,24 @@ export function uuidArray(ids: readonly string[]): string {
 export function jsonParam(value: unknown): SQL {
   return sql`${JSON.stringify(value)}::json`;
 }
+
+/**
+ * Attempts a statement's earlier step touched, gathered into one value (a jsonb object
+ * {task id: attempt}) that a later step of the same statement looks rows up in by key.
+ * A join or `exists` between two CTEs runs as a nested loop when the planner guesses
+ * they hold a row each (as it does after a three-column join), which is O(n²) in a
+ * batch of hundreds; this lookup stays O(log n) per row whatever the guess. A task
+ * appears at most once, as an UPDATE changes a row once. Declare the CTE `materialized`:
+ * inlined into a FROM, the aggregate would be recomputed for every row.
+ *
+ * @example sql`moved as materialized (${attemptSetSql(sql`select id, attempt from changed`)}), …`
+ * // then: from input i, moved m … where ${inAttemptSetSql("m.attempts", "a.task_id", "a.attempt")}
+ */
+export function attemptSetSql(pairs: SQL): SQL {
+  return sql`select coalesce(jsonb_object_agg(p.id::text, p.attempt), '{}') as attempts from (${pairs}) p`;
+}
+
+/** True when (taskId, attempt) is in the set made by attemptSetSql (SQL expressions, written by the caller). */
+export function inAttemptSetSql(set: string, taskId: string, attempt: string): SQL {
+  return sql.raw(`coalesce((${set} ->> ${taskId}::text)::int = ${attempt}, false)`);
+}

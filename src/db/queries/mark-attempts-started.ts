@@ -7,7 +7,7 @@ import { sql } from "drizzle-orm";
 import { notifyRanSql } from "../channels.ts";
 import { executePrepared } from "../client.ts";
 import { attemptKey, type AttemptRef } from "../../core/attempt.ts";
-import { type Executor, rows, statusSql } from "../sql.ts";
+import { attemptSetSql, type Executor, inAttemptSetSql, rows, statusSql } from "../sql.ts";
 
 /** An attempt whose process started, with the worker's own clock of the spawn (µs since the epoch; null from older workers). */
 export interface AttemptStart extends AttemptRef {
@@ -22,6 +22,7 @@ export async function markAttemptsStarted(db: Executor, started: AttemptStart[])
   // spawned_at is the worker's, the truer start of the process.
   // The running event is the attempt row (derived_events 1 → 2, run-events.ts) when the task moved and
   // its picked event is the row too; an attempt claimed before derived events keeps storing its events.
+  // Which attempts moved is looked up through key sets, not a scan of another step per row (attemptSetSql).
   const result = await executePrepared(db, sql`
     with input as (
       select * from jsonb_to_recordset(${input}::jsonb) as i(task_id uuid, attempt int, worker_id uuid, spawned_us bigint)
@@ -30,21 +31,23 @@ export async function markAttemptsStarted(db: Executor, started: AttemptStart[])
       from input i
       where t.id = i.task_id and t.attempt = i.attempt and t.worker_id = i.worker_id and t.status = ${statusSql("picked")}
       returning t.id, t.attempt, t.worker, t.queue, t.schedule_id, extract(epoch from t.started_at - t.run_at)::float8 as lag
+    ), moved as materialized (${attemptSetSql(sql`select id, attempt from changed`)}
     ), attempts as (
       update task_attempts a set status = ${statusSql("running")}, started_at = now(),
         spawned_at = timestamptz 'epoch' + i.spawned_us * interval '1 microsecond',
-        derived_events = case when a.derived_events = 1 and exists (select 1 from changed c where c.id = a.task_id and c.attempt = a.attempt)
+        derived_events = case when a.derived_events = 1 and ${inAttemptSetSql("m.attempts", "a.task_id", "a.attempt")}
                               then 2 else a.derived_events end
-      from input i
+      from input i, moved m
       where a.task_id = i.task_id and a.attempt = i.attempt and a.worker_id = i.worker_id and a.status = ${statusSql("picked")}
       returning a.task_id, a.attempt, a.derived_events
+    ), derived as materialized (${attemptSetSql(sql`select task_id as id, attempt from attempts where derived_events = 2`)}
     ), events as (
       insert into task_events (task_id, attempt, status, worker)
-      select c.id, c.attempt, ${statusSql("running")}, c.worker from changed c
-      where not exists (select 1 from attempts a where a.task_id = c.id and a.attempt = c.attempt and a.derived_events = 2)
+      select c.id, c.attempt, ${statusSql("running")}, c.worker from changed c, derived d
+      where not ${inAttemptSetSql("d.attempts", "c.id", "c.attempt")}
     ), notified as (${notifyRanSql("running", sql`
       select c.id, c.attempt, c.queue, c.lag, (c.schedule_id is not null)::int as schedule, row_number() over () as ord
-      from changed c join attempts a on a.task_id = c.id and a.attempt = c.attempt and a.derived_events = 2`)})
+      from changed c, derived d where ${inAttemptSetSql("d.attempts", "c.id", "c.attempt")}`)})
     select id, attempt from changed, notified`);
   return new Set(rows<{ id: string; attempt: number }>(result).map((r) => attemptKey(r.id, Number(r.attempt))));
 }

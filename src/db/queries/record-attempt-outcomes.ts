@@ -15,7 +15,10 @@ import { attemptKey, type AttemptOutcome, type AttemptRef } from "../../core/att
 import { ACTIVE_STATUSES } from "../../core/task-status.ts";
 import { notifyRanSql, OUTPUT_CHANNEL } from "../channels.ts";
 import { executePrepared } from "../client.ts";
-import { type Executor, rows, statusListSql, statusSql } from "../sql.ts";
+import { attemptSetSql, type Executor, inAttemptSetSql, rows, statusListSql, statusSql } from "../sql.ts";
+
+/** Attempt ends per notice on OUTPUT_CHANNEL: 100 keys of ≤ 56 bytes stay under NOTIFY's 8000-byte payload. */
+const ENDS_PER_NOTICE = 100;
 
 /** An attempt's outcome (core/attempt.ts:attemptOutcome) with what the worker reported. */
 export interface AttemptOutcomeWrite extends AttemptRef, AttemptOutcome {
@@ -57,49 +60,54 @@ export async function recordAttemptOutcomes(db: Executor, outcomes: AttemptOutco
       run_ms: o.runMs ?? null,
     })),
   );
+  // Every step reads the batch once: `reported` carries each report with its folded start, the
+  // updates take it in their FROM and pass on what later steps need in RETURNING, and the one lookup
+  // between steps (did this attempt's folded start move its task?) goes through a key set, so no
+  // step scans another step's rows per row (see attemptSetSql).
   const result = await executePrepared(db, sql`
-    with input as (
-      select *, timestamptz 'epoch' + spawned_us * interval '1 microsecond' as spawned_at
+    with reported as (
+      select i.*, timestamptz 'epoch' + i.spawned_us * interval '1 microsecond' as spawned_at,
+             coalesce(u.unstarted, false) as unstarted, u.derived_events, u.at as fold_started_at, u.lag
       from jsonb_to_recordset(${input}::jsonb) as i(
         task_id uuid, attempt int, worker_id uuid, attempt_status text, task_status text, delay_ms bigint,
         exit_code int, error text, stdout_tail text, stderr_tail text, started_at timestamptz, message text,
         fold boolean, spawned_us bigint, run_ms bigint)
-    ), unstarted as (
-      -- Folded starts of attempts whose start was never recorded, as the rows were before this statement:
+      -- A folded start whose attempt's start was never recorded, as the rows were before this statement:
       -- started on the database's clock (see AttemptOutcomeWrite.foldedStart), the lag from the run_at a
       -- retry is about to move.
-      select a.task_id, a.attempt, a.derived_events, s.at as started_at, extract(epoch from s.at - t.run_at)::float8 as lag
-      from task_attempts a
-      join input i on a.task_id = i.task_id and a.attempt = i.attempt and a.worker_id = i.worker_id
-      join tasks t on t.id = a.task_id
-      cross join lateral (select least(now(), greatest(a.picked_at, now() - coalesce(i.run_ms, 0) * interval '1 millisecond')) as at) s
-      where i.fold and a.started_at is null and a.finished_at is null
+      left join lateral (
+        select true as unstarted, a.derived_events, s.at, extract(epoch from s.at - t.run_at)::float8 as lag
+        from task_attempts a
+        join tasks t on t.id = a.task_id
+        cross join lateral (select least(now(), greatest(a.picked_at, now() - coalesce(i.run_ms, 0) * interval '1 millisecond')) as at) s
+        where i.fold and a.task_id = i.task_id and a.attempt = i.attempt and a.worker_id = i.worker_id
+          and a.started_at is null and a.finished_at is null
+      ) u on true
     ), changed as (
       update tasks t
-      set status = i.task_status,
-          run_at = case when i.task_status = ${statusSql("scheduled")} then now() + i.delay_ms * interval '1 millisecond' else t.run_at end,
-          started_at = coalesce(t.started_at, u.started_at, i.started_at),
-          finished_at = case when i.task_status = ${statusSql("scheduled")} then null else now() end,
-          exit_code = i.exit_code, error = i.error, updated_at = now()
-      from input i left join unstarted u on u.task_id = i.task_id and u.attempt = i.attempt
+      set status = r.task_status,
+          run_at = case when r.task_status = ${statusSql("scheduled")} then now() + r.delay_ms * interval '1 millisecond' else t.run_at end,
+          started_at = coalesce(t.started_at, r.fold_started_at, r.started_at),
+          finished_at = case when r.task_status = ${statusSql("scheduled")} then null else now() end,
+          exit_code = r.exit_code, error = r.error, updated_at = now()
+      from reported r
       -- The fence: only the current attempt, on its own worker session, of a live task.
-      where t.id = i.task_id and t.attempt = i.attempt and t.worker_id = i.worker_id and t.status in ${statusListSql(ACTIVE_STATUSES)}
-      returning t.id, t.attempt, t.status, t.worker, t.queue, t.schedule_id, t.started_at
+      where t.id = r.task_id and t.attempt = r.attempt and t.worker_id = r.worker_id and t.status in ${statusListSql(ACTIVE_STATUSES)}
+      returning t.id, t.attempt, t.status, t.worker, t.queue, t.schedule_id, t.started_at, r.message, r.unstarted, r.derived_events, r.lag
     ), started as (
       -- Folded starts that moved their task: each records running before the outcome, as its own write would have.
-      select c.id, c.attempt, c.worker, c.queue, c.schedule_id, c.started_at, u.derived_events, u.lag
-      from changed c join unstarted u on u.task_id = c.id and u.attempt = c.attempt
+      select id, attempt, worker, queue, schedule_id, started_at, derived_events, lag from changed where unstarted
+    ), moved as materialized (${attemptSetSql(sql`select id, attempt from started where derived_events = 1`)}
     ), attempts as (
       update task_attempts a
-      set status = case when a.status = 'cancelled' then a.status else i.attempt_status end,
-          started_at = coalesce(a.started_at, u.started_at, i.started_at),
-          spawned_at = coalesce(a.spawned_at, i.spawned_at),
-          derived_events = case when exists (select 1 from started s where s.id = a.task_id and s.attempt = a.attempt and s.derived_events = 1)
-                                then 2 else a.derived_events end,
-          finished_at = now(), exit_code = i.exit_code, error = coalesce(i.error, a.error),
-          stdout_tail = i.stdout_tail, stderr_tail = i.stderr_tail
-      from input i left join unstarted u on u.task_id = i.task_id and u.attempt = i.attempt
-      where a.task_id = i.task_id and a.attempt = i.attempt and a.worker_id = i.worker_id and a.finished_at is null
+      set status = case when a.status = 'cancelled' then a.status else r.attempt_status end,
+          started_at = coalesce(a.started_at, r.fold_started_at, r.started_at),
+          spawned_at = coalesce(a.spawned_at, r.spawned_at),
+          derived_events = case when ${inAttemptSetSql("m.attempts", "a.task_id", "a.attempt")} then 2 else a.derived_events end,
+          finished_at = now(), exit_code = r.exit_code, error = coalesce(r.error, a.error),
+          stdout_tail = r.stdout_tail, stderr_tail = r.stderr_tail
+      from reported r, moved m
+      where a.task_id = r.task_id and a.attempt = r.attempt and a.worker_id = r.worker_id and a.finished_at is null
       returning a.task_id, a.attempt
     ), events as (
       insert into task_events (task_id, attempt, status, worker, message, at)
@@ -108,17 +116,23 @@ export async function recordAttemptOutcomes(db: Executor, outcomes: AttemptOutco
         select s.id as task_id, s.attempt, ${statusSql("running")} as status, s.worker, null as message, s.started_at as at, 0 as ord
         from started s where s.derived_events = 0
         union all
-        select c.id, c.attempt, c.status, c.worker, i.message, now(), 1 from changed c join input i on i.task_id = c.id
+        select c.id, c.attempt, c.status, c.worker, c.message, now(), 1 from changed c
       ) e order by ord
     ), notified as (${notifyRanSql("running", sql`
       select id, attempt, queue, lag, (schedule_id is not null)::int as schedule, row_number() over () as ord
-      from started where derived_events = 1`)})
+      from started where derived_events = 1`)}
+    ), ended as (
+      -- Every attempt that ended tells its log's followers, also when its task did not
+      -- change (the result of a cancelled attempt): open pages show the attempt's end.
+      select count(pg_notify(${OUTPUT_CHANNEL}, e.payload)) as notices from (
+        select json_agg(a.task_id::text || ':' || a.attempt || ':end')::text as payload
+        from (select task_id, attempt, (row_number() over () - 1) / ${sql.raw(String(ENDS_PER_NOTICE))} as chunk from attempts) a
+        group by a.chunk
+      ) e
+    )
+    -- ended's one row is read on its own branch, so its notices go out also when no task changed.
     select id, attempt, true as changed from changed, notified
-    -- Every attempt that ended tells its log's followers, also when its task did not
-    -- change (the result of a cancelled attempt): open pages show the attempt's end.
     union all
-    select e.task_id, e.attempt, false from (
-      select a.task_id, a.attempt, pg_notify(${OUTPUT_CHANNEL}, json_build_array(a.task_id::text || ':' || a.attempt || ':end')::text) from attempts a
-    ) e`);
+    select null, null, false from ended`);
   return new Set(rows<{ id: string; attempt: number; changed: boolean }>(result).filter((r) => r.changed).map((r) => attemptKey(r.id, Number(r.attempt))));
 }

@@ -5,10 +5,10 @@
 import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
 import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../../test/support/databases.ts";
-import { insertTask, registerWorker } from "../../../test/support/factories.ts";
+import { insertTask, insertTasks, registerWorker } from "../../../test/support/factories.ts";
 import { waitFor } from "../../../test/support/processes.ts";
 import { eventJson } from "../../scheduler/tasks/task-json.ts";
-import { parsePayload, RAN_TASKS_PER_NOTICE, TASK_CHANNEL, taskChangesOf, type TaskChange, type TaskNotice } from "../channels.ts";
+import { OUTPUT_CHANNEL, parsePayload, RAN_TASKS_PER_NOTICE, TASK_CHANNEL, taskChangesOf, type TaskChange, type TaskNotice } from "../channels.ts";
 import { schedules, taskAttempts, taskEvents, tasks, type TaskRow } from "../schema/index.ts";
 import { cancelTask } from "./cancel-task.ts";
 import { claimDueTasks } from "./claim-due-tasks.ts";
@@ -202,5 +202,41 @@ describeEachBackend("an attempt's picked and running events, read from its row",
     expect(await pruneFinishedTasks(d.db, { status: "completed", olderThanMs: 1000, limit: 100 })).toEqual(prunable);
     expect(await getTask(d.db, fresh)).toBeNull();
     expect(await getTask(d.db, old)).toBeNull();
+  });
+
+  test("a fleet-sized batch: hundreds of starts and results in one statement each, some folded, some refused, each attempt right", async () => {
+    // Three claims of 100: started before the result (A), folded into it (B), folded but cancelled meanwhile (C, refused).
+    await insertTasks(d.db, 300, { runAt: new Date(Date.now() - 1000) });
+    const refs = [];
+    for (let i = 0; i < 3; i++) refs.push(...(await claimDueTasks(d.db, { workerId: w, workerName: "w1", queues: ["default"], limit: 100 })));
+    const ref = (c: { id: string; attempt: number }) => ({ taskId: c.id, attempt: c.attempt, workerId: w });
+    const [started, folded, refused] = [refs.slice(0, 100), refs.slice(100, 200), refs.slice(200)];
+    // A start batch that also names attempts about to be refused: only the first 100 move.
+    for (const c of refused) await cancelTask(d.db, c.id);
+    expect((await markAttemptsStarted(d.db, [...started, ...refused].map(ref))).size).toBe(100);
+    const heard: string[] = [];
+    const stop = await d.listen(OUTPUT_CHANNEL, (p) => heard.push(p));
+    try {
+      const applied = await recordAttemptOutcomes(d.db, [
+        ...started.map((c) => outcome(ref(c))),
+        ...[...folded, ...refused].map((c) => outcome({ ...ref(c), runMs: 5, foldedStart: { spawnedAtUs: Date.now() * 1000 } })),
+      ]);
+      expect(applied.size).toBe(200);
+      expect(refused.some((c) => applied.has(`${c.id}:${c.attempt}`))).toBe(false);
+      const derived = new Map((await d.db.select().from(taskAttempts)).map((a) => [a.taskId, [a.status, a.derivedEvents]]));
+      for (const c of [...started, ...folded]) expect(derived.get(c.id)).toEqual(["completed", 2]);
+      for (const c of refused) expect(derived.get(c.id)).toEqual(["cancelled", 1]);
+      expect((await timeline(started[0]!.id)).map((e) => e.status)).toEqual(["picked", "running", "completed"]);
+      expect((await timeline(folded[99]!.id)).map((e) => e.status)).toEqual(["picked", "running", "completed"]);
+      expect((await timeline(refused[0]!.id)).map((e) => e.status)).toEqual(["picked", "cancelled"]);
+      // Every attempt that ended, refused or not, tells its log's followers once, in few notices.
+      const ends = () => heard.flatMap((p) => parsePayload<string>(p));
+      await waitFor("300 attempt ends", () => ends().length >= 300);
+      expect(ends().sort()).toEqual(refs.map((c) => `${c.id}:${c.attempt}:end`).sort());
+      expect(heard.length).toBeLessThanOrEqual(3);
+      expect(heard.every((p) => Buffer.byteLength(p) < 8000)).toBe(true);
+    } finally {
+      await stop();
+    }
   });
 });
