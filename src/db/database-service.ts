@@ -2,7 +2,7 @@
 import type { Service } from "../core/lifecycle.ts";
 import type { Logger } from "../log/logger.ts";
 import { MEMORY_DATA_DIR, openDatabase, type Database, type OpenOptions } from "./client.ts";
-import { initialiseInChild, isNewDataDir } from "./first-start.ts";
+import { isNewDataDir, setUpNewDataDir } from "./first-start.ts";
 import { MIGRATIONS, migrate } from "./migrate.ts";
 import { plural } from "../core/plural.ts";
 
@@ -13,7 +13,10 @@ export class DatabaseService implements Service {
   constructor(
     private readonly opts: OpenOptions,
     private readonly log: Logger,
-    /** Long-running processes set up a new embedded folder in a child (first-start.ts); `taskflow migrate` is that child. */
+    /**
+     * Long-running processes without a template set up a new embedded folder in a child
+     * (first-start.ts); `taskflow migrate` is that child.
+     */
     private readonly firstStartInChild = false,
   ) {}
 
@@ -28,10 +31,12 @@ export class DatabaseService implements Service {
     // Creating an embedded database takes seconds: say so before the wait, not after.
     this.log.info(openingMessage(this.opts));
     try {
-      // A new folder is set up by a child process; this one then opens it as on a restart.
-      const initialisedByChild = this.firstStartInChild && this.embeddedFolder() && isNewDataDir(this.opts.dataDir) && (await initialiseInChild(this.opts.dataDir, this.log));
+      // A new folder is set up first (from the binary's template, or by a child); it then opens as on a restart.
+      const setUp = this.embeddedFolder() && isNewDataDir(this.opts.dataDir) && (await setUpNewDataDir(this.opts.dataDir, this.log, { inChild: this.firstStartInChild }));
       this.opened = await openDatabase(this.opts);
-      const applied = (initialisedByChild ? MIGRATIONS.length : 0) + (await migrate(this.opened.db));
+      // migrate() still runs after a set-up: it finds nothing to do, or what a stale template lacks.
+      const pending = await migrate(this.opened.db);
+      const applied = setUp ? MIGRATIONS.length : pending;
       this.log.info("database ready ({where}), {migrations} applied", { where, applied, migrations: plural(applied, "migration") });
     } catch (err) {
       await this.stop();
