@@ -11,7 +11,8 @@ import { sql } from "drizzle-orm";
 import type { MigrationMeta } from "drizzle-orm/migrator";
 import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { MEMORY_DATA_DIR, openDatabase } from "./client.ts";
+import { openDatabase } from "./client.ts";
+import { MEMORY_DATA_DIR } from "./data-dir.ts";
 import { MIGRATIONS, migrate } from "./migrate.ts";
 
 /**

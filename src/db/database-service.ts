@@ -1,10 +1,21 @@
 /** The database as a Service: opened and migrated first, closed last. */
 import type { Service } from "../core/lifecycle.ts";
 import type { Logger } from "../log/logger.ts";
-import { MEMORY_DATA_DIR, openDatabase, type Database, type OpenOptions } from "./client.ts";
-import { isNewDataDir, setUpNewDataDir } from "./first-start.ts";
+import { openDatabase, type Database, type OpenOptions } from "./client.ts";
+import { isNewDataDir, MEMORY_DATA_DIR, openingMessage } from "./data-dir.ts";
+import { setUpNewDataDir } from "./first-start.ts";
 import { MIGRATIONS, migrate } from "./migrate.ts";
 import { plural } from "../core/plural.ts";
+
+export interface DatabaseServiceOptions {
+  /**
+   * Long-running processes without a template set up a new embedded folder in a child
+   * (first-start.ts); `taskflow migrate` is that child.
+   */
+  firstStartInChild?: boolean;
+  /** The caller already logged openingMessage() (main.ts does, before loading the roles' modules). */
+  announced?: boolean;
+}
 
 export class DatabaseService implements Service {
   readonly name = "database";
@@ -13,11 +24,7 @@ export class DatabaseService implements Service {
   constructor(
     private readonly opts: OpenOptions,
     private readonly log: Logger,
-    /**
-     * Long-running processes without a template set up a new embedded folder in a child
-     * (first-start.ts); `taskflow migrate` is that child.
-     */
-    private readonly firstStartInChild = false,
+    private readonly options: DatabaseServiceOptions = {},
   ) {}
 
   /** The open database; only valid after start(). */
@@ -29,10 +36,10 @@ export class DatabaseService implements Service {
   async start(): Promise<void> {
     const where = this.opts.databaseUrl ? "PostgreSQL" : `embedded PostgreSQL in ${this.opts.dataDir}`;
     // Creating an embedded database takes seconds: say so before the wait, not after.
-    this.log.info(openingMessage(this.opts));
+    if (!this.options.announced) this.log.info(openingMessage(this.opts));
     try {
       // A new folder is set up first (from the binary's template, or by a child); it then opens as on a restart.
-      const setUp = this.embeddedFolder() && isNewDataDir(this.opts.dataDir) && (await setUpNewDataDir(this.opts.dataDir, this.log, { inChild: this.firstStartInChild }));
+      const setUp = this.embeddedFolder() && isNewDataDir(this.opts.dataDir) && (await setUpNewDataDir(this.opts.dataDir, this.log, { inChild: this.options.firstStartInChild ?? false }));
       this.opened = await openDatabase(this.opts);
       // migrate() still runs after a set-up: it finds nothing to do, or what a stale template lacks.
       const pending = await migrate(this.opened.db);
@@ -53,14 +60,6 @@ export class DatabaseService implements Service {
     this.opened = null;
     await d?.close();
   }
-}
-
-/** What start() is about to do, in words; the URL is never logged (it may hold a password). */
-export function openingMessage(opts: Pick<OpenOptions, "databaseUrl" | "dataDir">): string {
-  if (opts.databaseUrl) return "connecting to PostgreSQL…";
-  if (opts.dataDir === MEMORY_DATA_DIR) return "initialising an in-memory embedded database (a few seconds; nothing is kept)…";
-  if (isNewDataDir(opts.dataDir)) return `initialising the embedded database in ${opts.dataDir} (first start, a few seconds)…`;
-  return `opening the embedded database in ${opts.dataDir}…`;
 }
 
 function describeDbError(err: unknown): string {

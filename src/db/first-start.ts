@@ -8,17 +8,10 @@
  * never shrinks, and the heap keeps its peak); in a child, all of it goes when the
  * child exits (bench/README.md, footprint).
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { coerceError } from "../core/errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { embeddedTemplate, unpackTemplate } from "./first-start-template.ts";
-
-/** True when `dataDir` holds no initialised database yet (initdb writes PG_VERSION first). */
-export function isNewDataDir(dataDir: string): boolean {
-  return !existsSync(join(dataDir, "PG_VERSION"));
-}
 
 /**
  * Sets up the new folder `dataDir` with every migration applied: from `template` when
