@@ -80,10 +80,11 @@ async function roleServices(config: Config): Promise<Service[]> {
   const link = has("worker") && has("coordinator") && config.dialsOwnCoordinator ? new (await import("./proto/in-process-link.ts")).InProcessLink() : null;
   if (needsDatabase) {
     const { DatabaseService } = await import("./db/database-service.ts");
+    const dbService = new DatabaseService(config, roleLogger("db"), { firstStartInChild: true, announced: true });
+    dbService.begin();
     const { coordinatorServices } = await import("./coordinator/index.ts");
     const { schedulerServices } = await import("./scheduler/index.ts");
     const { SubmitWake } = await import("./core/submit-wake.ts");
-    const dbService = new DatabaseService(config, roleLogger("db"), { firstStartInChild: true, announced: true });
     services.push(dbService);
     // With both roles here, a submit wakes this process's dispatcher directly, not through its NOTIFY's round trip.
     const submits = has("scheduler") && has("coordinator") ? new SubmitWake() : null;

@@ -20,6 +20,7 @@ export interface DatabaseServiceOptions {
 export class DatabaseService implements Service {
   readonly name = "database";
   private opened: Database | null = null;
+  private opening: Promise<void> | null = null;
 
   constructor(
     private readonly opts: OpenOptions,
@@ -33,7 +34,23 @@ export class DatabaseService implements Service {
     return this.opened;
   }
 
-  async start(): Promise<void> {
+  /**
+   * Begins opening now; start() then waits for the same work. main.ts calls it before
+   * loading the roles' modules, so a new folder's unpacking and PGlite's WebAssembly
+   * compile (both off the main thread) overlap with that loading.
+   */
+  begin(): void {
+    this.opening ??= this.open();
+    // start() reports a failure; until it is called, the failure must not count as unhandled.
+    this.opening.catch(() => {});
+  }
+
+  start(): Promise<void> {
+    this.opening ??= this.open();
+    return this.opening;
+  }
+
+  private async open(): Promise<void> {
     const where = this.opts.databaseUrl ? "PostgreSQL" : `embedded PostgreSQL in ${this.opts.dataDir}`;
     // Creating an embedded database takes seconds: say so before the wait, not after.
     if (!this.options.announced) this.log.info(openingMessage(this.opts));
@@ -46,7 +63,7 @@ export class DatabaseService implements Service {
       const applied = setUp ? MIGRATIONS.length : pending;
       this.log.info("database ready ({where}), {migrations} applied", { where, applied, migrations: plural(applied, "migration") });
     } catch (err) {
-      await this.stop();
+      await this.close();
       throw new Error(`cannot open the database (${where}): ${describeDbError(err)}`);
     }
   }
@@ -56,6 +73,12 @@ export class DatabaseService implements Service {
   }
 
   async stop(): Promise<void> {
+    // Begun but never started (a later start-up step failed): let the open finish, then close.
+    await this.opening?.catch(() => {});
+    await this.close();
+  }
+
+  private async close(): Promise<void> {
     const d = this.opened;
     this.opened = null;
     await d?.close();

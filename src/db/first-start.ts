@@ -15,8 +15,8 @@ import { embeddedTemplate, unpackTemplate } from "./first-start-template.ts";
 
 /**
  * Sets up the new folder `dataDir` with every migration applied: from `template` when
- * there is one, else in a child when `inChild`. Returns false, having logged why of a
- * failure, when it did not: the caller then initialises and migrates it itself.
+ * there is one, else in a child when `inChild`. Returns false when it did not (a
+ * failure is logged): the caller then initialises and migrates it itself.
  */
 export async function setUpNewDataDir(dataDir: string, log: Logger, opts: { inChild: boolean; template?: Blob }): Promise<boolean> {
   const template = opts.template ?? embeddedTemplate();
