@@ -4,6 +4,7 @@ import type { Logger } from "../log/logger.ts";
 import { openDatabase, type Database, type OpenOptions } from "./client.ts";
 import { isNewDataDir, MEMORY_DATA_DIR, openingMessage } from "./data-dir.ts";
 import { setUpNewDataDir } from "./first-start.ts";
+import { embeddedTemplate, templateTar } from "./first-start-template.ts";
 import { MIGRATIONS, migrate } from "./migrate.ts";
 import { plural } from "../core/plural.ts";
 
@@ -57,10 +58,12 @@ export class DatabaseService implements Service {
     try {
       // A new folder is set up first (from the binary's template, or by a child); it then opens as on a restart.
       const setUp = this.embeddedFolder() && isNewDataDir(this.opts.dataDir) && (await setUpNewDataDir(this.opts.dataDir, this.log, { inChild: this.options.firstStartInChild ?? false }));
-      this.opened = await openDatabase(this.opts);
+      // In memory, from the binary's template too: initdb there would run at every start.
+      const memoryTemplate = this.inMemory() && !this.opts.loadDataDir ? embeddedTemplate() : undefined;
+      this.opened = await openDatabase(memoryTemplate ? { ...this.opts, loadDataDir: await templateTar(memoryTemplate) } : this.opts);
       // migrate() still runs after a set-up: it finds nothing to do, or what a stale template lacks.
       const pending = await migrate(this.opened.db);
-      const applied = setUp ? MIGRATIONS.length : pending;
+      const applied = setUp || memoryTemplate ? MIGRATIONS.length : pending;
       this.log.info("database ready ({where}), {migrations} applied", { where, applied, migrations: plural(applied, "migration") });
     } catch (err) {
       await this.close();
@@ -70,6 +73,10 @@ export class DatabaseService implements Service {
 
   private embeddedFolder(): boolean {
     return !this.opts.databaseUrl && this.opts.dataDir !== MEMORY_DATA_DIR;
+  }
+
+  private inMemory(): boolean {
+    return !this.opts.databaseUrl && this.opts.dataDir === MEMORY_DATA_DIR;
   }
 
   async stop(): Promise<void> {

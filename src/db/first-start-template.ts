@@ -26,6 +26,15 @@ export function embeddedTemplate(): Blob | undefined {
 }
 
 /**
+ * `template` as the plain tar PGlite's `loadDataDir` reads (it takes gzip only from a
+ * Blob typed as such): an in-memory database (`memory://`) starts from it, a copy
+ * with no initdb and no migrations to run.
+ */
+export async function templateTar(template: Blob): Promise<Blob> {
+  return new Blob([Bun.gunzipSync(await template.bytes())]);
+}
+
+/**
  * Unpacks `template` into `dataDir` (created if missing). PG_VERSION moves into place
  * last, so an unpack cut short leaves a folder that still counts as new and is
  * unpacked again at the next start, over what the last try left.

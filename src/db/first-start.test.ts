@@ -12,7 +12,7 @@ import { makeFirstStartTemplate } from "./build-first-start-template.ts";
 import { openDatabase } from "./client.ts";
 import { isNewDataDir, MEMORY_DATA_DIR } from "./data-dir.ts";
 import { initialiseInChild, setUpNewDataDir } from "./first-start.ts";
-import { unpackTemplate } from "./first-start-template.ts";
+import { templateTar, unpackTemplate } from "./first-start-template.ts";
 import { MIGRATIONS, migrate, migrationsApplied } from "./migrate.ts";
 import { rows } from "./sql.ts";
 
@@ -64,6 +64,16 @@ test("a folder unpacked from the template opens as an existing one, every migrat
     expect(await migrate(db)).toBe(0);
   });
   expect(warnings()).toEqual([]);
+}, 120_000);
+
+test("an in-memory database starts from the template as PGlite loads it, every migration applied", async () => {
+  const d = await openDatabase({ databaseUrl: null, dataDir: MEMORY_DATA_DIR, loadDataDir: await templateTar(template) });
+  try {
+    expect(await recordedMigrations(d.db)).toEqual(MIGRATIONS.map((m) => [m.hash, m.folderMillis]));
+    expect(await migrate(d.db)).toBe(0);
+  } finally {
+    await d.close();
+  }
 }, 120_000);
 
 test("a folder from an older template gets the newer migrations at start, as an upgrade does", async () => {
