@@ -9,8 +9,8 @@
 import { mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
-/** The template's file name; the binary keeps it as `first-start-template.tar-HASH.gz`. */
-export const TEMPLATE_FILE_NAME = "first-start-template.tar.gz";
+/** The build's `first-start-template.tar.gz`, as the binary names it (`first-start-template.tar-HASH.gz`). */
+const EMBEDDED_NAME = /^first-start-template\.tar(-\w+)?\.gz$/;
 /** Where a half-unpacked template waits inside the data folder until it is moved into place. */
 const STAGING_PREFIX = ".unpacking-";
 /** Written last: its presence is what marks a data folder as initialised (isNewDataDir). */
@@ -18,11 +18,7 @@ const PG_VERSION = "PG_VERSION";
 
 /** The template embedded in this binary (an extra entrypoint of `npm run build`); none under `bun run`. */
 export function embeddedTemplate(): Blob | undefined {
-  const [stem, ext] = [TEMPLATE_FILE_NAME.slice(0, -".gz".length), ".gz"];
-  return Bun.embeddedFiles.find((f) => {
-    const name = (f as Blob & { name?: string }).name ?? "";
-    return name.startsWith(stem) && name.endsWith(ext);
-  });
+  return Bun.embeddedFiles.find((f) => EMBEDDED_NAME.test((f as Blob & { name?: string }).name ?? ""));
 }
 
 /**
