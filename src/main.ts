@@ -69,17 +69,22 @@ async function main(): Promise<number> {
 async function roleServices(config: Config): Promise<Service[]> {
   const services: Service[] = [];
   const has = (role: string) => config.roles.includes(role as never);
+  const needsDatabase = has("scheduler") || has("coordinator");
+  // A new embedded database takes seconds: say so before the roles' modules load (most
+  // of a second on a busy machine), not after.
+  if (needsDatabase) roleLogger("db").info((await import("./db/data-dir.ts")).openingMessage(config));
   // Coordinators and workers add their metrics to the one --metrics server of the process.
   const metricsServer = config.metrics ? new (await import("./metrics/metrics-server.ts")).MetricsServer(config.metrics, { token: config.token, log: roleLogger("metrics") }) : null;
   if (metricsServer) services.push(metricsServer);
   // A worker beside its own coordinator reaches it in memory, not through gRPC on loopback.
   const link = has("worker") && has("coordinator") && config.dialsOwnCoordinator ? new (await import("./proto/in-process-link.ts")).InProcessLink() : null;
-  if (has("scheduler") || has("coordinator")) {
+  if (needsDatabase) {
     const { DatabaseService } = await import("./db/database-service.ts");
+    const dbService = new DatabaseService(config, roleLogger("db"), { firstStartInChild: true, announced: true });
+    dbService.begin();
     const { coordinatorServices } = await import("./coordinator/index.ts");
     const { schedulerServices } = await import("./scheduler/index.ts");
     const { SubmitWake } = await import("./core/submit-wake.ts");
-    const dbService = new DatabaseService(config, roleLogger("db"), true);
     services.push(dbService);
     // With both roles here, a submit wakes this process's dispatcher directly, not through its NOTIFY's round trip.
     const submits = has("scheduler") && has("coordinator") ? new SubmitWake() : null;

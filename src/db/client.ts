@@ -20,7 +20,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { mkdirSync } from "node:fs";
 import postgres from "postgres";
-import { isNewDataDir } from "./first-start.ts";
+import { isNewDataDir, MEMORY_DATA_DIR } from "./data-dir.ts";
 import * as schema from "./schema/index.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -94,7 +94,6 @@ async function extensionBundle(path: string): Promise<URL> {
   return pathToFileURL(out);
 }
 
-export const MEMORY_DATA_DIR = "memory://";
 /**
  * PGlite runs PostgreSQL in single-user mode: no checkpointer, so a checkpoint comes
  * only when the WAL reaches max_wal_size, and the data directory carries up to that

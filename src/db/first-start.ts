@@ -1,18 +1,35 @@
 /**
- * A new embedded data folder is created and migrated by a short-lived child process
- * (`taskflow migrate`), and this process then opens it as on any restart. initdb (a
- * second PostgreSQL instance of its own) and the first migrations leave this process
- * ~25–30 MB larger for good (WebAssembly memory never shrinks, and the heap keeps its
- * peak); in a child, all of it goes when the child exits (bench/README.md, footprint).
+ * A new embedded data folder is set up before it is opened, then opened as on any
+ * restart. The binary unpacks it from the template it carries (first-start-template.ts):
+ * no initdb, no migrations to run. Without a template (under `bun run`), long-running
+ * processes have a short-lived child process (`taskflow migrate`) initialise and
+ * migrate it: initdb (a second PostgreSQL instance of its own) and the first
+ * migrations would leave this process ~25–30 MB larger for good (WebAssembly memory
+ * never shrinks, and the heap keeps its peak); in a child, all of it goes when the
+ * child exits (bench/README.md, footprint).
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { coerceError } from "../core/errors.ts";
 import type { Logger } from "../log/logger.ts";
+import { embeddedTemplate, unpackTemplate } from "./first-start-template.ts";
 
-/** True when `dataDir` holds no initialised database yet (initdb writes PG_VERSION first). */
-export function isNewDataDir(dataDir: string): boolean {
-  return !existsSync(join(dataDir, "PG_VERSION"));
+/**
+ * Sets up the new folder `dataDir` with every migration applied: from `template` when
+ * there is one, else in a child when `inChild`. Returns false when it did not (a
+ * failure is logged): the caller then initialises and migrates it itself.
+ */
+export async function setUpNewDataDir(dataDir: string, log: Logger, opts: { inChild: boolean; template?: Blob }): Promise<boolean> {
+  const template = opts.template ?? embeddedTemplate();
+  if (template) {
+    try {
+      await unpackTemplate(template, dataDir);
+      log.debug("set up {dir} from the database template in the binary", { dir: dataDir });
+      return true;
+    } catch (err) {
+      log.warn("unpacking the embedded database template into {dir} failed ({reason}); initialising it instead", { dir: dataDir, reason: coerceError(err).message });
+    }
+  }
+  return opts.inChild && initialiseInChild(dataDir, log);
 }
 
 /**

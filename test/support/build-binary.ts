@@ -13,7 +13,8 @@ const ROOT = join(import.meta.dir, "../..");
 export function buildCommand(outfile: string): string {
   const script: string = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts.build;
   if (!/ --outfile taskflow\b/.test(script)) throw new Error(`unexpected build script: ${script}`);
-  return script.replace(/\bbun build /, `'${process.execPath}' build `).replace(/ --outfile taskflow\b/, ` --outfile '${outfile}'`);
+  // Every `bun` of the script (the template step and the compile) is the Bun running the tests.
+  return script.replace(/(^|&& )bun /g, `$1'${process.execPath}' `).replace(/ --outfile taskflow\b/, ` --outfile '${outfile}'`);
 }
 
 /** Runs the build; throws with the compiler's output when it fails. */
