@@ -97,7 +97,26 @@ export async function insertTaskRows(db: Executor, rows: RowJson[], origin: stri
   const now = new Date(answer.now);
   const made = answer.ids === null ? rows : rowsWithIds(rows, answer.ids);
   const objects = new Map(answer.objects?.map((o) => [o[0], o]));
-  return made.map((row, i) => newTaskRow(row, answer.seqs[i]!, objects.get(answer.seqs[i]!), now));
+  const runAtOf = runAtMemo(now);
+  return made.map((row, i) => newTaskRow(row, answer.seqs[i]!, objects.get(answer.seqs[i]!), now, runAtOf(row)));
+}
+
+/**
+ * A row's run_at as stored, a fresh Date each (Dates are mutable): the text parsed once while
+ * rows share it, as the tasks of a call often do. Times as drizzle reads them (to the
+ * millisecond, truncated): now() + a whole number of ms truncates alike.
+ */
+function runAtMemo(now: Date): (row: RowJson) => Date {
+  let text = "";
+  let ms = 0;
+  return (row) => {
+    if (row.run_at === null) return new Date(now.getTime() + row.delay_ms);
+    if (row.run_at !== text) {
+      text = row.run_at;
+      ms = Date.parse(text);
+    }
+    return new Date(ms);
+  };
 }
 
 /** The rows of `ids`, in that order. */
@@ -203,7 +222,7 @@ interface InsertedJson {
 }
 
 /** A new task as `select * from tasks` would read it: the row as sent, the database's columns, the rest as inserted. */
-function newTaskRow(row: RowJson, seq: number, stored: StoredObjects | undefined, now: Date): TaskRow {
+function newTaskRow(row: RowJson, seq: number, stored: StoredObjects | undefined, now: Date, runAt: Date): TaskRow {
   const env = stored?.[1] ?? {};
   const selector = stored?.[2] ?? null;
   const labels = stored?.[3] ?? {};
@@ -216,8 +235,7 @@ function newTaskRow(row: RowJson, seq: number, stored: StoredObjects | undefined
     env,
     queue: row.queue,
     priority: row.priority,
-    // Times as drizzle reads them (to the millisecond, truncated): now() + a whole number of ms truncates alike.
-    runAt: row.run_at === null ? new Date(now.getTime() + row.delay_ms) : new Date(row.run_at),
+    runAt,
     maxRetries: row.max_retries,
     backoffMs: row.backoff_ms,
     backoffFactor: row.backoff_factor,
