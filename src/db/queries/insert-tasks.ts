@@ -52,6 +52,8 @@ export async function insertTasks(db: Db, input: NewTask[], opts: InsertOptions 
 
 /** Each item's entry: its own new task, or the task that already had its key (`known`). */
 function answer(input: NewTask[], plan: RowPlan, created: TaskRow[], known: TaskRow[]): InsertedTask[] {
+  // Without keys every item made its own row, and created lists them in input order.
+  if (plan.firstIndexOfKey.size === 0 && created.length === input.length) return created.map((task) => ({ task, created: true }));
   const byId = new Map(created.map((t) => [t.id, t]));
   const byKey = new Map(known.map((t) => [t.idempotencyKey!, t]));
   return input.map((item, i) => {

@@ -31,6 +31,19 @@ test("transitions move the counters of the task's queue, without any row; attemp
   expect(tp.series().at(-1)!.submitted).toBe(2);
 });
 
+// A batch submit brings thousands of `created` in one feed batch, counted per queue and added once each.
+test("a feed batch of many submissions across queues counts each queue's", async () => {
+  const m = createInstruments();
+  const tp = new Throughput();
+  const submits = (queue: string, n: number) => Array.from({ length: n }, (_, i) => [change("created", 0, { id: `${queue}${i}`, queue }), change("scheduled", 0, { id: `${queue}${i}`, queue })]).flat();
+  recordBatch(m, tp, batch([...submits("mail", 3), ...submits("video", 2), ...submits("mail", 4)]));
+  recordBatch(m, tp, batch(submits("video", 1)));
+  expect(await value(m.submitted, { queue: "mail" })).toBe(7);
+  expect(await value(m.submitted, { queue: "video" })).toBe(3);
+  expect(await value(m.retried, { queue: "mail" })).toBe(0);
+  expect(tp.series().at(-1)!.submitted).toBe(10);
+});
+
 test("run time and dispatch lag come from the notification; left out, nothing is observed", async () => {
   const m = createInstruments();
   const tp = new Throughput();

@@ -21,13 +21,16 @@ import type { Instruments } from "./instruments.ts";
 import type { Throughput } from "./throughput.ts";
 
 export function recordBatch(m: Instruments, throughput: Throughput, batch: FeedBatch): void {
+  // Submissions come by the thousand (a batch submit): counted per queue, then added once each.
+  const submitted = new Map<string, number>();
+  let submittedTotal = 0;
   for (const change of batch.taskChanges) {
     const queue = change.queue ?? "unknown";
     const duration = change.duration === undefined ? undefined : Math.max(0, change.duration);
     switch (change.status) {
       case "created":
-        m.submitted.inc({ queue });
-        throughput.add("submitted");
+        submitted.set(queue, (submitted.get(queue) ?? 0) + 1);
+        submittedTotal++;
         break;
       case "completed":
       case "failed":
@@ -50,4 +53,6 @@ export function recordBatch(m: Instruments, throughput: Throughput, batch: FeedB
         break;
     }
   }
+  for (const [queue, n] of submitted) m.submitted.inc({ queue }, n);
+  if (submittedTotal > 0) throughput.add("submitted", submittedTotal);
 }

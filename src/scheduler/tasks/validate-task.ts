@@ -55,7 +55,7 @@ export function validateTaskBatch(body: unknown): Checked<NewTask[]> {
     return { ok: false, problems };
   }
   const tasks = list.map((item, i) => checkTask(item, `/tasks/${i}`, problems, i));
-  tasks.forEach((t, i) => t && referenceProblems(t, tasks, `/tasks/${i}`, problems));
+  if (tasks.some((t) => t?.dependsOn?.length)) tasks.forEach((t, i) => t && referenceProblems(t, tasks, `/tasks/${i}`, problems));
   if (problems.length > 0) return { ok: false, problems: capped(problems) };
   return { ok: true, value: tasks as NewTask[] };
 }
@@ -75,16 +75,41 @@ function checkTask(body: unknown, prefix: string, problems: FieldProblem[], inde
     problems.push({ path: prefix || "/", message: "must be a JSON object" });
     return null;
   }
+  // Parsed once, for the rules and the normalized task.
+  const runAt = typeof body.run_at === "string" ? parseIsoInstant(body.run_at) : null;
+  const schemaHolds = taskSchema.Check(body);
+  // Most tasks of a batch pass: then no problem is looked for field by field, and no path is built.
+  if (schemaHolds && plainAndValid(body, runAt)) return normalize(body as m.NewTaskBody, runAt);
   const found = new Map<string, string>();
   const report: Report = (path, message) => void (found.has(path) || found.set(path, message));
   unknownFieldProblems(body, prefix, report);
-  if (!taskSchema.Check(body)) schemaProblems(body, prefix, report);
-  // Parsed once, for the rule and the normalized task.
-  const runAt = typeof body.run_at === "string" ? parseIsoInstant(body.run_at) : null;
+  if (!schemaHolds) schemaProblems(body, prefix, report);
   ruleProblems(body, runAt, prefix, report, found);
   if (Array.isArray(body.depends_on) && !found.has(pointer(prefix, "depends_on"))) dependencyProblems(body.depends_on, prefix, report, index);
   for (const [path, message] of found) problems.push({ path, message });
   return found.size === 0 ? normalize(body as m.NewTaskBody, runAt) : null;
+}
+
+/** The text fields textProblem judges. */
+const TEXT_FIELDS = ["name", "command", "queue", "run_at", "idempotency_key", "concurrency_key"] as const;
+
+/**
+ * Whether a body the schema accepts (so without unknown fields: additionalProperties is false)
+ * certainly breaks none of ruleProblems' and dependencyProblems' rules. It answers false for any
+ * body that uses a field with rules of its own (env, selector, labels, depends_on, fanout, both
+ * backoff bounds, run_at with delay_ms): those go the long way, which names every problem.
+ */
+function plainAndValid(body: Record<string, unknown>, runAt: Date | null): boolean {
+  if (body.env !== undefined || body.selector != null || body.labels !== undefined || body.depends_on !== undefined || body.fanout != null) return false;
+  if (body.backoff_max_ms !== undefined && body.backoff_ms !== undefined) return false;
+  if (body.run_at !== undefined && (runAt === null || body.delay_ms !== undefined)) return false;
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: a command that could be too long is measured the long way.
+  if ((body.command as string).length * 3 > m.COMMAND_MAX_BYTES) return false;
+  for (const field of TEXT_FIELDS) {
+    const s = body[field];
+    if (typeof s === "string" && textProblem(s) !== null) return false;
+  }
+  return true;
 }
 
 function unknownFieldProblems(body: Record<string, unknown>, prefix: string, report: Report): void {
@@ -110,7 +135,7 @@ function ruleProblems(body: Record<string, unknown>, runAt: Date | null, prefix:
   const has = (field: string) => body[field] !== undefined;
   // Most tasks have no problem at all: then no pointer needs to be built to ask.
   const fresh = (field: string) => has(field) && (found.size === 0 || !found.has(pointer(prefix, field)));
-  for (const field of ["name", "command", "queue", "run_at", "idempotency_key", "concurrency_key"]) {
+  for (const field of TEXT_FIELDS) {
     const problem = typeof body[field] === "string" ? textProblem(body[field]) : null;
     if (problem && fresh(field)) report(pointer(prefix, field), problem);
   }

@@ -3,6 +3,8 @@ import type { RowJson } from "./row-plan.ts";
 
 /** Each parent's children, otherwise the parent's definition; made only with the parent (insertTasks). */
 export function fanoutChildren(rows: RowJson[]): RowJson[] {
+  // A batch without fanout (nearly all) allocates nothing here.
+  if (!rows.some((p) => p.fanout_workers?.length)) return [];
   return rows.flatMap((p) =>
     (p.fanout_workers ?? []).map((worker) => ({
       ...p,

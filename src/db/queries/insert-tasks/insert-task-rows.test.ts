@@ -47,4 +47,23 @@ describeEachBackend("the row insert", (backend) => {
     const delayedRow = byName.get("delayed")!;
     expect(delayedRow.runAt.getTime() - delayedRow.createdAt.getTime()).toBe(60_000);
   });
+
+  // The statement names the new rows by seq alone while every row was inserted, by id when a known key skipped one.
+  test("answers each item its own row when a known key skips a row between new ones", async () => {
+    const [first] = await insertTasks(d.db, [newTask({ name: "keyed first", idempotencyKey: "skip-me" })]);
+    const items = [
+      newTask({ name: "before", env: { X: "1" } }),
+      newTask({ name: "keyed again", idempotencyKey: "skip-me" }),
+      newTask({ name: "after", labels: { team: "ops" }, selector: { gpu: "*" } }),
+      newTask({ name: "plain" }),
+    ];
+    const answered = await insertTasks(d.db, items);
+    expect(answered.map((r) => [r.task.name, r.created])).toEqual([["before", true], ["keyed first", false], ["after", true], ["plain", true]]);
+    expect(answered[1]!.task.id).toBe(first!.task.id);
+    const stored = await d.db.select().from(tasks).where(inArray(tasks.id, answered.map((r) => r.task.id)));
+    const byId = new Map(stored.map((t) => [t.id, t]));
+    for (const { task } of answered) expect(task).toEqual(byId.get(task.id)!);
+    const seqs = answered.filter((r) => r.created).map((r) => r.task.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  });
 });

@@ -65,7 +65,7 @@ export async function insertTaskRows(db: Executor, rows: RowJson[], origin: stri
       -- Keyed rows in key order (byte order, the same for every call): concurrent batches sharing keys
       -- then wait on each other in the same order and cannot deadlock.
       order by idempotency_key collate "C" nulls first, ord
-      on conflict (idempotency_key) do nothing
+      on conflict (idempotency_key) where idempotency_key is not null do nothing
       returning id, seq, env, run_at, created_at, updated_at, queue, selector, labels
     ), wake as (
       select pg_notify(${WAKE_CHANNEL}, json_build_object('queues', json_agg(queue), 'origin', ${origin}::text)::text)
@@ -83,15 +83,46 @@ export async function insertTaskRows(db: Executor, rows: RowJson[], origin: stri
     -- wake and announce are read so that they run (a CTE that modifies nothing runs only when read); once each, as initplans.
     -- One row of one JSON value, parsed natively at once, instead of a row per task decoded column by column.
     -- created_at and updated_at are the statement's now() (their default), and run_at is now() + delay_ms
-    -- for a row sent without it: now() comes once. Empty objects come back as null (most tasks have them).
-    select json_build_object('now', now(), 'rows', coalesce(json_agg(json_build_array(id, seq, nullif(env, '{}'), selector, nullif(labels, '{}'))), '[]'),
+    -- for a row sent without it: now() comes once. The seqs follow the order sent, so while every row was
+    -- inserted they say which row is which; the ids come back only when a known key skipped a row. env,
+    -- selector and labels come back as stored (jsonb may reorder keys) for the few rows that have any.
+    select json_build_object('now', now(), 'seqs', coalesce(json_agg(seq order by seq), '[]'),
+             'ids', case when count(*) < (select count(*) from input) then coalesce(json_agg(id order by seq), '[]') end,
+             'objects', json_agg(json_build_array(seq, nullif(env, '{}'), selector, nullif(labels, '{}')) order by seq)
+                          filter (where env <> '{}' or selector is not null or labels <> '{}'),
              'woken', (select count(*) from wake), 'announced', (select count(*) from announce)) as inserted
     from ins`);
   const [{ inserted }] = resultRows<{ inserted: unknown }>(result) as [{ inserted: unknown }];
   const answer = (typeof inserted === "string" ? JSON.parse(inserted) : inserted) as InsertedJson;
   const now = new Date(answer.now);
+  const made = answer.ids === null ? rows : rowsWithIds(rows, answer.ids);
+  const objects = new Map(answer.objects?.map((o) => [o[0], o]));
+  const runAtOf = runAtMemo(now);
+  return made.map((row, i) => newTaskRow(row, answer.seqs[i]!, objects.get(answer.seqs[i]!), now, runAtOf(row)));
+}
+
+/**
+ * A row's run_at as stored, a fresh Date each (Dates are mutable): the text parsed once while
+ * rows share it, as the tasks of a call often do. Times as drizzle reads them (to the
+ * millisecond, truncated): now() + a whole number of ms truncates alike.
+ */
+function runAtMemo(now: Date): (row: RowJson) => Date {
+  let text = "";
+  let ms = 0;
+  return (row) => {
+    if (row.run_at === null) return new Date(now.getTime() + row.delay_ms);
+    if (row.run_at !== text) {
+      text = row.run_at;
+      ms = Date.parse(text);
+    }
+    return new Date(ms);
+  };
+}
+
+/** The rows of `ids`, in that order. */
+function rowsWithIds(rows: RowJson[], ids: string[]): RowJson[] {
   const byId = new Map(rows.map((r) => [r.id, r]));
-  return answer.rows.map((c) => newTaskRow(byId.get(c[0])!, c, now));
+  return ids.map((id) => byId.get(id)!);
 }
 
 /**
@@ -136,24 +167,38 @@ const C = {
 } as const satisfies Partial<RowJson>;
 
 /**
- * One row with exactly the record type's columns. Nulls, common values (C) and empty
- * objects are left out (JSON.stringify drops undefined, and a missing key reads as
- * NULL): a plain task's row is a third of its full length to write, send and parse.
+ * One row with the record type's columns that differ from NULL, from C or from an empty
+ * object: a missing key reads as NULL, which the statement turns back into the common
+ * value. A plain task's row is a third of its full length to write, send and parse, and
+ * JSON.stringify walks only the keys present.
  */
 function insertRecord(r: RowJson, notice: number): InsertRecord {
-  const orOmit = <T>(v: T | null) => (v === null ? undefined : v);
-  const unlessCommon = <K extends keyof typeof C>(k: K) => (r[k] === C[k] ? undefined : r[k]);
-  const unlessEmpty = (o: Record<string, string>) => (isEmpty(o) ? undefined : o);
-  return {
-    id: r.id, name: r.name, command: r.command, env: unlessEmpty(r.env), queue: unlessCommon("queue"), priority: unlessCommon("priority"),
-    run_at: orOmit(r.run_at), delay_ms: unlessCommon("delay_ms"), max_retries: unlessCommon("max_retries"), backoff_ms: unlessCommon("backoff_ms"),
-    backoff_factor: unlessCommon("backoff_factor"), backoff_max_ms: unlessCommon("backoff_max_ms"), timeout_ms: orOmit(r.timeout_ms),
-    idempotency_key: orOmit(r.idempotency_key), schedule_id: orOmit(r.schedule_id), created_by: orOmit(r.created_by),
-    concurrency_key: orOmit(r.concurrency_key), concurrency_limit: unlessCommon("concurrency_limit"),
-    on_dependency_failure: unlessCommon("on_dependency_failure"), blocked_by: unlessCommon("blocked_by"), has_dependents: unlessCommon("has_dependents"),
-    selector: orOmit(r.selector), labels: unlessEmpty(r.labels), fanout: orOmit(r.fanout), fanout_retry: unlessCommon("fanout_retry"),
-    pinned_worker: orOmit(r.pinned_worker), parent_id: orOmit(r.parent_id), notice,
-  };
+  const o: InsertRecord = { id: r.id, name: r.name, command: r.command, notice };
+  if (!isEmpty(r.env)) o.env = r.env;
+  if (r.queue !== C.queue) o.queue = r.queue;
+  if (r.priority !== C.priority) o.priority = r.priority;
+  if (r.run_at !== null) o.run_at = r.run_at;
+  if (r.delay_ms !== C.delay_ms) o.delay_ms = r.delay_ms;
+  if (r.max_retries !== C.max_retries) o.max_retries = r.max_retries;
+  if (r.backoff_ms !== C.backoff_ms) o.backoff_ms = r.backoff_ms;
+  if (r.backoff_factor !== C.backoff_factor) o.backoff_factor = r.backoff_factor;
+  if (r.backoff_max_ms !== C.backoff_max_ms) o.backoff_max_ms = r.backoff_max_ms;
+  if (r.timeout_ms !== null) o.timeout_ms = r.timeout_ms;
+  if (r.idempotency_key !== null) o.idempotency_key = r.idempotency_key;
+  if (r.schedule_id !== null) o.schedule_id = r.schedule_id;
+  if (r.created_by !== null) o.created_by = r.created_by;
+  if (r.concurrency_key !== null) o.concurrency_key = r.concurrency_key;
+  if (r.concurrency_limit !== C.concurrency_limit) o.concurrency_limit = r.concurrency_limit;
+  if (r.on_dependency_failure !== C.on_dependency_failure) o.on_dependency_failure = r.on_dependency_failure;
+  if (r.blocked_by !== C.blocked_by) o.blocked_by = r.blocked_by;
+  if (r.has_dependents !== C.has_dependents) o.has_dependents = r.has_dependents;
+  if (r.selector !== null) o.selector = r.selector;
+  if (!isEmpty(r.labels)) o.labels = r.labels;
+  if (r.fanout !== null) o.fanout = r.fanout;
+  if (r.fanout_retry !== C.fanout_retry) o.fanout_retry = r.fanout_retry;
+  if (r.pinned_worker !== null) o.pinned_worker = r.pinned_worker;
+  if (r.parent_id !== null) o.parent_id = r.parent_id;
+  return o;
 }
 
 function isEmpty(o: Record<string, string>): boolean {
@@ -161,25 +206,36 @@ function isEmpty(o: Record<string, string>): boolean {
   return true;
 }
 
-/** What the insert answers: the statement's now(), and per new task [id, seq, env, selector, labels] (null: {} for env and labels). */
+/** A new task's jsonb columns as stored: [seq, env, selector, labels] (null: {} for env and labels). */
+type StoredObjects = [seq: number, env: Record<string, string> | null, selector: Record<string, string> | null, labels: Record<string, string> | null];
+
+/**
+ * What the insert answers: the statement's now(); the new tasks' seqs in the order sent; their ids
+ * in the same order only when some row was not inserted (null: every row was); StoredObjects for the
+ * new tasks with a non-empty env, selector or labels (null: none has).
+ */
 interface InsertedJson {
   now: string;
-  rows: [id: string, seq: number, env: Record<string, string> | null, selector: Record<string, string> | null, labels: Record<string, string> | null][];
+  seqs: number[];
+  ids: string[] | null;
+  objects: StoredObjects[] | null;
 }
 
 /** A new task as `select * from tasks` would read it: the row as sent, the database's columns, the rest as inserted. */
-function newTaskRow(row: RowJson, [, seq, env, selector, labels]: InsertedJson["rows"][number], now: Date): TaskRow {
+function newTaskRow(row: RowJson, seq: number, stored: StoredObjects | undefined, now: Date, runAt: Date): TaskRow {
+  const env = stored?.[1] ?? {};
+  const selector = stored?.[2] ?? null;
+  const labels = stored?.[3] ?? {};
   return {
     id: row.id,
     seq,
     name: row.name,
     command: row.command,
     // jsonb may reorder keys: the stored value, as any later read shows it.
-    env: env ?? {},
+    env,
     queue: row.queue,
     priority: row.priority,
-    // Times as drizzle reads them (to the millisecond, truncated): now() + a whole number of ms truncates alike.
-    runAt: row.run_at === null ? new Date(now.getTime() + row.delay_ms) : new Date(row.run_at),
+    runAt,
     maxRetries: row.max_retries,
     backoffMs: row.backoff_ms,
     backoffFactor: row.backoff_factor,
@@ -202,7 +258,7 @@ function newTaskRow(row: RowJson, [, seq, env, selector, labels]: InsertedJson["
     onDependencyFailure: row.on_dependency_failure,
     // jsonb may reorder keys, as for env.
     selector,
-    labels: labels ?? {},
+    labels,
     pinnedWorker: row.pinned_worker,
     parentId: row.parent_id,
     fanout: row.fanout,

@@ -56,29 +56,48 @@ export function planRows(input: NewTask[]): RowPlan {
   const rows: RowJson[] = [];
   const idOf: (string | undefined)[] = [];
   const firstIndexOfKey = new Map<string, number>();
-  const rowOfItem = new Map<number, RowJson>();
-  input.forEach((t, i) => {
+  /** Each item's row (undefined for repeats of a key). */
+  const rowOfItem: (RowJson | undefined)[] = [];
+  const isoOf = isoMemo();
+  for (let i = 0; i < input.length; i++) {
+    const t = input[i]!;
     if (t.idempotencyKey !== null) {
       if (firstIndexOfKey.has(t.idempotencyKey)) {
         idOf.push(undefined);
-        return;
+        rowOfItem.push(undefined);
+        continue;
       }
       firstIndexOfKey.set(t.idempotencyKey, i);
     }
-    const row = toRowJson(t);
+    const row = toRowJson(t, isoOf);
     idOf.push(row.id);
     rows.push(row);
-    rowOfItem.set(i, row);
-  });
+    rowOfItem.push(row);
+  }
   // Same-call references become ids now that every row has one (validation lets them point only to earlier, unkeyed items).
-  for (const [i, t] of input.entries()) {
-    const row = t.dependsOn?.length ? rowOfItem.get(i) : undefined;
-    if (row) row.depends_on = [...new Set(t.dependsOn!.map((d) => (typeof d === "number" ? idOf[d]! : d)))];
+  for (let i = 0; i < input.length; i++) {
+    const deps = input[i]!.dependsOn;
+    const row = deps?.length ? rowOfItem[i] : undefined;
+    if (row) row.depends_on = [...new Set(deps!.map((d) => (typeof d === "number" ? idOf[d]! : d)))];
   }
   return { rows, idOf, firstIndexOfKey };
 }
 
-function toRowJson(t: NewTask): RowJson {
+/** Date → ISO text, keeping the last answer: the tasks of a call often share one run_at. */
+function isoMemo(): (d: Date) => string {
+  let ms = Number.NaN;
+  let text = "";
+  return (d) => {
+    const t = d.getTime();
+    if (t !== ms) {
+      ms = t;
+      text = d.toISOString();
+    }
+    return text;
+  };
+}
+
+function toRowJson(t: NewTask, isoOf: (d: Date) => string): RowJson {
   return {
     id: crypto.randomUUID(),
     name: t.name,
@@ -86,7 +105,7 @@ function toRowJson(t: NewTask): RowJson {
     env: t.env,
     queue: t.queue,
     priority: t.priority,
-    run_at: t.runAt ? t.runAt.toISOString() : null,
+    run_at: t.runAt ? isoOf(t.runAt) : null,
     delay_ms: t.delayMs,
     max_retries: t.maxRetries,
     backoff_ms: t.backoffMs,
