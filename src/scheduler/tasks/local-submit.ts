@@ -9,6 +9,7 @@ import type { SubmitClaim, SubmitClaimer, SubmitWake } from "../../core/submit-w
 import type { Db } from "../../db/client.ts";
 import { insertTasks, type InsertedTask, type NewTask } from "../../db/queries/insert-tasks.ts";
 import type { Executor } from "../../db/sql.ts";
+import { pipelinedTransaction } from "../../db/pipelined-transaction.ts";
 
 export type InsertSubmitted = (items: NewTask[]) => Promise<InsertedTask[]>;
 
@@ -38,9 +39,9 @@ async function insertAndClaim(db: Db, submits: SubmitWake<Executor>, claimer: Su
   let claim: SubmitClaim | null = null;
   let inserted: InsertedTask[];
   try {
-    inserted = await db.transaction(async (tx) => {
-      // Sent together (postgres.js pipelines them on the transaction's connection): the claim
-      // runs after the insert and sees its rows, one round trip for both.
+    inserted = await pipelinedTransaction(db, async (tx) => {
+      // Sent together with BEGIN and COMMIT (db/pipelined-transaction.ts): the claim runs after
+      // the insert and sees its rows, and the whole transaction is one round trip.
       const [made, claimed] = await Promise.all([insertTasks(tx as unknown as Db, items, { origin: submits.origin }), claimer.claimWithin(tx, queue, items.length)]);
       claim = claimed;
       return made;
