@@ -52,6 +52,15 @@ describeEachBackend("pipelinedTransaction", (backend) => {
     expect((await names(d)).length).toBe(13);
   });
 
+  test("a body that fails before any answer came (in this process) rolls back the statements it sent", async () => {
+    const attempt = pipelinedTransaction(d.db, async (tx) => {
+      void insertName(tx, "a").catch(() => {});
+      throw new Error("refused before the round trip");
+    });
+    expect(await failure(attempt)).toMatch(/refused before the round trip/);
+    expect(await names(d)).toEqual([]);
+  });
+
   if (backend === "postgres") {
     test("a statement sent after the transaction's first await is refused, never run outside it", async () => {
       const attempt = pipelinedTransaction(d.db, async (tx) => {

@@ -51,11 +51,14 @@ async function inOneGo<T>(db: Db, reserved: postgres.ReservedSql, issue: (tx: Ex
   const dialect = (db as unknown as { dialect: PgDialect }).dialect;
   const tx = new PgDatabase(dialect, new PostgresJsSession(guarded as unknown as postgres.Sql, dialect, undefined), undefined) as unknown as Executor;
   const begin = settle(executePrepared(tx, sql`begin`));
-  const body = settle(Promise.resolve().then(() => issue(tx)));
-  // postgres.js hands a query to its connection a few microtasks after the call: by the
-  // next macrotask every statement `issue` sent is queued, in order, and COMMIT goes last.
+  let failedBeforeSending = false;
+  const body = settle(Promise.resolve().then(() => issue(tx))).then((r) => ((failedBeforeSending = !r.ok), r));
+  // postgres.js hands a query to its connection a few microtasks after the call and writes
+  // in a later macrotask: here every statement `issue` sent is queued, in order, nothing is
+  // written yet, and COMMIT goes last. A body that already failed can only have failed in
+  // this process (no answer can have come): ROLLBACK, so what it did send does not stand.
   await new Promise<void>((resolve) => setImmediate(resolve));
-  const commit = settle(executePrepared(tx, sql`commit`));
+  const commit = settle(executePrepared(tx, failedBeforeSending ? sql`rollback` : sql`commit`));
   open = false;
   const [b, out, c] = await Promise.all([begin, body, commit]);
   // The first failure is the cause; the statements after it failed for want of a transaction.
