@@ -90,7 +90,7 @@ export class Dispatcher implements Service, SubmitClaimer<Executor> {
    * claim would. The tasks go out only once the transaction has committed.
    */
   async claimWithin(tx: Executor, queue: string, count: number): Promise<SubmitClaim | null> {
-    const s = this.registry.withFreeSlots().find((x) => x.queues.includes(queue));
+    const s = this.freeSessionFor(queue);
     if (!s) return null;
     const limit = claimLimit(Math.min(s.free, count));
     s.reserved += limit;
@@ -103,11 +103,19 @@ export class Dispatcher implements Service, SubmitClaimer<Executor> {
       const claimed = await claimDueTasks(tx, { workerId: s.id, workerName: s.name, queues: s.queues, limit, labels: s.labels });
       // Errors are the dispatcher's to log: the submit itself committed and stands.
       const deliver = () => (release(), this.deliver(s, claimed).catch((err) => this.log.warn("handing over tasks claimed by a submit failed: {error}", { error: coerceError(err).message })));
-      return { full: claimed.length === limit, release, deliver };
+      return { full: claimed.length === limit, taskIds: new Set(claimed.map((t) => t.id)), release, deliver };
     } catch (err) {
       release();
       throw err;
     }
+  }
+
+  hasFreeSlot(queue: string): boolean {
+    return this.freeSessionFor(queue) !== undefined;
+  }
+
+  private freeSessionFor(queue: string): WorkerSession | undefined {
+    return this.registry.withFreeSlots().find((x) => x.queues.includes(queue));
   }
 
   /**
@@ -153,10 +161,16 @@ export class Dispatcher implements Service, SubmitClaimer<Executor> {
       return more;
     }
     let more = false;
-    for (const slots of claimChunks(fairSlots(group))) {
-      // A claim that came back short found every due task of these queues: the next would find none.
-      if (!(await this.claimSlots(slots))) break;
-      more = true;
+    const slots = fairSlots(group);
+    const release = reserve(slots);
+    try {
+      for (const chunk of claimChunks(slots)) {
+        // A claim that came back short found every due task of these queues: the next would find none.
+        if (!(await this.claimSlots(chunk))) break;
+        more = true;
+      }
+    } finally {
+      release();
     }
     return more;
   }
@@ -165,7 +179,13 @@ export class Dispatcher implements Service, SubmitClaimer<Executor> {
   private async claimForSession(s: WorkerSession): Promise<boolean> {
     const limit = claimLimit(s.free);
     if (limit <= 0) return false;
-    const claimed = await claimDueTasks(this.database.db, { workerId: s.id, workerName: s.name, queues: s.queues, limit, labels: s.labels });
+    const release = reserve(new Array<WorkerSession>(limit).fill(s));
+    let claimed: ClaimedTask[];
+    try {
+      claimed = await claimDueTasks(this.database.db, { workerId: s.id, workerName: s.name, queues: s.queues, limit, labels: s.labels });
+    } finally {
+      release();
+    }
     if (claimed.length > 0) await this.deliver(s, claimed);
     return claimed.length === limit;
   }
@@ -228,6 +248,21 @@ export class Dispatcher implements Service, SubmitClaimer<Executor> {
     // fire a hair early, and the claim never takes a task before its run_at.
     return Math.min(POLL_MS, Math.max(0, Math.ceil(ms - (performance.now() - sentAt))) + 1);
   }
+}
+
+/**
+ * Holds the slots (one entry per slot) while a pass claims for them, so a submit's own
+ * claim (claimWithin) cannot fill them meanwhile and the worker get more than it has
+ * room for; returns the release. Held slots that the claim fills count as in flight
+ * once delivered, so releasing after the delivery double-counts them only briefly.
+ */
+function reserve(slots: WorkerSession[]): () => void {
+  for (const s of slots) s.reserved++;
+  let held = true;
+  return () => {
+    if (held) for (const s of slots) s.reserved--;
+    held = false;
+  };
 }
 
 /** Sessions with the same queues (in the order given), which one claim can serve together. */

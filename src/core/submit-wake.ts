@@ -11,7 +11,8 @@
  *   slot for the queue, the route runs the ordinary claim (`claimer`, the dispatcher's)
  *   inside the insert's transaction and hands the claimed tasks over after the commit:
  *   one commit (one WAL flush, one NOTIFY lock) and one claim round trip fewer between
- *   a submit and its spawn.
+ *   a submit and its spawn. On PostgreSQL BEGIN, insert, claim and COMMIT travel together
+ *   (db/pipelined-transaction.ts), so concurrent submits each claim this way as well.
  *
  * `Tx` is the database transaction type (kept generic: core knows no database).
  *
@@ -36,9 +37,11 @@ export class SubmitWake<Tx = unknown> {
   /**
    * A submit's insert has ended (committed, or failed: a spurious wake costs one empty
    * pass, a missed one a task waiting for the poll). Call it after every insert that
-   * carried `origin`, whatever its outcome, since the dispatcher ignores the echo; the
-   * one exception is a submit whose own claim came back short (SubmitClaim.full false),
-   * which left no due task for a pass to find.
+   * carried `origin`, whatever its outcome, since the dispatcher ignores the echo. The
+   * exceptions are submits whose own claim left nothing new for a pass to find: one that
+   * came back short (SubmitClaim.full false) took every due task, and one that took every
+   * task the submit made left only tasks whose own wakes (their submits, timers, freed
+   * slots) call the dispatcher.
    */
   committed(): void {
     for (const listener of this.listeners) listener();
@@ -47,6 +50,8 @@ export class SubmitWake<Tx = unknown> {
 
 /** Claims for this process's free worker slots inside a submit's transaction. */
 export interface SubmitClaimer<Tx> {
+  /** Whether a local worker serving `queue` has a free slot now (else a submit need not claim). */
+  hasFreeSlot(queue: string): boolean;
   /**
    * Reserves up to `count` free slots of one local worker serving `queue` and runs the
    * claim for them in `tx`; null when no local worker has a free slot for it.
@@ -58,6 +63,8 @@ export interface SubmitClaimer<Tx> {
 export interface SubmitClaim {
   /** Whether it filled every slot it reserved: more due tasks may wait, so the dispatcher should look. */
   readonly full: boolean;
+  /** The ids of the tasks it claimed. */
+  readonly taskIds: ReadonlySet<string>;
   /** The transaction committed: send the claimed tasks to their worker. */
   deliver(): Promise<void>;
   /** The transaction rolled back: give the reserved slots back. */

@@ -73,6 +73,8 @@ describeEachBackend("submit with a local coordinator", (backend) => {
     registry.add(session);
     dispatcher = new Dispatcher(d, registry, log, null, submits);
     await dispatcher.start();
+    // Its first pass holds the free slots while it claims (none due): submits claim once it is over.
+    await waitFor("the dispatcher's first pass", () => session.reserved === 0);
     const dispatched = () => sent.filter((m) => m.dispatch).map((m) => m.dispatch!.name);
     return { insert: submitInsert(d.db, submits), session, dispatched };
   }
@@ -100,6 +102,16 @@ describeEachBackend("submit with a local coordinator", (backend) => {
     expect(session.reserved).toBe(0);
   });
 
+  test("concurrent submits each claim in their own transaction while free slots last", async () => {
+    const { insert, session, dispatched } = await start(2);
+    await Promise.all([insert([task("a")]), insert([task("b")]), insert([task("c")])]);
+    expect(dispatched().sort()).toEqual(["a", "b"]);
+    const rowsNow = await picked();
+    expect(rowsNow.filter((r) => r.status === "picked").map((r) => r.same_tx)).toEqual([true, true]);
+    expect(rowsNow.find((r) => r.name === "c")!.status).toBe("scheduled");
+    expect(session.reserved).toBe(0);
+  });
+
   test("a task due later is not claimed by the submit; the dispatcher's timer takes it", async () => {
     const { insert, dispatched } = await start(2);
     await insert([task("later", { delayMs: 200 })]);
@@ -116,7 +128,8 @@ describeEachBackend("submit with a local coordinator", (backend) => {
     try {
       await expect(insert([task("boom")])).rejects.toThrow();
       expect(rows<{ n: number }>(await d.db.execute(sql`select count(*)::int as n from tasks`))[0]!.n).toBe(0);
-      expect(session.reserved).toBe(0);
+      // The failed submit still wakes the dispatcher, whose pass holds the slots while it claims (nothing).
+      await waitFor("the reserved slots back", () => session.reserved === 0);
       expect(session.free).toBe(2);
       expect(dispatched()).toEqual([]);
     } finally {

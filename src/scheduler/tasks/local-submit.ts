@@ -9,27 +9,22 @@ import type { SubmitClaim, SubmitClaimer, SubmitWake } from "../../core/submit-w
 import type { Db } from "../../db/client.ts";
 import { insertTasks, type InsertedTask, type NewTask } from "../../db/queries/insert-tasks.ts";
 import type { Executor } from "../../db/sql.ts";
+import { pipelinedTransaction } from "../../db/pipelined-transaction.ts";
 
 export type InsertSubmitted = (items: NewTask[]) => Promise<InsertedTask[]>;
 
 /** The insert for the task routes: plain without `submits`, else with the in-process wake and claim. */
 export function submitInsert(db: Db, submits: SubmitWake<Executor> | null): InsertSubmitted {
   if (!submits) return (items) => insertTasks(db, items);
-  let inFlight = 0;
   return async (items) => {
     const queue = claimableQueue(items);
     const claimer = submits.claimer;
-    // Only a lone submit claims in its transaction: its extra round trips (begin, claim,
-    // commit) would hold up the submits queued behind it, and under load the dispatcher's
-    // claim serves many at once.
-    const alone = inFlight === 0;
-    inFlight++;
-    try {
-      if (queue === null || !claimer || !alone) return await insertTasks(db, items, { origin: submits.origin }).finally(() => submits.committed());
-      return await insertAndClaim(db, submits, claimer, queue, items);
-    } finally {
-      inFlight--;
-    }
+    // Concurrent submits claim in their own transactions too: BEGIN, claim and COMMIT travel
+    // with the insert (pipelinedTransaction), so a claim adds no round trip that would hold up
+    // the submits behind it, and under load the coalescer's shared insert claims for all of
+    // its submits at once. Without a free local slot, the plain insert: the claim would find none.
+    if (queue === null || !claimer?.hasFreeSlot(queue)) return await insertTasks(db, items, { origin: submits.origin }).finally(() => submits.committed());
+    return await insertAndClaim(db, submits, claimer, queue, items);
   };
 }
 
@@ -38,9 +33,9 @@ async function insertAndClaim(db: Db, submits: SubmitWake<Executor>, claimer: Su
   let claim: SubmitClaim | null = null;
   let inserted: InsertedTask[];
   try {
-    inserted = await db.transaction(async (tx) => {
-      // Sent together (postgres.js pipelines them on the transaction's connection): the claim
-      // runs after the insert and sees its rows, one round trip for both.
+    inserted = await pipelinedTransaction(db, async (tx) => {
+      // Sent together with BEGIN and COMMIT (db/pipelined-transaction.ts): the claim runs after
+      // the insert and sees its rows, and the whole transaction is one round trip.
       const [made, claimed] = await Promise.all([insertTasks(tx as unknown as Db, items, { origin: submits.origin }), claimer.claimWithin(tx, queue, items.length)]);
       claim = claimed;
       return made;
@@ -52,8 +47,9 @@ async function insertAndClaim(db: Db, submits: SubmitWake<Executor>, claimer: Su
   }
   const done = claim as SubmitClaim | null;
   if (done) await done.deliver();
-  // A claim that came back short took every task due for its worker's queues: no pass would find more.
-  if (!done || done.full) submits.committed();
+  // A claim that came back short took every task due for its worker's queues, and one that took every
+  // task of this submit left only tasks that wake the dispatcher themselves: a pass would find nothing new.
+  if (!done || (done.full && !inserted.every((r) => done.taskIds.has(r.task.id)))) submits.committed();
   return inserted;
 }
 
