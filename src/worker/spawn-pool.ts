@@ -44,11 +44,12 @@ export interface SpawnPoolOptions {
 
 /** Where this thread's entry is: beside this file from source, at its entrypoint path inside the compiled binary. */
 export function spawnThreadUrl(): string {
-  // In a binary built by `bun build --compile src/main.ts src/worker/spawn-thread.ts`,
-  // import.meta.url is the bundle's (file:///$bunfs/root/taskflow) and each entrypoint
-  // sits at its path below the entrypoints' common folder (src/).
+  // In a binary built by `bun build --compile --root=. src/main.ts src/worker/spawn-thread.ts …`
+  // (npm run build), import.meta.url is the bundle's (file:///$bunfs/root/taskflow) and each
+  // entrypoint sits at its path below --root. Without --root that folder would be the
+  // entrypoints' common one, which moved when the build gained an entrypoint outside src/.
   const compiled = import.meta.url.includes("/$bunfs/");
-  return new URL(compiled ? "./worker/spawn-thread.ts" : "./spawn-thread.ts", import.meta.url).href;
+  return new URL(compiled ? "./src/worker/spawn-thread.ts" : "./spawn-thread.ts", import.meta.url).href;
 }
 
 export function newSpawnThread(): Thread {
