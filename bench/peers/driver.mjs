@@ -157,25 +157,30 @@ async function throughput(sys) {
 
 /** One job added every 1/rate s (open loop); start stamped by the job body minus send time. */
 async function latency(sys) {
-  const { rate, seconds, warmup = 50 } = args;
+  const { rate, seconds, warmup = 50, lead: leadSeconds = 2 } = args;
   await warmUp(sys, warmup);
   const n = Math.max(1, Math.round(rate * seconds));
+  // The same steady-rate lead as taskflow's (bench/scenarios/latency.ts, STEADY_LEAD_SECONDS): run, not measured.
+  const lead = Math.round(rate * leadSeconds);
   const lat = [];
   const add = [];
-  onStart = (p, t) => lat.push(t - p.sent);
+  onStart = (p, t) => {
+    if (!p.lead) lat.push(t - p.sent);
+  };
   let ended = 0;
   onEnd = () => ended++;
   const interval = 1000 / rate;
   const t0 = performance.now();
   const pending = [];
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < lead + n; i++) {
     const wait = t0 + i * interval - performance.now();
     if (wait > 0) await sleep(wait);
     const sent = nowMs();
-    pending.push(sys.addOne({ sent }).then(() => add.push(nowMs() - sent)));
+    const measured = i >= lead;
+    pending.push(sys.addOne(measured ? { sent } : { sent, lead: true }).then(() => measured && add.push(nowMs() - sent)));
   }
   await Promise.all(pending);
-  await until(() => ended, n, 60_000);
+  await until(() => ended, lead + n, 60_000);
   return { latencies: lat, addMs: add };
 }
 
