@@ -34,7 +34,6 @@ import { sql, type SQL } from "drizzle-orm";
 import type { ClaimedTask } from "../../core/attempt.ts";
 import { notifyRanSql } from "../channels.ts";
 import { executePrepared, type Db } from "../client.ts";
-import { pipelinedTransaction } from "../pipelined-transaction.ts";
 import { type Executor, rows, statusSql, textArray } from "../sql.ts";
 
 /** Claimable without a key: the predicate of tasks_due_idx, spelled the same so the planner uses it. */
@@ -87,7 +86,7 @@ export interface ClaimedRow {
 
 export async function claimDueTasks(db: Db, req: ClaimRequest): Promise<ClaimedTask[]> {
   if (req.limit <= 0) return [];
-  return pipelinedTransaction(db, (tx) => claimDueTasksWithin(tx, req));
+  return db.transaction((tx) => claimDueTasksWithin(tx as unknown as Executor, req));
 }
 
 /** claimDueTasks inside a transaction the caller holds (a submit's own claim, local-submit.ts). */
@@ -106,7 +105,7 @@ export async function claimDueTasksWithin(tx: Executor, req: ClaimRequest): Prom
  */
 export async function claimDueTasksForSlots(db: Db, req: SlotsClaimRequest): Promise<SlotClaim[]> {
   if (req.slots.length === 0 || req.queues.length === 0) return [];
-  return pipelinedTransaction(db, (tx) => claimForSlots(tx, req.queues, req.slots, req.slots.length, null));
+  return db.transaction((tx) => claimForSlots(tx as unknown as Executor, req.queues, req.slots, req.slots.length, null));
 }
 
 /**
@@ -116,7 +115,13 @@ export async function claimDueTasksForSlots(db: Db, req: SlotsClaimRequest): Pro
  * than running it (0.4–0.9 ms), on every submit's way to its spawn and in every
  * dispatcher pass. The generic plan is the same plan: the limit is in the text
  * (limitSql), and the parameters only name queues, workers and labels. SET LOCAL, so
- * it ends with the claim's transaction; sent with the claim, it costs no round trip.
+ * it ends with the claim's transaction; sent together with the claim.
+ *
+ * The dispatcher's claims take a transaction of their own through drizzle (postgres.js
+ * `begin`), not pipelinedTransaction: that one reserves its connection (`reserve()`),
+ * and postgres.js 3.4.9 loses a reserved connection whose backend dies (porsager/postgres
+ * #1199, #1195): after a database restart the pool handed out a dead connection and the
+ * dispatcher's next claim never returned (the chaos battery's database restart caught it).
  */
 const GENERIC_PLAN = sql.raw("set local plan_cache_mode = force_generic_plan");
 
