@@ -117,11 +117,11 @@ export async function claimDueTasksForSlots(db: Db, req: SlotsClaimRequest): Pro
  * (limitSql), and the parameters only name queues, workers and labels. SET LOCAL, so
  * it ends with the claim's transaction; sent together with the claim.
  *
- * The dispatcher's claims take a transaction of their own through drizzle (postgres.js
- * `begin`), not pipelinedTransaction: that one reserves its connection (`reserve()`),
- * and postgres.js 3.4.9 loses a reserved connection whose backend dies (porsager/postgres
- * #1199, #1195): after a database restart the pool handed out a dead connection and the
- * dispatcher's next claim never returned (the chaos battery's database restart caught it).
+ * The transaction is drizzle's (postgres.js `begin`), not one on a reserved connection
+ * (`reserve()`): postgres.js 3.4.9 hands out a reserved connection whose backend died
+ * again (porsager/postgres#1199) and can strand a reserve queued behind a dying one
+ * (#1195); after a database restart a coordinator's claims then never returned (the
+ * chaos battery's database restart caught it).
  */
 const GENERIC_PLAN = sql.raw("set local plan_cache_mode = force_generic_plan");
 
