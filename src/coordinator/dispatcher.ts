@@ -13,7 +13,7 @@ import type { Database } from "../db/client.ts";
 import { parseWake, WAKE_CHANNEL } from "../db/channels.ts";
 import type { SubmitClaim, SubmitClaimer, SubmitWake } from "../core/submit-wake.ts";
 import type { Executor } from "../db/sql.ts";
-import { claimDueTasks, claimDueTasksForSlots, type SlotClaim } from "../db/queries/claim-due-tasks.ts";
+import { claimDueTasks, claimDueTasksForSlots, claimDueTasksWithin, type SlotClaim } from "../db/queries/claim-due-tasks.ts";
 import { hasDuePlacedTasks } from "../db/queries/has-due-placed-tasks.ts";
 import type { ClaimedTask } from "../core/attempt.ts";
 import { loseAttempts } from "../db/queries/lose-attempts.ts";
@@ -100,7 +100,7 @@ export class Dispatcher implements Service, SubmitClaimer<Executor> {
       held = false;
     };
     try {
-      const claimed = await claimDueTasks(tx, { workerId: s.id, workerName: s.name, queues: s.queues, limit, labels: s.labels });
+      const claimed = await claimDueTasksWithin(tx, { workerId: s.id, workerName: s.name, queues: s.queues, limit, labels: s.labels });
       // Errors are the dispatcher's to log: the submit itself committed and stands.
       const deliver = () => (release(), this.deliver(s, claimed).catch((err) => this.log.warn("handing over tasks claimed by a submit failed: {error}", { error: coerceError(err).message })));
       return { full: claimed.length === limit, taskIds: new Set(claimed.map((t) => t.id)), release, deliver };

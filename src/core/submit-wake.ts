@@ -11,8 +11,7 @@
  *   slot for the queue, the route runs the ordinary claim (`claimer`, the dispatcher's)
  *   inside the insert's transaction and hands the claimed tasks over after the commit:
  *   one commit (one WAL flush, one NOTIFY lock) and one claim round trip fewer between
- *   a submit and its spawn. On PostgreSQL BEGIN, insert, claim and COMMIT travel together
- *   (db/pipelined-transaction.ts), so concurrent submits each claim this way as well.
+ *   a submit and its spawn. Concurrent submits each claim this way as well.
  *
  * `Tx` is the database transaction type (kept generic: core knows no database).
  *

@@ -1,9 +1,9 @@
 /** claimDueTasks on a real database: order, queues, levels, and many claimers at once. */
-import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
-import { describeEachBackend, openTestDatabase, type TestDatabase } from "../../../test/support/databases.ts";
+import { backends, describeEachBackend, openTestDatabase, type TestDatabase } from "../../../test/support/databases.ts";
 import { insertCoordinator, insertTask, insertTasks, registerWorker } from "../../../test/support/factories.ts";
-import { openDatabase } from "../client.ts";
+import { openDatabase, type Database } from "../client.ts";
 import { taskAttempts, taskEvents, tasks } from "../schema/index.ts";
 import { rows } from "../sql.ts";
 import { claimDueTasks, claimDueTasksForSlots } from "./claim-due-tasks.ts";
@@ -117,3 +117,35 @@ describeEachBackend("claimDueTasks", (backend) => {
     expect(rows<{ n: number }>(attempts)[0]!.n).toBe(due + soon);
   });
 });
+
+// pg_prepared_statements is per connection: PostgreSQL only, through a pool of one.
+for (const backend of backends().filter((b) => b === "postgres")) {
+  describe(`claimDueTasks plans [${backend}]`, () => {
+    let d: TestDatabase;
+    let one: Database;
+    beforeAll(async () => {
+      d = await openTestDatabase(backend);
+      one = await openDatabase({ databaseUrl: d.url!, dataDir: "", poolSize: 1 });
+    });
+    afterAll(async () => {
+      await one?.close();
+      await d?.close();
+    });
+
+    test("the claim is planned once per connection (a generic plan), not again at every claim", async () => {
+      const w = await registerWorker(d.db);
+      await insertTasks(d.db, 12);
+      for (let i = 0; i < 6; i++) expect(await claimDueTasks(one.db, { workerId: w, workerName: "w", queues: ["default"], limit: 1 })).toHaveLength(1);
+      const slots = [{ workerId: w, workerName: "w" }];
+      for (let i = 0; i < 6; i++) expect(await claimDueTasksForSlots(one.db, { queues: ["default"], slots })).toHaveLength(1);
+      const plans = await one.db.execute(sql`
+        select generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements
+        where statement like '%with recursive open_queues as%' order by statement`);
+      // Two statements (one worker's claim, and the slots' claim), each run 6 times, never planned with its values.
+      expect(rows<{ generic: number; custom: number }>(plans)).toEqual([
+        { generic: 6, custom: 0 },
+        { generic: 6, custom: 0 },
+      ]);
+    });
+  });
+}

@@ -33,7 +33,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { ClaimedTask } from "../../core/attempt.ts";
 import { notifyRanSql } from "../channels.ts";
-import { executePrepared } from "../client.ts";
+import { executePrepared, type Db } from "../client.ts";
 import { type Executor, rows, statusSql, textArray } from "../sql.ts";
 
 /** Claimable without a key: the predicate of tasks_due_idx, spelled the same so the planner uses it. */
@@ -84,10 +84,16 @@ export interface ClaimedRow {
   run_at: string | Date;
 }
 
-export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<ClaimedTask[]> {
+export async function claimDueTasks(db: Db, req: ClaimRequest): Promise<ClaimedTask[]> {
+  if (req.limit <= 0) return [];
+  return db.transaction((tx) => claimDueTasksWithin(tx as unknown as Executor, req));
+}
+
+/** claimDueTasks inside a transaction the caller holds (a submit's own claim, local-submit.ts). */
+export async function claimDueTasksWithin(tx: Executor, req: ClaimRequest): Promise<ClaimedTask[]> {
   if (req.limit <= 0) return [];
   const slots = [{ workerId: req.workerId, workerName: req.workerName }];
-  const claimed = await claimForSlots(db, req.queues, slots, req.limit, { labels: req.labels ?? {}, workerName: req.workerName });
+  const claimed = await claimForSlots(tx, req.queues, slots, req.limit, { labels: req.labels ?? {}, workerName: req.workerName });
   return claimed.map(({ workerId: _, ...task }) => task);
 }
 
@@ -97,9 +103,27 @@ export async function claimDueTasks(db: Executor, req: ClaimRequest): Promise<Cl
  * is spread over the sessions in the order given, one task each before a second.
  * Only tasks any worker may run: placed tasks (selector, pinned) are claimed worker by worker.
  */
-export async function claimDueTasksForSlots(db: Executor, req: SlotsClaimRequest): Promise<SlotClaim[]> {
-  return claimForSlots(db, req.queues, req.slots, req.slots.length, null);
+export async function claimDueTasksForSlots(db: Db, req: SlotsClaimRequest): Promise<SlotClaim[]> {
+  if (req.slots.length === 0 || req.queues.length === 0) return [];
+  return db.transaction((tx) => claimForSlots(tx as unknown as Executor, req.queues, req.slots, req.slots.length, null));
 }
+
+/**
+ * The claim's plan is the generic one, made once per connection. Left to choose,
+ * PostgreSQL kept planning this statement afresh at every claim (its estimate of the
+ * generic plan came out above the custom plans'), and planning it took ~1 ms, longer
+ * than running it (0.4–0.9 ms), on every submit's way to its spawn and in every
+ * dispatcher pass. The generic plan is the same plan: the limit is in the text
+ * (limitSql), and the parameters only name queues, workers and labels. SET LOCAL, so
+ * it ends with the claim's transaction; sent together with the claim.
+ *
+ * The transaction is drizzle's (postgres.js `begin`), not one on a reserved connection
+ * (`reserve()`): postgres.js 3.4.9 hands out a reserved connection whose backend died
+ * again (porsager/postgres#1199) and can strand a reserve queued behind a dying one
+ * (#1195); after a database restart a coordinator's claims then never returned (the
+ * chaos battery's database restart caught it).
+ */
+const GENERIC_PLAN = sql.raw("set local plan_cache_mode = force_generic_plan");
 
 /** The one worker a claim is for, whose labels and name let it take placed tasks. */
 interface PlacementOf {
@@ -112,7 +136,7 @@ interface PlacementOf {
  * stands for a whole worker). With `placement` null (many workers) tasks with a
  * selector or a pin are left alone: their CTEs read nothing.
  */
-async function claimForSlots(db: Executor, queues: string[], slots: SlotsClaimRequest["slots"], n: number, placement: PlacementOf | null): Promise<SlotClaim[]> {
+async function claimForSlots(tx: Executor, queues: string[], slots: SlotsClaimRequest["slots"], n: number, placement: PlacementOf | null): Promise<SlotClaim[]> {
   if (n <= 0 || slots.length === 0 || queues.length === 0) return [];
   const req = { queues };
   const limit = limitSql(n);
@@ -123,7 +147,7 @@ async function claimForSlots(db: Executor, queues: string[], slots: SlotsClaimRe
   const labels = sql`${JSON.stringify(placement?.labels ?? {})}::jsonb`;
   const placed = placement === null ? sql.raw("false") : sql.raw("true");
   const pinnedTo = placement?.workerName ?? "";
-  const result = await executePrepared(db, sql`
+  const [, result] = await Promise.all([executePrepared(tx, GENERIC_PLAN), executePrepared(tx, sql`
     with recursive open_queues as (
       -- Key-share locks on the queues' rows: a pause (which locks its row for update) waits for
       -- claims in flight and later claims see it, so nothing of a paused queue is picked after it.
@@ -216,7 +240,7 @@ async function claimForSlots(db: Executor, queues: string[], slots: SlotsClaimRe
       select id, attempt, queue, null::float8 as lag, (schedule_id is not null)::int as schedule,
              row_number() over (order by priority desc, run_at) as ord
       from picked`)})
-    select picked.* from picked, notified order by priority desc, run_at`);
+    select picked.* from picked, notified order by priority desc, run_at`)]);
   return rows<ClaimedRow & { worker_id: string }>(result).map((r) => ({ ...toClaimedTask(r), workerId: r.worker_id }));
 }
 

@@ -9,7 +9,6 @@ import type { SubmitClaim, SubmitClaimer, SubmitWake } from "../../core/submit-w
 import type { Db } from "../../db/client.ts";
 import { insertTasks, type InsertedTask, type NewTask } from "../../db/queries/insert-tasks.ts";
 import type { Executor } from "../../db/sql.ts";
-import { pipelinedTransaction } from "../../db/pipelined-transaction.ts";
 
 export type InsertSubmitted = (items: NewTask[]) => Promise<InsertedTask[]>;
 
@@ -19,10 +18,8 @@ export function submitInsert(db: Db, submits: SubmitWake<Executor> | null): Inse
   return async (items) => {
     const queue = claimableQueue(items);
     const claimer = submits.claimer;
-    // Concurrent submits claim in their own transactions too: BEGIN, claim and COMMIT travel
-    // with the insert (pipelinedTransaction), so a claim adds no round trip that would hold up
-    // the submits behind it, and under load the coalescer's shared insert claims for all of
-    // its submits at once. Without a free local slot, the plain insert: the claim would find none.
+    // Concurrent submits also claim in their own transactions while a local worker has a free
+    // slot; without one, the plain insert: the claim would find none.
     if (queue === null || !claimer?.hasFreeSlot(queue)) return await insertTasks(db, items, { origin: submits.origin }).finally(() => submits.committed());
     return await insertAndClaim(db, submits, claimer, queue, items);
   };
@@ -33,9 +30,12 @@ async function insertAndClaim(db: Db, submits: SubmitWake<Executor>, claimer: Su
   let claim: SubmitClaim | null = null;
   let inserted: InsertedTask[];
   try {
-    inserted = await pipelinedTransaction(db, async (tx) => {
-      // Sent together with BEGIN and COMMIT (db/pipelined-transaction.ts): the claim runs after
-      // the insert and sees its rows, and the whole transaction is one round trip.
+    inserted = await db.transaction(async (txn) => {
+      // Sent together on the transaction's connection: the claim runs after the insert and sees
+      // its rows. (BEGIN and COMMIT went with them on a reserved connection until 2026-12-07, one
+      // round trip; but postgres.js 3.4.9 hands out again a reserved connection whose backend
+      // died (porsager/postgres#1199), and every statement given it then hung.)
+      const tx = txn as unknown as Executor;
       const [made, claimed] = await Promise.all([insertTasks(tx as unknown as Db, items, { origin: submits.origin }), claimer.claimWithin(tx, queue, items.length)]);
       claim = claimed;
       return made;
