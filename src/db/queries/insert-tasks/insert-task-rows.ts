@@ -62,10 +62,7 @@ export async function insertTaskRows(db: Executor, rows: RowJson[], origin: stri
              coalesce(blocked_by, ${C.blocked_by}), coalesce(has_dependents, ${C.has_dependents}),
              selector, coalesce(labels, '{}'), fanout, coalesce(fanout_retry, ${C.fanout_retry}), pinned_worker, parent_id, ${statusSql("scheduled")}, true
       from input
-      -- Keyed rows in key order (byte order, the same for every call): concurrent batches sharing keys
-      -- then wait on each other in the same order and cannot deadlock.
-      order by idempotency_key collate "C" nulls first, ord
-      on conflict (idempotency_key) where idempotency_key is not null do nothing
+      ${rows.some((r) => r.idempotency_key !== null) ? KEYED_INSERT : sql``}
       returning id, seq, env, run_at, created_at, updated_at, queue, selector, labels
     ), wake as (
       select pg_notify(${WAKE_CHANNEL}, json_build_object('queues', json_agg(queue), 'origin', ${origin}::text)::text)
@@ -100,6 +97,17 @@ export async function insertTaskRows(db: Executor, rows: RowJson[], origin: stri
   const runAtOf = runAtMemo(now);
   return made.map((row, i) => newTaskRow(row, answer.seqs[i]!, objects.get(answer.seqs[i]!), now, runAtOf(row)));
 }
+
+/**
+ * The tail of a call's insert when some row has an idempotency key. Keyed rows go in key order
+ * (byte order, the same for every call): concurrent batches sharing keys then wait on each other
+ * in the same order and cannot deadlock. A call without keys leaves both out: a NULL key never
+ * conflicts, and `on conflict` alone makes every row a speculative insertion (a lock-table entry
+ * and one more WAL record per row), which with the sort cost ~5 % of a 1,000-row insert.
+ */
+const KEYED_INSERT = sql`
+      order by idempotency_key collate "C" nulls first, ord
+      on conflict (idempotency_key) where idempotency_key is not null do nothing`;
 
 /**
  * A row's run_at as stored, a fresh Date each (Dates are mutable): the text parsed once while
