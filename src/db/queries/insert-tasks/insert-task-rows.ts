@@ -16,9 +16,7 @@ import { TASK_CHANNEL, WAKE_CHANNEL } from "../../channels.ts";
 import type { TaskRow } from "../../schema/index.ts";
 import { rows as resultRows, statusSql, type Executor } from "../../sql.ts";
 import type { RowJson } from "./row-plan.ts";
-import { ROW_COLUMNS, rowColumns } from "./row-columns.ts";
-import { QUEUE_DEFAULT } from "../../../core/queue-name.ts";
-import { BACKOFF_FACTOR_DEFAULT, BACKOFF_MAX_MS_DEFAULT, BACKOFF_MS_DEFAULT, MAX_RETRIES_DEFAULT } from "../../../core/retry-policy.ts";
+import { COMMON, ROW_COLUMNS, rowColumns } from "./row-columns.ts";
 
 /**
  * Inserts the rows (keyed rows whose key exists are skipped), numbered in the
@@ -39,20 +37,20 @@ export async function insertTaskRows(db: Executor, rows: RowJson[], origin: stri
   const result = await executePrepared(db, sql`
     with input as (
       -- Numbered here, as unnest yields the rows (in request order): item i's seq is below item i+1's.
-      select nextval('tasks_seq') as seq, * from unnest(${unnestArguments(rowColumns(rows, C))}) with ordinality as x(${INPUT_NAMES}, ord)
+      select nextval('tasks_seq') as seq, * from unnest(${unnestArguments(rowColumns(rows))}) with ordinality as x(${INPUT_NAMES}, ord)
     ), ins as (
       insert into tasks (seq, id, name, command, env, queue, priority, run_at, max_retries, backoff_ms, backoff_factor,
                          backoff_max_ms, timeout_ms, idempotency_key, schedule_id, created_by, concurrency_key, concurrency_limit,
                          on_dependency_failure, blocked_by, has_dependents,
                          selector, labels, fanout, fanout_retry, pinned_worker, parent_id, status, submit_events_in_row)
       overriding system value
-      select seq, id, name, command, coalesce(env, '{}'), coalesce(queue, ${C.queue}), coalesce(priority, ${C.priority}),
-             coalesce(run_at, now() + coalesce(delay_ms, ${C.delay_ms}) * interval '1 millisecond'),
-             coalesce(max_retries, ${C.max_retries}), coalesce(backoff_ms, ${C.backoff_ms}), coalesce(backoff_factor, ${C.backoff_factor}),
-             coalesce(backoff_max_ms, ${C.backoff_max_ms}), timeout_ms, idempotency_key, schedule_id, created_by,
-             concurrency_key, coalesce(concurrency_limit, ${C.concurrency_limit}), coalesce(on_dependency_failure, ${C.on_dependency_failure}),
-             coalesce(blocked_by, ${C.blocked_by}), coalesce(has_dependents, ${C.has_dependents}),
-             selector, coalesce(labels, '{}'), fanout, coalesce(fanout_retry, ${C.fanout_retry}), pinned_worker, parent_id, ${statusSql("scheduled")}, true
+      select seq, id, name, command, coalesce(env, '{}'), coalesce(queue, ${COMMON.queue}), coalesce(priority, ${COMMON.priority}),
+             coalesce(run_at, now() + coalesce(delay_ms, ${COMMON.delay_ms}) * interval '1 millisecond'),
+             coalesce(max_retries, ${COMMON.max_retries}), coalesce(backoff_ms, ${COMMON.backoff_ms}), coalesce(backoff_factor, ${COMMON.backoff_factor}),
+             coalesce(backoff_max_ms, ${COMMON.backoff_max_ms}), timeout_ms, idempotency_key, schedule_id, created_by,
+             concurrency_key, coalesce(concurrency_limit, ${COMMON.concurrency_limit}), coalesce(on_dependency_failure, ${COMMON.on_dependency_failure}),
+             coalesce(blocked_by, ${COMMON.blocked_by}), coalesce(has_dependents, ${COMMON.has_dependents}),
+             selector, coalesce(labels, '{}'), fanout, coalesce(fanout_retry, ${COMMON.fanout_retry}), pinned_worker, parent_id, ${statusSql("scheduled")}, true
       from input
       ${rows.some((r) => r.idempotency_key !== null) ? KEYED_INSERT : sql``}
       returning id, seq, env, run_at, created_at, updated_at, queue, selector, labels
@@ -125,25 +123,6 @@ function rowsWithIds(rows: RowJson[], ids: string[]): RowJson[] {
   return ids.map((id) => byId.get(id)!);
 }
 
-/**
- * The value most rows have in each column that has one: a column where every row has it is
- * sent empty (row-columns.ts) and the statement puts it back (`coalesce(x.col, C.col)`, as a
- * parameter, so the two cannot drift apart). Empty env and labels are left out the same way.
- */
-const C = {
-  queue: QUEUE_DEFAULT,
-  priority: 0,
-  delay_ms: 0,
-  max_retries: MAX_RETRIES_DEFAULT,
-  backoff_ms: BACKOFF_MS_DEFAULT,
-  backoff_factor: BACKOFF_FACTOR_DEFAULT,
-  backoff_max_ms: BACKOFF_MAX_MS_DEFAULT,
-  concurrency_limit: 1,
-  on_dependency_failure: "cancel",
-  blocked_by: 0,
-  has_dependents: false,
-  fanout_retry: "same",
-} as const satisfies Partial<RowJson>;
 
 /** The statement's unnest arguments: each column's array literal, sent as text and cast to its array type. */
 function unnestArguments(columns: string[]): SQL {

@@ -11,6 +11,8 @@
  */
 import { SUBMITTED_IDS_PER_NOTICE } from "../../channels.ts";
 import type { RowJson } from "./row-plan.ts";
+import { QUEUE_DEFAULT } from "../../../core/queue-name.ts";
+import { BACKOFF_FACTOR_DEFAULT, BACKOFF_MAX_MS_DEFAULT, BACKOFF_MS_DEFAULT, MAX_RETRIES_DEFAULT } from "../../../core/retry-policy.ts";
 
 /** How a column's values are written inside an array literal. */
 type Encoding = "bare" | "text" | "json";
@@ -64,26 +66,67 @@ export const ROW_COLUMNS: readonly ColumnSpec[] = [
 ];
 
 /**
- * The array literal of each column of ROW_COLUMNS, in that order; `common` holds the value
- * most rows have in the columns that have one (a column where every row has it, or NULL, or
- * an empty object, is sent as `{}`).
- *
- * @example rowColumns([{ id: "7d1c…", name: 'say "hi"', … }], C)[1] // '{"say \\"hi\\""}'
+ * The value most rows have in each column that has one: a column where every row has it is
+ * sent empty and the statement puts it back (`coalesce(x.col, COMMON.col)`, as a parameter,
+ * so the two cannot drift apart). Empty env and labels, and NULLs, are left out the same way.
  */
-export function rowColumns(rows: RowJson[], common: Partial<Record<string, unknown>>): string[] {
+export const COMMON = {
+  queue: QUEUE_DEFAULT,
+  priority: 0,
+  delay_ms: 0,
+  max_retries: MAX_RETRIES_DEFAULT,
+  backoff_ms: BACKOFF_MS_DEFAULT,
+  backoff_factor: BACKOFF_FACTOR_DEFAULT,
+  backoff_max_ms: BACKOFF_MAX_MS_DEFAULT,
+  concurrency_limit: 1,
+  on_dependency_failure: "cancel",
+  blocked_by: 0,
+  has_dependents: false,
+  fanout_retry: "same",
+} as const satisfies Partial<RowJson>;
+
+/** The columns a plain task leaves at their common value (COMMON's, NULL or an empty object); hasOnlyCommonRare reads each. */
+export const RARE_COLUMNS: ReadonlySet<string> = new Set([
+  "env", "queue", "priority", "delay_ms", "max_retries", "backoff_ms", "backoff_factor", "backoff_max_ms", "timeout_ms",
+  "idempotency_key", "schedule_id", "concurrency_key", "concurrency_limit", "on_dependency_failure", "blocked_by",
+  "has_dependents", "selector", "labels", "fanout", "fanout_retry", "pinned_worker", "parent_id",
+]);
+
+/**
+ * Whether every column of RARE_COLUMNS holds its common value in `row`. One call per row with
+ * plain property reads: looking at each rare column of each row through ColumnSpec.value
+ * (22,000 calls of 22 different getters for 1000 rows) cost more than encoding the rest.
+ */
+export function hasOnlyCommonRare(r: RowJson): boolean {
+  return (
+    isEmptyObject(r.env) && r.queue === COMMON.queue && r.priority === COMMON.priority && r.delay_ms === COMMON.delay_ms &&
+    r.max_retries === COMMON.max_retries && r.backoff_ms === COMMON.backoff_ms && r.backoff_factor === COMMON.backoff_factor &&
+    r.backoff_max_ms === COMMON.backoff_max_ms && r.timeout_ms === null && r.idempotency_key === null && r.schedule_id === null &&
+    r.concurrency_key === null && r.concurrency_limit === COMMON.concurrency_limit && r.on_dependency_failure === COMMON.on_dependency_failure &&
+    r.blocked_by === COMMON.blocked_by && r.has_dependents === COMMON.has_dependents && r.selector === null && isEmptyObject(r.labels) &&
+    r.fanout === null && r.fanout_retry === COMMON.fanout_retry && r.pinned_worker === null && r.parent_id === null
+  );
+}
+
+/**
+ * The array literal of each column of ROW_COLUMNS, in that order (a column where every row
+ * has COMMON's value, NULL or an empty object is sent as `{}`).
+ *
+ * @example rowColumns([{ id: "7d1c…", name: 'say "hi"', … }])[1] // '{"say \\"hi\\""}'
+ */
+export function rowColumns(rows: RowJson[]): string[] {
   const notices = noticeNumbers(rows);
+  const plain = rows.every(hasOnlyCommonRare);
+  const common: Partial<Record<string, unknown>> = COMMON;
   return ROW_COLUMNS.map((c) => {
     if (c.name === "notice") return notices;
+    if (plain && RARE_COLUMNS.has(c.name)) return "{}";
     const usual = common[c.name] ?? null;
-    let same = true;
     for (const r of rows) {
       const v = c.value(r);
-      if (v !== null && v !== usual && !isEmptyObject(v)) {
-        same = false;
-        break;
-      }
+      if (v !== null && v !== usual && !isEmptyObject(v)) return arrayLiteral(rows, c);
     }
-    return same ? "{}" : arrayLiteral(rows, c);
+    return "{}";
   });
 }
 
