@@ -6,7 +6,7 @@
  * `--role=scheduler,coordinator`, a warm-up call and VACUUM ANALYZE, then 1,000 tasks
  * a call from 4 clients, run_at tomorrow), for A and B in turn (which one goes first
  * turns each round), and for each the CPU per 1,000 tasks of the taskflow process, of
- * the database's backends and of this client, read from /proc. On a shared machine
+ * the database's backends (also those the pool opened during the run) and of this client, read from /proc. On a shared machine
  * the CPU per task moves less with the load than the rate does. A call the database
  * gate refuses (503 under heavy load) is reported and that run skipped.
  */
@@ -15,7 +15,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { submitInBatches, type BatchAnswer, type TaskBody } from "./support/api-client.ts";
-import { backendPids, cpuMeter } from "./support/cpu-time.ts";
+import { backendPids, cpuMeter, cpuMs } from "./support/cpu-time.ts";
 import { createScratchDatabase, vacuumAnalyze } from "./support/scratch-database.ts";
 import { Cluster } from "./support/taskflow-processes.ts";
 
@@ -56,12 +56,15 @@ async function measure(bin: string, answer: BatchAnswer): Promise<string> {
       await submitInBatches(cluster.baseUrl, Array.from({ length: BATCH }, (_, i) => futureBody(i)), BATCH, 1);
       await vacuumAnalyze(db.sql);
       const bodies = Array.from({ length: tasks }, (_, i) => futureBody(i));
-      const meter = cpuMeter({ taskflow: [cluster.processes[0]!.proc.pid], pg: await backendPids(db.sql, db.name) });
+      const pgBefore = await backendPids(db.sql, db.name);
+      const meter = cpuMeter({ taskflow: [cluster.processes[0]!.proc.pid], pg: pgBefore });
       const client0 = process.cpuUsage();
       const t0 = performance.now();
       await submitInBatches(cluster.baseUrl, bodies, BATCH, CLIENTS, answer);
       const rate = tasks / ((performance.now() - t0) / 1000);
       const cpu = meter.stop();
+      // The pool opens connections as the 4 clients' calls overlap: their backends started during the run.
+      for (const pid of await backendPids(db.sql, db.name)) if (!pgBefore.includes(pid)) cpu.pg! += cpuMs(pid);
       const client = process.cpuUsage(client0);
       const per1000 = (ms: number) => ((ms / tasks) * 1000).toFixed(1);
       return `${stamp()} ${bin} ${answer}: ${Math.round(rate)} tasks/s; CPU ms per 1,000: taskflow ${per1000(cpu.taskflow!)}, pg ${per1000(cpu.pg!)}, client ${per1000((client.user + client.system) / 1000)}`;

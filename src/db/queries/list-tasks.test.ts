@@ -24,7 +24,24 @@ describeEachBackend("listTasks plans", (backend) => {
     const after = { createdAt: "2030-01-01T00:00:00.000000", seq: 42 };
     for (const f of [base, { ...base, after }, { ...base, statuses: ["failed"] }, { ...base, statuses: ["failed"], after }]) {
       const p = await plan(f);
-      expect(p).toMatch(/Index Scan using tasks_(status_)?created_idx/);
+      // The indexes are stored oldest first (schema/tasks.ts, newestLast): newest first is a backward scan.
+      expect(p).toMatch(/Index Scan Backward using tasks_(status_)?created_idx/);
+      expect(p).not.toContain("Sort");
+    }
+  });
+
+  test("a schedule's and a parent's tasks: a backward scan of their own index, with no sort", async () => {
+    const base: TaskListFilter = { statuses: [], queue: null, nameContains: null, scheduleId: null, limit: 50, after: null };
+    const id = "7d1c2a4e-0000-4000-8000-000000000000";
+    const after = { createdAt: "2030-01-01T00:00:00.000000", seq: 42 };
+    for (const [f, index] of [
+      [{ ...base, scheduleId: id }, "tasks_schedule_created_idx"],
+      [{ ...base, scheduleId: id, after }, "tasks_schedule_created_idx"],
+      [{ ...base, parentId: id }, "tasks_parent_idx"],
+      [{ ...base, parentId: id, after }, "tasks_parent_idx"],
+    ] as const) {
+      const p = await plan(f);
+      expect(p).toContain(`Index Scan Backward using ${index}`);
       expect(p).not.toContain("Sort");
     }
   });

@@ -1,8 +1,19 @@
 /** tasks: one row per submitted task, holding its definition and its current state. */
 import { sql } from "drizzle-orm";
-import { bigint, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, doublePrecision, type ExtraConfigColumn, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 const tz = { withTimezone: true, precision: 6 } as const;
+
+/**
+ * The list indexes' tail, oldest first: read backwards it is the lists' newest first
+ * (`created_at desc nulls last, seq desc nulls last`, list-tasks.ts's LIST_ORDER). Stored
+ * newest first, every new row went to the index's left edge, where a full page splits in
+ * half: the indexes grew to ~1.8× the size (bench/README.md, bulk3). Oldest first, new rows
+ * append at the right edge, whose pages split leaving the old page 90 % full.
+ */
+function newestLast(t: { createdAt: ExtraConfigColumn; seq: ExtraConfigColumn }) {
+  return [t.createdAt.asc().nullsFirst(), t.seq.asc().nullsFirst()] as const;
+}
 
 export const tasks = pgTable(
   "tasks",
@@ -104,7 +115,7 @@ export const tasks = pgTable(
       .on(t.pinnedWorker, t.priority.desc(), t.runAt)
       .where(sql`status = 'scheduled' and concurrency_key is null and blocked_by = 0 and pinned_worker is not null`),
     // A fanout parent's children (its page, ?parent_id=, the parent's status).
-    index("tasks_parent_idx").on(t.parentId, t.createdAt.desc(), t.seq.desc()).where(sql`parent_id is not null`),
+    index("tasks_parent_idx").on(t.parentId, ...newestLast(t)).where(sql`parent_id is not null`),
     index("tasks_keyed_due_idx")
       .on(t.concurrencyKey, t.priority.desc(), t.runAt)
       .where(sql`status = 'scheduled' and concurrency_key is not null and blocked_by = 0`),
@@ -116,9 +127,9 @@ export const tasks = pgTable(
       .where(sql`status = 'scheduled' and concurrency_key is null and blocked_by = 0 and selector is null and pinned_worker is null`),
     // Recovery: the live attempts of a worker that was declared dead.
     index("tasks_active_worker_idx").on(t.workerId).where(sql`status in ('picked', 'running')`),
-    // Listing newest first with keyset pagination, all tasks or by status / schedule.
-    index("tasks_created_idx").on(t.createdAt.desc(), t.seq.desc()),
-    index("tasks_status_created_idx").on(t.status, t.createdAt.desc(), t.seq.desc()),
+    // Listing newest first with keyset pagination, all tasks or by status / schedule (see newestLast).
+    index("tasks_created_idx").on(...newestLast(t)),
+    index("tasks_status_created_idx").on(t.status, ...newestLast(t)),
     // The overview: finished tasks of a status, newest first (the throughput chart, recent failures,
     // capped counts), read from an index in order instead of scanning and sorting the whole history.
     index("tasks_status_finished_idx")
@@ -126,7 +137,7 @@ export const tasks = pgTable(
       .where(sql`status in ('completed', 'failed', 'cancelled')`),
     // A tick's overlap check: the schedule's unfinished runs.
     index("tasks_schedule_live_idx").on(t.scheduleId).where(sql`schedule_id is not null and status in ('created', 'scheduled', 'picked', 'running')`),
-    index("tasks_schedule_created_idx").on(t.scheduleId, t.createdAt.desc(), t.seq.desc()).where(sql`schedule_id is not null`),
+    index("tasks_schedule_created_idx").on(t.scheduleId, ...newestLast(t)).where(sql`schedule_id is not null`),
     uniqueIndex("tasks_idempotency_key_idx").on(t.idempotencyKey),
   ],
 );

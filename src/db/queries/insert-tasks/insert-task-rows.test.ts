@@ -66,4 +66,26 @@ describeEachBackend("the row insert", (backend) => {
     const seqs = answered.filter((r) => r.created).map((r) => r.task.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
   });
+
+  // The rows travel as array literals (row-columns.ts): quotes, backslashes, braces, commas, spaces and
+  // the word NULL inside a value must come back as sent, in every kind of column.
+  test("stores text that array literals treat specially exactly as sent", async () => {
+    const awkward = ['say "hi"', "back\\slash\\", "{a,b}", "NULL", " padded ", "new\nline\ttab", "ünïcødé ✓ 𝄞", "'single'", ",", '\\"'];
+    const items = awkward.map((text, i) =>
+      newTask({
+        name: `${i}: ${text}`, command: text, env: { [`V${i}`]: text }, queue: `q-${i}`, labels: { note: text }, selector: { tag: text },
+        concurrencyKey: text, idempotencyKey: `key ${i} ${text}`, createdBy: text,
+      }),
+    );
+    const answered = (await insertTasks(d.db, items)).map((r) => r.task);
+    const stored = await d.db.select().from(tasks).where(inArray(tasks.id, answered.map((t) => t.id)));
+    const byId = new Map(stored.map((t) => [t.id, t]));
+    awkward.forEach((text, i) => {
+      const row = byId.get(answered[i]!.id)!;
+      expect(answered[i]).toEqual(row);
+      expect([row.name, row.command, row.env, row.labels, row.selector, row.concurrencyKey, row.idempotencyKey, row.createdBy]).toEqual([
+        `${i}: ${text}`, text, { [`V${i}`]: text }, { note: text }, { tag: text }, text, `key ${i} ${text}`, text,
+      ]);
+    });
+  });
 });

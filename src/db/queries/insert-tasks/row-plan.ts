@@ -6,7 +6,7 @@
  */
 import type { NewTask } from "./new-task.ts";
 
-/** One row as sent to json_to_recordset; keys are the column names of insert-task-rows.ts's record type. */
+/** One row of the insert; keys are the column names the insert reads (row-columns.ts's ROW_COLUMNS, insert-task-rows.ts). */
 export interface RowJson {
   id: string;
   name: string;
