@@ -32,6 +32,8 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "3" },
     modes: { type: "string", default: "all,split" },
     count: { type: "boolean", default: false },
+    "b-log-level": { type: "string" },
+    "b-url-params": { type: "string" },
     "database-url": { type: "string", default: process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres" },
   },
 });
@@ -55,8 +57,10 @@ async function measure(bin: string, mode: ClusterMode): Promise<string> {
   const counter = args.count ? new StatementCounter(new URL(db.url).hostname, Number(new URL(db.url).port || 5432), true) : null;
   if (counter) await counter.start();
   try {
-    const url = counter ? counter.urlThrough(db.url) : db.url;
-    const cluster = await Cluster.start({ command: [bin], cpuProfDir: null, logDir, logLevel: "info", databaseUrl: url, mode, concurrency: 16 }, db.sql);
+    const isB = bin === args.b && bin !== args.a;
+    const url = (counter ? counter.urlThrough(db.url) : db.url) + (isB && args["b-url-params"] ? `?${args["b-url-params"]}` : "");
+    const logLevel = isB ? (args["b-log-level"] ?? "info") : "info";
+    const cluster = await Cluster.start({ command: [bin], cpuProfDir: null, logDir, logLevel, databaseUrl: url, mode, concurrency: 16 }, db.sql);
     try {
       const body = (i: number): TaskBody => ({ name: `ab e2e ${i}`, command: "true" });
       const warmSince = new Date();
