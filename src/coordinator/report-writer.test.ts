@@ -14,6 +14,7 @@ import type { AttemptOutcomeWrite } from "../db/queries/record-attempt-outcomes.
 import { claimDueTasks } from "../db/queries/claim-due-tasks.ts";
 import { getTask } from "../db/queries/get-task.ts";
 import { tasks } from "../db/schema/index.ts";
+import { rows } from "../db/sql.ts";
 import { roleLogger } from "../log/logger.ts";
 import { databaseWrites, ReportWriter, START_HOLD_MS, type ReportWrites } from "./report-writer.ts";
 
@@ -170,6 +171,24 @@ describeEachBackend("report writer", (backend) => {
     expect(row!.startedAt).not.toBeNull();
     const events = (await getTask(d.db, task.id))!.events;
     expect(events.map((e) => e.status)).toEqual(["picked", "running", "completed"]);
+    expect(events[1]!.at).toEqual(row!.startedAt!);
+    writer.close();
+  });
+
+  test("a start written after its hold is dated back to its arrival, never before the pick", async () => {
+    const w = await registerWorker(d.db);
+    const task = await insertTask(d.db);
+    const [claimed] = await claimDueTasks(d.db, { workerId: w, workerName: "w", queues: ["default"], limit: 1 });
+    const writer = new ReportWriter(databaseWrites(d.db), log);
+    const [{ before }] = rows<{ before: string | Date }>(await d.db.execute(sql`select clock_timestamp() as before`));
+    expect(await writer.started({ taskId: claimed!.id, attempt: claimed!.attempt, workerId: w })).toBe(true);
+    const [row] = await d.db.select().from(tasks).where(eq(tasks.id, task.id));
+    expect(row!.status).toBe("running");
+    // Written START_HOLD_MS after it arrived, stamped as of its arrival (give or take a millisecond of rounding).
+    expect(row!.startedAt!.getTime()).toBeLessThanOrEqual(new Date(before).getTime() + 2);
+    expect(row!.startedAt!.getTime()).toBeGreaterThanOrEqual(row!.pickedAt!.getTime());
+    const events = (await getTask(d.db, task.id))!.events;
+    expect(events.map((e) => e.status)).toEqual(["picked", "running"]);
     expect(events[1]!.at).toEqual(row!.startedAt!);
     writer.close();
   });

@@ -32,21 +32,12 @@ const MAX_BATCH = 500;
 const STARTS_IN_FLIGHT = 2;
 /**
  * How long a start report waits before it is written, for its result to take it along.
- * The status shows `running` this much later for an attempt that outlives it; one that
- * ends within it records its start at the run time the worker measured, so the times
- * stay true. A `true` task spent 2–15 ms between its two reports on a loaded 2-core
+ * The status shows `running` this much later for an attempt that outlives it, but its
+ * started_at is dated back by the hold; one that ends within it records its start at
+ * the run time the worker measured, so the times stay true. A `true` task spent 2–15 ms between its two reports on a loaded 2-core
  * machine; every start written on its own cost the database a third of its run-path CPU.
  */
 export const START_HOLD_MS = 10;
-/**
- * Least time between two result statements. A result's slot is freed before its write
- * (session/reports.ts), so the wait holds up no task, only when its end shows; each
- * statement costs the database ~0.45 ms of CPU whatever its size (bench/run-path-cost.ts
- * --fold: a claim and a result statement per 4 tasks cost 0.29 ms a task, per 16 tasks
- * 0.12), so under a steady stream fewer, larger batches keep the database's share down.
- * A result after a quiet spell is written at once.
- */
-export const RESULTS_INTERVAL_MS = 10;
 
 /** A start report held before its write (START_HOLD_MS). */
 interface HeldStart {
@@ -87,7 +78,7 @@ export class ReportWriter {
     this.outcomes = new MicroBatcher(async (batch: AttemptOutcomeWrite[]) => {
       const applied = await writes.outcomes(batch);
       return batch.map((w) => applied.has(attemptKey(w.taskId, w.attempt)));
-    }, { maxBatch: MAX_BATCH, minIntervalMs: RESULTS_INTERVAL_MS, onRetry });
+    }, { maxBatch: MAX_BATCH, onRetry });
   }
 
   /** Resolves true when the attempt moved to running (false: not current any more). */
@@ -122,11 +113,15 @@ export class ReportWriter {
   }
 
   private write(due: HeldStart[]): void {
-    const writings = this.starts.addAll(due.map((h) => h.ref));
+    const now = performance.now();
+    // Dated back by the hold, so started_at stays when the report arrived (mark-attempts-started.ts).
+    const refs = due.map((h) => ({ ...h.ref, heldMs: now - h.at }));
+    const writings = this.starts.addAll(refs);
     due.forEach((h, i) => {
       const key = attemptKey(h.ref.taskId, h.ref.attempt);
       const writing = writings[i]!;
-      this.startsWriting.set(key, { ref: h.ref, writing });
+      // The very object queued: a result withdraws it by identity.
+      this.startsWriting.set(key, { ref: refs[i]!, writing });
       const forget = () => {
         if (this.startsWriting.get(key)?.writing === writing) this.startsWriting.delete(key);
       };

@@ -171,27 +171,3 @@ test("close rejects waiting items but not withdrawn ones", async () => {
   taken.resolve(20);
   expect(await withdrawn).toBe(20);
 });
-
-test("with minIntervalMs, a lone item goes at once and items arriving within the interval share the next flush", async () => {
-  const batches: number[][] = [];
-  const b = new MicroBatcher<number, number>(async (items) => (batches.push(items), items), { maxBatch: 100, minIntervalMs: 40 });
-  expect(await b.add(1)).toBe(1);
-  // The first flush is done; these come within its interval, so they wait for it to pass, together.
-  const later = [b.add(2), b.add(3)];
-  await Bun.sleep(5);
-  const last = b.add(4);
-  expect(batches).toEqual([[1]]);
-  expect(await Promise.all([...later, last])).toEqual([2, 3, 4]);
-  expect(batches).toEqual([[1], [2, 3, 4]]);
-});
-
-test("idle() writes what waits for minIntervalMs at once", async () => {
-  const batches: number[][] = [];
-  const b = new MicroBatcher<number, number>(async (items) => (batches.push(items), items), { maxBatch: 100, minIntervalMs: 60_000 });
-  await b.add(1);
-  const waiting = b.add(2);
-  expect(await b.idle(1000)).toBe(true);
-  expect(await waiting).toBe(2);
-  expect(batches).toEqual([[1], [2]]);
-  b.close();
-});

@@ -2,10 +2,7 @@
  * Coalesces concurrent writes into batches without adding latency: an item is
  * flushed at once while fewer than `maxInFlight` flushes are under way; items
  * arriving while all are busy wait and go out together when one ends. So a lone
- * item never waits, and batching only happens under load. With `minIntervalMs`,
- * flushes also start at least that far apart: under a steady stream the batches
- * grow to what arrives in the interval, while an item after a quiet spell still
- * goes at once. A failed flush is
+ * item never waits, and batching only happens under load. A failed flush is
  * retried with backoff (results must never be dropped because the database
  * blinked), unless the batcher is closed.
  */
@@ -15,11 +12,6 @@ export interface MicroBatcherOptions {
   maxBatch: number;
   /** Flushes that may run at once (default 1). Above 1, batches may land out of order. */
   maxInFlight?: number;
-  /**
-   * Least time between the starts of two flushes (default 0). Items arriving sooner wait
-   * and share the next flush: fewer, larger batches where each flush has a fixed cost.
-   */
-  minIntervalMs?: number;
   /** Called when a flush fails and will be retried. */
   onRetry?: (err: unknown, attempt: number) => void;
 }
@@ -57,12 +49,6 @@ export class MicroBatcher<T, R> {
   private readonly writing = new Set<Waiting<T, R>[]>();
   private readonly flushes = new Set<Promise<void>>();
   private closed = false;
-  /** When the last flush started (performance.now()), for minIntervalMs. */
-  private lastFlushAt = Number.NEGATIVE_INFINITY;
-  /** Callers of idle() waiting: while any does, flushes start without minIntervalMs. */
-  private hurried = 0;
-  /** Set while waiting items wait for minIntervalMs to pass. */
-  private intervalTimer: Timer | null = null;
 
   constructor(
     /** Writes a batch; returns one result per item, in order. */
@@ -108,17 +94,11 @@ export class MicroBatcher<T, R> {
     return n;
   }
 
-  /** Waits until everything queued so far is written (at once, whatever minIntervalMs says), or the deadline passes. */
+  /** Waits until everything queued so far is written, or the deadline passes. */
   async idle(deadlineMs: number): Promise<boolean> {
     const deadline = Date.now() + deadlineMs;
-    this.hurried++;
-    try {
-      this.startFlushes();
-      while (this.flushes.size > 0 && Date.now() < deadline) {
-        await Promise.race([Promise.all(this.flushes), Bun.sleep(Math.max(1, deadline - Date.now()))]);
-      }
-    } finally {
-      this.hurried--;
+    while (this.flushes.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.all(this.flushes), Bun.sleep(Math.max(1, deadline - Date.now()))]);
     }
     return this.flushes.size === 0;
   }
@@ -126,8 +106,6 @@ export class MicroBatcher<T, R> {
   /** Stops retrying; waiting items are rejected. */
   close(): void {
     this.closed = true;
-    clearTimeout(this.intervalTimer ?? undefined);
-    this.intervalTimer = null;
     const left = [...this.take(this.waiting), ...[...this.writing].flat()];
     this.writing.clear();
     for (const q of left) q.reject(new Error("batcher closed"));
@@ -137,15 +115,6 @@ export class MicroBatcher<T, R> {
   private startFlushes(): void {
     const maxInFlight = this.opts.maxInFlight ?? 1;
     while (this.waiting > 0 && this.flushes.size < maxInFlight && !this.closed) {
-      const early = this.hurried > 0 ? 0 : (this.opts.minIntervalMs ?? 0) - (performance.now() - this.lastFlushAt);
-      if (early > 0) {
-        this.intervalTimer ??= setTimeout(() => {
-          this.intervalTimer = null;
-          this.startFlushes();
-        }, Math.ceil(early));
-        return;
-      }
-      this.lastFlushAt = performance.now();
       const batch = this.take(this.opts.maxBatch);
       this.writing.add(batch);
       const flushing: Promise<void> = this.write(batch).finally(() => {
