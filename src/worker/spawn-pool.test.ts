@@ -146,3 +146,18 @@ test("a thread that cannot be added while others run: the pool keeps the ones it
   expect(pool.inProcess).toBe(false);
   expect(lines.filter((l) => l.level === "warn").map((l) => l.message)).toEqual(["running on {threads} only ({why})"]);
 });
+
+test("a thread reports the starts of one burst in one message, not one message each", async () => {
+  const { pool, threads } = poolWith({ maxThreads: 1 });
+  // Warm: the thread is up and ready before the burst.
+  expect((await pool.start({ command: "true" }).done).exitCode).toBe(0);
+  const startsPerMessage: number[] = [];
+  threads[0]!.addEventListener("message", (e) => {
+    const n = ((e as unknown as MessageEvent<Array<{ type: string }>>).data).filter((m) => m.type === "started").length;
+    if (n > 0) startsPerMessage.push(n);
+  });
+  const burst = Array.from({ length: 4 }, () => pool.start({ command: "sleep 0.2" }));
+  await Promise.all(burst.map((r) => r.started));
+  expect(startsPerMessage).toEqual([4]);
+  await Promise.all(burst.map((r) => r.done));
+});

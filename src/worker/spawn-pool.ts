@@ -172,7 +172,10 @@ class SpawnThread {
     private readonly on: { ready: () => void; died: (thread: SpawnThread, why: string) => void },
   ) {
     // bun-types names the MessageEvent constructor here, not the event: hence the cast.
-    worker.addEventListener("message", (e) => this.#onMessage((e as unknown as MessageEvent<FromThread>).data));
+    // The thread posts arrays, one per burst (spawn-thread.ts).
+    worker.addEventListener("message", (e) => {
+      for (const m of (e as unknown as MessageEvent<FromThread[]>).data) this.#onMessage(m);
+    });
     worker.addEventListener("error", (e: ErrorEvent) => {
       this.#lastError = e.message;
     });

@@ -2,7 +2,8 @@
  * Spawn thread: the entry of a Bun Worker thread that runs task processes with
  * `runProcess`, so the vfork wait of each spawn blocks this thread instead of the
  * worker's event loop (see spawn-pool.ts). The main thread sends start, cancel and
- * kill (in arrays, one per burst); this thread answers ready once, then started and done per attempt.
+ * kill (in arrays, one per burst); this thread answers ready once, then started and done per
+ * attempt, also in arrays, one per burst.
  *
  * `bun build --compile` must list this file as an extra entrypoint (package.json's
  * "build" script): a compiled binary holds only the entrypoints it was given.
@@ -45,8 +46,27 @@ declare const self: Worker;
 
 const running = new Map<number, ProcessHandle>();
 
+/** Messages for the main thread not yet posted, and the buffers they hand over. */
+let outgoing: FromThread[] = [];
+let outgoingTransfer: Transferable[] = [];
+
+/**
+ * Queues a message; they go out once per burst, as one array (as the main thread sends its
+ * own): the starts of one batch of dispatches report together, and an attempt's last output
+ * goes with its end. Each post wakes the main thread, which costs it more than the bytes.
+ */
 function post(message: FromThread, transfer: Transferable[] = []): void {
-  self.postMessage(message, transfer);
+  outgoing.push(message);
+  outgoingTransfer.push(...transfer);
+  if (outgoing.length === 1) queueMicrotask(flushPosts);
+}
+
+function flushPosts(): void {
+  const batch = outgoing;
+  const transfer = outgoingTransfer;
+  outgoing = [];
+  outgoingTransfer = [];
+  self.postMessage(batch, transfer);
 }
 
 /** Unposted output by attempt id and stream. */
