@@ -13,7 +13,7 @@
 import { mkdtempSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { alternated, parseAbArgs } from "./support/ab-args.ts";
 import { submitInBatches, type BatchAnswer, type TaskBody } from "./support/api-client.ts";
 import { backendPids, cpuMeter, cpuMs } from "./support/cpu-time.ts";
 import { createScratchDatabase, vacuumAnalyze } from "./support/scratch-database.ts";
@@ -22,34 +22,23 @@ import { Cluster } from "./support/taskflow-processes.ts";
 const BATCH = 1000;
 const CLIENTS = 4;
 
-const { values: args } = parseArgs({
-  options: {
-    a: { type: "string" },
-    b: { type: "string" },
-    tasks: { type: "string", default: "20000" },
-    rounds: { type: "string", default: "3" },
-    answers: { type: "string", default: "full,ids" },
-    "database-url": { type: "string", default: process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres" },
-  },
+const args = parseAbArgs("bun bench/ab-bulk.ts --a=OLD_BIN --b=NEW_BIN [--tasks=N] [--rounds=R] [--answers=full,ids]", {
+  tasks: { type: "string", default: "20000" },
+  answers: { type: "string", default: "full,ids" },
 });
-if (!args.a || !args.b) {
-  process.stderr.write("usage: bun bench/ab-bulk.ts --a=OLD_BIN --b=NEW_BIN [--tasks=N] [--rounds=R] [--answers=full,ids]\n");
-  process.exit(2);
-}
 const tasks = Number(args.tasks);
 const answers = args.answers!.split(",") as BatchAnswer[];
 const logDir = mkdtempSync(join(tmpdir(), "ab-bulk-"));
 const futureBody = (i: number): TaskBody => ({ name: `peers submit ${i}`, command: "true", run_at: new Date(Date.now() + 24 * 3600_000).toISOString() });
 
-for (let round = 0; round < Number(args.rounds); round++) {
-  const order = round % 2 === 0 ? [args.a, args.b] : [args.b, args.a];
-  for (const bin of order) for (const answer of answers) console.log(await measure(bin, answer));
+for (let round = 0; round < args.rounds; round++) {
+  for (const bin of alternated(round, args.a, args.b)) for (const answer of answers) console.log(await measure(bin, answer));
 }
 process.exit(0);
 
 /** One run: a line with the time, the load, the rate and the CPU per 1,000 tasks. */
 async function measure(bin: string, answer: BatchAnswer): Promise<string> {
-  const db = await createScratchDatabase(args["database-url"]!, "ab_bulk", [bin]);
+  const db = await createScratchDatabase(args.databaseUrl, "ab_bulk", [bin]);
   try {
     const cluster = await Cluster.start({ command: [bin], cpuProfDir: null, logDir, logLevel: "info", databaseUrl: db.url, mode: "all", concurrency: 16, noWorker: true }, db.sql);
     try {

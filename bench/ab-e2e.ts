@@ -14,9 +14,9 @@
 import { mkdtempSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { submitInBatches, type TaskBody } from "./support/api-client.ts";
 import { backendPids, cpuMeter } from "./support/cpu-time.ts";
+import { alternated, parseAbArgs } from "./support/ab-args.ts";
 import { createScratchDatabase, vacuumAnalyze, waitFinished } from "./support/scratch-database.ts";
 import { StatementCounter } from "./support/statement-counter.ts";
 import { Cluster, type ClusterMode } from "./support/taskflow-processes.ts";
@@ -24,36 +24,26 @@ import { lastFinishedMs } from "./scenarios/throughput.ts";
 
 const WARMUP = 200;
 
-const { values: args } = parseArgs({
-  options: {
-    a: { type: "string" },
-    b: { type: "string" },
-    tasks: { type: "string", default: "2000" },
-    rounds: { type: "string", default: "3" },
-    modes: { type: "string", default: "all,split" },
-    count: { type: "boolean", default: false },
-    "b-log-level": { type: "string" },
-    "b-url-params": { type: "string" },
-    "database-url": { type: "string", default: process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres" },
-  },
+const args = parseAbArgs("bun bench/ab-e2e.ts --a=OLD_BIN --b=NEW_BIN [--tasks=N] [--rounds=R] [--modes=all,split] [--count]", {
+  tasks: { type: "string", default: "2000" },
+  modes: { type: "string", default: "all,split" },
+  count: { type: "boolean", default: false },
+  "b-log-level": { type: "string" },
+  "b-url-params": { type: "string" },
 });
-if (!args.a || !args.b) {
-  process.stderr.write("usage: bun bench/ab-e2e.ts --a=OLD_BIN --b=NEW_BIN [--tasks=N] [--rounds=R] [--modes=all,split] [--count]\n");
-  process.exit(2);
-}
 const tasks = Number(args.tasks);
 const modes = args.modes!.split(",") as ClusterMode[];
 const logDir = mkdtempSync(join(tmpdir(), "ab-e2e-"));
 
-for (let round = 0; round < Number(args.rounds); round++) {
-  const order = round % 2 === 0 ? [args.a, args.b] : [args.b, args.a];
+for (let round = 0; round < args.rounds; round++) {
+  const order = alternated(round, args.a, args.b);
   for (const mode of modes) for (const bin of order) console.log(await measure(bin, mode));
 }
 process.exit(0);
 
 /** One run: a line with the time, the load, the rate and the CPU ms per task. */
 async function measure(bin: string, mode: ClusterMode): Promise<string> {
-  const db = await createScratchDatabase(args["database-url"]!, "ab_e2e", [bin]);
+  const db = await createScratchDatabase(args.databaseUrl, "ab_e2e", [bin]);
   const counter = args.count ? new StatementCounter(new URL(db.url).hostname, Number(new URL(db.url).port || 5432), true) : null;
   if (counter) await counter.start();
   try {

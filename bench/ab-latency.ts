@@ -13,7 +13,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { parseAbArgs } from "./support/ab-args.ts";
 import { rawStartLatencies } from "./baselines/start-latency.ts";
 import { nowMs, submitOne } from "./support/api-client.ts";
 import { progress, summary } from "./support/report.ts";
@@ -30,22 +30,12 @@ interface Sample {
   insertToSpawn: number[];
 }
 
-const { values: args } = parseArgs({
-  options: {
-    a: { type: "string" },
-    b: { type: "string" },
-    mode: { type: "string", default: "all" },
-    rate: { type: "string", default: "20" },
-    seconds: { type: "string", default: "10" },
-    rounds: { type: "string", default: "3" },
-    "database-url": { type: "string" },
-  },
+const args = parseAbArgs("bun bench/ab-latency.ts --a=BIN --b=BIN [--mode=all|split] [--rate=20] [--seconds=10] [--rounds=3]", {
+  mode: { type: "string", default: "all" },
+  rate: { type: "string", default: "20" },
+  seconds: { type: "string", default: "10" },
 });
-if (!args.a || !args.b) {
-  process.stderr.write("usage: bun bench/ab-latency.ts --a=BIN --b=BIN [--mode=all|split] [--rate=20] [--seconds=10] [--rounds=3]\n");
-  process.exit(2);
-}
-const adminUrl = args["database-url"] ?? process.env.BENCH_DATABASE_URL ?? process.env.TASKFLOW_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const adminUrl = args.databaseUrl;
 const mode = args.mode as ClusterMode;
 const rate = Number(args.rate);
 const seconds = Number(args.seconds);
@@ -145,7 +135,7 @@ const pooled: Record<Side | "raw", Sample> = {
   B: { spawn: [], start: [], http: [], toInsert: [], insertToSpawn: [] },
   raw: { spawn: [], start: [], http: [], toInsert: [], insertToSpawn: [] },
 };
-const rounds = Number(args.rounds);
+const rounds = args.rounds;
 for (let r = 0; r < rounds; r++) {
   const load = (await Bun.file("/proc/loadavg").text()).split(" ")[0];
   progress(`round ${r + 1}/${rounds} (load ${load}): raw floor at ${rate}/s for ${seconds} s`);
