@@ -13,6 +13,7 @@
  * a new thread. If threads cannot start at all, the pool logs a warning and spawns
  * on the main thread as before.
  */
+import { BurstPost } from "./burst-post.ts";
 import { coerceError } from "../core/errors.ts";
 import { availableParallelism } from "node:os";
 import { SHARE_ENV } from "node:worker_threads";
@@ -163,7 +164,9 @@ class SpawnThread {
   spawning = 0;
   ready = false;
   dead = false;
-  #outgoing: ToThread[] = [];
+  readonly #outgoing = new BurstPost<ToThread>((batch) => {
+    if (!this.dead) this.worker.postMessage(batch);
+  });
   #lastError = "";
   readonly #readyTimer: Timer;
 
@@ -206,20 +209,9 @@ class SpawnThread {
     this.worker.terminate();
   }
 
-  /**
-   * Messages go out once per burst, as one array: dispatches arrive several per gRPC
-   * read, and each postMessage cost the worker's event loop far more than its few
-   * bytes (16 % of its CPU in a throughput profile with one post per message).
-   */
+  /** Messages go out once per burst (dispatches arrive several per gRPC read). */
   #post(message: ToThread): void {
-    if (this.dead) return;
-    if (this.#outgoing.push(message) === 1) queueMicrotask(() => this.#flush());
-  }
-
-  #flush(): void {
-    const batch = this.#outgoing;
-    this.#outgoing = [];
-    if (!this.dead) this.worker.postMessage(batch);
+    if (!this.dead) this.#outgoing.post(message);
   }
 
   #onMessage(m: FromThread): void {

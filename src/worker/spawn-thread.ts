@@ -8,6 +8,7 @@
  * `bun build --compile` must list this file as an extra entrypoint (package.json's
  * "build" script): a compiled binary holds only the entrypoints it was given.
  */
+import { BurstPost } from "./burst-post.ts";
 import { OutputSpool } from "./output-spool.ts";
 import { runProcess, type OutputStreamName, type ProcessHandle, type ProcessResult, type RunProcessOptions } from "./process-runner.ts";
 
@@ -46,27 +47,15 @@ declare const self: Worker;
 
 const running = new Map<number, ProcessHandle>();
 
-/** Messages for the main thread not yet posted, and the buffers they hand over. */
-let outgoing: FromThread[] = [];
-let outgoingTransfer: Transferable[] = [];
-
 /**
- * Queues a message; they go out once per burst, as one array (as the main thread sends its
- * own): the starts of one batch of dispatches report together, and an attempt's last output
- * goes with its end. Each post wakes the main thread, which costs it more than the bytes.
+ * Messages for the main thread go out once per burst, as one array (as the main thread sends
+ * its own): the starts of one batch of dispatches report together, and an attempt's last
+ * output goes with its end.
  */
-function post(message: FromThread, transfer: Transferable[] = []): void {
-  outgoing.push(message);
-  outgoingTransfer.push(...transfer);
-  if (outgoing.length === 1) queueMicrotask(flushPosts);
-}
+const toMain = new BurstPost<FromThread>((batch, transfer) => self.postMessage(batch, transfer));
 
-function flushPosts(): void {
-  const batch = outgoing;
-  const transfer = outgoingTransfer;
-  outgoing = [];
-  outgoingTransfer = [];
-  self.postMessage(batch, transfer);
+function post(message: FromThread, transfer: Transferable[] = []): void {
+  toMain.post(message, transfer);
 }
 
 /** Unposted output by attempt id and stream. */

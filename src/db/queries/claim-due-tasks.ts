@@ -86,7 +86,7 @@ export interface ClaimedRow {
 
 export async function claimDueTasks(db: Db, req: ClaimRequest): Promise<ClaimedTask[]> {
   if (req.limit <= 0) return [];
-  return db.transaction((tx) => claimDueTasksWithin(tx as unknown as Executor, req));
+  return db.transaction((tx) => claimDueTasksWithin(tx, req));
 }
 
 /** claimDueTasks inside a transaction the caller holds (a submit's own claim, local-submit.ts). */
@@ -105,7 +105,7 @@ export async function claimDueTasksWithin(tx: Executor, req: ClaimRequest): Prom
  */
 export async function claimDueTasksForSlots(db: Db, req: SlotsClaimRequest): Promise<SlotClaim[]> {
   if (req.slots.length === 0 || req.queues.length === 0) return [];
-  return db.transaction((tx) => claimForSlots(tx as unknown as Executor, req.queues, req.slots, req.slots.length, null));
+  return db.transaction((tx) => claimForSlots(tx, req.queues, req.slots, req.slots.length, null));
 }
 
 /**

@@ -30,12 +30,10 @@ async function insertAndClaim(db: Db, submits: SubmitWake<Executor>, claimer: Su
   let claim: SubmitClaim | null = null;
   let inserted: InsertedTask[];
   try {
-    inserted = await db.transaction(async (txn) => {
-      // Sent together on the transaction's connection: the claim runs after the insert and sees
-      // its rows. (BEGIN and COMMIT went with them on a reserved connection until 2026-12-07, one
-      // round trip; but postgres.js 3.4.9 hands out again a reserved connection whose backend
-      // died (porsager/postgres#1199), and every statement given it then hung.)
-      const tx = txn as unknown as Executor;
+    inserted = await db.transaction(async (tx) => {
+      // Sent together on the transaction's connection: the claim runs after the insert and sees its
+      // rows. Not on a reserved connection (BEGIN and COMMIT in the same round trip): postgres.js 3.4.9
+      // hands one whose backend died out again (porsager/postgres#1199), and every statement given it hangs.
       const [made, claimed] = await Promise.all([insertTasks(tx as unknown as Db, items, { origin: submits.origin }), claimer.claimWithin(tx, queue, items.length)]);
       claim = claimed;
       return made;
