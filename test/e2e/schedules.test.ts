@@ -181,8 +181,10 @@ test(`an every-second schedule: exactly one task per due second across a coordin
   if (TEST_DATABASE_URL) await waitListening(restarted);
   else {
     await waitReady(base, restarted);
-    // The worker redials with backoff; until it is back, due tasks wait, by design.
-    await waitFor("the worker to reconnect", async () => (await aliveWorkers()).some((w: { started_at: string }) => Date.parse(w.started_at) > killedAt), 20_000);
+    // The worker redials with backoff; until it is back, due tasks wait, by design. Back within the
+    // worker timeout it resumes its session (same row, same started_at), else it registers anew:
+    // either way only the restarted coordinator can have written a heartbeat after the kill.
+    await waitFor("the worker to reconnect", async () => (await aliveWorkers()).some((w: { last_heartbeat_at: string }) => Date.parse(w.last_heartbeat_at) > killedAt), 20_000);
     outage = { from: killedAt, to: Date.now() };
   }
   const restartedAt = Date.now();
